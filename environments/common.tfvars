@@ -1,0 +1,114 @@
+# Settings shared by every environment. environments/<env>.tfvars overrides them.
+# Maps are deep-merged key by key (unlike Terraform's -var-file, which replaces a whole variable):
+# an environment file that sets services.mimir.desired_count keeps every other services.mimir key.
+# Lists and scalar values replace. Reference: README.md, "Settings reference".
+
+project   = "lgtm"
+tenant_id = "jsj-lgtm-header"
+
+service_discovery = {
+  namespace = "lgtm.local"
+}
+
+memberlist_port = 7946
+
+otlp = {
+  grpc_port = 4317
+  http_port = 4318
+}
+
+# One S3 key segment per component (seed 000, 02:00-02:30). Mimir's are the live layout of seed 000
+# (blocks/) and seed 001 (rules/, alerts/).
+storage_prefixes = {
+  mimir_blocks       = "blocks"
+  mimir_ruler        = "rules"
+  mimir_alertmanager = "alerts"
+  loki               = "loki"
+  tempo              = "tempo"
+  pyroscope          = "pyroscope"
+}
+
+storage = {
+  lifecycle_margin_days        = 30
+  abort_incomplete_upload_days = 7
+  # No Glacier/Deep Archive here: the services read their objects until retention ends (seed 003's
+  # Glacier-after-90-days would break 1-year queries). GLACIER_IR or STANDARD_IA are readable.
+  transitions = []
+}
+
+logs = {
+  retention_days = 7
+}
+
+# The service catalog: the one place a port, prefix, size or route is written. Security groups,
+# target groups, health checks, listener rules, Cloud Map names, environment variables and the
+# rendered configs all read it. Sizes are seed 001's component table.
+services = {
+  mimir = {
+    image          = "grafana/mimir"
+    version        = "3.0.4"
+    cpu            = 2048
+    memory         = 4096
+    desired_count  = 3
+    http_port      = 9009
+    grpc_port      = 9095
+    path_prefix    = ""
+    # /api/v1/push is remote write; /prometheus is api.prometheus_http_prefix (queries).
+    alb_paths      = ["/api/v1/push", "/prometheus/*"]
+    retention_days = 365
+  }
+  loki = {
+    image          = "grafana/loki"
+    version        = "3.7.6"
+    cpu            = 1024
+    memory         = 2048
+    desired_count  = 2
+    http_port      = 3100
+    grpc_port      = 9095
+    path_prefix    = ""
+    alb_paths      = ["/loki/*"]
+    retention_days = 365
+  }
+  tempo = {
+    image         = "grafana/tempo"
+    version       = "3.0.3"
+    cpu           = 1024
+    memory        = 2048
+    desired_count = 1
+    http_port     = 3200
+    grpc_port     = 9095
+    # Tempo takes this as http_api_prefix: /tempo/api/... is its API, /ready stays at the root.
+    # (Seed 000 set server.http_path_prefix and a /tempo/ready health check, which never passes.)
+    path_prefix    = "/tempo"
+    alb_paths      = ["/tempo/*"]
+    retention_days = 7
+  }
+  pyroscope = {
+    image          = "grafana/pyroscope"
+    version        = "2.2.1"
+    cpu            = 1024
+    memory         = 2048
+    desired_count  = 1
+    http_port      = 4040
+    grpc_port      = 4041
+    path_prefix    = "/pyroscope"
+    alb_paths      = ["/pyroscope/*"]
+    retention_days = 30
+  }
+  grafana = {
+    image         = "grafana/grafana"
+    version       = "12.1.0"
+    cpu           = 512
+    memory        = 1024
+    desired_count = 1
+    http_port     = 3000
+  }
+  alloy = {
+    image         = "grafana/alloy"
+    version       = "v1.18.1"
+    cpu           = 512
+    memory        = 1024
+    desired_count = 1
+    http_port     = 12345
+  }
+}

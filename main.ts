@@ -1,0 +1,124 @@
+/**
+ * lgtm-fargate app: loads each environment's settings and synthesizes its seven layer stacks.
+ *
+ *   npm run synth                      every environment in environments/
+ *   npm run synth -- --env prod        only prod (repeat --env for more)
+ *   LGTM_ENV=prod npx cdktf synth      the same filter through the cdktf CLI
+ *
+ * Settings are all loaded and checked before anything is written: a bad file leaves the previous
+ * output untouched. Run directly, the app synthesizes into a fresh folder and swaps it in whole.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { App } from "cdktf";
+import { listEnvironments, loadSettings, SettingsError, type Settings } from "./settings";
+import { buildEnvironment } from "./stacks";
+
+const USAGE = `usage: npm run synth [-- --env <name> ...] [--out <dir>]
+  --env <name>   synthesize only this environment (repeatable; default: every environments/*.tfvars)
+  --out <dir>    output folder (default: cdktf.out)
+  LGTM_ENV=a,b   the same filter, for runs through the cdktf CLI`;
+
+export interface SynthOptions {
+  readonly envs?: readonly string[];
+  readonly outdir?: string;
+}
+
+/** Loads and checks the settings of the selected environments (all of them by default). */
+export async function loadEnvironments(envs?: readonly string[]): Promise<Settings[]> {
+  const selected = envs && envs.length > 0 ? [...new Set(envs)] : listEnvironments();
+  if (selected.length === 0) throw new SettingsError([{ file: "environments/", key: "", message: "no <env>.tfvars files found" }]);
+  const all: Settings[] = [];
+  const problems: SettingsError["problems"][number][] = [];
+  for (const env of selected) {
+    try {
+      all.push(await loadSettings(env));
+    } catch (e) {
+      if (e instanceof SettingsError) problems.push(...e.problems);
+      else throw e;
+    }
+  }
+  problems.push(...sharedAccounts(all));
+  if (problems.length > 0) throw new SettingsError(problems);
+  return all;
+}
+
+/**
+ * Resource names such as the log groups `/ecs/<project>-<service>` carry no environment, because
+ * each environment has its own account. Two environments of one project in one account would fight
+ * over them.
+ */
+function sharedAccounts(all: readonly Settings[]): SettingsError["problems"][number][] {
+  const owner = new Map<string, string>();
+  const problems: SettingsError["problems"][number][] = [];
+  for (const s of all) {
+    for (const account of s.aws.allowed_account_ids) {
+      const other = owner.get(`${s.project}/${account}`);
+      if (other) {
+        problems.push({
+          file: `environments/${s.env}.tfvars`,
+          key: "aws.allowed_account_ids",
+          message: `account ${account} is also environment "${other}"'s; give each environment of project "${s.project}" its own account`,
+        });
+      } else owner.set(`${s.project}/${account}`, s.env);
+    }
+  }
+  return problems;
+}
+
+/** Builds every selected environment's stacks into an App. */
+export function buildApp(app: App, environments: readonly Settings[]): App {
+  for (const settings of environments) buildEnvironment(app, settings);
+  return app;
+}
+
+async function main(argv: string[]): Promise<void> {
+  let values: { env?: string[]; out?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { env: { type: "string", multiple: true }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const envs = values.env ?? process.env.LGTM_ENV?.split(",").map((e) => e.trim()).filter(Boolean);
+  const environments = await loadEnvironments(envs);
+
+  // Under the cdktf CLI, the CLI owns the output folder (CDKTF_OUTDIR) and reads it as it is written.
+  if (process.env.CDKTF_OUTDIR) {
+    buildApp(new App(), environments).synth();
+    return;
+  }
+  const outdir = path.resolve(values.out ?? "cdktf.out");
+  const staging = `${outdir}.staging-${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  try {
+    buildApp(new App({ outdir: staging }), environments).synth();
+    const old = `${outdir}.old-${process.pid}`;
+    if (fs.existsSync(outdir)) fs.renameSync(outdir, old);
+    fs.renameSync(staging, outdir);
+    fs.rmSync(old, { recursive: true, force: true });
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  const stacks = fs.readdirSync(path.join(outdir, "stacks")).sort();
+  console.log(`synthesized ${stacks.length} stacks for ${environments.map((e) => e.env).join(", ")} into ${path.relative(process.cwd(), outdir) || outdir}`);
+}
+
+class UsageError extends Error {}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((e: unknown) => {
+    if (e instanceof SettingsError || e instanceof UsageError) console.error(e.message);
+    else console.error(e);
+    process.exit(e instanceof UsageError ? 2 : 1);
+  });
+}

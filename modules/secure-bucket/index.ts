@@ -1,0 +1,83 @@
+/**
+ * SecureBucket: an S3 bucket that is private, encrypted and TLS-only by construction.
+ *
+ * Owns the bucket, its ownership controls (ACLs disabled), default encryption, public access block,
+ * optional versioning, and a bucket policy that denies any request not made over TLS (plus any
+ * statements the caller adds). Used for the Terraform state bucket and the data bucket.
+ */
+import { Construct } from "constructs";
+import { Fn, TerraformResourceLifecycle } from "cdktf";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+
+export interface SecureBucketProps {
+  /** Globally unique bucket name. */
+  readonly bucketName: string;
+  /** Keep every version of every object (state history). @default false */
+  readonly versioned?: boolean;
+  /** Allow `terraform destroy` to empty and delete the bucket. @default false */
+  readonly forceDestroy?: boolean;
+  /** Refuse any plan that would destroy the bucket (Terraform `prevent_destroy`). @default false */
+  readonly preventDestroy?: boolean;
+  /** Extra bucket-policy statements (IAM JSON objects), after the TLS-only deny. @default none */
+  readonly extraPolicyStatements?: readonly Record<string, unknown>[];
+}
+
+export class SecureBucket extends Construct {
+  readonly bucket: S3Bucket;
+  /** Resources that must exist before objects are written (encryption, public access block). */
+  readonly ready: Construct[];
+
+  constructor(scope: Construct, id: string, props: SecureBucketProps) {
+    super(scope, id);
+    const lifecycle: TerraformResourceLifecycle | undefined = props.preventDestroy ? { preventDestroy: true } : undefined;
+    this.bucket = new S3Bucket(this, "bucket", {
+      bucket: props.bucketName,
+      forceDestroy: props.forceDestroy ?? false,
+      lifecycle,
+    });
+    const ownership = new S3BucketOwnershipControls(this, "ownership", {
+      bucket: this.bucket.id,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
+    const encryption = new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
+      bucket: this.bucket.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+    });
+    const publicAccess = new S3BucketPublicAccessBlock(this, "public_access", {
+      bucket: this.bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    if (props.versioned) {
+      new S3BucketVersioningA(this, "versioning", {
+        bucket: this.bucket.id,
+        versioningConfiguration: { status: "Enabled" },
+      });
+    }
+    const statements = [
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [this.bucket.arn, `${this.bucket.arn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+      ...(props.extraPolicyStatements ?? []),
+    ];
+    new S3BucketPolicy(this, "policy", {
+      bucket: this.bucket.id,
+      policy: Fn.jsonencode({ Version: "2012-10-17", Statement: statements }),
+      // A policy put before the public access block exists can be rejected as public.
+      dependsOn: [publicAccess],
+    });
+    this.ready = [ownership, encryption, publicAccess];
+  }
+}

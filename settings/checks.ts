@@ -1,0 +1,326 @@
+/**
+ * Cross-field rules: what AWS would reject late (at apply, or worse, at runtime) and what the seeds
+ * show can break a running stack. Each rule returns the key to change and why.
+ */
+import {
+  COMPONENTS,
+  RING_SERVICES,
+  SERVICE_NAMES,
+  STORAGE_PREFIX_KEYS,
+  patternReachesRoute,
+  servedApiRoots,
+  servedHealthPaths,
+  type ServiceName,
+} from "./components";
+import { didYouMean } from "./errors";
+import { albName, NAME_LIMITS, namePrefix, targetGroupName, TARGET_GROUP_SUFFIX_LENGTH, taskRoleName } from "./names";
+import type { Settings } from "./schema";
+
+export interface Finding {
+  readonly key: string;
+  readonly message: string;
+}
+
+/** Fargate task sizes: CPU units → allowed memory (MiB). */
+export const FARGATE_SIZES: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: range(1024, 4096, 1024),
+  1024: range(2048, 8192, 1024),
+  2048: range(4096, 16384, 1024),
+  4096: range(8192, 30720, 1024),
+  8192: range(16384, 61440, 4096),
+  16384: range(32768, 122880, 8192),
+};
+
+function range(from: number, to: number, step: number): number[] {
+  const out: number[] = [];
+  for (let v = from; v <= to; v += step) out.push(v);
+  return out;
+}
+
+/** Most CIDRs per ALB listener rule, leaving one condition value for the path pattern. */
+export const CIDRS_PER_RULE = 4;
+/** Cap on ingest CIDRs so the public listener stays well under its 100-rule quota. */
+export const MAX_INGEST_CIDRS = 16;
+
+export function checkSettings(s: Settings): Finding[] {
+  return [
+    ...checkTaskSizes(s),
+    ...checkNetwork(s),
+    ...checkPorts(s),
+    ...checkRouting(s),
+    ...checkStorage(s),
+    ...checkCapacity(s),
+    ...checkNames(s),
+  ];
+}
+
+function checkTaskSizes(s: Settings): Finding[] {
+  const out: Finding[] = [];
+  for (const name of SERVICE_NAMES) {
+    const { cpu, memory } = s.services[name];
+    const allowed = FARGATE_SIZES[cpu];
+    if (!allowed) {
+      out.push({ key: `services.${name}.cpu`, message: `Fargate does not offer ${cpu} CPU units; expected one of ${Object.keys(FARGATE_SIZES).join(", ")} (1024 = 1 vCPU)` });
+    } else if (!allowed.includes(memory)) {
+      out.push({
+        key: `services.${name}.memory`,
+        message: `Fargate does not offer ${memory} MiB with ${cpu} CPU units; expected ${describeMemory(allowed)}`,
+      });
+    }
+  }
+  return out;
+}
+
+function describeMemory(allowed: readonly number[]): string {
+  if (allowed.length <= 3) return allowed.join(", ");
+  return `${allowed[0]} to ${allowed[allowed.length - 1]} in steps of ${allowed[1] - allowed[0]}`;
+}
+
+// ---------------------------------------------------------------- network
+
+export function parseCidr(cidr: string): { start: number; end: number; bits: number } {
+  const [ip, bitsText] = cidr.split("/");
+  const bits = Number(bitsText);
+  const start = ip.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+  const size = 2 ** (32 - bits);
+  const aligned = start - (start % size);
+  return { start: aligned, end: aligned + size - 1, bits };
+}
+
+function overlaps(a: string, b: string): boolean {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  return x.start <= y.end && y.start <= x.end;
+}
+
+function within(inner: string, outer: string): boolean {
+  const i = parseCidr(inner);
+  const o = parseCidr(outer);
+  return i.start >= o.start && i.end <= o.end;
+}
+
+function isNetworkAddress(cidr: string): boolean {
+  const [ip] = cidr.split("/");
+  return ip.split(".").reduce((acc, o) => acc * 256 + Number(o), 0) === parseCidr(cidr).start;
+}
+
+function checkNetwork(s: Settings): Finding[] {
+  const out: Finding[] = [];
+  const n = s.network;
+  const vpc = parseCidr(n.vpc_cidr);
+  if (vpc.bits < 16 || vpc.bits > 28) {
+    out.push({ key: "network.vpc_cidr", message: `a VPC CIDR must be between /16 and /28, got ${n.vpc_cidr}` });
+  }
+  if (!isNetworkAddress(n.vpc_cidr)) {
+    out.push({ key: "network.vpc_cidr", message: `${n.vpc_cidr} has host bits set; write the network address (${formatIp(vpc.start)}/${vpc.bits})` });
+  }
+  const azs = n.availability_zones;
+  if (azs.length < 2) {
+    out.push({
+      key: "network.availability_zones",
+      message: `expected at least 2 availability zones (an ALB needs subnets in two AZs, and prod must survive an AZ loss), got ${azs.length}`,
+    });
+  }
+  azs.forEach((az, i) => {
+    if (!az.startsWith(s.aws.region)) {
+      out.push({ key: `network.availability_zones[${i}]`, message: `"${az}" is not in aws.region "${s.aws.region}"` });
+    }
+    if (azs.indexOf(az) !== i) out.push({ key: `network.availability_zones[${i}]`, message: `"${az}" is listed twice` });
+  });
+  const subnets: [string, string][] = [];
+  for (const kind of ["public_subnet_cidrs", "private_subnet_cidrs"] as const) {
+    const list = n[kind];
+    if (list.length !== azs.length) {
+      out.push({ key: `network.${kind}`, message: `expected one subnet per availability zone (${azs.length}), got ${list.length}` });
+    }
+    list.forEach((c, i) => {
+      const key = `network.${kind}[${i}]`;
+      if (!within(c, n.vpc_cidr)) out.push({ key, message: `${c} does not fit in network.vpc_cidr ${n.vpc_cidr}` });
+      else if (parseCidr(c).bits > 28) out.push({ key, message: `${c} is smaller than /28, the smallest subnet AWS allows` });
+      if (!isNetworkAddress(c)) out.push({ key, message: `${c} has host bits set; write the network address` });
+      subnets.push([key, c]);
+    });
+  }
+  for (let i = 0; i < subnets.length; i++) {
+    for (let j = i + 1; j < subnets.length; j++) {
+      if (overlaps(subnets[i][1], subnets[j][1])) {
+        out.push({ key: subnets[j][0], message: `${subnets[j][1]} overlaps ${subnets[i][0]} (${subnets[i][1]})` });
+      }
+    }
+  }
+  for (const [name, c] of Object.entries(s.load_balancer.internal_client_cidrs)) {
+    if (overlaps(c, n.vpc_cidr) && !within(n.vpc_cidr, c)) {
+      out.push({ key: `load_balancer.internal_client_cidrs.${name}`, message: `${c} overlaps the VPC (${n.vpc_cidr}), which is always allowed; list only peered networks` });
+    }
+  }
+  return out;
+}
+
+function formatIp(v: number): string {
+  return [24, 16, 8, 0].map((sh) => (v >>> sh) & 255).join(".");
+}
+
+// ---------------------------------------------------------------- ports
+
+/** Every port a service's task listens on, with the setting that defines it. */
+export function taskPorts(s: Settings, name: ServiceName): { key: string; port: number; protocols: ("tcp" | "udp")[] }[] {
+  const svc = s.services[name];
+  const ports: { key: string; port: number; protocols: ("tcp" | "udp")[] }[] = [{ key: `services.${name}.http_port`, port: svc.http_port, protocols: ["tcp"] }];
+  if (svc.grpc_port !== undefined) ports.push({ key: `services.${name}.grpc_port`, port: svc.grpc_port, protocols: ["tcp"] });
+  if ((RING_SERVICES as readonly string[]).includes(name)) ports.push({ key: "memberlist_port", port: s.memberlist_port, protocols: ["tcp", "udp"] });
+  if (COMPONENTS[name].receivesOtlp) {
+    ports.push({ key: "otlp.grpc_port", port: s.otlp.grpc_port, protocols: ["tcp"] });
+    ports.push({ key: "otlp.http_port", port: s.otlp.http_port, protocols: ["tcp"] });
+  }
+  return ports;
+}
+
+function checkPorts(s: Settings): Finding[] {
+  const out: Finding[] = [];
+  for (const name of SERVICE_NAMES) {
+    const seen = new Map<number, string>();
+    for (const p of taskPorts(s, name)) {
+      const first = seen.get(p.port);
+      if (first) out.push({ key: p.key, message: `port ${p.port} is already used by ${first} in the ${name} task; each port in a task must be distinct` });
+      else seen.set(p.port, p.key);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- routing
+
+function checkRouting(s: Settings): Finding[] {
+  const out: Finding[] = [];
+  const lb = s.load_balancer;
+  if (!(SERVICE_NAMES as readonly string[]).includes(lb.default_service)) {
+    const hint = didYouMean(lb.default_service, SERVICE_NAMES);
+    out.push({ key: "load_balancer.default_service", message: `unknown service "${lb.default_service}"${hint ? `; did you mean "${hint}"?` : ""} (expected one of ${SERVICE_NAMES.join(", ")})` });
+  }
+  if (Object.keys(lb.ingest_allowed_cidrs).length > MAX_INGEST_CIDRS) {
+    out.push({ key: "load_balancer.ingest_allowed_cidrs", message: `at most ${MAX_INGEST_CIDRS} named CIDRs (each path needs one listener rule per ${CIDRS_PER_RULE} CIDRs); summarise them into wider ranges` });
+  }
+  const claimed = new Map<string, ServiceName>();
+  for (const name of SERVICE_NAMES) {
+    const svc = s.services[name];
+    const profile = COMPONENTS[name];
+    const prefixKey = `services.${name}.path_prefix`;
+    if (profile.prefixMode === "none" && svc.path_prefix !== "") {
+      out.push({ key: prefixKey, message: `${name} is served from the root and does not take a path prefix; set it to ""` });
+    }
+    const healthy = servedHealthPaths(name, svc.path_prefix);
+    if (svc.health_check_path !== undefined && !healthy.includes(svc.health_check_path)) {
+      out.push({ key: `services.${name}.health_check_path`, message: healthMessage(name, svc.path_prefix, svc.health_check_path, healthy) });
+    }
+    const routes = servedApiRoots(name, svc.path_prefix);
+    svc.alb_paths.forEach((pattern, i) => {
+      const key = `services.${name}.alb_paths[${i}]`;
+      if (!patternReachesRoute(pattern, routes)) {
+        out.push({
+          key,
+          message: `"${pattern}" reaches no route ${name} serves with path_prefix "${svc.path_prefix}" (it serves ${routes.join(", ")}); the ALB forwards the path unchanged, so change the pattern or ${prefixKey}`,
+        });
+      }
+      const owner = claimed.get(pattern);
+      if (owner) out.push({ key, message: `"${pattern}" is already routed to ${owner}` });
+      else claimed.set(pattern, name);
+    });
+  }
+  return out;
+}
+
+function healthMessage(name: ServiceName, prefix: string, path: string, healthy: string[]): string {
+  const mode = COMPONENTS[name].prefixMode;
+  const why =
+    mode === "api"
+      ? `Tempo applies path_prefix only to its /api routes (http_api_prefix) and serves /ready at the root, so "${path}" never turns healthy`
+      : mode === "server"
+        ? `${name} mounts every route under path_prefix "${prefix}", so "${path}" is not served`
+        : `${name} is served from the root`;
+  return `${why}; expected ${healthy.map((p) => `"${p}"`).join(" or ")} (or omit health_check_path to derive it)`;
+}
+
+// ---------------------------------------------------------------- storage
+
+/** Storage classes a service cannot read without a restore: a query on such an object fails. */
+const ARCHIVE_CLASSES = ["GLACIER", "DEEP_ARCHIVE"];
+/** S3's minimum age for a transition into the IA classes. */
+const IA_MINIMUM_DAYS = 30;
+
+function checkStorage(s: Settings): Finding[] {
+  const out: Finding[] = [];
+  const prefixes = STORAGE_PREFIX_KEYS.map((k) => [k, s.storage_prefixes[k]] as const);
+  prefixes.forEach(([k, v], i) => {
+    const other = prefixes.slice(0, i).find(([, w]) => w === v);
+    if (other) out.push({ key: `storage_prefixes.${k}`, message: `"${v}" is also storage_prefixes.${other[0]}; each component needs its own prefix or they read each other's objects` });
+    if (k.startsWith("mimir_") && !/^[A-Za-z0-9]+$/.test(v)) {
+      out.push({ key: `storage_prefixes.${k}`, message: `Mimir accepts only letters and digits in a storage prefix, got "${v}"` });
+    }
+  });
+  for (const name of SERVICE_NAMES) {
+    const hasStorage = COMPONENTS[name].storagePrefixes.length > 0;
+    const days = s.services[name].retention_days;
+    if (hasStorage && days === undefined) {
+      out.push({ key: `services.${name}.retention_days`, message: `${name} keeps data in S3; set how many days it is kept` });
+    }
+    if (!hasStorage && days !== undefined) {
+      out.push({ key: `services.${name}.retention_days`, message: `${name} keeps no data in S3; remove retention_days` });
+    }
+  }
+  const shortest = Math.min(...SERVICE_NAMES.map((n) => s.services[n].retention_days ?? Infinity));
+  s.storage.transitions.forEach((t, i) => {
+    const key = `storage.transitions[${i}].storage_class`;
+    if (ARCHIVE_CLASSES.includes(t.storage_class)) {
+      out.push({
+        key,
+        message: `${t.storage_class} objects must be restored before they can be read, so Mimir, Loki, Tempo and Pyroscope queries over that range would fail (seed 003's Glacier-after-90-days breaks 1-year queries); use GLACIER_IR, STANDARD_IA or INTELLIGENT_TIERING`,
+      });
+    }
+    if (["STANDARD_IA", "ONEZONE_IA"].includes(t.storage_class) && t.days < IA_MINIMUM_DAYS) {
+      out.push({ key: `storage.transitions[${i}].days`, message: `S3 moves objects to ${t.storage_class} only after at least ${IA_MINIMUM_DAYS} days, got ${t.days}` });
+    }
+    if (t.days >= shortest + s.storage.lifecycle_margin_days) {
+      out.push({ key: `storage.transitions[${i}].days`, message: `objects of the shortest-lived service expire after ${shortest + s.storage.lifecycle_margin_days} days, before this transition at day ${t.days}` });
+    }
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------- capacity
+
+function checkCapacity(s: Settings): Finding[] {
+  const out: Finding[] = [];
+  for (const name of SERVICE_NAMES) {
+    const svc = s.services[name];
+    if (svc.spot_weight > 0 && COMPONENTS[name].stateful && !s.accept_risks.spot_for_stateful) {
+      out.push({
+        key: `services.${name}.spot_weight`,
+        message: `${name} holds recent data in memory and on local disk; a Spot interruption of several tasks at once can lose it. Set spot_weight = 0, or accept_risks.spot_for_stateful = true for an environment that can lose data`,
+      });
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- names
+
+function checkNames(s: Settings): Finding[] {
+  const out: Finding[] = [];
+  const alb = albName(s);
+  if (alb.length > NAME_LIMITS.alb) {
+    out.push({ key: "project", message: `the ALB name "${alb}" is ${alb.length} characters; AWS allows ${NAME_LIMITS.alb}. Shorten project or the environment name` });
+  }
+  for (const name of SERVICE_NAMES) {
+    const tg = targetGroupName(s, name, "x".repeat(TARGET_GROUP_SUFFIX_LENGTH));
+    if (tg.length > NAME_LIMITS.targetGroup) {
+      out.push({ key: "project", message: `the target-group name "${tg}" would be ${tg.length} characters; AWS allows ${NAME_LIMITS.targetGroup}. Shorten project or the environment name` });
+    }
+    const role = taskRoleName(s, name);
+    if (role.length > NAME_LIMITS.iamRole) {
+      out.push({ key: "project", message: `the IAM role name "${role}" is over ${NAME_LIMITS.iamRole} characters` });
+    }
+  }
+  if (!/^[a-z]/.test(namePrefix(s))) out.push({ key: "project", message: "must start with a letter" });
+  return out;
+}

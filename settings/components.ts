@@ -1,0 +1,196 @@
+/**
+ * What each Grafana component does with HTTP paths, readiness and state.
+ *
+ * This is knowledge about the upstream software, not a setting: it says how a component applies the
+ * `path_prefix` a service entry sets, which paths it then serves, and where it answers readiness.
+ * Validation uses it to reject a health check or an ALB path rule that can never reach a served route
+ * (seed 000: `/tempo/ready` never turned healthy, `/pyroscope/ready` 404'd while the old image ran).
+ *
+ * Sources: ../shared/upstream/README.md (facts table, note T1), read at the pinned releases.
+ */
+
+export const SERVICE_NAMES = ["mimir", "loki", "tempo", "pyroscope", "grafana", "alloy"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** The components that keep a memberlist hash ring (gossip on the memberlist port, TCP and UDP). */
+export const RING_SERVICES = ["mimir", "loki", "tempo", "pyroscope"] as const satisfies readonly ServiceName[];
+export type RingServiceName = (typeof RING_SERVICES)[number];
+
+/** Keys of `storage_prefixes`: one per S3 location a component writes. */
+export const STORAGE_PREFIX_KEYS = [
+  "mimir_blocks",
+  "mimir_ruler",
+  "mimir_alertmanager",
+  "loki",
+  "tempo",
+  "pyroscope",
+] as const;
+export type StoragePrefixKey = (typeof STORAGE_PREFIX_KEYS)[number];
+
+/**
+ * How `path_prefix` reaches the component's routes.
+ * - `server`: `server.http_path_prefix`; dskit mounts every route, `/ready` included, under it.
+ * - `api`: Tempo's `http_api_prefix`; only `/api/...` moves under it. Tempo registers its own routes
+ *   (`/ready`, `/metrics`) on the root mux, and with `server.http_path_prefix` set even `/ready` 404s
+ *   (upstream README note T1, grafana/tempo#2275), so a prefix can only ever apply to the API.
+ * - `none`: the component is served from the root (Grafana behind the default action, Alloy).
+ */
+export type PrefixMode = "server" | "api" | "none";
+
+export interface ComponentProfile {
+  /** How the `path_prefix` setting is applied. */
+  readonly prefixMode: PrefixMode;
+  /** Readiness path the component serves with no prefix. */
+  readonly readinessPath: string;
+  /** Other paths a health check may use (with no prefix). */
+  readonly alternativeHealthPaths: readonly string[];
+  /**
+   * Path roots of the HTTP API with no prefix. For `server` mode every route moves under the prefix;
+   * for `api` mode only these move.
+   */
+  readonly apiRoots: readonly string[];
+  /** Keeps data on local disk or in memory that must reach S3 (a ring member with an ingester). */
+  readonly stateful: boolean;
+  /** `storage_prefixes` entries this component writes under. */
+  readonly storagePrefixes: readonly StoragePrefixKey[];
+  /** Receives OTLP from applications (gRPC and HTTP ports). */
+  readonly receivesOtlp: boolean;
+  /** The component's default HTTP port upstream, for reference in docs and messages. */
+  readonly upstreamHttpPort: number;
+}
+
+export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
+  mimir: {
+    prefixMode: "server",
+    readinessPath: "/ready",
+    alternativeHealthPaths: [],
+    // /api/v1/push (remote write), /otlp/v1/metrics, /prometheus (api.prometheus_http_prefix),
+    // /alertmanager (api.alertmanager_http_prefix), /ruler and /api/v1/rules for the ruler API.
+    apiRoots: ["/api/v1/push", "/otlp/v1/metrics", "/prometheus", "/alertmanager", "/api/v1/rules", "/ruler"],
+    stateful: true,
+    storagePrefixes: ["mimir_blocks", "mimir_ruler", "mimir_alertmanager"],
+    receivesOtlp: false,
+    upstreamHttpPort: 8080,
+  },
+  loki: {
+    prefixMode: "server",
+    readinessPath: "/ready",
+    alternativeHealthPaths: [],
+    apiRoots: ["/loki/api", "/otlp/v1/logs", "/api/prom"],
+    stateful: true,
+    storagePrefixes: ["loki"],
+    receivesOtlp: false,
+    upstreamHttpPort: 3100,
+  },
+  tempo: {
+    prefixMode: "api",
+    readinessPath: "/ready",
+    alternativeHealthPaths: [],
+    apiRoots: ["/api"],
+    stateful: true,
+    storagePrefixes: ["tempo"],
+    receivesOtlp: true,
+    upstreamHttpPort: 3200,
+  },
+  pyroscope: {
+    prefixMode: "server",
+    readinessPath: "/ready",
+    alternativeHealthPaths: [],
+    // Pyroscope serves its UI, ingest (/ingest, /push.v1.PusherService) and query APIs all from one
+    // router, so everything under the prefix is a route.
+    apiRoots: ["/"],
+    stateful: true,
+    storagePrefixes: ["pyroscope"],
+    receivesOtlp: false,
+    upstreamHttpPort: 4040,
+  },
+  grafana: {
+    prefixMode: "none",
+    readinessPath: "/api/health",
+    alternativeHealthPaths: [],
+    apiRoots: ["/"],
+    stateful: false,
+    storagePrefixes: [],
+    receivesOtlp: false,
+    upstreamHttpPort: 3000,
+  },
+  alloy: {
+    prefixMode: "none",
+    readinessPath: "/-/ready",
+    alternativeHealthPaths: ["/-/healthy"],
+    apiRoots: ["/"],
+    stateful: false,
+    storagePrefixes: [],
+    receivesOtlp: true,
+    upstreamHttpPort: 12345,
+  },
+};
+
+/** Health-check paths the component answers given its `path_prefix`. */
+export function servedHealthPaths(service: ServiceName, pathPrefix: string): string[] {
+  const profile = COMPONENTS[service];
+  const base = [profile.readinessPath, ...profile.alternativeHealthPaths];
+  return profile.prefixMode === "server" ? base.map((p) => joinPath(pathPrefix, p)) : base;
+}
+
+/** The HTTP API roots the component serves given its `path_prefix`. */
+export function servedApiRoots(service: ServiceName, pathPrefix: string): string[] {
+  const profile = COMPONENTS[service];
+  return profile.prefixMode === "none" ? [...profile.apiRoots] : profile.apiRoots.map((r) => joinPath(pathPrefix, r));
+}
+
+/** Joins a prefix ("" or "/x") and a path ("/y"), never producing "//". */
+export function joinPath(prefix: string, path: string): string {
+  const p = prefix.replace(/\/+$/, "");
+  if (path === "/") return p === "" ? "/" : `${p}/`;
+  return `${p}${path}`;
+}
+
+/** True when an ALB path pattern (`/tempo/*`, `/api/v1/push`) can reach at least one served route. */
+export function patternReachesRoute(pattern: string, routes: readonly string[]): boolean {
+  // ALB patterns are case-sensitive globs; `*` matches any run of characters, `?` one character.
+  const base = pattern.split(/[*?]/)[0];
+  return routes.some((route) => route.startsWith(base) || isUnder(base, route));
+}
+
+/** `/prometheus/api` is under `/prometheus`; `/prometheusx` is not. */
+function isUnder(path: string, root: string): boolean {
+  if (root.endsWith("/")) return path.startsWith(root);
+  return path === root || path.startsWith(`${root}/`);
+}
+
+/** Which port of a producer a consumer connects to. */
+export type ProducerPort = "http" | "grpc" | "otlp_grpc" | "otlp_http";
+
+export interface Consumption {
+  /** The service being called. */
+  readonly producer: ServiceName;
+  /** Which of its ports. */
+  readonly port: ProducerPort;
+  /** What for, shown in security-group rule descriptions. */
+  readonly purpose: string;
+}
+
+/**
+ * Who calls whom inside the VPC (beyond a ring member talking to its own ring). Security-group
+ * rules are generated from this table, and the rendered configs' addresses are checked against it,
+ * so a consumer can never point at a port its producer does not listen on (seed 004: Alloy pushed to
+ * 4100 while Loki listened on 4101).
+ */
+export const CONSUMERS: Readonly<Record<ServiceName, readonly Consumption[]>> = {
+  grafana: [
+    { producer: "mimir", port: "http", purpose: "Prometheus datasource" },
+    { producer: "loki", port: "http", purpose: "Loki datasource" },
+    { producer: "tempo", port: "http", purpose: "Tempo datasource" },
+    { producer: "pyroscope", port: "http", purpose: "Pyroscope datasource" },
+  ],
+  alloy: [
+    { producer: "mimir", port: "http", purpose: "remote_write of CloudWatch and OTLP metrics" },
+    { producer: "loki", port: "http", purpose: "log push" },
+    { producer: "tempo", port: "otlp_grpc", purpose: "OTLP trace export" },
+  ],
+  tempo: [{ producer: "mimir", port: "http", purpose: "metrics-generator remote_write" }],
+  mimir: [],
+  loki: [],
+  pyroscope: [],
+};

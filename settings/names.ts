@@ -1,0 +1,38 @@
+/**
+ * Every AWS name derived from settings, in one place: the checks validate these exact strings
+ * against AWS's length limits, and the stacks use the same functions to name resources.
+ */
+import type { ServiceName } from "./components";
+import type { Settings } from "./schema";
+
+type Naming = Pick<Settings, "project" | "env">;
+
+/** `lgtm-prod`: the prefix of every resource name. */
+export const namePrefix = (s: Naming) => `${s.project}-${s.env}`;
+export const albName = (s: Naming) => `${namePrefix(s)}-alb`;
+export const clusterName = (s: Naming) => `${namePrefix(s)}-cluster`;
+/** Target-group name; the suffix changes with the attributes AWS cannot update in place. */
+export const targetGroupName = (s: Naming, service: ServiceName, suffix: string) => `${namePrefix(s)}-${service}-${suffix}`;
+/** Length of the target-group suffix (hex digits of a hash). */
+export const TARGET_GROUP_SUFFIX_LENGTH = 4;
+export const taskFamily = (s: Naming, service: ServiceName) => `${namePrefix(s)}-${service}`;
+export const taskRoleName = (s: Naming, service: ServiceName) => `${namePrefix(s)}-${service}-task`;
+export const executionRoleName = (s: Naming) => `${namePrefix(s)}-task-execution`;
+/**
+ * Log group per service, `/ecs/lgtm-<service>` as in seed 003. It carries no environment because
+ * each environment has its own account (`aws.allowed_account_ids`); the checks reject two
+ * environments that share an account.
+ */
+export const logGroupName = (s: Pick<Settings, "project">, service: ServiceName) => `/ecs/${s.project}-${service}`;
+export const ecrRepositoryName = (s: Pick<Settings, "project">, service: ServiceName) => `${s.project}-${service}`;
+export const securityGroupName = (s: Naming, what: string) => `${namePrefix(s)}-${what}`;
+
+/** AWS limits on the names above. */
+export const NAME_LIMITS = {
+  alb: 32,
+  targetGroup: 32,
+  iamRole: 64,
+  securityGroup: 255,
+  ecsCluster: 255,
+  taskFamily: 255,
+} as const;

@@ -1,0 +1,217 @@
+/**
+ * The one typed schema of the tfvars-style settings (environments/common.tfvars merged with
+ * environments/<env>.tfvars). Keys keep their tfvars spelling so that an error, the README and the
+ * file a user edits all use the same names. Every object is strict: an unknown key is an error.
+ *
+ * Single-field rules live here; rules that relate several fields live in ./checks.ts.
+ */
+import { z } from "zod";
+import { SERVICE_NAMES, STORAGE_PREFIX_KEYS, type ServiceName } from "./components";
+
+const port = z
+  .number({ error: "expected a port number (1-65535)" })
+  .int({ error: "expected a whole port number (1-65535)" })
+  .min(1, { error: "expected a port number (1-65535)" })
+  .max(65535, { error: "expected a port number (1-65535)" });
+
+const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+export const cidr = z.string().refine(
+  (v) => {
+    const m = CIDR_RE.exec(v);
+    return !!m && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
+  },
+  { error: (i) => `expected an IPv4 CIDR such as "10.0.0.0/16", got ${JSON.stringify(i.input)}` },
+);
+
+/** Named CIDRs, `{ office = "203.0.113.0/24" }`: the name shows up in rule descriptions. */
+const namedCidrs = z.record(
+  z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: "expected a CIDR name of letters, digits, '_', '.' or '-'" }),
+  cidr,
+);
+
+const PATH_PREFIX_RE = /^(|\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)$/;
+const pathPrefix = z
+  .string()
+  .regex(PATH_PREFIX_RE, { error: 'expected "" (no prefix) or a path such as "/pyroscope" with no trailing slash' });
+const urlPath = z.string().regex(/^\/[A-Za-z0-9._~\-/]*$/, { error: 'expected an absolute URL path such as "/ready"' });
+const albPathPattern = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._~\-/*?]*$/, { error: 'expected an ALB path pattern such as "/loki/*" or "/api/v1/push"' })
+  .max(128, { error: "ALB path patterns are at most 128 characters" });
+
+const awsAccountId = z.string().regex(/^\d{12}$/, { error: "expected a 12-digit AWS account id in quotes" });
+const arn = z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/, { error: "expected an AWS ARN" });
+const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: 'expected an AWS region such as "ap-northeast-2"' });
+const positiveInt = (what: string) =>
+  z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+const nonNegativeInt = (what: string) =>
+  z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).min(0, { error: `expected ${what}` });
+
+export const INTERFACE_ENDPOINTS = ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "monitoring"] as const;
+export const STORAGE_CLASSES = ["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"] as const;
+
+const serviceSchema = z.strictObject({
+  /** Image repository, e.g. "grafana/mimir"; with `image_source = "ecr"` the ECR copy is used instead. */
+  image: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, { error: 'expected an image repository such as "grafana/loki"' }),
+  /** Image tag (the component's release). */
+  version: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { error: 'expected an image tag such as "3.7.6"' }),
+  /** Task CPU units (1024 = 1 vCPU). */
+  cpu: positiveInt("task CPU units (1024 = 1 vCPU)"),
+  /** Task memory in MiB. */
+  memory: positiveInt("task memory in MiB"),
+  /** Number of tasks. */
+  desired_count: nonNegativeInt("a task count of 0 or more"),
+  /** HTTP listen port (server.http_listen_port). */
+  http_port: port,
+  /** gRPC listen port (server.grpc_listen_port); components with no gRPC server omit it. */
+  grpc_port: port.optional(),
+  /** Prefix of the HTTP API; see COMPONENTS for how each component applies it. */
+  path_prefix: pathPrefix.default(""),
+  /** Target-group health-check path; derived from the component and its prefix when omitted. */
+  health_check_path: urlPath.optional(),
+  /** ALB path patterns routed to this service (at most 5 per service). */
+  alb_paths: z.array(albPathPattern).max(5, { error: "at most 5 ALB path patterns per service" }).default([]),
+  /** FARGATE_SPOT weight in the capacity-provider strategy; 0 runs on FARGATE only. */
+  spot_weight: nonNegativeInt("a weight of 0 or more").default(0),
+  /** Tasks always placed on FARGATE (on-demand) before weights apply. */
+  on_demand_base: nonNegativeInt("a task count of 0 or more").default(0),
+  /** Days the component keeps data in S3 (drives the component's retention and the bucket lifecycle). */
+  retention_days: positiveInt("a number of days").optional(),
+  /** Task ephemeral storage in GiB (Fargate: 21-200). */
+  ephemeral_storage_gib: z
+    .number({ error: "expected GiB between 21 and 200" })
+    .int({ error: "expected GiB between 21 and 200" })
+    .min(21, { error: "Fargate task ephemeral storage is 21-200 GiB" })
+    .max(200, { error: "Fargate task ephemeral storage is 21-200 GiB" })
+    .default(21),
+});
+export type ServiceSettings = z.infer<typeof serviceSchema>;
+
+const servicesShape = Object.fromEntries(SERVICE_NAMES.map((n) => [n, serviceSchema])) as Record<
+  ServiceName,
+  typeof serviceSchema
+>;
+const storagePrefixShape = Object.fromEntries(
+  STORAGE_PREFIX_KEYS.map((k) => [
+    k,
+    z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+      error: "expected a single S3 key segment of lowercase letters, digits and '-' (no slashes)",
+    }),
+  ]),
+) as Record<(typeof STORAGE_PREFIX_KEYS)[number], z.ZodString>;
+
+export const settingsSchema = z.strictObject({
+  /** Short project name used in every resource name ("lgtm"). */
+  project: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{1,15}$/, { error: "expected 2-16 lowercase letters, digits or '-', starting with a letter" }),
+  aws: z.strictObject({
+    region,
+    /** The provider refuses any other account: prod can never be applied with dev credentials. */
+    allowed_account_ids: z.array(awsAccountId).min(1, { error: "expected at least one account id" }),
+    /** Role the provider assumes, when the pipeline's own credentials are not the deploy role. */
+    assume_role_arn: arn.optional(),
+  }),
+  /** Extra tags on every resource, next to Project, Environment, Layer and ManagedBy. */
+  tags: z.record(z.string(), z.string()).default({}),
+  state_backend: z.strictObject({
+    /** Bucket created by the 00-bootstrap layer and used by every other layer's S3 backend. */
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "expected an S3 bucket name" }),
+    /** Region of the state bucket; defaults to aws.region. */
+    region: region.optional(),
+    /** S3-compatible endpoint for the state bucket (tests, on-prem stores); AWS's own when omitted. */
+    endpoint: z.url({ error: 'expected a URL such as "http://127.0.0.1:4568"' }).optional(),
+    /** Path-style addressing, needed by most S3-compatible servers. */
+    use_path_style: z.boolean().default(false),
+  }),
+  /** Tenant sent as X-Scope-OrgID by every producer and consumer. */
+  tenant_id: z
+    .string()
+    .regex(/^[A-Za-z0-9!_.*'()-]{1,150}$/, { error: "expected a tenant id of letters, digits and !_.*'()- (no '/')" }),
+  /** Where tasks pull images from: the upstream registry, or this project's ECR copies. */
+  image_source: z.enum(["upstream", "ecr"], { error: 'expected "upstream" or "ecr"' }).default("upstream"),
+  network: z.strictObject({
+    vpc_cidr: cidr,
+    availability_zones: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, { error: 'expected an AZ name such as "ap-northeast-2a"' })),
+    public_subnet_cidrs: z.array(cidr),
+    private_subnet_cidrs: z.array(cidr),
+    /** "per_az": one NAT gateway per AZ (survives an AZ loss); "single": one, cheaper. */
+    nat_gateways: z.enum(["per_az", "single"], { error: 'expected "per_az" or "single"' }),
+    /** Interface VPC endpoints, so image pulls, logs and secrets do not cross the NAT gateway. */
+    interface_endpoints: z.array(z.enum(INTERFACE_ENDPOINTS, { error: `expected one of ${INTERFACE_ENDPOINTS.join(", ")}` })).default([]),
+  }),
+  load_balancer: z.strictObject({
+    /** ACM certificate for the 443 listener; with it, port 80 redirects to 443. */
+    certificate_arn: arn.optional(),
+    ssl_policy: z.string().default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+    /** Who may reach the ALB at all (Grafana's UI). */
+    ui_allowed_cidrs: namedCidrs,
+    /** Who may use the ingestion and query paths through the public ALB. Empty: nobody. */
+    ingest_allowed_cidrs: namedCidrs.default({}),
+    /** Peered networks that reach services at their Cloud Map addresses (the VPC itself always can). */
+    internal_client_cidrs: namedCidrs.default({}),
+    /** Service behind the listener's default action. */
+    default_service: z.string().default("grafana"),
+    deletion_protection: z.boolean().default(true),
+    idle_timeout_seconds: z.number().int().min(1).max(4000).default(60),
+  }),
+  service_discovery: z.strictObject({
+    /** Private DNS namespace; every service is `<name>.<namespace>`. */
+    namespace: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, {
+      error: 'expected a DNS name such as "lgtm.local"',
+    }),
+  }),
+  /** Memberlist gossip port of every ring member (TCP and UDP). */
+  memberlist_port: port.default(7946),
+  /** OTLP receiver ports of the services that receive OTLP (Tempo, Alloy). */
+  otlp: z.strictObject({ grpc_port: port.default(4317), http_port: port.default(4318) }).prefault({}),
+  storage: z.strictObject({
+    data_bucket_name: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "expected an S3 bucket name (3-63 lowercase letters, digits, '.', '-')" }),
+    /** Objects under a live prefix expire this many days after the service's retention. */
+    lifecycle_margin_days: nonNegativeInt("a number of days").default(30),
+    abort_incomplete_upload_days: positiveInt("a number of days").default(7),
+    /** Storage-class transitions of live prefixes. Only classes the services can read instantly. */
+    transitions: z
+      .array(
+        z.strictObject({
+          days: positiveInt("a number of days"),
+          storage_class: z.enum(STORAGE_CLASSES, { error: `expected one of ${STORAGE_CLASSES.join(", ")}` }),
+        }),
+      )
+      .default([]),
+    force_destroy: z.boolean().default(false),
+  }),
+  storage_prefixes: z.strictObject(storagePrefixShape),
+  ecr: z
+    .strictObject({
+      scan_on_push: z.boolean().default(true),
+      keep_last_images: positiveInt("a number of images").default(30),
+      image_tag_mutability: z.enum(["IMMUTABLE", "MUTABLE"]).default("IMMUTABLE"),
+    })
+    .prefault({}),
+  logs: z.strictObject({ retention_days: z.number().int().default(7) }).prefault({}),
+  ecs: z
+    .strictObject({
+      container_insights: z.enum(["enabled", "enhanced", "disabled"]).default("enabled"),
+      /** Seconds the service ignores failing ALB health checks after a task starts. */
+      health_check_grace_period_seconds: nonNegativeInt("seconds").default(120),
+    })
+    .prefault({}),
+  /** Risks an environment accepts knowingly (dev); prod leaves them false. */
+  accept_risks: z
+    .strictObject({
+      /** Run stateful ring members (Mimir, Loki, Tempo, Pyroscope) on Fargate Spot. */
+      spot_for_stateful: z.boolean().default(false),
+    })
+    .prefault({}),
+  services: z.strictObject(servicesShape),
+});
+
+/** Settings as written in the files, after defaults. */
+export type SettingsInput = z.infer<typeof settingsSchema>;
+
+/** The validated settings of one environment. Stacks and templates read only this. */
+export interface Settings extends SettingsInput {
+  /** Environment name, from the file name `environments/<env>.tfvars`. */
+  readonly env: string;
+}
