@@ -268,7 +268,6 @@ function checkStorage(s: Settings): Finding[] {
       out.push({ key: `services.${name}.retention_days`, message: `${name} keeps no data in S3; remove retention_days` });
     }
   }
-  const shortest = Math.min(...SERVICE_NAMES.map((n) => s.services[n].retention_days ?? Infinity));
   s.storage.transitions.forEach((t, i) => {
     const key = `storage.transitions[${i}].storage_class`;
     if (ARCHIVE_CLASSES.includes(t.storage_class)) {
@@ -279,9 +278,6 @@ function checkStorage(s: Settings): Finding[] {
     }
     if (["STANDARD_IA", "ONEZONE_IA"].includes(t.storage_class) && t.days < IA_MINIMUM_DAYS) {
       out.push({ key: `storage.transitions[${i}].days`, message: `S3 moves objects to ${t.storage_class} only after at least ${IA_MINIMUM_DAYS} days, got ${t.days}` });
-    }
-    if (t.days >= shortest + s.storage.lifecycle_margin_days) {
-      out.push({ key: `storage.transitions[${i}].days`, message: `objects of the shortest-lived service expire after ${shortest + s.storage.lifecycle_margin_days} days, before this transition at day ${t.days}` });
     }
   });
   return out;

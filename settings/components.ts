@@ -96,9 +96,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     prefixMode: "server",
     readinessPath: "/ready",
     alternativeHealthPaths: [],
-    // Pyroscope serves its UI, ingest (/ingest, /push.v1.PusherService) and query APIs all from one
-    // router, so everything under the prefix is a route.
-    apiRoots: ["/"],
+    // Ingest (/ingest, Connect push), query and settings APIs, and the UI, all under the prefix.
+    apiRoots: ["/ingest", "/push.v1.PusherService", "/querier.v1.QuerierService", "/settings.v1.SettingsService", "/api", "/ui", "/ready"],
     stateful: true,
     storagePrefixes: ["pyroscope"],
     receivesOtlp: false,

@@ -69,7 +69,7 @@ export async function loadSettings(env: string, options: LoadOptions = {}): Prom
   for (const [file, values] of layers) deepMerge(merged, values, file, "", provenance);
 
   const files = layers.map(([f]) => f);
-  const result = settingsSchema.safeParse(merged);
+  const result = settingsSchema.safeParse(merged, { reportInput: true });
   if (!result.success) {
     throw new SettingsError(result.error.issues.map((issue) => toProblem(issue, provenance, files)));
   }

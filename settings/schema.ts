@@ -39,7 +39,7 @@ const albPathPattern = z
   .regex(/^\/[A-Za-z0-9._~\-/*?]*$/, { error: 'expected an ALB path pattern such as "/loki/*" or "/api/v1/push"' })
   .max(128, { error: "ALB path patterns are at most 128 characters" });
 
-const awsAccountId = z.string().regex(/^\d{12}$/, { error: "expected a 12-digit AWS account id in quotes" });
+const awsAccountId = z.string({ error: "expected a 12-digit AWS account id in quotes" }).regex(/^\d{12}$/, { error: "expected a 12-digit AWS account id in quotes" });
 const arn = z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/, { error: "expected an AWS ARN" });
 const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: 'expected an AWS region such as "ap-northeast-2"' });
 const positiveInt = (what: string) =>
