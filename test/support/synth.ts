@@ -35,3 +35,19 @@ export function resourceOf(stack: StackJson, type: string, nameContains = ""): R
   }
   return matches[0][1];
 }
+
+/** Synthesizes the given environments (default: all) into `outdir`, as `npm run synth` does. */
+export async function synthToDisk(outdir: string, envs?: readonly string[]): Promise<string[]> {
+  const { App } = await import("cdktf");
+  const { buildApp, loadEnvironments } = await import("../../main");
+  buildApp(new App({ outdir }), await loadEnvironments(envs)).synth();
+  return stackDirs(outdir);
+}
+
+/** The stack folders of a synth output, sorted. */
+export function stackDirs(outdir: string): string[] {
+  const fs = require("node:fs") as typeof import("node:fs");
+  const path = require("node:path") as typeof import("node:path");
+  const root = path.join(outdir, "stacks");
+  return fs.readdirSync(root).sort().map((d: string) => path.join(root, d));
+}

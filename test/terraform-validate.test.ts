@@ -1,0 +1,93 @@
+/**
+ * Terraform tier: every synthesized stack of every environment passes `terraform init
+ * -backend=false` against the offline provider mirror and `terraform validate`.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listEnvironments } from "../settings";
+import { LAYERS } from "../stacks/contract";
+import { synthToDisk } from "./support/synth";
+import { offlineTerraform, skipWithoutTerraform, type Terraform } from "./support/terraform";
+
+const skip = skipWithoutTerraform("terraform validate tier");
+
+interface Diagnostic {
+  severity: "error" | "warning";
+  summary: string;
+  detail?: string;
+  range?: { start: { line: number } };
+}
+
+/** Runs terraform asynchronously, so two stacks validate at once on two cores. */
+function runAsync(tf: Terraform, cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("terraform", [...args.slice(0, 1), "-no-color", ...args.slice(1)], { cwd, env: tf.env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+async function inPool<T, R>(items: T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i]);
+      }
+    }),
+  );
+  return results;
+}
+
+describe.skipIf(skip)("GIVEN every environment synthesized to Terraform JSON", () => {
+  let work: string;
+  let stacks: string[];
+  const results = new Map<string, { errors: Diagnostic[]; warnings: Diagnostic[]; log: string }>();
+
+  beforeAll(async () => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-validate-"));
+    stacks = await synthToDisk(path.join(work, "out"));
+    const tf = offlineTerraform(work);
+    await inPool(stacks, 2, async (dir) => {
+      const init = await runAsync(tf, dir, ["init", "-backend=false", "-input=false"]);
+      if (init.code !== 0) {
+        results.set(path.basename(dir), { errors: [{ severity: "error", summary: "terraform init failed" }], warnings: [], log: init.stdout + init.stderr });
+        return;
+      }
+      const validate = await runAsync(tf, dir, ["validate", "-json"]);
+      const report = JSON.parse(validate.stdout) as { valid: boolean; diagnostics: Diagnostic[] };
+      results.set(path.basename(dir), {
+        errors: report.diagnostics.filter((d) => d.severity === "error"),
+        warnings: report.diagnostics.filter((d) => d.severity === "warning"),
+        log: validate.stderr,
+      });
+    });
+    console.log(`terraform validate tier: checked ${results.size} stacks (${[...results.keys()].join(", ")})`);
+  });
+
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  it("WHEN listed THEN there are seven stacks per environment", () => {
+    const expected = listEnvironments().flatMap((env) => LAYERS.map((layer) => `${env}-${layer}`)).sort();
+    expect(stacks.map((s) => path.basename(s))).toEqual(expected);
+  });
+
+  it.each(listEnvironments().flatMap((env) => LAYERS.map((layer) => `${env}-${layer}`)))(
+    "WHEN %s is validated THEN terraform reports no error and no warning",
+    (stack) => {
+      const r = results.get(stack);
+      expect(r, `no result for ${stack}`).toBeDefined();
+      const describeAll = (ds: Diagnostic[]) => ds.map((d) => `${d.summary}${d.detail ? `: ${d.detail}` : ""}`);
+      expect(describeAll(r!.errors), r!.log).toEqual([]);
+      expect(describeAll(r!.warnings)).toEqual([]);
+    },
+  );
+});
