@@ -35,6 +35,9 @@ export interface LayerStackProps {
   readonly settings: Settings;
 }
 
+/** Terraform versions the generated JSON works with. */
+export const TERRAFORM_REQUIRED_VERSION = ">= 1.11.0";
+
 /** The tag every resource carries to say who manages it. */
 export const MANAGED_BY = "lgtm-fargate (cdktf)";
 
@@ -64,6 +67,9 @@ export abstract class LayerStack<L extends LayerId = LayerId> extends TerraformS
         },
       ],
     });
+
+    // S3-native state locking needs 1.10; the write-only secret argument (40-iam) needs 1.11.
+    this.addOverride("terraform.required_version", TERRAFORM_REQUIRED_VERSION);
 
     if (layer === "00-bootstrap") {
       // The state bucket cannot hold the state that creates it. The local state file lives next to
