@@ -1,0 +1,211 @@
+/**
+ * Task roles: the two kinds of IAM role an ECS task uses, each trusted only by ECS tasks of the
+ * environment's own account(s).
+ *
+ * - TaskExecutionRole: the role the ECS agent uses *before and around* the containers: pull images
+ *   from the given ECR repositories, write to the given log groups, read the given secrets into the
+ *   container `secrets`. Nothing else, and nothing on `*` except `ecr:GetAuthorizationToken` (an
+ *   account-level call with no resource to name).
+ * - ServiceTaskRole: the role one service's containers run as: read/write of its own key prefixes in
+ *   the data bucket (listing limited to those prefixes), and optionally read-only CloudWatch metrics.
+ *   A role with no grant has no permission at all (Grafana).
+ *
+ * Trust: `ecs-tasks.amazonaws.com` with `aws:SourceAccount`, so that ECS acting for another account
+ * can never assume these roles (cross-service confused-deputy protection).
+ *
+ * Policies are inline (`aws_iam_role_policy`): they belong to exactly one role and go with it.
+ * Modelled on aws-cdk's `ecs.TaskDefinition` (`executionRole`, `taskRole`) and terraform-aws-modules'
+ * ecs service module (`tasks_iam_role_statements`, `task_exec_secret_arns`).
+ */
+import { Construct } from "constructs";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+
+/** One IAM policy statement (IAM JSON spelling). */
+export type PolicyStatement = Readonly<Record<string, unknown>>;
+
+/** An IAM policy document as the JSON string IAM takes. References resolve inside the string. */
+export function policyDocument(statements: readonly PolicyStatement[]): string {
+  return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+}
+
+/** Trust policy: ECS tasks of the given account(s) only. */
+export function ecsTasksTrustPolicy(accountIds: readonly string[]): string {
+  if (accountIds.length === 0) throw new Error("an ECS task role must name the account(s) it is for (aws:SourceAccount)");
+  return policyDocument([
+    {
+      Sid: "EcsTasksOfThisAccount",
+      Effect: "Allow",
+      Principal: { Service: "ecs-tasks.amazonaws.com" },
+      Action: "sts:AssumeRole",
+      Condition: { StringEquals: { "aws:SourceAccount": accountIds.length === 1 ? accountIds[0] : [...accountIds] } },
+    },
+  ]);
+}
+
+export interface TaskExecutionRoleProps {
+  /** IAM role name. */
+  readonly roleName: string;
+  /** Account(s) whose ECS tasks may assume the role (`aws:SourceAccount`). */
+  readonly accountIds: readonly string[];
+  /** ARNs of the log groups the containers' awslogs driver writes to, without the `:*` suffix. */
+  readonly logGroupArns: readonly string[];
+  /**
+   * ECR repositories the tasks pull images from. @default [] (images come from a public registry,
+   * so the role gets no ECR permission at all, not even the authorization token)
+   */
+  readonly ecrRepositoryArns?: readonly string[];
+  /** Secrets Manager secrets the task definitions inject as container `secrets`. @default [] */
+  readonly secretArns?: readonly string[];
+  /** Role description, shown in the console. @default "ECS task execution role" */
+  readonly description?: string;
+}
+
+export class TaskExecutionRole extends Construct {
+  readonly role: IamRole;
+
+  constructor(scope: Construct, id: string, props: TaskExecutionRoleProps) {
+    super(scope, id);
+    this.role = new IamRole(this, "role", {
+      name: props.roleName,
+      description: props.description ?? "ECS task execution role",
+      assumeRolePolicy: ecsTasksTrustPolicy(props.accountIds),
+    });
+
+    if (props.logGroupArns.length === 0) throw new Error(`${props.roleName}: a task execution role needs the log groups its tasks write to`);
+    new IamRolePolicy(this, "logs", {
+      role: this.role.id,
+      name: "write-task-logs",
+      policy: policyDocument([
+        {
+          Sid: "WriteOwnLogGroups",
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          // `:*` covers the group's log streams (`log-group:<name>:log-stream:<stream>`).
+          Resource: props.logGroupArns.map((arn) => `${arn}:*`),
+        },
+      ]),
+    });
+
+    const repositories = props.ecrRepositoryArns ?? [];
+    if (repositories.length > 0) {
+      new IamRolePolicy(this, "ecr_pull", {
+        role: this.role.id,
+        name: "pull-images",
+        policy: policyDocument([
+          // GetAuthorizationToken is account-level: IAM accepts no other resource for it.
+          { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+          {
+            Sid: "PullOwnRepositories",
+            Effect: "Allow",
+            Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+            Resource: [...repositories],
+          },
+        ]),
+      });
+    }
+
+    const secrets = props.secretArns ?? [];
+    if (secrets.length > 0) {
+      new IamRolePolicy(this, "secrets", {
+        role: this.role.id,
+        name: "read-task-secrets",
+        policy: policyDocument([
+          // The secrets use the account's aws/secretsmanager key, which grants decrypt through
+          // Secrets Manager itself: no kms:Decrypt statement needed.
+          { Sid: "ReadTaskSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: [...secrets] },
+        ]),
+      });
+    }
+  }
+}
+
+/** Read/write of some key prefixes of one bucket. */
+export interface S3PrefixAccess {
+  /** ARN of the bucket. */
+  readonly bucketArn: string;
+  /** Key segments without slashes, e.g. ["loki"]; access covers `<prefix>/...` only. */
+  readonly prefixes: readonly string[];
+}
+
+/**
+ * Read-only CloudWatch metrics, as Alloy's `prometheus.exporter.cloudwatch` (YACE) needs them:
+ * `tag:GetResources` to discover resources by tag (ALB, ECS, RDS, ElastiCache, ...) and the three
+ * CloudWatch metric reads. None of these actions supports resource-level permissions, so `*` is the
+ * only resource IAM accepts; all four are reads. Discovery jobs for Transit Gateway, API Gateway or
+ * DMS need further Describe/GET actions (see the component's documentation) and are not granted.
+ */
+export const CLOUDWATCH_METRICS_READ_ACTIONS = [
+  "cloudwatch:GetMetricData",
+  "cloudwatch:GetMetricStatistics",
+  "cloudwatch:ListMetrics",
+  "tag:GetResources",
+] as const;
+
+export interface ServiceTaskRoleProps {
+  /** IAM role name. */
+  readonly roleName: string;
+  /** Account(s) whose ECS tasks may assume the role (`aws:SourceAccount`). */
+  readonly accountIds: readonly string[];
+  /** Read/write of these prefixes of the data bucket. @default none (no S3 permission) */
+  readonly s3?: S3PrefixAccess;
+  /** Read CloudWatch metrics and resource tags (CLOUDWATCH_METRICS_READ_ACTIONS). @default false */
+  readonly readCloudWatchMetrics?: boolean;
+  /** Role description, shown in the console. @default "ECS task role" */
+  readonly description?: string;
+}
+
+export class ServiceTaskRole extends Construct {
+  readonly role: IamRole;
+
+  constructor(scope: Construct, id: string, props: ServiceTaskRoleProps) {
+    super(scope, id);
+    this.role = new IamRole(this, "role", {
+      name: props.roleName,
+      description: props.description ?? "ECS task role",
+      assumeRolePolicy: ecsTasksTrustPolicy(props.accountIds),
+    });
+
+    if (props.s3) {
+      const { bucketArn, prefixes } = props.s3;
+      if (prefixes.length === 0) throw new Error(`${props.roleName}: S3 access needs at least one prefix; omit s3 for none`);
+      for (const p of prefixes) {
+        if (p === "" || p.includes("/") || p.includes("*")) {
+          throw new Error(`${props.roleName}: S3 prefix "${p}" must be one key segment with no "/" or "*"`);
+        }
+      }
+      new IamRolePolicy(this, "s3", {
+        role: this.role.id,
+        name: "read-write-own-prefixes",
+        policy: policyDocument([
+          {
+            Sid: "ListOwnPrefixes",
+            Effect: "Allow",
+            Action: "s3:ListBucket",
+            Resource: bucketArn,
+            // Components list `<prefix>` (Tempo's start-up check), `<prefix>/` and below; a listing of
+            // the whole bucket or another component's prefix is denied. `<prefix>/*` also lets S3 answer
+            // 404 NoSuchKey (not 403) for a missing key under the prefix, which the components rely on
+            // to tell "not written yet" (a first bucket index, a deletion marker) from an error.
+            Condition: { StringLike: { "s3:prefix": prefixes.flatMap((p) => [p, `${p}/`, `${p}/*`]) } },
+          },
+          {
+            Sid: "ReadWriteOwnObjects",
+            Effect: "Allow",
+            // AbortMultipartUpload lets a component clean up its own failed uploads of large blocks.
+            Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+            Resource: prefixes.map((p) => `${bucketArn}/${p}/*`),
+          },
+        ]),
+      });
+    }
+
+    if (props.readCloudWatchMetrics) {
+      new IamRolePolicy(this, "cloudwatch", {
+        role: this.role.id,
+        name: "read-cloudwatch-metrics",
+        policy: policyDocument([{ Sid: "ReadCloudWatchMetrics", Effect: "Allow", Action: [...CLOUDWATCH_METRICS_READ_ACTIONS], Resource: "*" }]),
+      });
+    }
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * 20-security: the security groups of the public ALB and of each service's tasks, generated from
+ * the service catalog (`services`, `memberlist_port`, `otlp`, `load_balancer`) and the component
+ * profiles (settings/components.ts: RING_SERVICES, CONSUMERS, COMPONENTS). No service port is
+ * written here: every task rule's port comes from `taskPorts()` (settings/checks.ts), the same list
+ * the port checks validate, so a rule can only open a port the task really listens on. The ALB's
+ * listener ports come from modules/load-balancer, which creates the listeners.
+ *
+ * The traffic it allows, and nothing else:
+ * - internet → ALB: the listener ports from the named CIDRs of `load_balancer.ui_allowed_cidrs` and
+ *   `load_balancer.ingest_allowed_cidrs` (the listener rules narrow ingest paths further);
+ * - ALB → each ALB-fronted service's HTTP port (requests and health checks);
+ * - consumer → producer, per the CONSUMERS table (Grafana's datasources, Alloy's pushes, Tempo's
+ *   metrics-generator);
+ * - ring member ↔ its own ring only: memberlist TCP+UDP, HTTP and gRPC (monolithic instances call
+ *   each other);
+ * - in-VPC and peered clients (`network.vpc_cidr`, `load_balancer.internal_client_cidrs`) → the
+ *   storage backends' HTTP port and the OTLP receivers' OTLP ports;
+ * - tasks → HTTPS anywhere (AWS APIs and image registries).
+ * Every rule is its own resource with a description; "all traffic" rules do not exist.
+ */
+import type { Construct } from "constructs";
+import { HTTP_PORT as HTTP_LISTENER_PORT, HTTPS_PORT as HTTPS_LISTENER_PORT } from "../modules/load-balancer";
+import { SecurityGroup } from "../modules/security-groups";
+import {
+  COMPONENTS,
+  CONSUMERS,
+  parseCidr,
+  RING_SERVICES,
+  SERVICE_NAMES,
+  securityGroupName,
+  taskPorts,
+  type ProducerPort,
+  type ServiceName,
+  type Settings,
+} from "../settings";
+import { LayerStack, type LayerStackProps } from "./layer-stack";
+
+/** AWS APIs and container registries are HTTPS only. */
+const HTTPS_PORT = 443;
+const ANYWHERE = "0.0.0.0/0";
+
+type GroupKey = "alb" | ServiceName;
+type Protocol = "tcp" | "udp";
+
+/** A named CIDR source, after merging entries that name the same network. */
+interface CidrSource {
+  /** Part of the rule id: `ui_anywhere`, `vpc`, `internal_office`. */
+  readonly id: string;
+  /** The CIDR written in the rule (a remote-state reference for the VPC). */
+  readonly cidr: string;
+  /** Setting keys that list this network, for the rule description. */
+  readonly keys: string[];
+}
+
+/** One allowed flow into `to`, from another group or from a CIDR. */
+interface Flow {
+  readonly to: GroupKey;
+  readonly from: { readonly group: GroupKey } | { readonly cidr: CidrSource };
+  /** Port name in the rule id: http, grpc, otlp_grpc, memberlist_udp, ... */
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+  /** What is reached, e.g. "loki http (services.loki.http_port)". */
+  readonly what: string;
+  /** Why; flows that end up identical (same peer, port, protocol) merge their reasons. */
+  readonly why: string[];
+}
+
+export class SecurityStack extends LayerStack<"20-security"> {
+  readonly alb: SecurityGroup;
+  readonly tasks: Readonly<Record<ServiceName, SecurityGroup>>;
+
+  constructor(scope: Construct, props: LayerStackProps) {
+    super(scope, "20-security", props);
+    const s = this.settings;
+    const vpcId = this.remoteString("10-network", "vpc_id");
+    const vpcCidr = this.remoteString("10-network", "vpc_cidr");
+
+    this.alb = new SecurityGroup(this, "alb", {
+      vpcId,
+      name: securityGroupName(s, "alb"),
+      description: "Public ALB: listener ports from the allowed CIDRs, egress only to the service tasks",
+    });
+    const tasks = {} as Record<ServiceName, SecurityGroup>;
+    for (const name of SERVICE_NAMES) {
+      tasks[name] = new SecurityGroup(this, name, {
+        vpcId,
+        name: securityGroupName(s, `${name}-tasks`),
+        description: `${name} ECS tasks: ports of the service catalog only`,
+      });
+    }
+    this.tasks = tasks;
+    const groups: Record<GroupKey, SecurityGroup> = { alb: this.alb, ...tasks };
+
+    for (const flow of planFlows(s, vpcCidr)) {
+      const to = groups[flow.to];
+      const rule = { port: flow.port, protocol: flow.protocol, description: describe(flow) };
+      if ("group" in flow.from) to.allowFrom(groups[flow.from.group], flow.name, rule);
+      else to.allowIngressFromCidr(`from_${flow.from.cidr.id}_${flow.name}`, flow.from.cidr.cidr, rule);
+    }
+
+    // Fargate pulls images, fetches secrets and ships awslogs through the task's own network
+    // interface, so the task group must allow them: ECR, S3 (image layers and the services' data),
+    // CloudWatch Logs, Secrets Manager, STS (task-role credentials), CloudWatch APIs (Alloy) and the
+    // upstream registries (Docker Hub) when image_source = "upstream". Their addresses are AWS's and
+    // the registries' public ranges, which change and cannot be listed in a security group, hence
+    // 0.0.0.0/0 on 443 only; inside the VPC the same traffic reaches the S3 gateway and interface
+    // endpoints. DNS (the VPC resolver) is never filtered by security groups and needs no rule.
+    for (const name of SERVICE_NAMES) {
+      tasks[name].allowEgressToCidr("to_anywhere_https", ANYWHERE, {
+        port: HTTPS_PORT,
+        description: "HTTPS to AWS APIs (ECR, S3, CloudWatch Logs, Secrets Manager, STS, CloudWatch) and image registries",
+      });
+    }
+
+    this.publish("alb_security_group_id", this.alb.id);
+    this.publish("task_security_group_ids", Object.fromEntries(SERVICE_NAMES.map((n) => [n, tasks[n].id])));
+  }
+}
+
+/** Services the ALB forwards to: those with path rules, and the listener's default service. */
+export function albFrontedServices(s: Settings): ServiceName[] {
+  return SERVICE_NAMES.filter((n) => s.services[n].alb_paths.length > 0 || n === s.load_balancer.default_service);
+}
+
+/** Every group-to-group and CIDR-to-group flow the settings call for, identical flows merged. */
+export function planFlows(s: Settings, vpcCidr: string): Flow[] {
+  const flows = new Map<string, Flow>();
+  const add = (flow: Omit<Flow, "why">, why: string) => {
+    const from = "group" in flow.from ? `sg:${flow.from.group}` : `cidr:${flow.from.cidr.id}`;
+    const key = `${flow.to}|${from}|${flow.protocol}|${flow.port}`;
+    const existing = flows.get(key);
+    if (existing) {
+      if (!existing.why.includes(why)) existing.why.push(why);
+    } else flows.set(key, { ...flow, why: [why] });
+  };
+
+  // Internet → ALB, on the listener ports.
+  const lb = s.load_balancer;
+  const albSources = cidrSources([
+    { id: "ui", key: "load_balancer.ui_allowed_cidrs", entries: lb.ui_allowed_cidrs },
+    { id: "ingest", key: "load_balancer.ingest_allowed_cidrs", entries: lb.ingest_allowed_cidrs },
+  ]);
+  // 80 always (it forwards, or redirects once a certificate is set); 443 with a certificate.
+  const listeners: [string, number][] = [["http", HTTP_LISTENER_PORT]];
+  if (lb.certificate_arn !== undefined) listeners.push(["https", HTTPS_LISTENER_PORT]);
+  for (const source of albSources) {
+    for (const [name, port] of listeners) {
+      add({ to: "alb", from: { cidr: source }, name, port, protocol: "tcp", what: `${name.toUpperCase()} listener` }, "clients of the public ALB");
+    }
+  }
+
+  // ALB → service: the listener rules' traffic and the target group's health checks, both on the
+  // HTTP port the target group forwards to.
+  for (const name of albFrontedServices(s)) {
+    const p = portOf(s, name, "http");
+    add({ to: name, from: { group: "alb" }, name: "http", port: p.port, protocol: "tcp", what: `${name} http (${p.key})` }, "requests and health checks");
+  }
+
+  // Service → service, from the CONSUMERS table.
+  for (const consumer of SERVICE_NAMES) {
+    for (const c of CONSUMERS[consumer]) {
+      const p = portOf(s, c.producer, c.port);
+      add(
+        { to: c.producer, from: { group: consumer }, name: c.port, port: p.port, protocol: "tcp", what: `${c.producer} ${c.port} (${p.key})` },
+        c.purpose,
+      );
+    }
+  }
+
+  // A ring member joins only its own ring: gossip, and the HTTP/gRPC calls between instances of one
+  // monolithic component (ingesters, queriers, compactors of the same service), from its own group.
+  for (const ring of RING_SERVICES) {
+    for (const p of taskPorts(s, ring)) {
+      const name = portName(p.key);
+      if (!["http", "grpc", "memberlist"].includes(name)) continue;
+      for (const protocol of p.protocols) {
+        add(
+          {
+            to: ring,
+            from: { group: ring },
+            name: name === "memberlist" ? `memberlist_${protocol}` : name,
+            port: p.port,
+            protocol,
+            what: name === "memberlist" ? `${ring} memberlist ${protocol.toUpperCase()} (${p.key})` : `${ring} ${name} (${p.key})`,
+          },
+          `${ring} instances of one ring`,
+        );
+      }
+    }
+  }
+
+  // In-VPC and peered clients reach the services at their Cloud Map address,
+  // http://<service>.<namespace>:<http_port> (50-loadbalancer publishes the namespace). That is the
+  // chosen in-VPC mechanism: no internal ALB, and no ingestion path opened on the public one.
+  // The VPC's own range comes from 10-network's state; settings only decide which entries merge.
+  const clientSources = cidrSources([
+    { id: "vpc", key: "network.vpc_cidr", entries: { vpc: s.network.vpc_cidr }, cidrOverride: vpcCidr, single: true },
+    { id: "internal", key: "load_balancer.internal_client_cidrs", entries: lb.internal_client_cidrs },
+  ]);
+  const namespace = s.service_discovery.namespace;
+  for (const name of SERVICE_NAMES) {
+    const profile = COMPONENTS[name];
+    // The storage backends: their HTTP API is where clients push and query.
+    if (profile.storagePrefixes.length > 0) {
+      const p = portOf(s, name, "http");
+      for (const source of clientSources) {
+        add(
+          { to: name, from: { cidr: source }, name: "http", port: p.port, protocol: "tcp", what: `${name} http (${p.key})` },
+          `clients of http://${name}.${namespace}:${p.port}`,
+        );
+      }
+    }
+    if (profile.receivesOtlp) {
+      for (const port of ["otlp_grpc", "otlp_http"] as const) {
+        const p = portOf(s, name, port);
+        for (const source of clientSources) {
+          add(
+            { to: name, from: { cidr: source }, name: port, port: p.port, protocol: "tcp", what: `${name} ${port} (${p.key})` },
+            `OTLP senders to ${name}.${namespace}:${p.port}`,
+          );
+        }
+      }
+    }
+  }
+  return [...flows.values()];
+}
+
+/** The rule description: what is reached, from whom, why (EC2 allows 255 characters). */
+function describe(flow: Flow): string {
+  const from = "group" in flow.from ? (flow.from.group === flow.to ? "own group" : flow.from.group === "alb" ? "the ALB" : flow.from.group) : flow.from.cidr.keys.join(", ");
+  const text = `${flow.what} from ${from}: ${flow.why.join("; ")}`;
+  return text.length <= 255 ? text : `${text.slice(0, 252)}...`;
+}
+
+const PRODUCER_PORT_KEYS: Record<ProducerPort, (service: ServiceName) => string> = {
+  http: (n) => `services.${n}.http_port`,
+  grpc: (n) => `services.${n}.grpc_port`,
+  otlp_grpc: () => "otlp.grpc_port",
+  otlp_http: () => "otlp.http_port",
+};
+
+/** The port a service's task listens on for `which`, from taskPorts(); an error when it has none. */
+function portOf(s: Settings, service: ServiceName, which: ProducerPort): { key: string; port: number } {
+  const key = PRODUCER_PORT_KEYS[which](service);
+  const found = taskPorts(s, service).find((p) => p.key === key);
+  if (!found) {
+    throw new Error(
+      `${service} is called on its ${which} port (settings/components.ts), but its task does not listen on one: set ${key}` +
+        (which.startsWith("otlp") ? ` and make ${service} an OTLP receiver` : ""),
+    );
+  }
+  return { key: found.key, port: found.port };
+}
+
+/** "services.mimir.grpc_port" → "grpc"; "memberlist_port" → "memberlist"; "otlp.http_port" → "otlp_http". */
+function portName(key: string): string {
+  if (key === "memberlist_port") return "memberlist";
+  if (key.startsWith("otlp.")) return `otlp_${key.slice("otlp.".length, -"_port".length)}`;
+  return key.slice(key.lastIndexOf(".") + 1, -"_port".length);
+}
+
+/**
+ * Named CIDRs of several settings, one source per distinct network: AWS rejects two identical rules
+ * in a group, so a CIDR listed twice (in the UI and the ingest list, say) becomes one rule whose
+ * description names both entries.
+ */
+function cidrSources(
+  lists: { id: string; key: string; entries: Readonly<Record<string, string>>; cidrOverride?: string; single?: boolean }[],
+): CidrSource[] {
+  const byNetwork = new Map<string, { id: string; cidr: string; keys: string[] }>();
+  for (const list of lists) {
+    for (const [name, cidr] of Object.entries(list.entries)) {
+      const { start, bits } = parseCidr(cidr);
+      const network = `${start}/${bits}`;
+      const key = list.single ? list.key : `${list.key}.${name}`;
+      const existing = byNetwork.get(network);
+      if (existing) existing.keys.push(key);
+      else {
+        const id = list.single ? list.id : `${list.id}_${name.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+        byNetwork.set(network, { id, cidr: list.cidrOverride ?? cidr, keys: [key] });
+      }
+    }
+  }
+  return [...byNetwork.values()];
+}

@@ -1,0 +1,57 @@
+/**
+ * 50-loadbalancer: the public entry point and the service-discovery namespace.
+ *
+ * Owns the internet-facing ALB `albName(settings)` in the public subnets with the ALB security group
+ * (20-security), its listeners (`load_balancer.*`: 80, and 443 when `certificate_arn` is set, 80
+ * then redirecting), and the Cloud Map private DNS namespace `service_discovery.namespace` in the VPC.
+ *
+ * Why the listeners' default action is a fixed 404 and not "forward to Grafana": target groups live
+ * in 60-ecs with their services, so that a path-prefix change, the health check it implies and the
+ * task definition serving it land in one apply (seed 000: a health-check path applied before the
+ * image that served it took Pyroscope down). A default action here would have to name Grafana's
+ * target group across layers. Instead 60-ecs adds `load_balancer.default_service` (Grafana) as a
+ * catch-all rule ("/*") at the last priority, after every service's allow and deny rules; the 404
+ * only answers in the window before 60-ecs is applied.
+ */
+import type { Construct } from "constructs";
+import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace";
+import { PublicLoadBalancer } from "../modules/load-balancer";
+import { albName } from "../settings";
+import { LayerStack, type LayerStackProps } from "./layer-stack";
+
+export class LoadBalancerStack extends LayerStack<"50-loadbalancer"> {
+  readonly loadBalancer: PublicLoadBalancer;
+  readonly namespace: ServiceDiscoveryPrivateDnsNamespace;
+
+  constructor(scope: Construct, props: LayerStackProps) {
+    super(scope, "50-loadbalancer", props);
+    const s = this.settings;
+    const lb = s.load_balancer;
+
+    this.loadBalancer = new PublicLoadBalancer(this, "public", {
+      name: albName(s),
+      subnetIds: this.remoteList("10-network", "public_subnet_ids"),
+      securityGroupIds: [this.remoteString("20-security", "alb_security_group_id")],
+      certificateArn: lb.certificate_arn,
+      sslPolicy: lb.ssl_policy,
+      deletionProtection: lb.deletion_protection,
+      idleTimeoutSeconds: lb.idle_timeout_seconds,
+    });
+
+    // Tasks register here as `<service>.<namespace>`; ring members join each other and in-VPC
+    // clients reach services through these names (60-ecs publishes them as service_endpoints).
+    this.namespace = new ServiceDiscoveryPrivateDnsNamespace(this, "namespace", {
+      name: s.service_discovery.namespace,
+      description: `Service discovery of ${s.project}-${s.env}: <service>.${s.service_discovery.namespace}`,
+      vpc: this.remoteString("10-network", "vpc_id"),
+    });
+
+    const alb = this.loadBalancer.alb;
+    this.publish("alb_arn", alb.arn);
+    this.publish("alb_dns_name", alb.dnsName);
+    this.publish("alb_zone_id", alb.zoneId);
+    this.publish("listener_arn", this.loadBalancer.servingListener.arn);
+    this.publish("cloud_map_namespace_id", this.namespace.id);
+    this.publish("cloud_map_namespace_name", this.namespace.name);
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * 60-ecs: the cluster and the six services.
+ *
+ * Owns the ECS cluster `clusterName(settings)` (Container Insights per `ecs.container_insights`,
+ * capacity providers FARGATE and FARGATE_SPOT) and, for every service of the catalog, one
+ * `FargateService` (modules/fargate-service): log group, task definition, Cloud Map service, target
+ * group + listener rules when the ALB fronts it, and the ECS service.
+ *
+ * Reads 10-network (VPC, private subnets), 20-security (task security groups), 30-storage (data
+ * bucket, ECR repositories), 40-iam (execution and task roles, secrets) and 50-loadbalancer
+ * (serving listener, Cloud Map namespace).
+ *
+ * Ingestion and query paths (each service's `alb_paths`) are closed to the internet by default. The
+ * mechanism is source-IP conditions on the public listener, because it needs no second load
+ * balancer and keeps every path in one place a plan reviewer can read:
+ * - for each path, one allow rule per `CIDRS_PER_RULE` CIDRs of `load_balancer.ingest_allowed_cidrs`
+ *   (path AND source IP → the service's target group), then a 403 rule for the path from anywhere
+ *   else, so a denied request never falls through to the catch-all;
+ * - clients inside the VPC do not use the ALB at all: they call the service's Cloud Map address
+ *   `http://<service>.<namespace>:<http_port>` (published as `service_endpoints`), which the task
+ *   security groups of 20-security already allow from the VPC CIDR and from
+ *   `load_balancer.internal_client_cidrs` (peered networks).
+ *
+ * Listener-rule priorities, deterministic from the catalog order (SERVICE_NAMES):
+ *   service i (0-based), path j of its `alb_paths`, allow chunk k:  100*(i+1) + 10*j + k
+ *   the path's 403 rule:                                            100*(i+1) + 10*j + 9
+ *   the default service's catch-all "/*":                           50000 (the last priority)
+ * so services never share a block (5 paths × 10 slots < 100), the deny rule always follows its allow
+ * rules, and adding a CIDR or a path never renumbers another rule.
+ */
+import type { Construct } from "constructs";
+import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
+import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
+import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
+import { FargateService, type ContainerPort } from "../modules/fargate-service";
+import {
+  CIDRS_PER_RULE,
+  COMPONENTS,
+  SERVICE_NAMES,
+  TARGET_GROUP_SUFFIX_LENGTH,
+  clusterName,
+  logGroupName,
+  servedHealthPaths,
+  taskFamily,
+  taskPorts,
+  targetGroupName,
+  type ServiceName,
+  type Settings,
+} from "../settings";
+import { albFrontedServices } from "./20-security";
+import { LayerStack, type LayerStackProps } from "./layer-stack";
+
+/** Listener-rule priorities of a service start at 100 × (catalog index + 1); see the header. */
+const PRIORITY_BLOCK = 100;
+/** ALB's last rule priority: the catch-all goes after everything else. */
+const CATCH_ALL_PRIORITY = 50000;
+/** An ALB forward action takes at most 5 target groups. */
+const MAX_TARGET_GROUPS_PER_ACTION = 5;
+
+export class EcsStack extends LayerStack<"60-ecs"> {
+  readonly cluster: EcsCluster;
+  readonly services: Readonly<Record<ServiceName, FargateService>>;
+  readonly catchAll: LbListenerRule;
+
+  constructor(scope: Construct, props: LayerStackProps) {
+    super(scope, "60-ecs", props);
+    const s = this.settings;
+
+    this.cluster = new EcsCluster(this, "cluster", {
+      name: clusterName(s),
+      setting: [{ name: "containerInsights", value: s.ecs.container_insights }],
+    });
+    const capacityProviders = new EcsClusterCapacityProviders(this, "capacity_providers", {
+      clusterName: this.cluster.name,
+      capacityProviders: ["FARGATE", "FARGATE_SPOT"],
+      // Every service sets its own strategy; this default only applies to ad-hoc RunTask calls.
+      defaultCapacityProviderStrategy: [{ capacityProvider: "FARGATE", weight: 1, base: 0 }],
+    });
+
+    const listenerArn = this.remoteString("50-loadbalancer", "listener_arn");
+    const namespaceId = this.remoteString("50-loadbalancer", "cloud_map_namespace_id");
+    const vpcId = this.remoteString("10-network", "vpc_id");
+    const privateSubnets = this.remoteList("10-network", "private_subnet_ids");
+    const bucketName = this.remoteString("30-storage", "data_bucket_name");
+    const executionRoleArn = this.remoteString("40-iam", "task_execution_role_arn");
+    const fronted = albFrontedServices(s);
+    const ingest = s.load_balancer.ingest_allowed_cidrs;
+
+    const services = {} as Record<ServiceName, FargateService>;
+    SERVICE_NAMES.forEach((name, index) => {
+      const svc = s.services[name];
+      services[name] = new FargateService(this, name, {
+        serviceName: name,
+        clusterArn: this.cluster.arn,
+        family: taskFamily(s, name),
+        cpu: svc.cpu,
+        memory: svc.memory,
+        desiredCount: svc.desired_count,
+        executionRoleArn,
+        taskRoleArn: this.remoteMapEntry("40-iam", "task_role_arns", name),
+        ephemeralStorageGib: svc.ephemeral_storage_gib,
+        image:
+          s.image_source === "ecr"
+            ? `${this.remoteMapEntry("30-storage", "ecr_repository_urls", name)}:${svc.version}`
+            : `${svc.image}:${svc.version}`,
+        ports: containerPorts(s, name),
+        environment: serviceEnvironment(s, name, bucketName),
+        secrets: name === "grafana" ? { GF_SECURITY_ADMIN_PASSWORD: this.remoteMapEntry("40-iam", "secret_arns", "grafana_admin_password") } : undefined,
+        logGroupName: logGroupName(s, name),
+        logRetentionDays: s.logs.retention_days,
+        region: s.aws.region,
+        network: {
+          subnetIds: privateSubnets,
+          securityGroupIds: [this.remoteMapEntry("20-security", "task_security_group_ids", name)],
+        },
+        serviceDiscovery: { namespaceId, name },
+        targetGroup: fronted.includes(name)
+          ? {
+              vpcId,
+              name: (suffix) => targetGroupName(s, name, suffix),
+              suffixLength: TARGET_GROUP_SUFFIX_LENGTH,
+              healthCheckPath: healthCheckPath(s, name),
+              healthCheckGracePeriodSeconds: s.ecs.health_check_grace_period_seconds,
+              routing: {
+                listenerArn,
+                pathPatterns: svc.alb_paths,
+                allowedSourceCidrs: ingest,
+                cidrsPerRule: CIDRS_PER_RULE,
+                firstPriority: PRIORITY_BLOCK * (index + 1),
+              },
+            }
+          : undefined,
+        capacity: { spotWeight: svc.spot_weight, onDemandBase: svc.on_demand_base },
+        serviceDependsOn: [capacityProviders],
+      });
+    });
+    this.services = services;
+
+    this.catchAll = this.defaultServiceRule(listenerArn, fronted);
+
+    this.publish("cluster_name", this.cluster.name);
+    this.publish("cluster_arn", this.cluster.arn);
+    this.publish("service_names", byService((n) => services[n].service.name));
+    this.publish("task_definition_arns", byService((n) => services[n].taskDefinition.arn));
+    this.publish("service_endpoints", serviceEndpoints(s));
+  }
+
+  /**
+   * The catch-all rule: every request no service rule took goes to `load_balancer.default_service`
+   * (Grafana's UI). It also keeps the other target groups attached to the ALB while no rule forwards
+   * to them (no `ingest_allowed_cidrs`): ECS refuses to register a service with a target group that no
+   * listener rule uses, and the target group's health check is the only readiness check these
+   * services have (the stock images carry no shell for a container health check). Attached with
+   * weight 0, they receive no traffic from this rule.
+   */
+  private defaultServiceRule(listenerArn: string, fronted: readonly ServiceName[]): LbListenerRule {
+    const s = this.settings;
+    const defaultName = s.load_balancer.default_service as ServiceName;
+    const hasForwardRule = (n: ServiceName) => s.services[n].alb_paths.length > 0 && Object.keys(s.load_balancer.ingest_allowed_cidrs).length > 0;
+    const attached = fronted.filter((n) => n !== defaultName && !hasForwardRule(n));
+    if (attached.length + 1 > MAX_TARGET_GROUPS_PER_ACTION) {
+      throw new Error(
+        `${attached.join(", ")} are behind the ALB but no rule forwards to them (load_balancer.ingest_allowed_cidrs is empty), and one ALB rule can keep at most ${MAX_TARGET_GROUPS_PER_ACTION - 1} such target groups attached; add ingest_allowed_cidrs or remove alb_paths from some services`,
+      );
+    }
+    const target = (n: ServiceName) => this.services[n].targetGroup!.arn;
+    const rule = new LbListenerRule(this, "default_service_catch_all", {
+      listenerArn,
+      priority: CATCH_ALL_PRIORITY,
+      condition: [{ pathPattern: { values: ["/*"] } }],
+      action: [
+        attached.length === 0
+          ? { type: "forward", targetGroupArn: target(defaultName) }
+          : {
+              type: "forward",
+              forward: {
+                targetGroup: [
+                  { arn: target(defaultName), weight: 1 },
+                  ...attached.map((n) => ({ arn: target(n), weight: 0 })),
+                ],
+              },
+            },
+      ],
+      tags: { Name: `${defaultName} catch-all` },
+    });
+    for (const n of [defaultName, ...attached]) this.services[n].addDependency(rule);
+    return rule;
+  }
+}
+
+/** Health-check path: the service's own setting, else the readiness path its prefix mode serves. */
+export function healthCheckPath(s: Settings, name: ServiceName): string {
+  const svc = s.services[name];
+  return svc.health_check_path ?? servedHealthPaths(name, svc.path_prefix)[0];
+}
+
+/** Container ports from the catalog; the HTTP port first. Memberlist gets TCP and UDP. */
+export function containerPorts(s: Settings, name: ServiceName): ContainerPort[] {
+  return taskPorts(s, name).flatMap((p) => p.protocols.map((protocol) => ({ containerPort: p.port, protocol })));
+}
+
+/**
+ * The plain environment of a service: region, tenant, and for components that store data, the data
+ * bucket and their storage prefixes (`LGTM_S3_PREFIX_<STORAGE_PREFIX_KEY>`). Configs (issue "service
+ * configs") can reference these with `-config.expand-env`; secrets never go here.
+ */
+export function serviceEnvironment(s: Settings, name: ServiceName, bucketName: string): Record<string, string> {
+  const env: Record<string, string> = { AWS_REGION: s.aws.region, LGTM_TENANT_ID: s.tenant_id };
+  const prefixes = COMPONENTS[name].storagePrefixes;
+  if (prefixes.length > 0) {
+    env.LGTM_S3_BUCKET = bucketName;
+    for (const key of prefixes) env[`LGTM_S3_PREFIX_${key.toUpperCase()}`] = s.storage_prefixes[key];
+  }
+  return env;
+}
+
+/** In-VPC address of each service: its Cloud Map name and HTTP port. */
+export function serviceEndpoints(s: Settings): Record<ServiceName, string> {
+  return byService((n) => `http://${n}.${s.service_discovery.namespace}:${s.services[n].http_port}`);
+}
+
+function byService<T>(f: (n: ServiceName) => T): Record<ServiceName, T> {
+  return Object.fromEntries(SERVICE_NAMES.map((n) => [n, f(n)])) as Record<ServiceName, T>;
+}

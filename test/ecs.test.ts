@@ -1,0 +1,311 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { SERVICE_NAMES, type Settings } from "../settings";
+import { LAYER_OUTPUTS } from "../stacks/contract";
+import { settingsWith, shipped } from "./support/settings";
+import { resourceOf, resourcesOf, synthLayer, type StackJson } from "./support/synth";
+
+type Rule = Record<string, any>;
+
+const containers = (stack: StackJson, svc: string) =>
+  JSON.parse(resourceOf(stack, "aws_ecs_task_definition", `${svc}_task_definition`).container_definitions) as Record<string, any>[];
+const rules = (stack: StackJson): Rule[] => Object.values(resourcesOf(stack, "aws_lb_listener_rule"));
+const rulesOf = (stack: StackJson, svc: string): [string, Rule][] =>
+  Object.entries(resourcesOf(stack, "aws_lb_listener_rule")).filter(([k]) => k.startsWith(`${svc}_`));
+const pathOf = (r: Rule) => r.condition.find((c: Rule) => c.path_pattern).path_pattern.values[0] as string;
+const sourcesOf = (r: Rule) => r.condition.find((c: Rule) => c.source_ip)?.source_ip.values as string[] | undefined;
+const isDeny = (r: Rule) => r.action[0].type === "fixed-response" && r.action[0].fixed_response.status_code === "403";
+
+const FIVE_CIDRS = {
+  office: "203.0.113.0/28",
+  vpn: "198.51.100.0/24",
+  partner_a: "192.0.2.0/28",
+  partner_b: "192.0.2.16/28",
+  ci: "192.0.2.32/28",
+};
+
+describe("GIVEN prod settings", () => {
+  let s: Settings;
+  let stack: StackJson;
+  beforeAll(async () => {
+    s = await shipped("prod");
+    stack = synthLayer(s, "60-ecs");
+  });
+
+  it("WHEN synthesized THEN the cluster is lgtm-prod-cluster with Container Insights and both Fargate capacity providers", () => {
+    const cluster = resourceOf(stack, "aws_ecs_cluster");
+    expect(cluster.name).toBe("lgtm-prod-cluster");
+    expect(cluster.setting).toEqual([{ name: "containerInsights", value: "enabled" }]);
+    expect(resourceOf(stack, "aws_ecs_cluster_capacity_providers").capacity_providers).toEqual(["FARGATE", "FARGATE_SPOT"]);
+  });
+
+  it("WHEN synthesized THEN there are six services, each with one task definition sized from the catalog", () => {
+    expect(Object.values(resourcesOf(stack, "aws_ecs_service")).map((x) => x.name).sort()).toEqual([...SERVICE_NAMES].sort());
+    expect(Object.keys(resourcesOf(stack, "aws_ecs_task_definition"))).toHaveLength(6);
+    for (const n of SERVICE_NAMES) {
+      const td = resourceOf(stack, "aws_ecs_task_definition", `${n}_task_definition`);
+      expect([td.family, td.cpu, td.memory], n).toEqual([`lgtm-prod-${n}`, String(s.services[n].cpu), String(s.services[n].memory)]);
+      expect(td.network_mode).toBe("awsvpc");
+      expect(td.requires_compatibilities).toEqual(["FARGATE"]);
+      expect(td.runtime_platform).toEqual({ operating_system_family: "LINUX", cpu_architecture: "X86_64" });
+      expect(td.ephemeral_storage, `${n}: 21 GiB is Fargate's free default and is not declared`).toBeUndefined();
+      expect(resourceOf(stack, "aws_ecs_service", `${n}_service`).task_definition).toBe(`\${aws_ecs_task_definition.${n}_task_definition.arn}`);
+    }
+    expect(resourceOf(stack, "aws_ecs_task_definition", "mimir_").cpu).toBe("2048");
+  });
+
+  it("WHEN synthesized THEN health checks hit paths each component serves", () => {
+    const path = (n: string) => resourceOf(stack, "aws_lb_target_group", `${n}_target_group`).health_check.path;
+    expect(path("pyroscope")).toBe("/pyroscope/ready");
+    expect(path("tempo")).toBe("/ready");
+    expect(path("grafana")).toBe("/api/health");
+    expect(path("mimir")).toBe("/ready");
+    expect(path("loki")).toBe("/ready");
+    // Alloy has no ALB path and is not the default service: no target group at all.
+    expect(Object.keys(resourcesOf(stack, "aws_lb_target_group")).some((k) => k.startsWith("alloy"))).toBe(false);
+  });
+
+  it("WHEN synthesized THEN no task gets a public IP, tasks run in the private subnets, and a failed deploy rolls back", () => {
+    for (const svc of Object.values(resourcesOf(stack, "aws_ecs_service"))) {
+      expect(svc.network_configuration.assign_public_ip).toBe(false);
+      expect(svc.network_configuration.subnets).toBe("${data.terraform_remote_state.network.outputs.private_subnet_ids}");
+      expect(svc.network_configuration.security_groups).toEqual([`\${data.terraform_remote_state.security.outputs.task_security_group_ids.${svc.name}}`]);
+      expect(svc.deployment_circuit_breaker).toEqual({ enable: true, rollback: true });
+      expect(svc.service_registries.registry_arn).toBe(`\${aws_service_discovery_service.${svc.name}_discovery.arn}`);
+      expect([svc.propagate_tags, svc.enable_ecs_managed_tags, svc.wait_for_steady_state]).toEqual(["SERVICE", true, false]);
+    }
+  });
+
+  it("WHEN synthesized THEN prod runs every service on FARGATE only", () => {
+    for (const svc of Object.values(resourcesOf(stack, "aws_ecs_service"))) {
+      expect(svc.capacity_provider_strategy.map((c: Rule) => c.capacity_provider)).toEqual(["FARGATE"]);
+    }
+  });
+
+  it("WHEN synthesized THEN the grace period is set only on services with a target group", () => {
+    expect(resourceOf(stack, "aws_ecs_service", "loki_service").health_check_grace_period_seconds).toBe(s.ecs.health_check_grace_period_seconds);
+    expect(resourceOf(stack, "aws_ecs_service", "alloy_service").health_check_grace_period_seconds).toBeUndefined();
+    expect(resourceOf(stack, "aws_ecs_service", "alloy_service").load_balancer).toBeUndefined();
+  });
+
+  it("WHEN synthesized THEN each container starts with tini, has 120 s to stop and logs to /ecs/lgtm-<service>", () => {
+    for (const n of SERVICE_NAMES) {
+      const [c] = containers(stack, n);
+      expect(c.linuxParameters).toEqual({ initProcessEnabled: true });
+      expect(c.stopTimeout).toBe(120);
+      expect(c.logConfiguration.options).toMatchObject({ "awslogs-group": `/ecs/lgtm-${n}`, "awslogs-region": "ap-northeast-2", "awslogs-stream-prefix": n });
+      expect(resourceOf(stack, "aws_cloudwatch_log_group", `${n}_log_group`)).toMatchObject({ name: `/ecs/lgtm-${n}`, retention_in_days: 7 });
+    }
+  });
+
+  it("WHEN synthesized THEN container definitions are in the API's form: empty arrays present, environment sorted", () => {
+    const json = resourceOf(stack, "aws_ecs_task_definition", "loki_task_definition").container_definitions as string;
+    const [c] = JSON.parse(json);
+    expect(c.mountPoints).toEqual([]);
+    expect(c.volumesFrom).toEqual([]);
+    expect(c.systemControls).toEqual([]);
+    expect(c.essential).toBe(true);
+    expect(c.cpu).toBe(0);
+    const names = c.environment.map((e: Rule) => e.name);
+    expect(names).toEqual([...names].sort());
+    expect(c.environment).toEqual([
+      { name: "AWS_REGION", value: "ap-northeast-2" },
+      { name: "LGTM_S3_BUCKET", value: "${data.terraform_remote_state.storage.outputs.data_bucket_name}" },
+      { name: "LGTM_S3_PREFIX_LOKI", value: "loki" },
+      { name: "LGTM_TENANT_ID", value: "jsj-lgtm-header" },
+    ]);
+    expect(json).not.toContain("null");
+  });
+
+  it("WHEN synthesized THEN ring members map memberlist on TCP and UDP, and every port maps hostPort = containerPort", () => {
+    const [mimir] = containers(stack, "mimir");
+    expect(mimir.portMappings).toEqual([
+      { containerPort: 9009, hostPort: 9009, protocol: "tcp" },
+      { containerPort: 9095, hostPort: 9095, protocol: "tcp" },
+      { containerPort: 7946, hostPort: 7946, protocol: "tcp" },
+      { containerPort: 7946, hostPort: 7946, protocol: "udp" },
+    ]);
+    const [grafana] = containers(stack, "grafana");
+    expect(grafana.portMappings).toEqual([{ containerPort: 3000, hostPort: 3000, protocol: "tcp" }]);
+  });
+
+  it("WHEN synthesized THEN Grafana's admin password comes from the 40-iam secret, never from plain environment", () => {
+    const [grafana] = containers(stack, "grafana");
+    expect(grafana.secrets).toEqual([
+      { name: "GF_SECURITY_ADMIN_PASSWORD", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.grafana_admin_password}" },
+    ]);
+    expect(grafana.environment.map((e: Rule) => e.name)).not.toContain("GF_SECURITY_ADMIN_PASSWORD");
+  });
+
+  it("WHEN synthesized with no ingest CIDRs THEN every path rule is a 403 and only the catch-all forwards, to Grafana", () => {
+    const all = rules(stack);
+    const pathCount = SERVICE_NAMES.reduce((n, x) => n + s.services[x].alb_paths.length, 0);
+    expect(all).toHaveLength(pathCount + 1);
+    const forwarding = all.filter((r) => !isDeny(r));
+    expect(forwarding).toHaveLength(1);
+    const [catchAll] = forwarding;
+    expect(pathOf(catchAll)).toBe("/*");
+    expect(catchAll.priority).toBe(50000);
+    expect(Math.max(...all.map((r) => r.priority))).toBe(50000);
+    const targets = catchAll.action[0].forward.target_group as Rule[];
+    // Grafana takes every request; the others are attached (weight 0) so ECS accepts their target groups.
+    expect(targets.filter((t) => t.weight > 0)).toEqual([{ arn: "${aws_lb_target_group.grafana_target_group.arn}", weight: 1 }]);
+    expect(targets.filter((t) => t.weight === 0)).toHaveLength(4);
+    expect(all.filter(isDeny).map(pathOf).sort()).toEqual(SERVICE_NAMES.flatMap((n) => s.services[n].alb_paths).sort());
+  });
+
+  it("WHEN synthesized THEN rule priorities are unique and follow the catalog order", () => {
+    const priorities = rules(stack).map((r) => r.priority);
+    expect(new Set(priorities).size).toBe(priorities.length);
+    expect(resourceOf(stack, "aws_lb_listener_rule", "mimir_path0_deny").priority).toBe(109);
+    expect(resourceOf(stack, "aws_lb_listener_rule", "mimir_path1_deny").priority).toBe(119);
+    expect(resourceOf(stack, "aws_lb_listener_rule", "loki_path0_deny").priority).toBe(209);
+    expect(resourceOf(stack, "aws_lb_listener_rule", "pyroscope_path0_deny").priority).toBe(409);
+  });
+
+  it("WHEN synthesized THEN services wait for the rules that attach their target groups", () => {
+    const loki = resourceOf(stack, "aws_ecs_service", "loki_service");
+    expect(loki.depends_on).toEqual(
+      expect.arrayContaining(["aws_ecs_cluster_capacity_providers.capacity_providers", "aws_lb_listener_rule.default_service_catch_all"]),
+    );
+  });
+
+  it("WHEN synthesized THEN target groups are ip/HTTP on the HTTP port, named with a hash suffix and replaced before destroyed", () => {
+    const tg = resourceOf(stack, "aws_lb_target_group", "loki_target_group");
+    expect([tg.port, tg.protocol, tg.target_type]).toEqual([3100, "HTTP", "ip"]);
+    expect(tg.name).toMatch(/^lgtm-prod-loki-[0-9a-f]{4}$/);
+    expect(tg.lifecycle).toEqual({ create_before_destroy: true });
+    expect(tg.health_check.port).toBe("3100");
+  });
+
+  it("WHEN synthesized THEN the in-VPC endpoints and every 60-ecs output are published", () => {
+    expect(Object.keys(stack.output ?? {}).sort()).toEqual(Object.keys(LAYER_OUTPUTS["60-ecs"]).sort());
+    expect(stack.output?.service_endpoints.value).toEqual({
+      mimir: "http://mimir.lgtm.local:9009",
+      loki: "http://loki.lgtm.local:3100",
+      tempo: "http://tempo.lgtm.local:3200",
+      pyroscope: "http://pyroscope.lgtm.local:4040",
+      grafana: "http://grafana.lgtm.local:3000",
+      alloy: "http://alloy.lgtm.local:12345",
+    });
+  });
+
+  it("WHEN synthesized THEN Cloud Map registers A records, multivalue, with a short TTL", () => {
+    const d = resourceOf(stack, "aws_service_discovery_service", "tempo_discovery");
+    expect(d.name).toBe("tempo");
+    expect(d.dns_config.routing_policy).toBe("MULTIVALUE");
+    expect(d.dns_config.dns_records).toEqual([{ type: "A", ttl: 10 }]);
+    expect(d.dns_config.namespace_id).toBe("${data.terraform_remote_state.loadbalancer.outputs.cloud_map_namespace_id}");
+  });
+
+  it("WHEN synthesized THEN the stack matches its snapshot", () => {
+    expect(stack).toMatchSnapshot();
+  });
+});
+
+describe("GIVEN prod settings with five ingest CIDRs", () => {
+  let stack: StackJson;
+  beforeAll(async () => {
+    stack = synthLayer(await settingsWith({ load_balancer: { ingest_allowed_cidrs: FIVE_CIDRS } }), "60-ecs");
+  });
+
+  it("WHEN synthesized THEN each path has two allow rules (4 + 1 CIDRs) forwarding to its service, then a 403", () => {
+    for (const svc of ["mimir", "loki", "tempo", "pyroscope"]) {
+      const own = rulesOf(stack, svc).map(([, r]) => r);
+      const paths = [...new Set(own.map(pathOf))];
+      for (const path of paths) {
+        const forPath = own.filter((r) => pathOf(r) === path);
+        const allow = forPath.filter((r) => !isDeny(r));
+        const deny = forPath.filter(isDeny);
+        expect(allow, `${svc} ${path}`).toHaveLength(2);
+        expect(deny).toHaveLength(1);
+        expect(allow.map((r) => sourcesOf(r)!.length).sort()).toEqual([1, 4]);
+        expect(allow.flatMap((r) => sourcesOf(r)!).sort()).toEqual(Object.values(FIVE_CIDRS).sort());
+        for (const r of allow) {
+          expect(r.action).toEqual([{ type: "forward", target_group_arn: `\${aws_lb_target_group.${svc}_target_group.arn}` }]);
+          expect(r.priority).toBeLessThan(deny[0].priority);
+        }
+        expect(sourcesOf(deny[0])).toBeUndefined();
+      }
+    }
+  });
+
+  it("WHEN synthesized THEN the catch-all forwards to Grafana alone (every other target group has a rule of its own)", () => {
+    const catchAll = resourceOf(stack, "aws_lb_listener_rule", "default_service_catch_all");
+    expect(catchAll.action).toEqual([{ type: "forward", target_group_arn: "${aws_lb_target_group.grafana_target_group.arn}" }]);
+  });
+});
+
+describe("GIVEN prod settings where services.loki.http_port changes", () => {
+  let before: StackJson;
+  let after: StackJson;
+  beforeAll(async () => {
+    before = synthLayer(await shipped("prod"), "60-ecs");
+    after = synthLayer(await settingsWith({ services: { loki: { http_port: 3101 } } }), "60-ecs");
+  });
+
+  it("WHEN synthesized THEN the target group's port, name suffix and health check follow, and so does the container port", () => {
+    const [tgBefore, tgAfter] = [before, after].map((x) => resourceOf(x, "aws_lb_target_group", "loki_target_group"));
+    expect(tgAfter.port).toBe(3101);
+    expect(tgAfter.name).not.toBe(tgBefore.name);
+    expect(tgAfter.name).toMatch(/^lgtm-prod-loki-[0-9a-f]{4}$/);
+    expect(tgAfter.health_check.port).toBe("3101");
+    expect(tgAfter.health_check.path).toBe(tgBefore.health_check.path);
+    expect(containers(after, "loki")[0].portMappings[0]).toEqual({ containerPort: 3101, hostPort: 3101, protocol: "tcp" });
+    expect(resourceOf(after, "aws_ecs_service", "loki_service").load_balancer[0].container_port).toBe(3101);
+    expect(after.output?.service_endpoints.value).toMatchObject({ loki: "http://loki.lgtm.local:3101" });
+  });
+
+  it("WHEN synthesized THEN the other services' target groups keep their names", () => {
+    const mimir = (x: StackJson) => resourceOf(x, "aws_lb_target_group", "mimir_target_group").name;
+    expect(mimir(after)).toBe(mimir(before));
+  });
+});
+
+describe("GIVEN prod settings with more ephemeral storage for Mimir and images from ECR", () => {
+  let stack: StackJson;
+  beforeAll(async () => {
+    stack = synthLayer(await settingsWith({ image_source: "ecr", services: { mimir: { ephemeral_storage_gib: 50 } } }), "60-ecs");
+  });
+
+  it("WHEN synthesized THEN Mimir's task declares 50 GiB and the others declare nothing", () => {
+    expect(resourceOf(stack, "aws_ecs_task_definition", "mimir_task_definition").ephemeral_storage).toEqual({ size_in_gib: 50 });
+    expect(resourceOf(stack, "aws_ecs_task_definition", "loki_task_definition").ephemeral_storage).toBeUndefined();
+  });
+
+  it("WHEN synthesized THEN images are the 30-storage ECR repositories at the catalog's version", () => {
+    expect(containers(stack, "mimir")[0].image).toBe("${data.terraform_remote_state.storage.outputs.ecr_repository_urls.mimir}:3.0.4");
+  });
+});
+
+describe("GIVEN dev settings", () => {
+  let s: Settings;
+  let stack: StackJson;
+  beforeAll(async () => {
+    s = await shipped("dev");
+    stack = synthLayer(s, "60-ecs");
+  });
+
+  it("WHEN synthesized THEN Grafana and Alloy run on FARGATE_SPOT next to FARGATE, and nothing else does", () => {
+    for (const n of SERVICE_NAMES) {
+      const strategy = resourceOf(stack, "aws_ecs_service", `${n}_service`).capacity_provider_strategy as Rule[];
+      if (n === "grafana" || n === "alloy") {
+        expect(strategy, n).toEqual([
+          { capacity_provider: "FARGATE", weight: 1, base: s.services[n].on_demand_base },
+          { capacity_provider: "FARGATE_SPOT", weight: s.services[n].spot_weight, base: 0 },
+        ]);
+      } else {
+        expect(strategy, n).toEqual([{ capacity_provider: "FARGATE", weight: 1, base: 0 }]);
+      }
+    }
+  });
+
+  it("WHEN synthesized THEN the cluster and task sizes are dev's", () => {
+    expect(resourceOf(stack, "aws_ecs_cluster").name).toBe("lgtm-dev-cluster");
+    expect(resourceOf(stack, "aws_ecs_task_definition", "mimir_task_definition")).toMatchObject({ cpu: "1024", memory: "2048" });
+    expect(resourceOf(stack, "aws_ecs_service", "mimir_service").desired_count).toBe(1);
+  });
+
+  it("WHEN synthesized THEN the stack matches its snapshot", () => {
+    expect(stack).toMatchSnapshot();
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * 40-iam: least-privilege roles. Each task role reaches only its own S3 prefixes, the execution
+ * role pulls from ECR only when images come from ECR, and secrets are read by ARN only; the Grafana
+ * admin password is generated without ever entering Terraform state.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { COMPONENTS, SERVICE_NAMES, type ServiceName } from "../settings";
+import { settingsWith, shipped } from "./support/settings";
+import { resourceOf, resourcesOf, synthLayer, type StackJson } from "./support/synth";
+
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: string | string[]; Condition?: Record<string, Record<string, string | string[]>> };
+type Policy = { Version: string; Statement: Statement[] };
+
+const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const BUCKET_ARN = "${data.terraform_remote_state.storage.outputs.data_bucket_arn}";
+const SECRET_ARN = "${aws_secretsmanager_secret.grafana_admin_password_secret.arn}";
+
+/** Inline policies attached to a role (by the role's logical name), parsed. */
+function policiesOf(stack: StackJson, roleLogicalName: string): Policy[] {
+  return Object.values(resourcesOf(stack, "aws_iam_role_policy"))
+    .filter((p) => p.role === `\${aws_iam_role.${roleLogicalName}.id}`)
+    .map((p) => JSON.parse(p.policy) as Policy);
+}
+const statementsOf = (stack: StackJson, role: string) => policiesOf(stack, role).flatMap((p) => p.Statement);
+const actionsOf = (stack: StackJson, role: string) => statementsOf(stack, role).flatMap((s) => list(s.Action));
+
+/** The S3 prefixes a service owns in the shipped settings. */
+const PREFIXES: Record<ServiceName, string[]> = {
+  mimir: ["blocks", "rules", "alerts"],
+  loki: ["loki"],
+  tempo: ["tempo"],
+  pyroscope: ["pyroscope"],
+  grafana: [],
+  alloy: [],
+};
+const ALL_PREFIXES = Object.values(PREFIXES).flat();
+
+describe.each([
+  { env: "prod", account: "111111111111", recovery: 7 },
+  { env: "dev", account: "222222222222", recovery: 0 },
+])("GIVEN the shipped $env settings", (expected) => {
+  let stack: StackJson;
+  beforeAll(async () => {
+    stack = synthLayer(await shipped(expected.env), "40-iam");
+  });
+
+  it("WHEN synthesized THEN every role trusts only ECS tasks of the environment's account", () => {
+    const roles = resourcesOf(stack, "aws_iam_role");
+    expect(Object.values(roles).map((r) => r.name).sort()).toEqual(
+      [`lgtm-${expected.env}-task-execution`, ...SERVICE_NAMES.map((n) => `lgtm-${expected.env}-${n}-task`)].sort(),
+    );
+    for (const role of Object.values(roles)) {
+      const trust = JSON.parse(role.assume_role_policy) as { Statement: (Statement & { Principal: unknown })[] };
+      expect(trust.Statement).toEqual([
+        expect.objectContaining({
+          Effect: "Allow",
+          Principal: { Service: "ecs-tasks.amazonaws.com" },
+          Action: "sts:AssumeRole",
+          Condition: { StringEquals: { "aws:SourceAccount": expected.account } },
+        }),
+      ]);
+    }
+  });
+
+  it.each(SERVICE_NAMES.filter((n) => PREFIXES[n].length > 0))("WHEN synthesized THEN the %s task role reaches only its own prefixes", (service) => {
+    const own = PREFIXES[service];
+    expect(COMPONENTS[service].storagePrefixes).toHaveLength(own.length);
+    const statements = statementsOf(stack, `${service}_task_role`);
+    const listing = statements.find((s) => s.Action === "s3:ListBucket");
+    expect(listing?.Resource).toBe(BUCKET_ARN);
+    expect(listing?.Condition).toEqual({ StringLike: { "s3:prefix": own.flatMap((p) => [p, `${p}/`, `${p}/*`]) } });
+    const objects = statements.find((s) => listing !== s && Array.isArray(s.Action) && s.Action.includes("s3:GetObject"));
+    expect(objects?.Action).toEqual(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]);
+    expect(objects?.Resource).toEqual(own.map((p) => `${BUCKET_ARN}/${p}/*`));
+    // Nothing in the role's policies names another component's prefix.
+    const text = JSON.stringify(policiesOf(stack, `${service}_task_role`));
+    for (const other of ALL_PREFIXES.filter((p) => !own.includes(p))) {
+      expect(text).not.toContain(`/${other}/`);
+      expect(text).not.toContain(`"${other}/`);
+    }
+  });
+
+  it("WHEN synthesized THEN no task role has a wildcard S3 action or an S3 action on every resource", () => {
+    for (const n of SERVICE_NAMES) {
+      for (const s of statementsOf(stack, `${n}_task_role`)) {
+        const actions = list(s.Action);
+        expect(actions.filter((a) => a === "*" || a === "s3:*" || /^s3:.*\*/.test(a)), `${n}: ${JSON.stringify(s)}`).toEqual([]);
+        if (actions.some((a) => a.startsWith("s3:"))) expect(list(s.Resource), `${n}: ${JSON.stringify(s)}`).not.toContain("*");
+      }
+    }
+  });
+
+  it("WHEN synthesized THEN Grafana's task role has no permission and Alloy's only reads CloudWatch metrics and tags", () => {
+    expect(policiesOf(stack, "grafana_task_role")).toEqual([]);
+    expect(actionsOf(stack, "alloy_task_role").sort()).toEqual(["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics", "tag:GetResources"]);
+  });
+
+  it("WHEN synthesized with upstream images THEN the execution role has no ECR permission", () => {
+    expect(actionsOf(stack, "task_execution_role").filter((a) => a.startsWith("ecr:"))).toEqual([]);
+    expect(resourcesOf(stack, "aws_iam_role_policy").task_execution_ecr_pull).toBeUndefined();
+  });
+
+  it("WHEN synthesized THEN the execution role writes only to the six service log groups", () => {
+    const logs = statementsOf(stack, "task_execution_role").filter((s) => list(s.Action).some((a) => a.startsWith("logs:")));
+    expect(logs).toHaveLength(1);
+    expect(logs[0].Action).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
+    expect(logs[0].Resource).toEqual(
+      SERVICE_NAMES.map((n) => `arn:\${data.aws_partition.current.partition}:logs:ap-northeast-2:${expected.account}:log-group:/ecs/lgtm-${n}:*`),
+    );
+  });
+
+  it("WHEN synthesized THEN the execution role reads exactly the Grafana admin secret", () => {
+    const reads = statementsOf(stack, "task_execution_role").filter((s) => list(s.Action).some((a) => a.startsWith("secretsmanager:")));
+    expect(reads).toEqual([expect.objectContaining({ Action: "secretsmanager:GetSecretValue", Resource: [SECRET_ARN] })]);
+    expect(stack.output?.secret_arns.value).toEqual({ grafana_admin_password: SECRET_ARN });
+  });
+
+  it("WHEN synthesized THEN the Grafana admin password is generated by Secrets Manager and written write-only", () => {
+    const secret = resourceOf(stack, "aws_secretsmanager_secret", "grafana_admin_password");
+    expect(secret.name).toBe(`lgtm/${expected.env}/grafana/admin-password`);
+    expect(secret.recovery_window_in_days).toBe(expected.recovery);
+    const version = resourceOf(stack, "aws_secretsmanager_secret_version", "grafana_admin_password");
+    expect(version.secret_string).toBeUndefined();
+    expect(version.secret_string_wo).toBe("${ephemeral.aws_secretsmanager_random_password.grafana_admin_password_value.random_password}");
+    expect(version.secret_string_wo_version).toBe(1);
+    const ephemeral = (stack as { ephemeral?: Record<string, Record<string, Record<string, unknown>>> }).ephemeral;
+    expect(ephemeral?.aws_secretsmanager_random_password?.grafana_admin_password_value).toEqual(
+      expect.objectContaining({ password_length: 32, exclude_punctuation: true }),
+    );
+    // Nothing that Terraform stores (data sources, resources, outputs) generates the value.
+    expect(stack.data?.aws_secretsmanager_random_password).toBeUndefined();
+  });
+
+  it("WHEN synthesized THEN it publishes the execution role and one task role per service", () => {
+    expect(stack.output?.task_execution_role_arn.value).toBe("${aws_iam_role.task_execution_role.arn}");
+    expect(stack.output?.task_role_arns.value).toEqual(Object.fromEntries(SERVICE_NAMES.map((n) => [n, `\${aws_iam_role.${n}_task_role.arn}`])));
+  });
+
+  it("WHEN synthesized THEN the stack matches its snapshot", () => {
+    expect(stack).toMatchSnapshot();
+  });
+});
+
+describe('GIVEN prod settings with image_source = "ecr"', () => {
+  let stack: StackJson;
+  beforeAll(async () => {
+    stack = synthLayer(await settingsWith({ image_source: "ecr" }), "40-iam");
+  });
+
+  it("WHEN synthesized THEN the execution role pulls from exactly the six repositories of 30-storage", () => {
+    const statements = statementsOf(stack, "task_execution_role").filter((s) => list(s.Action).some((a) => a.startsWith("ecr:")));
+    expect(statements).toEqual([
+      expect.objectContaining({ Action: "ecr:GetAuthorizationToken", Resource: "*" }),
+      expect.objectContaining({
+        Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+        Resource: SERVICE_NAMES.map((n) => `\${data.terraform_remote_state.storage.outputs.ecr_repository_arns.${n}}`),
+      }),
+    ]);
+  });
+});
+
+describe("GIVEN prod settings with Loki under another prefix", () => {
+  it("WHEN synthesized THEN only Loki's role follows it", async () => {
+    const stack = synthLayer(await settingsWith({ storage_prefixes: { loki: "logs" } }), "40-iam");
+    const loki = JSON.stringify(policiesOf(stack, "loki_task_role"));
+    expect(loki).toContain(`${BUCKET_ARN}/logs/*`);
+    expect(loki).not.toContain("loki/");
+    expect(JSON.stringify(policiesOf(stack, "tempo_task_role"))).not.toContain("logs");
+  });
+});
+
+describe("GIVEN prod settings that allow two accounts", () => {
+  it("WHEN synthesized THEN the trust condition and the log-group ARNs name both accounts", async () => {
+    const stack = synthLayer(await settingsWith({ aws: { allowed_account_ids: ["111111111111", "333333333333"] } }), "40-iam");
+    const trust = JSON.parse(resourceOf(stack, "aws_iam_role", "loki_task").assume_role_policy);
+    expect(trust.Statement[0].Condition).toEqual({ StringEquals: { "aws:SourceAccount": ["111111111111", "333333333333"] } });
+    const logs = statementsOf(stack, "task_execution_role").find((s) => list(s.Action).includes("logs:PutLogEvents"));
+    expect(list(logs?.Resource)).toHaveLength(SERVICE_NAMES.length * 2);
+    expect(list(logs?.Resource).filter((r) => r.includes(":333333333333:log-group:/ecs/lgtm-loki:*"))).toHaveLength(1);
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * 30-storage: the data bucket's lifecycle follows each service's retention and never touches
+ * Mimir's ruler/alertmanager state; six ECR repositories with scan on push and a keep-last policy.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { SERVICE_NAMES } from "../settings";
+import { settingsWith, shipped } from "./support/settings";
+import { resourceOf, resourcesOf, synthLayer, type StackJson } from "./support/synth";
+
+type Rule = {
+  id: string;
+  status: string;
+  filter: { prefix: string }[];
+  expiration?: { days: number }[];
+  transition?: { days: number; storage_class: string }[];
+  abort_incomplete_multipart_upload?: { days_after_initiation: number }[];
+};
+
+const rulesOf = (stack: StackJson): Rule[] => resourceOf(stack, "aws_s3_bucket_lifecycle_configuration", "data").rule as Rule[];
+const ruleById = (stack: StackJson, id: string): Rule => {
+  const rule = rulesOf(stack).find((r) => r.id === id);
+  if (!rule) throw new Error(`no lifecycle rule "${id}"; rules: ${rulesOf(stack).map((r) => r.id).join(", ")}`);
+  return rule;
+};
+/** Rule id → [filter prefix, expiration days] for the rules that expire objects. */
+const expirations = (stack: StackJson) =>
+  Object.fromEntries(rulesOf(stack).filter((r) => r.expiration).map((r) => [r.id, [r.filter[0].prefix, r.expiration![0].days]]));
+
+const ENVIRONMENTS = [
+  {
+    env: "prod",
+    bucket: "jsj-lgtm-data-s3",
+    forceDestroy: false,
+    // retention_days + lifecycle_margin_days (30): Mimir and Loki 365, Tempo 7, Pyroscope 30.
+    expirations: {
+      "mimir-blocks-expire": ["blocks/", 395],
+      "loki-expire": ["loki/", 395],
+      "tempo-expire": ["tempo/", 37],
+      "pyroscope-expire": ["pyroscope/", 60],
+    },
+  },
+  {
+    env: "dev",
+    bucket: "jsj-lgtm-dev-data-s3",
+    forceDestroy: true,
+    // dev keeps Mimir and Loki 30 days.
+    expirations: {
+      "mimir-blocks-expire": ["blocks/", 60],
+      "loki-expire": ["loki/", 60],
+      "tempo-expire": ["tempo/", 37],
+      "pyroscope-expire": ["pyroscope/", 60],
+    },
+  },
+] as const;
+
+describe.each(ENVIRONMENTS)("GIVEN the shipped $env settings", (expected) => {
+  let stack: StackJson;
+  beforeAll(async () => {
+    stack = synthLayer(await shipped(expected.env), "30-storage");
+  });
+
+  it("WHEN synthesized THEN each live data prefix expires at its service's retention plus the margin", () => {
+    expect(expirations(stack)).toEqual(expected.expirations);
+    for (const id of Object.keys(expected.expirations)) expect(ruleById(stack, id).status).toBe("Enabled");
+  });
+
+  it("WHEN synthesized THEN the Mimir ruler and alertmanager prefixes are covered by no expiring rule", () => {
+    for (const rule of rulesOf(stack).filter((r) => r.expiration)) {
+      const prefix = rule.filter[0].prefix;
+      expect(prefix, `rule ${rule.id} expires the whole bucket`).not.toBe("");
+      expect("rules/".startsWith(prefix) || prefix.startsWith("rules"), `rule ${rule.id} reaches rules/`).toBe(false);
+      expect("alerts/".startsWith(prefix) || prefix.startsWith("alerts"), `rule ${rule.id} reaches alerts/`).toBe(false);
+    }
+    expect(rulesOf(stack).map((r) => r.filter[0].prefix)).not.toContain("rules/");
+    expect(rulesOf(stack).map((r) => r.filter[0].prefix)).not.toContain("alerts/");
+  });
+
+  it("WHEN synthesized THEN incomplete multipart uploads are aborted bucket-wide and nothing else is", () => {
+    const abort = ruleById(stack, "abort-incomplete-uploads");
+    expect(abort.filter).toEqual([{ prefix: "" }]);
+    expect(abort.abort_incomplete_multipart_upload).toEqual([{ days_after_initiation: 7 }]);
+    expect(abort.expiration).toBeUndefined();
+    expect(abort.transition).toBeUndefined();
+  });
+
+  it("WHEN synthesized THEN the data bucket is private, encrypted, TLS-only and force_destroy follows the setting", () => {
+    const bucket = resourceOf(stack, "aws_s3_bucket", "data");
+    expect(bucket.bucket).toBe(expected.bucket);
+    expect(bucket.force_destroy).toBe(expected.forceDestroy);
+    // An environment that keeps its data cannot destroy the bucket through a plan.
+    expect(bucket.lifecycle?.prevent_destroy ?? false).toBe(!expected.forceDestroy);
+    expect(resourceOf(stack, "aws_s3_bucket_server_side_encryption_configuration", "data").rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe("AES256");
+    const block = resourceOf(stack, "aws_s3_bucket_public_access_block", "data");
+    expect([block.block_public_acls, block.block_public_policy, block.ignore_public_acls, block.restrict_public_buckets]).toEqual([true, true, true, true]);
+    expect(resourceOf(stack, "aws_s3_bucket_policy", "data").policy).toContain("aws:SecureTransport");
+    expect(resourcesOf(stack, "aws_s3_bucket_versioning")).toEqual({});
+  });
+
+  it("WHEN synthesized THEN there is one ECR repository per service with scan on push, immutable tags and AES256", () => {
+    const repos = resourcesOf(stack, "aws_ecr_repository");
+    expect(Object.values(repos).map((r) => r.name).sort()).toEqual(SERVICE_NAMES.map((n) => `lgtm-${n}`).sort());
+    for (const repo of Object.values(repos)) {
+      expect(repo.image_scanning_configuration).toEqual({ scan_on_push: true });
+      expect(repo.image_tag_mutability).toBe("IMMUTABLE");
+      expect(repo.encryption_configuration).toEqual([{ encryption_type: "AES256" }]);
+      expect(repo.force_delete).toBe(expected.forceDestroy);
+    }
+  });
+
+  it("WHEN synthesized THEN each repository keeps only the last 30 images", () => {
+    const policies = resourcesOf(stack, "aws_ecr_lifecycle_policy");
+    expect(Object.keys(policies)).toHaveLength(SERVICE_NAMES.length);
+    for (const n of SERVICE_NAMES) {
+      const policy = resourceOf(stack, "aws_ecr_lifecycle_policy", `ecr_${n}_`);
+      expect(policy.repository).toBe(`\${aws_ecr_repository.ecr_${n}.name}`);
+      expect(JSON.parse(policy.policy).rules).toEqual([
+        expect.objectContaining({ selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 30 }, action: { type: "expire" } }),
+      ]);
+    }
+  });
+
+  it("WHEN synthesized THEN it publishes the bucket and the repositories keyed by service", () => {
+    expect(stack.output?.data_bucket_name.value).toBe("${aws_s3_bucket.data_bucket.bucket}");
+    expect(stack.output?.data_bucket_arn.value).toBe("${aws_s3_bucket.data_bucket.arn}");
+    for (const out of ["ecr_repository_urls", "ecr_repository_arns"]) {
+      expect(Object.keys(stack.output?.[out].value as object).sort()).toEqual([...SERVICE_NAMES].sort());
+    }
+    expect((stack.output?.ecr_repository_urls.value as Record<string, string>).loki).toBe("${aws_ecr_repository.ecr_loki.repository_url}");
+  });
+
+  it("WHEN synthesized THEN the stack matches its snapshot", () => {
+    expect(stack).toMatchSnapshot();
+  });
+});
+
+describe("GIVEN prod settings with Tempo kept 14 days instead of 7", () => {
+  it("WHEN synthesized THEN only the tempo rule moves, to 44 days", async () => {
+    const before = expirations(synthLayer(await shipped("prod"), "30-storage"));
+    const after = expirations(synthLayer(await settingsWith({ services: { tempo: { retention_days: 14 } } }), "30-storage"));
+    expect(after["tempo-expire"]).toEqual(["tempo/", 44]);
+    expect({ ...after, "tempo-expire": before["tempo-expire"] }).toEqual(before);
+  });
+});
+
+describe("GIVEN prod settings with a 60-day lifecycle margin", () => {
+  it("WHEN synthesized THEN every live rule moves by the margin and the ruler/alertmanager prefixes still never expire", async () => {
+    const stack = synthLayer(await settingsWith({ storage: { lifecycle_margin_days: 60 } }), "30-storage");
+    expect(expirations(stack)).toEqual({
+      "mimir-blocks-expire": ["blocks/", 425],
+      "loki-expire": ["loki/", 425],
+      "tempo-expire": ["tempo/", 67],
+      "pyroscope-expire": ["pyroscope/", 90],
+    });
+  });
+});
+
+describe("GIVEN prod settings with a STANDARD_IA transition at 30 days", () => {
+  it("WHEN synthesized THEN every live prefix transitions and no other rule does", async () => {
+    const stack = synthLayer(await settingsWith({ storage: { transitions: [{ days: 30, storage_class: "STANDARD_IA" }] } }), "30-storage");
+    const transitioned = rulesOf(stack).filter((r) => r.transition).map((r) => r.id).sort();
+    expect(transitioned).toEqual(["loki-expire", "mimir-blocks-expire", "pyroscope-expire", "tempo-expire"]);
+    for (const id of transitioned) expect(ruleById(stack, id).transition).toEqual([{ days: 30, storage_class: "STANDARD_IA" }]);
+  });
+});
+
+describe("GIVEN prod settings with other storage prefixes and ECR options", () => {
+  it("WHEN synthesized THEN the rules follow the prefixes and the repositories follow the ECR settings", async () => {
+    const stack = synthLayer(
+      await settingsWith({
+        storage_prefixes: { loki: "logs", mimir_ruler: "mimirrules" },
+        ecr: { scan_on_push: false, keep_last_images: 10, image_tag_mutability: "MUTABLE" },
+      }),
+      "30-storage",
+    );
+    expect(ruleById(stack, "loki-expire").filter).toEqual([{ prefix: "logs/" }]);
+    expect(rulesOf(stack).map((r) => r.filter[0].prefix)).not.toContain("mimirrules/");
+    const repo = resourceOf(stack, "aws_ecr_repository", "ecr_mimir");
+    expect(repo.image_scanning_configuration).toEqual({ scan_on_push: false });
+    expect(repo.image_tag_mutability).toBe("MUTABLE");
+    expect(JSON.parse(resourceOf(stack, "aws_ecr_lifecycle_policy", "ecr_mimir_").policy).rules[0].selection.countNumber).toBe(10);
+  });
+});
