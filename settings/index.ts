@@ -5,3 +5,4 @@ export * from "./errors";
 export * from "./names";
 export { checkSettings, taskPorts, FARGATE_SIZES, parseCidr, CIDRS_PER_RULE } from "./checks";
 export { loadSettings, listEnvironments, DEFAULT_ENVIRONMENTS_DIR, COMMON_FILE } from "./load";
+export { albFrontedServices, healthCheckPath, serviceEndpoint } from "./catalog";

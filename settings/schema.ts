@@ -48,6 +48,8 @@ const nonNegativeInt = (what: string) =>
   z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).min(0, { error: `expected ${what}` });
 
 export const INTERFACE_ENDPOINTS = ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "monitoring"] as const;
+/** The retention periods CloudWatch Logs accepts. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 export const STORAGE_CLASSES = ["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"] as const;
 
 const serviceSchema = z.strictObject({
@@ -189,7 +191,17 @@ export const settingsSchema = z.strictObject({
       image_tag_mutability: z.enum(["IMMUTABLE", "MUTABLE"]).default("IMMUTABLE"),
     })
     .prefault({}),
-  logs: z.strictObject({ retention_days: z.number().int().default(7) }).prefault({}),
+  logs: z
+    .strictObject({
+      /** CloudWatch retention of the services' log groups. */
+      retention_days: z
+        .number()
+        .refine((d) => LOG_RETENTION_DAYS.includes(d as (typeof LOG_RETENTION_DAYS)[number]), {
+          error: `expected a CloudWatch retention: one of ${LOG_RETENTION_DAYS.join(", ")} days`,
+        })
+        .default(7),
+    })
+    .prefault({}),
   ecs: z
     .strictObject({
       container_insights: z.enum(["enabled", "enhanced", "disabled"]).default("enabled"),

@@ -28,6 +28,7 @@ import {
   parseCidr,
   RING_SERVICES,
   SERVICE_NAMES,
+  albFrontedServices,
   securityGroupName,
   taskPorts,
   type ProducerPort,
@@ -117,11 +118,6 @@ export class SecurityStack extends LayerStack<"20-security"> {
     this.publish("alb_security_group_id", this.alb.id);
     this.publish("task_security_group_ids", Object.fromEntries(SERVICE_NAMES.map((n) => [n, tasks[n].id])));
   }
-}
-
-/** Services the ALB forwards to: those with path rules, and the listener's default service. */
-export function albFrontedServices(s: Settings): ServiceName[] {
-  return SERVICE_NAMES.filter((n) => s.services[n].alb_paths.length > 0 || n === s.load_balancer.default_service);
 }
 
 /** Every group-to-group and CIDR-to-group flow the settings call for, identical flows merged. */

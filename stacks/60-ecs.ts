@@ -36,18 +36,19 @@ import { FargateService, type ContainerPort } from "../modules/fargate-service";
 import {
   CIDRS_PER_RULE,
   COMPONENTS,
+  albFrontedServices,
+  healthCheckPath,
+  serviceEndpoint,
   SERVICE_NAMES,
   TARGET_GROUP_SUFFIX_LENGTH,
   clusterName,
   logGroupName,
-  servedHealthPaths,
   taskFamily,
   taskPorts,
   targetGroupName,
   type ServiceName,
   type Settings,
 } from "../settings";
-import { albFrontedServices } from "./20-security";
 import { LayerStack, type LayerStackProps } from "./layer-stack";
 
 /** Listener-rule priorities of a service start at 100 × (catalog index + 1); see the header. */
@@ -188,12 +189,6 @@ export class EcsStack extends LayerStack<"60-ecs"> {
   }
 }
 
-/** Health-check path: the service's own setting, else the readiness path its prefix mode serves. */
-export function healthCheckPath(s: Settings, name: ServiceName): string {
-  const svc = s.services[name];
-  return svc.health_check_path ?? servedHealthPaths(name, svc.path_prefix)[0];
-}
-
 /** Container ports from the catalog; the HTTP port first. Memberlist gets TCP and UDP. */
 export function containerPorts(s: Settings, name: ServiceName): ContainerPort[] {
   return taskPorts(s, name).flatMap((p) => p.protocols.map((protocol) => ({ containerPort: p.port, protocol })));
@@ -216,7 +211,7 @@ export function serviceEnvironment(s: Settings, name: ServiceName, bucketName: s
 
 /** In-VPC address of each service: its Cloud Map name and HTTP port. */
 export function serviceEndpoints(s: Settings): Record<ServiceName, string> {
-  return byService((n) => `http://${n}.${s.service_discovery.namespace}:${s.services[n].http_port}`);
+  return byService((n) => serviceEndpoint(s, n));
 }
 
 function byService<T>(f: (n: ServiceName) => T): Record<ServiceName, T> {

@@ -98,6 +98,7 @@ describe("GIVEN a bad settings file", () => {
     ["a name over the ALB limit", { project: "observability-xy" }, `environments/prod.tfvars: project: the target-group name "observability-xy-prod-pyroscope-xxxx" would be 36 characters; AWS allows 32. Shorten project or the environment name`],
     ["an account id that is a number", { aws: { allowed_account_ids: [111111111111] } }, `environments/prod.tfvars: aws.allowed_account_ids[0]: expected a 12-digit AWS account id in quotes, got 111111111111`],
     ["an ephemeral storage over Fargate's limit", { services: { loki: { ephemeral_storage_gib: 300 } } }, `environments/prod.tfvars: services.loki.ephemeral_storage_gib: Fargate task ephemeral storage is 21-200 GiB, got 300`],
+    ["a log retention CloudWatch does not offer", { logs: { retention_days: 10 } }, `environments/prod.tfvars: logs.retention_days: expected a CloudWatch retention: one of 1, 3, 5, 7, 14, 30,`],
     ["a Grafana path prefix", { services: { grafana: { path_prefix: "/grafana" } } }, `environments/prod.tfvars: services.grafana.path_prefix: grafana is served from the root and does not take a path prefix; set it to ""`],
   ];
 
