@@ -40,6 +40,84 @@ logs = {
   retention_days = 7
 }
 
+# Interfaces a ring member advertises its address from, first usable wins: the Fargate 1.4 task ENI is
+# eth1 (eth0 only has 169.254.172.x, which the rings skip), other awsvpc platforms name it eth0.
+ring_interface_names = ["eth1", "eth0"]
+
+# Rendered into Loki's config. Limits are seed 004's; max_streams_per_user = 100000 there is the global
+# per-tenant stream limit here (Loki 3 enforces the global one; the local one is off by default).
+loki = {
+  schema_from = "2025-01-01"
+  limits = {
+    ingestion_rate_mb            = 50
+    ingestion_burst_size_mb      = 100
+    max_query_parallelism        = 256
+    max_global_streams_per_user  = 100000
+    max_concurrent_tail_requests = 20
+    split_queries_by_interval    = "30m"
+    max_query_length             = "168h"
+  }
+  # Seed 003: logs are kept for services.loki.retention_days, info-level streams 30 days.
+  retention_streams = [
+    { selector = "{level=\"info\"}", days = 30, priority = 1 },
+  ]
+}
+
+# CloudWatch metrics Alloy collects (seed 001/003: ALB, NLB, ECS, RDS, ElastiCache) into Mimir.
+alloy = {
+  cloudwatch = {
+    scrape_interval = "5m"
+    namespaces = [
+      {
+        type = "AWS/ApplicationELB"
+        metrics = [
+          { name = "RequestCount", statistics = ["Sum"] },
+          { name = "TargetResponseTime", statistics = ["Average", "Maximum"] },
+          { name = "HTTPCode_Target_5XX_Count", statistics = ["Sum"] },
+          { name = "HTTPCode_ELB_5XX_Count", statistics = ["Sum"] },
+          { name = "HealthyHostCount", statistics = ["Minimum"] },
+          { name = "UnHealthyHostCount", statistics = ["Maximum"] },
+        ]
+      },
+      {
+        type = "AWS/NetworkELB"
+        metrics = [
+          { name = "ActiveFlowCount", statistics = ["Average"] },
+          { name = "ProcessedBytes", statistics = ["Sum"] },
+        ]
+      },
+      {
+        type = "AWS/ECS"
+        metrics = [
+          { name = "CPUUtilization", statistics = ["Average", "Maximum"] },
+          { name = "MemoryUtilization", statistics = ["Average", "Maximum"] },
+        ]
+      },
+      {
+        type = "AWS/RDS"
+        metrics = [
+          { name = "CPUUtilization", statistics = ["Average"] },
+          { name = "FreeableMemory", statistics = ["Minimum"] },
+          { name = "DatabaseConnections", statistics = ["Average"] },
+        ]
+      },
+      {
+        type = "AWS/ElastiCache"
+        metrics = [
+          { name = "CPUUtilization", statistics = ["Average"] },
+          { name = "CurrConnections", statistics = ["Average"] },
+          { name = "Evictions", statistics = ["Sum"] },
+        ]
+      },
+    ]
+  }
+}
+
+# The admin password is a Secrets Manager secret injected into the task (never admin/admin, seed 000).
+grafana = {
+  admin_user = "admin"
+}
+
 # The service catalog: the one place a port, prefix, size or route is written. Security groups,
 # target groups, health checks, listener rules, Cloud Map names, environment variables and the
 # rendered configs all read it. Sizes are seed 001's component table.

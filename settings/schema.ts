@@ -102,6 +102,80 @@ const storagePrefixShape = Object.fromEntries(
   ]),
 ) as Record<(typeof STORAGE_PREFIX_KEYS)[number], z.ZodString>;
 
+// ---------------------------------------------------------------- rendered service configs (templates/)
+// Values that exist only inside the components' own config files. Ports, prefixes, tenant, bucket and
+// region are not repeated here: the templates read them from the keys above.
+
+/** Prometheus/Loki-style duration: "30m", "168h", "1w" (model.Duration). */
+const modelDuration = z.string().regex(/^(\d+(ms|s|m|h|d|w|y))+$/, { error: 'expected a duration such as "30m", "168h" or "1w"' });
+/** Go duration as Alloy reads it: "30s", "5m", "1h" (no days). */
+const goDuration = z.string().regex(/^(\d+(ms|s|m|h))+$/, { error: 'expected a duration such as "30s", "5m" or "1h" (no days)' });
+const positiveNumber = (what: string) => z.number({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
+export const CLOUDWATCH_STATISTICS = ["Sum", "Average", "Maximum", "Minimum", "SampleCount"] as const;
+
+const lokiSchema = z.strictObject({
+  /** First day of the TSDB v13 schema period (YYYY-MM-DD, before the first log line). Never change it once logs exist. */
+  schema_from: z.iso.date({ error: 'expected a date such as "2025-01-01"' }).default("2025-01-01"),
+  /** `limits_config` values (seed 004). Loki's own defaults apply where omitted. */
+  limits: z
+    .strictObject({
+      ingestion_rate_mb: positiveNumber("MB per second").default(4),
+      ingestion_burst_size_mb: positiveNumber("MB").default(6),
+      max_query_parallelism: positiveInt("a number of queries").default(32),
+      max_global_streams_per_user: positiveInt("a number of streams").default(5000),
+      /** Tail (live) queries at once per tenant; Loki's default 10 was too low for the canary (seed 004). */
+      max_concurrent_tail_requests: positiveInt("a number of requests").default(10),
+      split_queries_by_interval: modelDuration.default("1h"),
+      max_query_length: modelDuration.default("721h"),
+    })
+    .prefault({}),
+  /** Streams kept for a different time than services.loki.retention_days (seed 003: info logs 30 days). */
+  retention_streams: z
+    .array(
+      z.strictObject({
+        /** LogQL stream selector, e.g. `{level="info"}`. */
+        selector: z.string().regex(/^\{\s*[A-Za-z_][A-Za-z0-9_]*\s*(=|!=|=~|!~)\s*".*"\s*(,\s*[A-Za-z_][A-Za-z0-9_]*\s*(=|!=|=~|!~)\s*".*"\s*)*\}$/, {
+          error: 'expected a LogQL stream selector such as {level="info"}',
+        }),
+        days: positiveInt("a number of days"),
+        /** The highest priority wins when several selectors match a stream. */
+        priority: nonNegativeInt("a priority of 0 or more").default(0),
+      }),
+    )
+    .default([]),
+});
+
+const cloudwatchNamespaceSchema = z.strictObject({
+  /** CloudWatch namespace discovered through resource tags, e.g. "AWS/ApplicationELB". */
+  type: z.string().regex(/^[A-Za-z0-9]+\/[A-Za-z0-9_./-]+$/, { error: 'expected a CloudWatch namespace such as "AWS/ApplicationELB"' }),
+  metrics: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z0-9_.:-]+$/, { error: 'expected a CloudWatch metric name such as "RequestCount"' }),
+        statistics: z
+          .array(z.enum(CLOUDWATCH_STATISTICS, { error: `expected one of ${CLOUDWATCH_STATISTICS.join(", ")}` }))
+          .min(1, { error: "expected at least one statistic" }),
+        period: goDuration.default("5m"),
+      }),
+    )
+    .min(1, { error: "expected at least one metric" }),
+});
+
+const alloySchema = z.strictObject({
+  /** CloudWatch metrics Alloy collects and remote-writes to Mimir (seed 001/003: ALB, NLB, ECS, RDS, ElastiCache). */
+  cloudwatch: z
+    .strictObject({
+      scrape_interval: goDuration.default("5m"),
+      namespaces: z.array(cloudwatchNamespaceSchema).default([]),
+    })
+    .prefault({}),
+});
+
+const grafanaSchema = z.strictObject({
+  /** Admin login (GF_SECURITY_ADMIN_USER). The password comes from Secrets Manager, never from settings. */
+  admin_user: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: "expected a user name of letters, digits and ._@-" }).default("admin"),
+});
+
 export const settingsSchema = z.strictObject({
   /** Short project name used in every resource name ("lgtm"). */
   project: z
@@ -216,6 +290,21 @@ export const settingsSchema = z.strictObject({
       spot_for_stateful: z.boolean().default(false),
     })
     .prefault({}),
+  /**
+   * Network interfaces a ring member takes its advertised address from, first usable wins. On Fargate
+   * platform 1.4 the task ENI is eth1 (eth0 carries only 169.254.172.x, which dskit skips when another
+   * interface has an address); elsewhere in awsvpc mode the ENI is eth0.
+   */
+  ring_interface_names: z
+    .array(z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, { error: 'expected a network interface name such as "eth1"' }))
+    .min(1, { error: "expected at least one interface name" })
+    .default(["eth1", "eth0"]),
+  /** Loki settings rendered into its config (limits, per-stream retention, schema start). */
+  loki: lokiSchema.prefault({}),
+  /** Alloy settings rendered into config.alloy. */
+  alloy: alloySchema.prefault({}),
+  /** Grafana settings passed as environment variables. */
+  grafana: grafanaSchema.prefault({}),
   services: z.strictObject(servicesShape),
 });
 

@@ -1,0 +1,690 @@
+/**
+ * Synth-time checks of the rendered config files. They parse the files back (YAML, Alloy syntax) and
+ * compare what the services will actually read with the settings and the catalog
+ * (settings/components.ts), independently of how the templates were written:
+ *
+ * - every consumer address (Alloy → Mimir/Loki/Tempo, Grafana datasources, Tempo → Mimir) uses the
+ *   producer's port and path prefix, and the producer listens where the settings say (seed 004:
+ *   Alloy pushed to 4100 while Loki listened on 4101); each sends the tenant;
+ * - storage prefixes are the settings' own, unique and non-overlapping, in the data bucket, with no
+ *   static credentials;
+ * - multitenancy is on in all four backends when a tenant is set (seed 000: Pyroscope wrote under
+ *   "anonymous/");
+ * - retention is the settings' retention, under the key the running version applies;
+ * - runtime configuration is never a remote URL (seed 000: Mimir failed on an s3:// runtime_config);
+ * - each ring joins only its own Cloud Map name on the memberlist port;
+ * - every key exists in the upstream reference of the pinned version (./reference.ts).
+ *
+ * Each error starts with the setting to change (or the template, when no setting can fix it).
+ */
+import * as fs from "node:fs";
+import { parseDocument } from "yaml";
+import { CONSUMERS, RING_SERVICES, SERVICE_NAMES, STORAGE_PREFIX_KEYS, joinPath, type ProducerPort, type RingServiceName, type ServiceName, type StoragePrefixKey } from "../settings/components";
+import type { Settings } from "../settings/schema";
+import { AlloySyntaxError, attribute, childBlocks, parseAlloy, stringMap, type AlloyFile } from "./alloy-syntax";
+import { LOKI_PUSH_PATH, MIMIR_PROMETHEUS_PREFIX, MIMIR_PUSH_PATH } from "./context";
+import {
+  checkAlloy,
+  checkGrafanaDatasources,
+  defaultReferenceDir,
+  isMap,
+  loadAlloyReference,
+  loadGrafanaReference,
+  loadKeyReference,
+  referenceVersion,
+  type KeyFinding,
+} from "./reference";
+import type { RenderedConfig } from "./render";
+
+export interface CheckResult {
+  readonly errors: string[];
+  readonly warnings: string[];
+}
+
+const TENANT_HEADER = "X-Scope-OrgID";
+
+interface ParsedYaml {
+  readonly config: RenderedConfig;
+  readonly doc: Record<string, unknown>;
+}
+
+/** Value at a dotted path of a parsed YAML mapping. */
+function get(doc: unknown, dotted: string): unknown {
+  let v: unknown = doc;
+  for (const k of dotted.split(".")) {
+    if (!isMap(v)) return undefined;
+    v = v[k];
+  }
+  return v;
+}
+
+const where = (c: RenderedConfig) => `${c.service}/${c.fileName}`;
+const templateOf = (c: RenderedConfig) => `templates/${c.service}/${c.fileName}.hbs`;
+
+/** "8760h", "30d", "1h30m" → milliseconds; undefined when not a duration. */
+export function parseDuration(text: unknown): number | undefined {
+  if (typeof text === "number") return text === 0 ? 0 : undefined;
+  if (typeof text !== "string" || !/^(\d+(ms|s|m|h|d|w|y))+$/.test(text)) return text === "0" ? 0 : undefined;
+  const unit: Record<string, number> = { ms: 1, s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8, y: 3.1536e10 };
+  let total = 0;
+  for (const m of text.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) total += Number(m[1]) * unit[m[2]];
+  return total;
+}
+
+const DAY_MS = 8.64e7;
+
+function normalizePath(p: string): string {
+  const trimmed = p.replace(/\/+$/, "");
+  return trimmed === "" ? "" : trimmed;
+}
+
+interface Address {
+  readonly consumer: ServiceName;
+  readonly config: RenderedConfig;
+  /** Where in the file, e.g. `loki.write "loki" endpoint.url`. */
+  readonly what: string;
+  readonly raw: string;
+  readonly kind: ProducerPort;
+  /** The path the address must have, given the producer (undefined: host:port only). */
+  readonly route?: (producer: ServiceName) => string | undefined;
+  /** Tenant header value sent with it, if the format carries one. */
+  readonly tenant?: string | undefined;
+  readonly tenantWhere?: string;
+}
+
+export function checkRenderedConfigs(settings: Settings, configs: readonly RenderedConfig[], referenceDir?: string): CheckResult {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const s = settings;
+
+  // ------------------------------------------------------------ parse
+  const yamlBy = new Map<ServiceName, ParsedYaml>();
+  const yamlDocs: ParsedYaml[] = [];
+  let alloy: { config: RenderedConfig; file: AlloyFile } | undefined;
+  for (const config of configs) {
+    if (config.fileName.endsWith(".alloy")) {
+      try {
+        const file = parseAlloy(config.content);
+        if (config.service === "alloy" && !alloy) alloy = { config, file };
+      } catch (e) {
+        if (!(e instanceof AlloySyntaxError)) throw e;
+        errors.push(`${templateOf(config)}: the rendered ${where(config)} is not valid Alloy syntax: ${e.message}`);
+      }
+      continue;
+    }
+    if (/\.ya?ml$/.test(config.fileName)) {
+      const doc = parseDocument(config.content, { uniqueKeys: true, prettyErrors: false });
+      if (doc.errors.length > 0) {
+        errors.push(`${templateOf(config)}: the rendered ${where(config)} is not valid YAML: ${doc.errors.map((e) => e.message.split("\n")[0]).join("; ")}`);
+        continue;
+      }
+      const value: unknown = doc.toJS();
+      if (!isMap(value)) {
+        errors.push(`${templateOf(config)}: the rendered ${where(config)} is not a YAML mapping`);
+        continue;
+      }
+      const parsed = { config, doc: value };
+      yamlDocs.push(parsed);
+      if (!yamlBy.has(config.service)) yamlBy.set(config.service, parsed);
+    }
+  }
+  const grafana = yamlDocs.find((p) => p.config.service === "grafana" && p.config.fileName.startsWith("provisioning/datasources/"));
+
+  for (const service of SERVICE_NAMES) {
+    if (!configs.some((c) => c.service === service)) errors.push(`templates/${service}/: no rendered config for ${service}; every service needs one`);
+  }
+
+  // ------------------------------------------------------------ upstream references
+  checkReferences(s, referenceDir ?? defaultReferenceDir(), yamlDocs, alloy, grafana, errors, warnings);
+
+  // ------------------------------------------------------------ producers listen where the settings say
+  const servedPrefix = new Map<ServiceName, string>();
+  for (const service of RING_SERVICES) {
+    const p = yamlBy.get(service);
+    if (!p) continue;
+    const svc = s.services[service];
+    const http = get(p.doc, "server.http_listen_port");
+    if (http !== svc.http_port) {
+      errors.push(`services.${service}.http_port: ${where(p.config)} listens on server.http_listen_port ${String(http ?? "(default)")}, but the catalog says ${svc.http_port}; consumers and the ALB use ${svc.http_port}`);
+    }
+    const grpc = get(p.doc, "server.grpc_listen_port");
+    if (svc.grpc_port !== undefined && grpc !== svc.grpc_port) {
+      errors.push(`services.${service}.grpc_port: ${where(p.config)} listens on server.grpc_listen_port ${String(grpc ?? "(default)")}, but the catalog says ${svc.grpc_port}`);
+    }
+    const serverPrefix = normalizePath(String(get(p.doc, "server.http_path_prefix") ?? ""));
+    if (service === "tempo") {
+      if (serverPrefix !== "") {
+        errors.push(
+          `services.tempo.path_prefix: ${where(p.config)} sets server.http_path_prefix "${serverPrefix}", which Tempo's own routes ignore (/ready and the API then 404, upstream note T1); Tempo takes the prefix as http_api_prefix only`,
+        );
+      }
+      const apiPrefix = normalizePath(String(get(p.doc, "http_api_prefix") ?? ""));
+      if (apiPrefix !== normalizePath(svc.path_prefix)) {
+        errors.push(`services.tempo.path_prefix: ${where(p.config)} has http_api_prefix "${apiPrefix}", but the catalog says "${svc.path_prefix}"`);
+      }
+      servedPrefix.set(service, apiPrefix);
+    } else {
+      if (serverPrefix !== normalizePath(svc.path_prefix)) {
+        errors.push(`services.${service}.path_prefix: ${where(p.config)} serves under server.http_path_prefix "${serverPrefix}", but the catalog says "${svc.path_prefix}"`);
+      }
+      servedPrefix.set(service, serverPrefix);
+    }
+  }
+  const tempoDoc = yamlBy.get("tempo");
+  if (tempoDoc) {
+    for (const [proto, key] of [["grpc", "otlp.grpc_port"], ["http", "otlp.http_port"]] as const) {
+      const endpoint = get(tempoDoc.doc, `distributor.receivers.otlp.protocols.${proto}.endpoint`);
+      const expected = proto === "grpc" ? s.otlp.grpc_port : s.otlp.http_port;
+      if (portOf(endpoint) !== expected) {
+        errors.push(`${key}: ${where(tempoDoc.config)} receives OTLP ${proto} on ${String(endpoint ?? "(not configured)")}, but the catalog says port ${expected}`);
+      }
+    }
+  }
+  if (alloy) {
+    const receiver = alloy.file.blocks.find((b) => b.name === "otelcol.receiver.otlp");
+    for (const [proto, key] of [["grpc", "otlp.grpc_port"], ["http", "otlp.http_port"]] as const) {
+      const block = receiver && childBlocks(receiver, proto)[0];
+      const endpoint = block && attribute(block, "endpoint");
+      const expected = proto === "grpc" ? s.otlp.grpc_port : s.otlp.http_port;
+      if (!receiver || portOf(endpoint) !== expected) {
+        errors.push(`${key}: ${where(alloy.config)} receives OTLP ${proto} on ${String(endpoint ?? "(not configured)")}, but the catalog says port ${expected}`);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ consumers
+  const mimirDoc = yamlBy.get("mimir");
+  const prometheusPrefix = normalizePath(String(get(mimirDoc?.doc, "api.prometheus_http_prefix") ?? MIMIR_PROMETHEUS_PREFIX));
+  const served = (producer: ServiceName, route: string) => {
+    const prefix = servedPrefix.get(producer) ?? normalizePath(s.services[producer].path_prefix);
+    return normalizePath(route === "" ? prefix : joinPath(prefix, route));
+  };
+  const addresses: Address[] = [];
+  if (alloy) addresses.push(...alloyAddresses(alloy.config, alloy.file, served));
+  if (grafana) addresses.push(...grafanaAddresses(grafana, served, prometheusPrefix, errors));
+  if (tempoDoc) {
+    const rw = get(tempoDoc.doc, "metrics_generator.storage.remote_write");
+    (Array.isArray(rw) ? rw : []).forEach((entry, i) => {
+      if (!isMap(entry)) return;
+      const headers = isMap(entry.headers) ? entry.headers : {};
+      addresses.push({
+        consumer: "tempo",
+        config: tempoDoc.config,
+        what: `metrics_generator.storage.remote_write[${i}].url`,
+        raw: String(entry.url ?? ""),
+        kind: "http",
+        route: (p) => (p === "mimir" ? served("mimir", MIMIR_PUSH_PATH) : undefined),
+        tenant: typeof headers[TENANT_HEADER] === "string" ? (headers[TENANT_HEADER] as string) : undefined,
+        tenantWhere: `metrics_generator.storage.remote_write[${i}].headers.${TENANT_HEADER}`,
+      });
+    });
+  }
+  checkAddresses(s, addresses, errors);
+  if (grafana) checkDatasourceLinks(grafana, errors);
+
+  // ------------------------------------------------------------ storage
+  checkStorage(s, yamlBy, errors);
+  for (const p of yamlDocs) {
+    for (const [key, value] of walkScalars(p.doc)) {
+      if (/(^|\.)(access_key_id|secret_access_key|access_key|secret_key|session_token)$/.test(key) && value !== "" && value !== null) {
+        errors.push(`${templateOf(p.config)}: ${where(p.config)} sets ${key}; the task role's credentials must be used (no static keys in a config file)`);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ multitenancy
+  const multitenancy: Record<RingServiceName, { on: (d: unknown) => boolean; key: string; fallback: string }> = {
+    mimir: { on: (d) => get(d, "multitenancy_enabled") !== false, key: "multitenancy_enabled", fallback: "anonymous" },
+    loki: { on: (d) => get(d, "auth_enabled") !== false, key: "auth_enabled", fallback: "fake" },
+    tempo: { on: (d) => get(d, "multitenancy_enabled") === true || get(d, "auth_enabled") === true, key: "multitenancy_enabled", fallback: "single-tenant" },
+    pyroscope: { on: (d) => get(d, "multitenancy_enabled") === true, key: "multitenancy_enabled", fallback: "anonymous" },
+  };
+  if (s.tenant_id) {
+    for (const service of RING_SERVICES) {
+      const p = yamlBy.get(service);
+      if (p && !multitenancy[service].on(p.doc)) {
+        errors.push(
+          `tenant_id: "${s.tenant_id}" is set, but ${where(p.config)} runs without multitenancy (${multitenancy[service].key} is not true), so ${service} ignores X-Scope-OrgID and stores everything as "${multitenancy[service].fallback}" (seed 000: Pyroscope wrote anonymous/); ${templateOf(p.config)} must render ${multitenancy[service].key}: true`,
+        );
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ retention
+  checkRetention(s, yamlBy, errors);
+
+  // ------------------------------------------------------------ runtime configuration is a local file
+  for (const p of yamlDocs) {
+    for (const key of ["runtime_config.file", "overrides.per_tenant_override_config"]) {
+      const value = get(p.doc, key);
+      const files = typeof value === "string" ? value.split(",") : [];
+      for (const f of files) {
+        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(f.trim())) {
+          errors.push(
+            `${templateOf(p.config)}: ${where(p.config)} sets ${key} to "${f.trim()}", but ${p.config.service} reads runtime configuration only from a local file (seed 000: Mimir failed to start on an s3:// runtime_config); render the file into the config directory and point at its container path`,
+          );
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ rings
+  for (const service of RING_SERVICES) {
+    const p = yamlBy.get(service);
+    if (!p) continue;
+    const bind = get(p.doc, "memberlist.bind_port") ?? 7946;
+    if (bind !== s.memberlist_port) errors.push(`memberlist_port: ${where(p.config)} gossips on memberlist.bind_port ${String(bind)}, but the catalog (and the security groups) say ${s.memberlist_port}`);
+    const raw = get(p.doc, "memberlist.join_members");
+    const members = (Array.isArray(raw) ? raw : typeof raw === "string" ? raw.split(",") : []).map((m) => String(m).trim()).filter(Boolean);
+    const own = `${service}.${s.service_discovery.namespace}`;
+    if (members.length === 0) errors.push(`service_discovery.namespace: ${where(p.config)} has no memberlist.join_members; its tasks would never find each other (expected ${own}:${s.memberlist_port})`);
+    for (const member of members) {
+      const bare = member.replace(/^(dns|dnssrv|dnssrvnoa)\+/, "");
+      const [host, port] = bare.split(":");
+      if (host !== own) {
+        errors.push(`service_discovery.namespace: ${where(p.config)} joins ${member}, but ${service} must gossip only with its own tasks at ${own}:${s.memberlist_port} (one ring per product)`);
+      } else if (Number(port ?? 7946) !== s.memberlist_port) {
+        errors.push(`memberlist_port: ${where(p.config)} joins ${member}, but members gossip on ${s.memberlist_port}`);
+      }
+    }
+    for (const [key, value] of walkValues(p.doc)) {
+      if (/(^|\.)(instance_interface_names|interface_names)$/.test(key) && JSON.stringify(value) !== JSON.stringify(s.ring_interface_names)) {
+        errors.push(`ring_interface_names: ${where(p.config)} sets ${key} to ${JSON.stringify(value)}, not ${JSON.stringify(s.ring_interface_names)}; the ring would advertise another interface's address`);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ Tempo 3 monolithic is one task
+  if (tempoDoc && String(get(tempoDoc.doc, "target") ?? "all") === "all" && s.services.tempo.desired_count > 1) {
+    errors.push(
+      `services.tempo.desired_count: Tempo 3 in monolithic mode (target all, no Kafka) runs as one task: its backend scheduler is a singleton; got ${s.services.tempo.desired_count}. Scaling Tempo 3 needs microservices mode with Kafka`,
+    );
+  }
+
+  // One message per problem, however many places repeat it.
+  return { errors: [...new Set(errors)], warnings: [...new Set(warnings)] };
+}
+
+// ---------------------------------------------------------------- references
+
+function checkReferences(
+  s: Settings,
+  dir: string,
+  yamlDocs: readonly ParsedYaml[],
+  alloy: { config: RenderedConfig; file: AlloyFile } | undefined,
+  grafana: ParsedYaml | undefined,
+  errors: string[],
+  warnings: string[],
+): void {
+  if (!fs.existsSync(dir)) {
+    warnings.push(
+      `upstream configuration references not found at ${dir}: the rendered configs' keys were NOT checked against the pinned releases (check out ../shared next to the project, or set LGTM_UPSTREAM_DIR)`,
+    );
+    return;
+  }
+  const report = (config: RenderedConfig, findings: KeyFinding[], versionKey: string) => {
+    for (const f of findings) {
+      if (f.severity === "warning") warnings.push(`${where(config)}: ${f.message}`);
+      else errors.push(`${templateOf(config)}: ${f.message}${f.unknown ? `; fix the template, or pin ${versionKey} to a release that has it` : ""}`);
+    }
+  };
+  for (const p of yamlDocs) {
+    const service = p.config.service;
+    if (service === "grafana") continue;
+    if (!(RING_SERVICES as readonly string[]).includes(service)) continue;
+    const ref = loadKeyReference(dir, service as RingServiceName, s.services[service].version);
+    if (!ref.ok) warnings.push(ref.warning);
+    else report(p.config, ref.value.check(p.doc), `services.${service}.version`);
+  }
+  if (alloy) {
+    const ref = loadAlloyReference(dir, s.services.alloy.version);
+    if (!ref.ok) warnings.push(ref.warning);
+    else report(alloy.config, checkAlloy(ref.value, alloy.file), "services.alloy.version");
+  }
+  if (grafana) {
+    const ref = loadGrafanaReference(dir);
+    if (!ref.ok) warnings.push(ref.warning);
+    else {
+      report(grafana.config, checkGrafanaDatasources(ref.value, grafana.doc), "services.grafana.version");
+      const majors = [...ref.value.era.matchAll(/(\d+)\.x/g)].map((m) => m[1]);
+      const major = referenceVersion(s.services.grafana.version).split(".")[0];
+      if (majors.length > 0 && !majors.includes(major)) {
+        warnings.push(`services.grafana.version: Grafana ${s.services.grafana.version} is outside the datasource reference's era (${ref.value.era}); its fields may have changed`);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- addresses
+
+function portOf(endpoint: unknown): number | undefined {
+  if (typeof endpoint !== "string") return undefined;
+  const m = /:(\d+)$/.exec(endpoint.replace(/\/.*$/, ""));
+  return m ? Number(m[1]) : undefined;
+}
+
+function alloyAddresses(config: RenderedConfig, file: AlloyFile, served: (p: ServiceName, route: string) => string): Address[] {
+  const out: Address[] = [];
+  for (const block of file.blocks) {
+    const id = `${block.name} "${block.label ?? ""}"`;
+    if (block.name === "prometheus.remote_write") {
+      for (const endpoint of childBlocks(block, "endpoint")) {
+        out.push({
+          consumer: "alloy",
+          config,
+          what: `${id} endpoint.url`,
+          raw: String(attribute(endpoint, "url") ?? ""),
+          kind: "http",
+          route: (p) => (p === "mimir" ? served("mimir", MIMIR_PUSH_PATH) : undefined),
+          tenant: stringMap(attribute(endpoint, "headers"))?.[TENANT_HEADER],
+          tenantWhere: `${id} endpoint.headers["${TENANT_HEADER}"]`,
+        });
+      }
+    } else if (block.name === "loki.write") {
+      for (const endpoint of childBlocks(block, "endpoint")) {
+        const tenant = attribute(endpoint, "tenant_id");
+        out.push({
+          consumer: "alloy",
+          config,
+          what: `${id} endpoint.url`,
+          raw: String(attribute(endpoint, "url") ?? ""),
+          kind: "http",
+          route: (p) => (p === "loki" ? served("loki", LOKI_PUSH_PATH) : undefined),
+          tenant: typeof tenant === "string" ? tenant : stringMap(attribute(endpoint, "headers"))?.[TENANT_HEADER],
+          tenantWhere: `${id} endpoint.tenant_id`,
+        });
+      }
+    } else if (block.name === "otelcol.exporter.otlp" || block.name === "otelcol.exporter.otlphttp") {
+      for (const client of childBlocks(block, "client")) {
+        out.push({
+          consumer: "alloy",
+          config,
+          what: `${id} client.endpoint`,
+          raw: String(attribute(client, "endpoint") ?? ""),
+          kind: block.name === "otelcol.exporter.otlp" ? "otlp_grpc" : "otlp_http",
+          tenant: stringMap(attribute(client, "headers"))?.[TENANT_HEADER],
+          tenantWhere: `${id} client.headers["${TENANT_HEADER}"]`,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+const DATASOURCE_PRODUCERS: Readonly<Record<string, ServiceName>> = {
+  prometheus: "mimir",
+  loki: "loki",
+  tempo: "tempo",
+  "grafana-pyroscope-datasource": "pyroscope",
+};
+
+function grafanaAddresses(p: ParsedYaml, served: (p: ServiceName, route: string) => string, prometheusPrefix: string, errors: string[]): Address[] {
+  const out: Address[] = [];
+  const list = p.doc.datasources;
+  (Array.isArray(list) ? list : []).forEach((ds, i) => {
+    if (!isMap(ds)) return;
+    const type = String(ds.type ?? "");
+    const expectedProducer = DATASOURCE_PRODUCERS[type];
+    if (!expectedProducer) return;
+    const json = isMap(ds.jsonData) ? ds.jsonData : {};
+    const secure = isMap(ds.secureJsonData) ? ds.secureJsonData : {};
+    const n = Object.entries(json).find(([k, v]) => /^httpHeaderName[1-9][0-9]*$/.test(k) && v === TENANT_HEADER)?.[0]?.slice("httpHeaderName".length);
+    const value = n === undefined ? undefined : secure[`httpHeaderValue${n}`];
+    const name = String(ds.name ?? type);
+    out.push({
+      consumer: "grafana",
+      config: p.config,
+      what: `datasource "${name}" url`,
+      raw: String(ds.url ?? ""),
+      kind: "http",
+      route: (producer) => {
+        if (producer !== expectedProducer) {
+          errors.push(`${templateOf(p.config)}: datasource "${name}" of type ${type} points at ${producer}, but that type reads from ${expectedProducer}`);
+          return undefined;
+        }
+        return producer === "mimir" ? served("mimir", prometheusPrefix) : served(producer, "");
+      },
+      tenant: typeof value === "string" ? value : undefined,
+      tenantWhere: n === undefined ? `datasource "${name}" jsonData.httpHeaderName<N>: ${TENANT_HEADER}` : `datasource "${name}" secureJsonData.httpHeaderValue${n}`,
+    });
+  });
+  return out;
+}
+
+const PORT_SETTING: Record<ProducerPort, (p: ServiceName) => string> = {
+  http: (p) => `services.${p}.http_port`,
+  grpc: (p) => `services.${p}.grpc_port`,
+  otlp_grpc: () => "otlp.grpc_port",
+  otlp_http: () => "otlp.http_port",
+};
+
+function expectedPort(s: Settings, producer: ServiceName, kind: ProducerPort): number | undefined {
+  switch (kind) {
+    case "http":
+      return s.services[producer].http_port;
+    case "grpc":
+      return s.services[producer].grpc_port;
+    case "otlp_grpc":
+      return s.otlp.grpc_port;
+    case "otlp_http":
+      return s.otlp.http_port;
+  }
+}
+
+function checkAddresses(s: Settings, addresses: readonly Address[], errors: string[]): void {
+  const namespace = s.service_discovery.namespace;
+  const reached = new Set<string>();
+  for (const a of addresses) {
+    const at = `${where(a.config)}: ${a.what}`;
+    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(a.raw) ? a.raw : `tcp://${a.raw}`;
+    let url: URL;
+    try {
+      url = new URL(withScheme);
+    } catch {
+      errors.push(`${templateOf(a.config)}: ${at} "${a.raw}" is not an address`);
+      continue;
+    }
+    const host = url.hostname;
+    if (!host.endsWith(`.${namespace}`)) {
+      errors.push(`service_discovery.namespace: ${at} "${a.raw}" calls ${host}, which is not a Cloud Map name in ${namespace}; services reach each other as <service>.${namespace}`);
+      continue;
+    }
+    const producer = host.slice(0, -namespace.length - 1) as ServiceName;
+    if (!(SERVICE_NAMES as readonly string[]).includes(producer)) {
+      errors.push(`service_discovery.namespace: ${at} "${a.raw}" calls ${host}, which is no service of this stack (${SERVICE_NAMES.join(", ")})`);
+      continue;
+    }
+    const consumption = CONSUMERS[a.consumer].find((c) => c.producer === producer && c.port === a.kind);
+    if (!consumption) {
+      errors.push(
+        `${templateOf(a.config)}: ${at} "${a.raw}" calls ${producer}'s ${a.kind} port, which settings/components.ts CONSUMERS does not list for ${a.consumer}, so no security-group rule opens it`,
+      );
+      continue;
+    }
+    reached.add(`${a.consumer}>${producer}>${a.kind}`);
+    const port = url.port === "" ? undefined : Number(url.port);
+    const expected = expectedPort(s, producer, a.kind);
+    if (port !== expected) {
+      errors.push(
+        `${PORT_SETTING[a.kind](producer)}: ${at} "${a.raw}" uses port ${port ?? "(none)"}, but ${producer} listens for ${consumption.purpose} on ${expected} (seed 004: a consumer on 4100 while the producer listened on 4101)`,
+      );
+    }
+    if (a.kind === "http" && url.protocol !== "http:") {
+      errors.push(`${templateOf(a.config)}: ${at} "${a.raw}" must be an http:// URL (the services serve plain HTTP inside the VPC)`);
+    }
+    const route = a.route?.(producer);
+    if (route !== undefined) {
+      const actual = normalizePath(url.pathname);
+      if (actual !== route) {
+        errors.push(
+          `services.${producer}.path_prefix: ${at} "${a.raw}" requests path "${actual || "/"}", but ${producer} serves it at "${route || "/"}" with path_prefix "${s.services[producer].path_prefix}"`,
+        );
+      }
+    }
+    if (a.tenant !== s.tenant_id) {
+      errors.push(
+        `tenant_id: ${where(a.config)}: ${a.tenantWhere ?? a.what} sends ${a.tenant === undefined ? "no tenant" : `tenant "${a.tenant}"`}, but ${producer} requires X-Scope-OrgID "${s.tenant_id}"`,
+      );
+    }
+  }
+  for (const consumer of ["alloy", "grafana", "tempo"] as const) {
+    for (const c of CONSUMERS[consumer]) {
+      if (!reached.has(`${consumer}>${c.producer}>${c.port}`)) {
+        errors.push(`templates/${consumer}/: the rendered ${consumer} config never calls ${c.producer}'s ${c.port} port, which the catalog lists for ${c.purpose} (settings/components.ts CONSUMERS)`);
+      }
+    }
+  }
+}
+
+/** Every trace/log/metric/profile link (`...datasourceUid`) names a datasource the file provisions. */
+function checkDatasourceLinks(p: ParsedYaml, errors: string[]): void {
+  const list = Array.isArray(p.doc.datasources) ? p.doc.datasources : [];
+  const uids = new Set(list.filter(isMap).map((ds) => ds.uid).filter((u): u is string => typeof u === "string"));
+  list.forEach((ds, i) => {
+    if (!isMap(ds)) return;
+    for (const [key, value] of walkValues(ds)) {
+      if (/(^|\.)datasourceUid$/.test(key) && !uids.has(String(value))) {
+        errors.push(`${templateOf(p.config)}: datasource "${String(ds.name ?? i)}" ${key} links to uid "${String(value)}", which the file does not provision (known: ${[...uids].join(", ")})`);
+      }
+    }
+  });
+}
+
+// ---------------------------------------------------------------- storage
+
+const PREFIX_KEYS: readonly { service: RingServiceName; key: StoragePrefixKey; path: string }[] = [
+  { service: "mimir", key: "mimir_blocks", path: "blocks_storage.storage_prefix" },
+  { service: "mimir", key: "mimir_ruler", path: "ruler_storage.storage_prefix" },
+  { service: "mimir", key: "mimir_alertmanager", path: "alertmanager_storage.storage_prefix" },
+  { service: "loki", key: "loki", path: "storage_config.object_prefix" },
+  { service: "tempo", key: "tempo", path: "storage.trace.s3.prefix" },
+  { service: "pyroscope", key: "pyroscope", path: "storage.prefix" },
+];
+
+const BUCKET_KEYS: Readonly<Record<RingServiceName, { bucket: string; region: string }>> = {
+  mimir: { bucket: "common.storage.s3.bucket_name", region: "common.storage.s3.region" },
+  loki: { bucket: "common.storage.s3.bucketnames", region: "common.storage.s3.region" },
+  tempo: { bucket: "storage.trace.s3.bucket", region: "storage.trace.s3.region" },
+  pyroscope: { bucket: "storage.s3.bucket_name", region: "storage.s3.region" },
+};
+
+function checkStorage(s: Settings, yamlBy: ReadonlyMap<ServiceName, ParsedYaml>, errors: string[]): void {
+  const found: { key: StoragePrefixKey; value: string; at: string }[] = [];
+  for (const entry of PREFIX_KEYS) {
+    const p = yamlBy.get(entry.service);
+    if (!p) continue;
+    const raw = get(p.doc, entry.path);
+    const value = typeof raw === "string" ? raw.replace(/^\/+|\/+$/g, "") : "";
+    const at = `${where(p.config)} ${entry.path}`;
+    if (value === "") {
+      errors.push(`storage_prefixes.${entry.key}: ${at} is empty, so ${entry.service} writes at the bucket root among the other components' objects (seed 000: tenant_settings.json and anonymous/ at the root)`);
+      continue;
+    }
+    if (value !== s.storage_prefixes[entry.key]) {
+      errors.push(`storage_prefixes.${entry.key}: ${at} is "${value}", but the settings say "${s.storage_prefixes[entry.key]}" (the bucket lifecycle and IAM policies use the settings' value)`);
+    }
+    found.push({ key: entry.key, value, at });
+  }
+  for (let i = 0; i < found.length; i++) {
+    for (let j = i + 1; j < found.length; j++) {
+      const [a, b] = [found[i], found[j]];
+      const overlap = a.value === b.value || b.value.startsWith(`${a.value}/`) || a.value.startsWith(`${b.value}/`);
+      if (overlap) {
+        errors.push(
+          `storage_prefixes.${b.key}: "${b.value}" (${b.at}) ${a.value === b.value ? "is the same as" : "overlaps"} storage_prefixes.${a.key} "${a.value}" (${a.at}); each store needs its own prefix or they read, compact and delete each other's objects`,
+        );
+      }
+    }
+  }
+  for (const key of STORAGE_PREFIX_KEYS) {
+    if (!found.some((f) => f.key === key) && !errors.some((e) => e.startsWith(`storage_prefixes.${key}:`))) {
+      const entry = PREFIX_KEYS.find((e) => e.key === key)!;
+      if (yamlBy.has(entry.service)) errors.push(`storage_prefixes.${key}: the rendered ${entry.service} config does not set ${entry.path}`);
+    }
+  }
+  for (const service of RING_SERVICES) {
+    const p = yamlBy.get(service);
+    if (!p) continue;
+    const bucket = get(p.doc, BUCKET_KEYS[service].bucket);
+    if (bucket !== s.storage.data_bucket_name) {
+      errors.push(`storage.data_bucket_name: ${where(p.config)} ${BUCKET_KEYS[service].bucket} is ${JSON.stringify(bucket ?? null)}, but the data bucket is "${s.storage.data_bucket_name}" (the task role may use only that bucket)`);
+    }
+    const region = get(p.doc, BUCKET_KEYS[service].region);
+    if (region !== s.aws.region) {
+      errors.push(`aws.region: ${where(p.config)} ${BUCKET_KEYS[service].region} is ${JSON.stringify(region ?? null)}, but the data bucket is in "${s.aws.region}"`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- retention
+
+function checkRetention(s: Settings, yamlBy: ReadonlyMap<ServiceName, ParsedYaml>, errors: string[]): void {
+  const expect = (service: RingServiceName, key: string) => {
+    const p = yamlBy.get(service);
+    if (!p) return;
+    const days = s.services[service].retention_days;
+    if (days === undefined) return;
+    const value = get(p.doc, key);
+    const ms = parseDuration(value);
+    if (ms !== days * DAY_MS) {
+      errors.push(`services.${service}.retention_days: ${where(p.config)} ${key} is ${JSON.stringify(value ?? null)}, but the settings keep data ${days} days (${days * 24}h), which the bucket lifecycle also assumes`);
+    }
+  };
+  expect("mimir", "limits.compactor_blocks_retention_period");
+  expect("loki", "limits_config.retention_period");
+  expect("tempo", "backend_worker.compaction.block_retention");
+
+  const loki = yamlBy.get("loki");
+  if (loki) {
+    if (get(loki.doc, "compactor.retention_enabled") !== true) {
+      errors.push(`services.loki.retention_days: ${where(loki.config)} does not set compactor.retention_enabled: true, so Loki never deletes logs and retention_period has no effect`);
+    }
+    if (!get(loki.doc, "compactor.delete_request_store")) {
+      errors.push(`${templateOf(loki.config)}: ${where(loki.config)} enables retention without compactor.delete_request_store; Loki 3 refuses to start`);
+    }
+    const streams = get(loki.doc, "limits_config.retention_stream");
+    const limit = s.services.loki.retention_days;
+    (Array.isArray(streams) ? streams : []).forEach((r, i) => {
+      const ms = isMap(r) ? parseDuration(r.period) : undefined;
+      if (limit !== undefined && ms !== undefined && ms > limit * DAY_MS) {
+        errors.push(`loki.retention_streams[${i}].days: stream ${String(isMap(r) ? r.selector : "")} keeps ${ms / DAY_MS} days, longer than services.loki.retention_days (${limit}), after which the bucket lifecycle deletes its objects anyway`);
+      }
+    });
+  }
+
+  const pyroscope = yamlBy.get("pyroscope");
+  if (pyroscope) {
+    const architecture = String(get(pyroscope.doc, "architecture_storage") ?? "v1-v2-dual");
+    const keys =
+      architecture === "v1"
+        ? ["limits.compactor_blocks_retention_period"]
+        : architecture === "v2"
+          ? ["limits.retention_period"]
+          : ["limits.compactor_blocks_retention_period", "limits.retention_period"];
+    for (const key of keys) expect("pyroscope", key);
+    if (architecture === "v1") {
+      const writePath = get(pyroscope.doc, "limits.write_path");
+      if (writePath !== "ingester") {
+        errors.push(`${templateOf(pyroscope.config)}: ${where(pyroscope.config)} runs architecture_storage v1 but limits.write_path is ${JSON.stringify(writePath ?? "segment-writer (default)")}; Pyroscope 2 refuses to start unless it is "ingester"`);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- walking
+
+function* walkValues(value: unknown, at = ""): Generator<[string, unknown]> {
+  if (isMap(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      const key = at ? `${at}.${k}` : k;
+      yield [key, v];
+      yield* walkValues(v, key);
+    }
+  } else if (Array.isArray(value)) {
+    for (const v of value) if (isMap(v) || Array.isArray(v)) yield* walkValues(v, `${at}[]`);
+  }
+}
+
+function* walkScalars(value: unknown): Generator<[string, unknown]> {
+  for (const [k, v] of walkValues(value)) if (!isMap(v) && !Array.isArray(v)) yield [k, v];
+}

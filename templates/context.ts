@@ -1,0 +1,322 @@
+/**
+ * The view model the config templates render from. Every URL, port, path prefix, tenant, bucket,
+ * region, storage prefix and retention in a rendered file comes from `Settings` through this module;
+ * the templates only arrange keys.
+ *
+ * Addresses of other services are built by `producerAddress`, which refuses a (consumer, producer,
+ * port) pair that settings/components.ts CONSUMERS does not list: a template cannot point at a
+ * service or port the catalog does not say it uses (the security-group rules come from the same
+ * table). checkRenderedConfigs (./config-checks.ts) parses the URLs back out of the rendered files
+ * and compares them with the catalog independently of this code.
+ */
+import { CONSUMERS, COMPONENTS, RING_SERVICES, joinPath, type ProducerPort, type RingServiceName, type ServiceName } from "../settings/components";
+import type { Settings } from "../settings/schema";
+
+/** Where every config file is mounted in its container (a task-scoped volume, read-only). */
+export const CONFIG_DIR = "/etc/lgtm";
+
+/**
+ * Mimir's Prometheus-compatible query API root (`api.prometheus_http_prefix`, upstream default).
+ * It is also one of COMPONENTS.mimir.apiRoots, which the ALB rules are checked against.
+ */
+export const MIMIR_PROMETHEUS_PREFIX = "/prometheus";
+/** Mimir's remote-write route. */
+export const MIMIR_PUSH_PATH = "/api/v1/push";
+/** Loki's push route. */
+export const LOKI_PUSH_PATH = "/loki/api/v1/push";
+
+/**
+ * Writable directories of the stock images: the image's own data directory, owned by the user the
+ * image runs as (Mimir and Alloy images run as root; Loki, Tempo and Pyroscope create these dirs for
+ * their non-root users). On Fargate they live on the task's ephemeral storage.
+ */
+export const DATA_DIRS = {
+  mimir: "/data",
+  loki: "/loki",
+  tempo: "/var/tempo",
+  pyroscope: "/data",
+  alloy: "/var/lib/alloy/data",
+  grafana: "/var/lib/grafana",
+} as const satisfies Record<ServiceName, string>;
+
+/** Grafana datasource uids, referenced by the trace/log/metric/profile links between them. */
+export const DATASOURCE_UIDS = { mimir: "mimir", loki: "loki", tempo: "tempo", pyroscope: "pyroscope" } as const;
+
+/** Replicas of each series/stream a ring keeps when there are enough tasks for a quorum to survive one loss. */
+const QUORUM_REPLICATION_FACTOR = 3;
+
+export interface ServerView {
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  /** `server.http_path_prefix`, or null when the component takes its prefix elsewhere or has none. */
+  readonly pathPrefix: string | null;
+}
+
+export interface RingView {
+  readonly interfaceNames: readonly string[];
+  /** Rendered only on rings that replicate (ingesters, store-gateways); null elsewhere. */
+  readonly replicationFactor: number | null;
+}
+
+export interface MemberlistView {
+  readonly bindPort: number;
+  /** Only the component's own Cloud Map name: each product gossips in its own ring. */
+  readonly joinMembers: readonly string[];
+}
+
+export interface ObjectStoreView {
+  readonly bucket: string;
+  readonly region: string;
+  /** Regional S3 endpoint, so no request depends on the global endpoint's redirects. */
+  readonly endpoint: string;
+}
+
+export interface TemplateContext {
+  /** First line of every rendered file. */
+  readonly header: string;
+  readonly env: string;
+  readonly project: string;
+  readonly tenant: string;
+  readonly region: string;
+  readonly objectStore: ObjectStoreView;
+  readonly mimir: {
+    readonly server: ServerView;
+    readonly memberlist: MemberlistView;
+    readonly ring: RingView;
+    readonly replicatedRing: RingView;
+    readonly prometheusPrefix: string;
+    readonly prefixes: { readonly blocks: string; readonly ruler: string; readonly alertmanager: string };
+    readonly retention: string;
+    readonly dataDir: string;
+  };
+  readonly loki: {
+    readonly server: ServerView;
+    readonly memberlist: MemberlistView;
+    readonly ring: RingView;
+    readonly replicationFactor: number;
+    readonly prefix: string;
+    readonly retention: string;
+    readonly dataDir: string;
+    readonly schemaFrom: string;
+    readonly limits: Settings["loki"]["limits"];
+    readonly retentionStreams: readonly { readonly selector: string; readonly period: string; readonly priority: number }[];
+  };
+  readonly tempo: {
+    readonly server: ServerView;
+    readonly memberlist: MemberlistView;
+    readonly ring: RingView;
+    /** `http_api_prefix` (Tempo applies the service's path_prefix to its /api routes only), or null. */
+    readonly apiPrefix: string | null;
+    readonly otlpGrpcListen: string;
+    readonly otlpHttpListen: string;
+    readonly prefix: string;
+    readonly retention: string;
+    readonly dataDir: string;
+    /** Metrics-generator remote write to Mimir. */
+    readonly remoteWriteUrl: string;
+  };
+  readonly pyroscope: {
+    readonly server: ServerView;
+    readonly memberlist: MemberlistView;
+    readonly ring: RingView;
+    /** `api.base-url`: the UI's links when served under a prefix, or null. */
+    readonly baseUrl: string | null;
+    readonly prefix: string;
+    readonly retention: string;
+    readonly dataDir: string;
+  };
+  readonly alloy: {
+    readonly otlpGrpcListen: string;
+    readonly otlpHttpListen: string;
+    readonly mimirPushUrl: string;
+    readonly lokiPushUrl: string;
+    readonly tempoOtlpEndpoint: string;
+    readonly cloudwatch: {
+      readonly scrapeInterval: string;
+      readonly namespaces: readonly {
+        readonly type: string;
+        readonly regions: readonly string[];
+        readonly metrics: readonly { readonly name: string; readonly statistics: readonly string[]; readonly period: string }[];
+      }[];
+    };
+  };
+  readonly grafana: {
+    readonly uids: typeof DATASOURCE_UIDS;
+    readonly mimirUrl: string;
+    readonly lokiUrl: string;
+    readonly tempoUrl: string;
+    readonly pyroscopeUrl: string;
+  };
+}
+
+/** `<service>.<namespace>`: the Cloud Map name every task of the service registers under. */
+export function serviceHost(settings: Settings, service: ServiceName): string {
+  return `${service}.${settings.service_discovery.namespace}`;
+}
+
+/** The port number behind a catalog port kind. */
+export function producerPort(settings: Settings, producer: ServiceName, kind: ProducerPort): number {
+  const svc = settings.services[producer];
+  switch (kind) {
+    case "http":
+      return svc.http_port;
+    case "grpc":
+      if (svc.grpc_port === undefined) throw new Error(`services.${producer}.grpc_port is not set, but a consumer needs ${producer}'s gRPC port`);
+      return svc.grpc_port;
+    case "otlp_grpc":
+    case "otlp_http":
+      if (!COMPONENTS[producer].receivesOtlp) throw new Error(`${producer} does not receive OTLP`);
+      return kind === "otlp_grpc" ? settings.otlp.grpc_port : settings.otlp.http_port;
+  }
+}
+
+/**
+ * `host:port` of a producer as `consumer` reaches it. Throws when CONSUMERS does not list the pair:
+ * the template would otherwise use a port no security-group rule opens.
+ */
+export function producerAddress(settings: Settings, consumer: ServiceName, producer: ServiceName, kind: ProducerPort): string {
+  const listed = CONSUMERS[consumer].some((c) => c.producer === producer && c.port === kind);
+  if (!listed) {
+    throw new Error(`templates: ${consumer} would call ${producer}'s ${kind} port, which settings/components.ts CONSUMERS does not list; add it there first`);
+  }
+  return `${serviceHost(settings, producer)}:${producerPort(settings, producer, kind)}`;
+}
+
+/** `http://host:port<path>` of a producer's HTTP port. */
+export function producerHttpUrl(settings: Settings, consumer: ServiceName, producer: ServiceName, path: string): string {
+  return `http://${producerAddress(settings, consumer, producer, "http")}${path}`;
+}
+
+/** Where a producer serves a route given its prefix mode: under path_prefix unless the mode says otherwise. */
+export function producerPath(settings: Settings, producer: ServiceName, route: string): string {
+  const prefix = settings.services[producer].path_prefix;
+  const mode = COMPONENTS[producer].prefixMode;
+  if (mode === "none" || prefix === "") return route;
+  // "server" mounts every route under the prefix; "api" (Tempo) only the /api routes.
+  if (mode === "api" && !(route === "/api" || route.startsWith("/api/") || route === "")) return route;
+  return route === "" ? prefix : joinPath(prefix, route);
+}
+
+/** Days as the hours every component parses ("365" → "8760h"). */
+export function daysToDuration(days: number): string {
+  return `${days * 24}h`;
+}
+
+function retentionOf(settings: Settings, service: ServiceName): string {
+  const days = settings.services[service].retention_days;
+  if (days === undefined) throw new Error(`services.${service}.retention_days is not set`);
+  return daysToDuration(days);
+}
+
+function grpcPortOf(settings: Settings, service: ServiceName): number {
+  const port = settings.services[service].grpc_port;
+  if (port === undefined) throw new Error(`services.${service}.grpc_port is not set; ${service} needs a gRPC port`);
+  return port;
+}
+
+function memberlistOf(settings: Settings, service: RingServiceName): MemberlistView {
+  return { bindPort: settings.memberlist_port, joinMembers: [`${serviceHost(settings, service)}:${settings.memberlist_port}`] };
+}
+
+/**
+ * Replication factor: 3 when at least 3 tasks run, else 1. A write needs floor(RF/2)+1 replicas, so
+ * RF 2 on 2 tasks (or RF 3 on fewer than 3) would stop every write whenever one task is replaced;
+ * with RF 1 each task owns its share and the others keep accepting writes.
+ */
+export function replicationFactor(settings: Settings, service: RingServiceName): number {
+  return settings.services[service].desired_count >= QUORUM_REPLICATION_FACTOR ? QUORUM_REPLICATION_FACTOR : 1;
+}
+
+export function buildContext(settings: Settings): TemplateContext {
+  const s = settings;
+  const ring = (replicationFactor: number | null = null): RingView => ({ interfaceNames: [...s.ring_interface_names], replicationFactor });
+  const server = (service: RingServiceName, prefixOnServer: boolean): ServerView => ({
+    httpPort: s.services[service].http_port,
+    grpcPort: grpcPortOf(s, service),
+    pathPrefix: prefixOnServer && s.services[service].path_prefix !== "" ? s.services[service].path_prefix : null,
+  });
+  for (const name of RING_SERVICES) {
+    // The templates assume how each component applies its prefix; a catalog change must come here too.
+    const expected = name === "tempo" ? "api" : "server";
+    if (COMPONENTS[name].prefixMode !== expected) throw new Error(`templates: ${name} prefix mode changed to ${COMPONENTS[name].prefixMode}; update templates/context.ts`);
+  }
+  const mimirPush = producerHttpUrl(s, "alloy", "mimir", producerPath(s, "mimir", MIMIR_PUSH_PATH));
+  return {
+    header: `Rendered by lgtm-fargate from environments/common.tfvars and environments/${s.env}.tfvars. Do not edit: change the settings and render again.`,
+    env: s.env,
+    project: s.project,
+    tenant: s.tenant_id,
+    region: s.aws.region,
+    objectStore: { bucket: s.storage.data_bucket_name, region: s.aws.region, endpoint: `s3.${s.aws.region}.amazonaws.com` },
+    mimir: {
+      server: server("mimir", true),
+      memberlist: memberlistOf(s, "mimir"),
+      ring: ring(),
+      replicatedRing: ring(replicationFactor(s, "mimir")),
+      prometheusPrefix: MIMIR_PROMETHEUS_PREFIX,
+      prefixes: {
+        blocks: s.storage_prefixes.mimir_blocks,
+        ruler: s.storage_prefixes.mimir_ruler,
+        alertmanager: s.storage_prefixes.mimir_alertmanager,
+      },
+      retention: retentionOf(s, "mimir"),
+      dataDir: DATA_DIRS.mimir,
+    },
+    loki: {
+      server: server("loki", true),
+      memberlist: memberlistOf(s, "loki"),
+      ring: ring(),
+      replicationFactor: replicationFactor(s, "loki"),
+      prefix: s.storage_prefixes.loki,
+      retention: retentionOf(s, "loki"),
+      dataDir: DATA_DIRS.loki,
+      schemaFrom: s.loki.schema_from,
+      limits: s.loki.limits,
+      retentionStreams: s.loki.retention_streams.map((r) => ({ selector: r.selector, period: daysToDuration(r.days), priority: r.priority })),
+    },
+    tempo: {
+      server: server("tempo", false),
+      memberlist: memberlistOf(s, "tempo"),
+      ring: ring(),
+      apiPrefix: s.services.tempo.path_prefix === "" ? null : s.services.tempo.path_prefix,
+      otlpGrpcListen: `0.0.0.0:${s.otlp.grpc_port}`,
+      otlpHttpListen: `0.0.0.0:${s.otlp.http_port}`,
+      prefix: s.storage_prefixes.tempo,
+      retention: retentionOf(s, "tempo"),
+      dataDir: DATA_DIRS.tempo,
+      remoteWriteUrl: producerHttpUrl(s, "tempo", "mimir", producerPath(s, "mimir", MIMIR_PUSH_PATH)),
+    },
+    pyroscope: {
+      server: server("pyroscope", true),
+      memberlist: memberlistOf(s, "pyroscope"),
+      ring: ring(),
+      baseUrl: s.services.pyroscope.path_prefix === "" ? null : s.services.pyroscope.path_prefix,
+      prefix: s.storage_prefixes.pyroscope,
+      retention: retentionOf(s, "pyroscope"),
+      dataDir: DATA_DIRS.pyroscope,
+    },
+    alloy: {
+      otlpGrpcListen: `0.0.0.0:${s.otlp.grpc_port}`,
+      otlpHttpListen: `0.0.0.0:${s.otlp.http_port}`,
+      mimirPushUrl: mimirPush,
+      lokiPushUrl: producerHttpUrl(s, "alloy", "loki", producerPath(s, "loki", LOKI_PUSH_PATH)),
+      tempoOtlpEndpoint: producerAddress(s, "alloy", "tempo", "otlp_grpc"),
+      cloudwatch: {
+        scrapeInterval: s.alloy.cloudwatch.scrape_interval,
+        namespaces: s.alloy.cloudwatch.namespaces.map((n) => ({
+          type: n.type,
+          regions: [s.aws.region],
+          metrics: n.metrics.map((m) => ({ name: m.name, statistics: [...m.statistics], period: m.period })),
+        })),
+      },
+    },
+    grafana: {
+      uids: DATASOURCE_UIDS,
+      mimirUrl: producerHttpUrl(s, "grafana", "mimir", producerPath(s, "mimir", MIMIR_PROMETHEUS_PREFIX)),
+      lokiUrl: producerHttpUrl(s, "grafana", "loki", producerPath(s, "loki", "")),
+      // Grafana's Tempo datasource appends /api/...: with http_api_prefix those live under the prefix.
+      tempoUrl: producerHttpUrl(s, "grafana", "tempo", producerPath(s, "tempo", "")),
+      pyroscopeUrl: producerHttpUrl(s, "grafana", "pyroscope", producerPath(s, "pyroscope", "")),
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * Service configs from templates: the public API the ECS layer wires into task definitions.
+ *
+ *   renderConfigs(settings)                    every service's rendered files, deterministic order
+ *   serviceCommand(settings, service)          the main container's command (reads the files from CONFIG_DIR)
+ *   serviceEnvironment(settings, service)      environment variables the config relies on (never secrets)
+ *   checkRenderedConfigs(settings, configs)    synth-time checks against the catalog and ../shared/upstream
+ *
+ * Files are mounted read-only under CONFIG_DIR (/etc/lgtm) at `containerPath`, on a task-scoped volume
+ * an init container writes. Values are rendered in, so no component needs `-config.expand-env`.
+ * Grafana's admin password is NOT here: the task definition injects GF_SECURITY_ADMIN_PASSWORD from
+ * Secrets Manager through `secrets`.
+ */
+import * as path from "node:path";
+import type { ServiceName } from "../settings/components";
+import type { Settings } from "../settings/schema";
+import { CONFIG_DIR, DATA_DIRS } from "./context";
+import { renderConfigs, type RenderedConfig } from "./render";
+
+export { renderConfigs, writeRenderedConfigs, type RenderedConfig } from "./render";
+export { checkRenderedConfigs, type CheckResult } from "./config-checks";
+export { CONFIG_DIR, DATA_DIRS, DATASOURCE_UIDS, buildContext, type TemplateContext } from "./context";
+export { defaultReferenceDir } from "./reference";
+
+/** Grafana's provisioning root: the datasources file lives in its datasources/ folder. */
+export const GRAFANA_PROVISIONING_DIR = path.posix.join(CONFIG_DIR, "provisioning");
+
+/** Environment variable Grafana's admin password comes from (a container secret, never a value here). */
+export const GRAFANA_ADMIN_PASSWORD_ENV = "GF_SECURITY_ADMIN_PASSWORD";
+
+/** The container path of a service's main config file (the first rendered file with that name). */
+function mainConfigPath(settings: Settings, service: ServiceName, fileName: string): string {
+  const file = renderConfigs(settings).find((c) => c.service === service && c.fileName === fileName);
+  if (!file) throw new Error(`templates/${service}/${fileName}.hbs is missing; ${service}'s command reads it`);
+  return file.containerPath;
+}
+
+/**
+ * The main container's command (the image's entrypoint stays). An empty list means "keep the image's
+ * default command": Grafana is configured through environment variables only.
+ */
+export function serviceCommand(settings: Settings, service: ServiceName): string[] {
+  switch (service) {
+    case "mimir":
+    case "loki":
+    case "tempo":
+    case "pyroscope":
+      // Monolithic: every component in one process (Tempo 3: no Kafka in this mode).
+      return [`-config.file=${mainConfigPath(settings, service, `${service}.yaml`)}`, "-target=all"];
+    case "alloy":
+      return [
+        "run",
+        // Alloy listens on 127.0.0.1 by default, which no health check or peer can reach.
+        `--server.http.listen-addr=0.0.0.0:${settings.services.alloy.http_port}`,
+        `--storage.path=${DATA_DIRS.alloy}`,
+        mainConfigPath(settings, "alloy", "config.alloy"),
+      ];
+    case "grafana":
+      return [];
+  }
+}
+
+/** Environment variables the rendered config relies on. Never a secret value. */
+export function serviceEnvironment(settings: Settings, service: ServiceName): Record<string, string> {
+  switch (service) {
+    case "grafana":
+      return {
+        // The datasources file is rendered under provisioning/datasources/ in the config volume.
+        GF_PATHS_PROVISIONING: GRAFANA_PROVISIONING_DIR,
+        GF_SERVER_HTTP_PORT: String(settings.services.grafana.http_port),
+        GF_SECURITY_ADMIN_USER: settings.grafana.admin_user,
+        // Secure by default: nobody sees data without logging in, nobody signs themselves up.
+        GF_AUTH_ANONYMOUS_ENABLED: "false",
+        GF_USERS_ALLOW_SIGN_UP: "false",
+        // Tasks run in private subnets; no usage reports or update checks leave them.
+        GF_ANALYTICS_REPORTING_ENABLED: "false",
+        GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
+        GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: "false",
+      };
+    default:
+      // Every value (bucket, region, prefixes, tenant, ports) is rendered into the file itself.
+      return {};
+  }
+}
+
+/** All rendered files of one service. */
+export function serviceConfigs(settings: Settings, service: ServiceName): RenderedConfig[] {
+  return renderConfigs(settings).filter((c) => c.service === service);
+}

@@ -1,0 +1,271 @@
+/**
+ * templates/config-checks.ts: the synth-time checks of the rendered configs. For every check, the
+ * shipped configs pass and a broken config (or broken settings) fails with an error that starts with
+ * the setting to change.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Settings } from "../settings";
+import { checkRenderedConfigs, renderConfigs, type RenderedConfig } from "../templates";
+import { parseDuration } from "../templates/config-checks";
+import { overrideError, settingsWith, shipped } from "./support/settings";
+
+function edit(configs: readonly RenderedConfig[], service: string, change: (content: string) => string): RenderedConfig[] {
+  return configs.map((c) => {
+    if (c.service !== service) return c;
+    const content = change(c.content);
+    if (content === c.content) throw new Error(`the edit of ${service}/${c.fileName} changed nothing: the test would prove nothing`);
+    return { ...c, content };
+  });
+}
+
+/** Replaces exactly one occurrence, so a test cannot silently edit nothing or the wrong place. */
+function replaceOnce(content: string, from: string | RegExp, to: string): string {
+  const count = typeof from === "string" ? content.split(from).length - 1 : (content.match(new RegExp(from.source, `${from.flags.replace("g", "")}g`)) ?? []).length;
+  if (count !== 1) throw new Error(`expected one match of ${String(from)}, found ${count}`);
+  return content.replace(from, to);
+}
+
+describe("GIVEN the shipped prod settings", () => {
+  let s: Settings;
+  let configs: RenderedConfig[];
+  const errorsOf = (broken: readonly RenderedConfig[], settings: Settings = s) => checkRenderedConfigs(settings, broken).errors;
+
+  beforeAll(async () => {
+    s = await shipped("prod");
+    configs = renderConfigs(s);
+  });
+
+  it("WHEN the rendered configs are checked THEN there is no error", () => {
+    expect(checkRenderedConfigs(s, configs).errors).toEqual([]);
+  });
+
+  describe("WHEN a consumer address disagrees with its producer", () => {
+    it("THEN Alloy pushing logs to port 4100 while Loki listens on 3100 (seed 004) names services.loki.http_port", () => {
+      const errors = errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, "loki.lgtm.local:3100", "loki.lgtm.local:4100")));
+      expect(errors).toEqual([expect.stringMatching(/^services\.loki\.http_port: alloy\/config\.alloy: loki\.write "loki" endpoint\.url "http:\/\/loki\.lgtm\.local:4100\/loki\/api\/v1\/push" uses port 4100, but loki listens for log push on 3100/)]);
+    });
+
+    it("THEN Loki listening on 4101 while everyone calls 3100 names services.loki.http_port", () => {
+      const errors = errorsOf(edit(configs, "loki", (c) => replaceOnce(c, "http_listen_port: 3100", "http_listen_port: 4101")));
+      expect(errors).toEqual([expect.stringMatching(/^services\.loki\.http_port: loki\/loki\.yaml listens on server\.http_listen_port 4101, but the catalog says 3100/)]);
+    });
+
+    it("THEN Alloy sending traces to Tempo's HTTP OTLP port over gRPC names otlp.grpc_port", () => {
+      const errors = errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, '"tempo.lgtm.local:4317"', '"tempo.lgtm.local:4318"')));
+      expect(errors).toEqual([expect.stringMatching(/^otlp\.grpc_port: alloy\/config\.alloy: otelcol\.exporter\.otlp "tempo" client\.endpoint .* uses port 4318/)]);
+    });
+
+    it("THEN Grafana's Tempo datasource without Tempo's API prefix names services.tempo.path_prefix", () => {
+      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, "tempo.lgtm.local:3200/tempo", "tempo.lgtm.local:3200")));
+      expect(errors).toEqual([expect.stringMatching(/^services\.tempo\.path_prefix: grafana\/.*datasource "Tempo" url .* requests path "\/", but tempo serves it at "\/tempo"/)]);
+    });
+
+    it("THEN Grafana's Mimir datasource without /prometheus names services.mimir.path_prefix", () => {
+      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, "mimir.lgtm.local:9009/prometheus", "mimir.lgtm.local:9009")));
+      expect(errors).toEqual([expect.stringMatching(/^services\.mimir\.path_prefix: .*datasource "Mimir" url .* serves it at "\/prometheus"/)]);
+    });
+
+    it("THEN Tempo's metrics generator writing to a wrong Mimir path names services.mimir.path_prefix", () => {
+      const errors = errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, "9009/api/v1/push", "9009/prometheus/api/v1/push")));
+      expect(errors).toEqual([expect.stringMatching(/^services\.mimir\.path_prefix: tempo\/tempo\.yaml: metrics_generator\.storage\.remote_write\[0\]\.url/)]);
+    });
+
+    it("THEN Pyroscope served under another prefix than the catalog's names services.pyroscope.path_prefix", () => {
+      const errors = errorsOf(edit(configs, "pyroscope", (c) => replaceOnce(c, 'http_path_prefix: "/pyroscope"', 'http_path_prefix: "/profiles"')));
+      expect(errors).toContainEqual(expect.stringMatching(/^services\.pyroscope\.path_prefix: pyroscope\/pyroscope\.yaml serves under server\.http_path_prefix "\/profiles"/));
+      expect(errors).toContainEqual(expect.stringMatching(/^services\.pyroscope\.path_prefix: .*datasource "Pyroscope" url .* serves it at "\/profiles"/));
+    });
+
+    it("THEN Tempo given server.http_path_prefix (seed 000's attempt) names services.tempo.path_prefix and note T1", () => {
+      const errors = errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, "  grpc_listen_port: 9095\n", '  grpc_listen_port: 9095\n  http_path_prefix: "/tempo"\n')));
+      expect(errors).toEqual([expect.stringMatching(/^services\.tempo\.path_prefix: .*sets server\.http_path_prefix "\/tempo", which Tempo's own routes ignore .*note T1/)]);
+    });
+
+    it("THEN a consumer calling a host outside the Cloud Map namespace names service_discovery.namespace", () => {
+      const errors = errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, "mimir.lgtm.local:9009/api/v1/push", "mimir.other.local:9009/api/v1/push")));
+      expect(errors).toContainEqual(expect.stringMatching(/^service_discovery\.namespace: .*calls mimir\.other\.local, which is not a Cloud Map name in lgtm\.local/));
+      expect(errors).toContainEqual(expect.stringContaining("never calls mimir's http port"));
+    });
+
+    it("THEN a consumer calling a port the catalog does not list for it names settings/components.ts CONSUMERS", () => {
+      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, "http://loki.lgtm.local:3100", "http://pyroscope.lgtm.local:4040")));
+      expect(errors).toContainEqual(expect.stringContaining('datasource "Loki" of type loki points at pyroscope, but that type reads from loki'));
+      const viaAlloy = errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, '"tempo.lgtm.local:4317"', '"pyroscope.lgtm.local:4317"')));
+      expect(viaAlloy).toContainEqual(expect.stringContaining("calls pyroscope's otlp_grpc port, which settings/components.ts CONSUMERS does not list for alloy"));
+      expect(viaAlloy).toContainEqual(expect.stringContaining("never calls tempo's otlp_grpc port"));
+    });
+
+    it("THEN a consumer that stops calling a producer it is listed for (no loki.write) is an error", () => {
+      const errors = errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, /loki\.write "loki" \{[\s\S]*?\n\}\n/, "")));
+      expect(errors).toContainEqual(expect.stringContaining("the rendered alloy config never calls loki's http port, which the catalog lists for log push"));
+    });
+
+    it("THEN a consumer sending another tenant, or none, names tenant_id", () => {
+      const other = errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, 'tenant_id = "jsj-lgtm-header"', 'tenant_id = "someone-else"')));
+      expect(other).toEqual([expect.stringMatching(/^tenant_id: alloy\/config\.alloy: loki\.write "loki" endpoint\.tenant_id sends tenant "someone-else", but loki requires X-Scope-OrgID "jsj-lgtm-header"/)]);
+      const none = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: Pyroscope[\s\S]*?)httpHeaderName1: X-Scope-OrgID/, "$1httpHeaderName1: X-Other")));
+      expect(none).toEqual([expect.stringMatching(/^tenant_id: .*datasource "Pyroscope" .* sends no tenant/)]);
+      const tempo = errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, 'X-Scope-OrgID: "jsj-lgtm-header"', 'X-Scope-OrgID: "x"')));
+      expect(tempo).toEqual([expect.stringMatching(/^tenant_id: tempo\/tempo\.yaml: metrics_generator\.storage\.remote_write\[0\]\.headers\.X-Scope-OrgID sends tenant "x"/)]);
+    });
+
+    it("THEN a Grafana link to a datasource the file does not provision is an error", () => {
+      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(tracesToProfiles:\n\s+datasourceUid: )"pyroscope"/, '$1"profiles"')));
+      expect(errors).toEqual([expect.stringContaining('datasource "Tempo" jsonData.tracesToProfiles.datasourceUid links to uid "profiles", which the file does not provision')]);
+    });
+
+    it("THEN OTLP received on another port than the catalog's names otlp.http_port", () => {
+      const errors = errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, '"0.0.0.0:4318"', '"0.0.0.0:55681"')));
+      expect(errors).toEqual([expect.stringMatching(/^otlp\.http_port: tempo\/tempo\.yaml receives OTLP http on 0\.0\.0\.0:55681/)]);
+    });
+  });
+
+  describe("WHEN storage locations are wrong", () => {
+    it("THEN two components sharing a prefix, through settings that bypass the loader, name the storage_prefixes key", async () => {
+      const shared = { ...s, storage_prefixes: { ...s.storage_prefixes, tempo: "loki" } } as Settings;
+      const errors = errorsOf(renderConfigs(shared), shared);
+      expect(errors).toEqual([expect.stringMatching(/^storage_prefixes\.tempo: "loki" \(tempo\/tempo\.yaml storage\.trace\.s3\.prefix\) is the same as storage_prefixes\.loki "loki"/)]);
+      // The loader refuses the same settings before anything renders.
+      expect(await overrideError({ storage_prefixes: { tempo: "loki" } })).toContain('storage_prefixes.tempo: "loki" is also storage_prefixes.loki');
+    });
+
+    it("THEN a prefix nested in another's names both keys", () => {
+      const errors = errorsOf(edit(configs, "loki", (c) => replaceOnce(c, 'object_prefix: "loki"', 'object_prefix: "tempo/loki"')));
+      expect(errors).toContainEqual(expect.stringMatching(/^storage_prefixes\.loki: loki\/loki\.yaml storage_config\.object_prefix is "tempo\/loki", but the settings say "loki"/));
+      expect(errors).toContainEqual(expect.stringMatching(/^storage_prefixes\.\w+: .* overlaps storage_prefixes\.\w+ /));
+    });
+
+    it("THEN an empty prefix (objects at the bucket root, seed 000) names the storage_prefixes key", () => {
+      const errors = errorsOf(edit(configs, "pyroscope", (c) => replaceOnce(c, '  prefix: "pyroscope"\n', "")));
+      expect(errors).toEqual([expect.stringMatching(/^storage_prefixes\.pyroscope: pyroscope\/pyroscope\.yaml storage\.prefix is empty, so pyroscope writes at the bucket root/)]);
+    });
+
+    it("THEN another bucket or region names storage.data_bucket_name or aws.region", () => {
+      const bucket = errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, 'bucket: "jsj-lgtm-data-s3"', 'bucket: "somewhere-else"')));
+      expect(bucket).toEqual([expect.stringMatching(/^storage\.data_bucket_name: tempo\/tempo\.yaml storage\.trace\.s3\.bucket is "somewhere-else"/)]);
+      const region = errorsOf(edit(configs, "mimir", (c) => replaceOnce(c, 'region: "ap-northeast-2"', 'region: "us-east-1"')));
+      expect(region).toEqual([expect.stringMatching(/^aws\.region: mimir\/mimir\.yaml common\.storage\.s3\.region is "us-east-1"/)]);
+    });
+
+    it("THEN static credentials in a config are an error", () => {
+      const errors = errorsOf(edit(configs, "mimir", (c) => replaceOnce(c, "      native_aws_auth_enabled: true\n", '      native_aws_auth_enabled: true\n      secret_access_key: "abc"\n')));
+      expect(errors).toContainEqual(expect.stringContaining("sets common.storage.s3.secret_access_key; the task role's credentials must be used"));
+    });
+  });
+
+  describe("WHEN a backend runs without multitenancy while tenant_id is set", () => {
+    it.each([
+      ["mimir", "multitenancy_enabled: true", "multitenancy_enabled: false", "anonymous"],
+      ["loki", "auth_enabled: true", "auth_enabled: false", "fake"],
+      ["tempo", "multitenancy_enabled: true", "multitenancy_enabled: false", "single-tenant"],
+      ["pyroscope", "multitenancy_enabled: true", "multitenancy_enabled: false", "anonymous"],
+    ])("THEN %s is an error naming tenant_id and the key to render", (service, from, to, fallback) => {
+      const errors = errorsOf(edit(configs, service, (c) => replaceOnce(c, from, to)));
+      expect(errors).toEqual([expect.stringMatching(new RegExp(`^tenant_id: "jsj-lgtm-header" is set, but ${service}/${service}\\.yaml runs without multitenancy .*"${fallback}"`))]);
+    });
+
+    it("THEN Pyroscope's default (the key left out) is also caught: it defaults to off", () => {
+      const errors = errorsOf(edit(configs, "pyroscope", (c) => replaceOnce(c, "multitenancy_enabled: true\n", "")));
+      expect(errors).toEqual([expect.stringMatching(/^tenant_id: .*pyroscope\/pyroscope\.yaml runs without multitenancy/)]);
+    });
+  });
+
+  describe("WHEN retention disagrees with the settings", () => {
+    it("THEN Mimir keeping blocks another time names services.mimir.retention_days", () => {
+      const errors = errorsOf(edit(configs, "mimir", (c) => replaceOnce(c, "compactor_blocks_retention_period: 8760h", "compactor_blocks_retention_period: 0s")));
+      expect(errors).toEqual([expect.stringMatching(/^services\.mimir\.retention_days: mimir\/mimir\.yaml limits\.compactor_blocks_retention_period is "0s", but the settings keep data 365 days/)]);
+    });
+
+    it("THEN Loki without retention_enabled or without a delete-request store is an error", () => {
+      expect(errorsOf(edit(configs, "loki", (c) => replaceOnce(c, "retention_enabled: true", "retention_enabled: false")))).toEqual([
+        expect.stringMatching(/^services\.loki\.retention_days: .*compactor\.retention_enabled: true/),
+      ]);
+      expect(errorsOf(edit(configs, "loki", (c) => replaceOnce(c, "  delete_request_store: s3\n", "")))).toEqual([expect.stringContaining("without compactor.delete_request_store; Loki 3 refuses to start")]);
+    });
+
+    it("THEN a Loki stream kept longer than Loki itself names loki.retention_streams[i].days", async () => {
+      const long = await settingsWith({ loki: { retention_streams: [{ selector: '{level="debug"}', days: 400, priority: 2 }] } });
+      expect(errorsOf(renderConfigs(long), long)).toEqual([expect.stringMatching(/^loki\.retention_streams\[0\]\.days: stream \{level="debug"\} keeps 400 days, longer than services\.loki\.retention_days \(365\)/)]);
+    });
+
+    it("THEN Tempo keeping traces another time names services.tempo.retention_days", () => {
+      const errors = errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, "  compaction:\n    block_retention: 168h", "  compaction:\n    block_retention: 336h")));
+      expect(errors).toEqual([expect.stringMatching(/^services\.tempo\.retention_days: tempo\/tempo\.yaml backend_worker\.compaction\.block_retention is "336h"/)]);
+    });
+
+    it("THEN Pyroscope switched to v2 storage without the v2 retention key names services.pyroscope.retention_days", () => {
+      const errors = errorsOf(edit(configs, "pyroscope", (c) => replaceOnce(c, "architecture_storage: v1", "architecture_storage: v2")));
+      expect(errors).toContainEqual(expect.stringMatching(/^services\.pyroscope\.retention_days: pyroscope\/pyroscope\.yaml limits\.retention_period is null/));
+    });
+
+    it("THEN Pyroscope on v1 storage without the ingester write path is an error (it would not start)", () => {
+      const errors = errorsOf(edit(configs, "pyroscope", (c) => replaceOnce(c, "  write_path: ingester\n", "")));
+      expect(errors).toEqual([expect.stringContaining('limits.write_path is "segment-writer (default)"; Pyroscope 2 refuses to start unless it is "ingester"')]);
+    });
+  });
+
+  describe("WHEN runtime configuration points at a URL (seed 000 Mimir outage)", () => {
+    it("THEN an s3:// runtime_config is an error, a local file is not", () => {
+      const remote = errorsOf(edit(configs, "mimir", (c) => `${c}runtime_config:\n  file: s3://jsj-lgtm-data-s3/mimir/runtime-config.yaml\n`));
+      expect(remote).toEqual([expect.stringContaining('sets runtime_config.file to "s3://jsj-lgtm-data-s3/mimir/runtime-config.yaml", but mimir reads runtime configuration only from a local file')]);
+      expect(errorsOf(edit(configs, "mimir", (c) => `${c}runtime_config:\n  file: /etc/lgtm/runtime.yaml\n`))).toEqual([]);
+      const tempo = errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, "overrides:\n", "overrides:\n  per_tenant_override_config: s3://b/overrides.yaml\n")));
+      expect(tempo).toEqual([expect.stringContaining("sets overrides.per_tenant_override_config")]);
+    });
+  });
+
+  describe("WHEN a ring is wired wrongly", () => {
+    it("THEN joining another product's Cloud Map name names service_discovery.namespace", () => {
+      const errors = errorsOf(edit(configs, "mimir", (c) => replaceOnce(c, '["mimir.lgtm.local:7946"]', '["mimir.lgtm.local:7946","loki.lgtm.local:7946"]')));
+      expect(errors).toEqual([expect.stringMatching(/^service_discovery\.namespace: mimir\/mimir\.yaml joins loki\.lgtm\.local:7946, but mimir must gossip only with its own tasks/)]);
+    });
+
+    it("THEN joining no one, or gossiping on another port, is an error", () => {
+      expect(errorsOf(edit(configs, "loki", (c) => replaceOnce(c, '  join_members: ["loki.lgtm.local:7946"]\n', "")))).toEqual([expect.stringContaining("has no memberlist.join_members")]);
+      expect(errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, "bind_port: 7946", "bind_port: 7947")))).toEqual([expect.stringMatching(/^memberlist_port: tempo\/tempo\.yaml gossips on memberlist\.bind_port 7947/)]);
+      expect(errorsOf(edit(configs, "pyroscope", (c) => replaceOnce(c, '["pyroscope.lgtm.local:7946"]', '["dns+pyroscope.lgtm.local:7000"]')))).toEqual([
+        expect.stringMatching(/^memberlist_port: pyroscope\/pyroscope\.yaml joins dns\+pyroscope\.lgtm\.local:7000/),
+      ]);
+    });
+
+    it("THEN a ring advertising another interface than ring_interface_names is an error", () => {
+      const errors = errorsOf(edit(configs, "pyroscope", (c) => replaceOnce(c, '    interface_names: ["eth1","eth0"]', '    interface_names: ["eth0"]')));
+      expect(errors).toEqual([expect.stringMatching(/^ring_interface_names: pyroscope\/pyroscope\.yaml sets ingester\.lifecycler\.interface_names to \["eth0"\]/)]);
+    });
+  });
+
+  describe("WHEN the files do not parse", () => {
+    it("THEN invalid YAML and invalid Alloy syntax name the template", () => {
+      expect(errorsOf(edit(configs, "loki", (c) => `${c}  bad: [unclosed\n`))).toContainEqual(expect.stringMatching(/^templates\/loki\/loki\.yaml\.hbs: the rendered loki\/loki\.yaml is not valid YAML/));
+      expect(errorsOf(edit(configs, "loki", (c) => `${c}auth_enabled: false\n`))).toContainEqual(expect.stringContaining("is not valid YAML"));
+      expect(errorsOf(edit(configs, "alloy", (c) => `${c}loki.write "x" {\n`))).toContainEqual(expect.stringMatching(/^templates\/alloy\/config\.alloy\.hbs: the rendered alloy\/config\.alloy is not valid Alloy syntax: line \d+/));
+    });
+
+    it("THEN a missing service config is an error", () => {
+      expect(errorsOf(configs.filter((c) => c.service !== "grafana"))).toContainEqual("templates/grafana/: no rendered config for grafana; every service needs one");
+    });
+  });
+
+  it("WHEN Tempo 3 monolithic is asked for two tasks THEN services.tempo.desired_count is an error (its backend scheduler is a singleton)", async () => {
+    const two = await settingsWith({ services: { tempo: { desired_count: 2 } } });
+    expect(errorsOf(renderConfigs(two), two)).toEqual([expect.stringMatching(/^services\.tempo\.desired_count: Tempo 3 in monolithic mode .* runs as one task/)]);
+  });
+});
+
+describe("GIVEN the shipped dev settings", () => {
+  it("WHEN the rendered configs are checked THEN there is no error", async () => {
+    const s = await shipped("dev");
+    expect(checkRenderedConfigs(s, renderConfigs(s)).errors).toEqual([]);
+  });
+});
+
+describe("GIVEN durations as the components write them", () => {
+  it("WHEN parsed THEN units add up and anything else is not a duration", () => {
+    expect(parseDuration("8760h")).toBe(365 * 8.64e7);
+    expect(parseDuration("1h30m")).toBe(5.4e6);
+    expect(parseDuration("30d")).toBe(30 * 8.64e7);
+    expect(parseDuration("0s")).toBe(0);
+    expect(parseDuration("1 year")).toBeUndefined();
+    expect(parseDuration(undefined)).toBeUndefined();
+  });
+});
