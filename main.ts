@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { App } from "cdktf";
 import { listEnvironments, loadSettings, SettingsError, type Settings } from "./settings";
 import { buildEnvironment } from "./stacks";
+import { ConfigCheckError, renderAndCheckAll, writeRenderedConfigs } from "./templates";
 
 const USAGE = `usage: npm run synth [-- --env <name> ...] [--out <dir>]
   --env <name>   synthesize only this environment (repeatable; default: every environments/*.tfvars)
@@ -91,6 +92,9 @@ async function main(argv: string[]): Promise<void> {
   }
   const envs = values.env ?? process.env.LGTM_ENV?.split(",").map((e) => e.trim()).filter(Boolean);
   const environments = await loadEnvironments(envs);
+  // The rendered configs are checked (catalog cross-references, upstream keys) before anything is
+  // written; their errors fail synth like settings errors do.
+  const rendered = renderAndCheckAll(environments);
 
   // Under the cdktf CLI, the CLI owns the output folder (CDKTF_OUTDIR) and reads it as it is written.
   if (process.env.CDKTF_OUTDIR) {
@@ -102,6 +106,8 @@ async function main(argv: string[]): Promise<void> {
   fs.rmSync(staging, { recursive: true, force: true });
   try {
     buildApp(new App({ outdir: staging }), environments).synth();
+    // For teams that bake configs into images: <out>/rendered/<env>/<service>/<file>.
+    for (const r of rendered) writeRenderedConfigs(staging, r.env, r.configs);
     const old = `${outdir}.old-${process.pid}`;
     if (fs.existsSync(outdir)) fs.renameSync(outdir, old);
     fs.renameSync(staging, outdir);
@@ -117,7 +123,7 @@ class UsageError extends Error {}
 
 if (require.main === module) {
   main(process.argv.slice(2)).catch((e: unknown) => {
-    if (e instanceof SettingsError || e instanceof UsageError) console.error(e.message);
+    if (e instanceof SettingsError || e instanceof ConfigCheckError || e instanceof UsageError) console.error(e.message);
     else console.error(e);
     process.exit(e instanceof UsageError ? 2 : 1);
   });

@@ -10,8 +10,9 @@
  */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { listEnvironments, loadSettings, SettingsError } from "../settings";
-import { checkRenderedConfigs, renderConfigs, writeRenderedConfigs } from "../templates";
+import { loadEnvironments } from "../main";
+import { listEnvironments, SettingsError } from "../settings";
+import { ConfigCheckError, renderAndCheckAll, writeRenderedConfigs } from "../templates";
 
 const USAGE = `usage: npm run render [-- --env <name> ...] [--out <dir>]
   --env <name>   render this environment (repeatable; default: every environments/*.tfvars)
@@ -42,28 +43,16 @@ async function main(argv: string[]): Promise<void> {
   const outDir = path.resolve(values.out ?? "cdktf.out");
 
   // Load, render and check everything before writing anything.
-  const rendered = [];
-  const problems: string[] = [];
-  for (const env of envs) {
-    const settings = await loadSettings(env);
-    const configs = renderConfigs(settings);
-    const result = checkRenderedConfigs(settings, configs);
-    for (const w of result.warnings) console.warn(`warning: ${env}: ${w}`);
-    problems.push(...result.errors.map((e) => `  ${env}: ${e}`));
-    rendered.push({ env, configs });
-  }
-  if (problems.length > 0) throw new CheckError(`rendered configs failed their checks (${problems.length}):\n${problems.join("\n")}`);
+  const rendered = renderAndCheckAll(await loadEnvironments(envs));
   for (const { env, configs } of rendered) {
     const dir = writeRenderedConfigs(outDir, env, configs);
     console.log(`rendered ${configs.length} files for ${env} into ${path.relative(process.cwd(), dir) || dir}`);
   }
 }
 
-class CheckError extends Error {}
-
 if (require.main === module) {
   main(process.argv.slice(2)).catch((e: unknown) => {
-    if (e instanceof SettingsError || e instanceof UsageError || e instanceof CheckError) console.error(e.message);
+    if (e instanceof SettingsError || e instanceof UsageError || e instanceof ConfigCheckError) console.error(e.message);
     else console.error(e);
     process.exit(e instanceof UsageError ? 2 : 1);
   });

@@ -281,6 +281,14 @@ export const settingsSchema = z.strictObject({
       container_insights: z.enum(["enabled", "enhanced", "disabled"]).default("enabled"),
       /** Seconds the service ignores failing ALB health checks after a task starts. */
       health_check_grace_period_seconds: nonNegativeInt("seconds").default(120),
+      /**
+       * Image of the init container that writes each task's rendered config files (any image with a
+       * POSIX shell and sha256sum). ECR Public's copy of Docker's busybox: no Docker Hub rate limits.
+       */
+      config_init_image: z
+        .string()
+        .regex(/^[a-z0-9]+([._/:-][a-z0-9]+)*(@sha256:[a-f0-9]{64})?$/, { error: 'expected an image reference such as "public.ecr.aws/docker/library/busybox:1.37.0"' })
+        .default("public.ecr.aws/docker/library/busybox:1.37.0"),
     })
     .prefault({}),
   /** Risks an environment accepts knowingly (dev); prod leaves them false. */

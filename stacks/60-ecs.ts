@@ -32,7 +32,9 @@ import type { Construct } from "constructs";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
+import { configDelivery } from "../modules/config-delivery";
 import { FargateService, type ContainerPort } from "../modules/fargate-service";
+import { CONFIG_DIR, serviceCommand, serviceConfigs, serviceEnvironment as configEnvironment } from "../templates";
 import {
   CIDRS_PER_RULE,
   COMPONENTS,
@@ -90,6 +92,14 @@ export class EcsStack extends LayerStack<"60-ecs"> {
     const services = {} as Record<ServiceName, FargateService>;
     SERVICE_NAMES.forEach((name, index) => {
       const svc = s.services[name];
+      // The rendered configs travel in the task definition (modules/config-delivery): a config
+      // change is a new revision, deployed with whatever ALB change it implies in one apply.
+      const delivery = configDelivery({
+        serviceName: name,
+        files: serviceConfigs(s, name),
+        mountPath: CONFIG_DIR,
+        initImage: s.ecs.config_init_image,
+      });
       services[name] = new FargateService(this, name, {
         serviceName: name,
         clusterArn: this.cluster.arn,
@@ -105,7 +115,13 @@ export class EcsStack extends LayerStack<"60-ecs"> {
             ? `${this.remoteMapEntry("30-storage", "ecr_repository_urls", name)}:${svc.version}`
             : `${svc.image}:${svc.version}`,
         ports: containerPorts(s, name),
-        environment: serviceEnvironment(s, name, bucketName),
+        environment: { ...baseEnvironment(s, name, bucketName), ...configEnvironment(s, name) },
+        command: serviceCommand(s, name),
+        extraContainers: [delivery.initContainer],
+        volumes: delivery.volumes,
+        mountPoints: delivery.mountPoints,
+        containerDependsOn: delivery.containerDependsOn,
+        dockerLabels: delivery.dockerLabels,
         secrets: name === "grafana" ? { GF_SECURITY_ADMIN_PASSWORD: this.remoteMapEntry("40-iam", "secret_arns", "grafana_admin_password") } : undefined,
         logGroupName: logGroupName(s, name),
         logRetentionDays: s.logs.retention_days,
@@ -195,11 +211,12 @@ export function containerPorts(s: Settings, name: ServiceName): ContainerPort[] 
 }
 
 /**
- * The plain environment of a service: region, tenant, and for components that store data, the data
- * bucket and their storage prefixes (`LGTM_S3_PREFIX_<STORAGE_PREFIX_KEY>`). Configs (issue "service
- * configs") can reference these with `-config.expand-env`; secrets never go here.
+ * The plain environment every service gets: region, tenant, and for components that store data, the
+ * data bucket and their storage prefixes (`LGTM_S3_PREFIX_<STORAGE_PREFIX_KEY>`). The configs have
+ * these values rendered in; the variables let an operator see them from inside a task. Secrets
+ * never go here.
  */
-export function serviceEnvironment(s: Settings, name: ServiceName, bucketName: string): Record<string, string> {
+export function baseEnvironment(s: Settings, name: ServiceName, bucketName: string): Record<string, string> {
   const env: Record<string, string> = { AWS_REGION: s.aws.region, LGTM_TENANT_ID: s.tenant_id };
   const prefixes = COMPONENTS[name].storagePrefixes;
   if (prefixes.length > 0) {

@@ -16,6 +16,7 @@ import type { ServiceName } from "../settings/components";
 import type { Settings } from "../settings/schema";
 import { CONFIG_DIR, DATA_DIRS } from "./context";
 import { renderConfigs, type RenderedConfig } from "./render";
+import { checkRenderedConfigs } from "./config-checks";
 
 export { renderConfigs, writeRenderedConfigs, type RenderedConfig } from "./render";
 export { checkRenderedConfigs, type CheckResult } from "./config-checks";
@@ -86,4 +87,36 @@ export function serviceEnvironment(settings: Settings, service: ServiceName): Re
 /** All rendered files of one service. */
 export function serviceConfigs(settings: Settings, service: ServiceName): RenderedConfig[] {
   return renderConfigs(settings).filter((c) => c.service === service);
+}
+
+/** An environment's rendered files and what the synth-time checks found in them. */
+export interface CheckedConfigs {
+  readonly env: string;
+  readonly configs: RenderedConfig[];
+  readonly errors: string[];
+  readonly warnings: string[];
+}
+
+/** Renders every service's files for `settings` and runs the synth-time checks on them. */
+export function renderAndCheck(settings: Settings, referenceDir?: string): CheckedConfigs {
+  const configs = renderConfigs(settings);
+  const { errors, warnings } = checkRenderedConfigs(settings, configs, referenceDir);
+  return { env: settings.env, configs, errors: [...errors], warnings: [...warnings] };
+}
+
+/** Rendered configs failed their checks; every problem names the setting to change. */
+export class ConfigCheckError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`rendered configs failed their checks (${problems.length}):\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "ConfigCheckError";
+  }
+}
+
+/** Renders and checks every environment; throws ConfigCheckError listing every error of every one. */
+export function renderAndCheckAll(environments: readonly Settings[], warn: (message: string) => void = console.warn): CheckedConfigs[] {
+  const results = environments.map((s) => renderAndCheck(s));
+  for (const r of results) for (const w of r.warnings) warn(`warning: ${r.env}: ${w}`);
+  const problems = results.flatMap((r) => r.errors.map((e) => `${r.env}: ${e}`));
+  if (problems.length > 0) throw new ConfigCheckError(problems);
+  return results;
 }

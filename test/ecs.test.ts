@@ -100,7 +100,8 @@ describe("GIVEN prod settings", () => {
   it("WHEN synthesized THEN container definitions are in the API's form: empty arrays present, environment sorted", () => {
     const json = resourceOf(stack, "aws_ecs_task_definition", "loki_task_definition").container_definitions as string;
     const [c] = JSON.parse(json);
-    expect(c.mountPoints).toEqual([]);
+    // The only mount is the rendered-config volume (modules/config-delivery).
+    expect(c.mountPoints).toEqual([{ containerPath: "/etc/lgtm", readOnly: true, sourceVolume: "config" }]);
     expect(c.volumesFrom).toEqual([]);
     expect(c.systemControls).toEqual([]);
     expect(c.essential).toBe(true);

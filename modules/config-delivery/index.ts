@@ -1,0 +1,126 @@
+/**
+ * ConfigDelivery: gets a service's rendered config files into its running task, with stock
+ * upstream images and no image rebuild.
+ *
+ * Owns the pieces of a task definition that carry the files (it creates no resource of its own):
+ * - a task-scoped volume (no host path: it lives on the task's ephemeral storage and starts empty
+ *   with every task);
+ * - a small non-essential init container that writes each file from an environment variable of its
+ *   own definition into the volume, checks it against its SHA-256, and exits 0;
+ * - a read-only mount of the volume into the main container, which `dependsOn` the init container
+ *   with condition SUCCESS, so it never starts without (or with a half-written) config;
+ * - a Docker label with the content hash, so a plan reviewer sees which service's config changed.
+ *
+ * Because the files travel inside the task definition, a config change is a new task definition
+ * revision, rolled out by the ECS service in the same apply as any target-group or health-check
+ * change it implies (seed 000 rebuilt images for every config change, and an image and its health
+ * check were deployed in different steps). The price is the task definition size limit, checked here.
+ */
+import { createHash } from "node:crypto";
+import * as path from "node:path";
+import type { EcsTaskDefinitionVolume } from "@cdktf/provider-aws/lib/ecs-task-definition";
+import type { ContainerDependency, ContainerMountPoint, ContainerSpec } from "../fargate-service";
+
+/** One rendered file. */
+export interface DeliveredFile {
+  /** Absolute path inside the containers, under `mountPath`. */
+  readonly containerPath: string;
+  /** File content. */
+  readonly content: string;
+}
+
+export interface ConfigDeliveryProps {
+  /** Service the files belong to (for names and messages). */
+  readonly serviceName: string;
+  /** The files; at least one. */
+  readonly files: readonly DeliveredFile[];
+  /** Where the volume is mounted in both containers. */
+  readonly mountPath: string;
+  /** Image of the init container: any image with a POSIX shell, `printf`, `mkdir` and `sha256sum`. */
+  readonly initImage: string;
+  /** Name of the init container. @default "config" */
+  readonly initContainerName?: string;
+  /** Name of the task volume. @default "config" */
+  readonly volumeName?: string;
+}
+
+/** The parts of a task definition that deliver the files; spread them into `FargateServiceProps`. */
+export interface ConfigDelivery {
+  readonly initContainer: ContainerSpec;
+  readonly volumes: EcsTaskDefinitionVolume[];
+  readonly mountPoints: ContainerMountPoint[];
+  readonly containerDependsOn: ContainerDependency[];
+  /** `{ "lgtm.config.sha256": <hash of every file> }` for the main container. */
+  readonly dockerLabels: Record<string, string>;
+  /** The combined hash (also the label's value). */
+  readonly sha256: string;
+}
+
+/** Docker label of the main container that carries the config hash. */
+export const CONFIG_HASH_LABEL = "lgtm.config.sha256";
+/** ECS refuses a task definition over 64 KiB; the files must fit with room for everything else. */
+export const TASK_DEFINITION_LIMIT_BYTES = 65_536;
+/** Share of the limit the delivered files may use: the rest is the containers' other fields. */
+const FILES_BUDGET_BYTES = 48 * 1024;
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+export function configDelivery(props: ConfigDeliveryProps): ConfigDelivery {
+  const { serviceName, files, mountPath } = props;
+  const initName = props.initContainerName ?? "config";
+  const volumeName = props.volumeName ?? "config";
+  if (files.length === 0) throw new Error(`${serviceName}: no config files to deliver`);
+  const paths = new Set<string>();
+  for (const f of files) {
+    const rel = path.posix.relative(mountPath, f.containerPath);
+    if (!path.posix.isAbsolute(f.containerPath) || rel === "" || rel.startsWith("..")) {
+      throw new Error(`${serviceName}: config file ${f.containerPath} is not inside the config volume ${mountPath}`);
+    }
+    if (!/^[A-Za-z0-9._/-]+$/.test(f.containerPath)) {
+      throw new Error(`${serviceName}: config file path ${f.containerPath} has characters the init script cannot quote safely`);
+    }
+    if (paths.has(f.containerPath)) throw new Error(`${serviceName}: config file ${f.containerPath} is delivered twice`);
+    paths.add(f.containerPath);
+  }
+  const bytes = files.reduce((n, f) => n + Buffer.byteLength(f.content), 0);
+  if (bytes > FILES_BUDGET_BYTES) {
+    throw new Error(
+      `${serviceName}: its rendered configs are ${bytes} bytes; they travel in the task definition, which ECS limits to ${TASK_DEFINITION_LIMIT_BYTES} bytes in all (budget for files: ${FILES_BUDGET_BYTES}). Move large, rarely changing content elsewhere`,
+    );
+  }
+
+  const sorted = [...files].sort((a, b) => (a.containerPath < b.containerPath ? -1 : 1));
+  const combined = sha256(sorted.map((f) => `${f.containerPath}\0${sha256(f.content)}\n`).join(""));
+  const environment: Record<string, string> = {};
+  const script = ["set -eu", "umask 022"];
+  sorted.forEach((f, i) => {
+    const variable = `LGTM_CONFIG_${i}`;
+    environment[variable] = f.content;
+    // printf '%s' writes the value byte for byte; sha256sum -c proves the file is the one whose
+    // hash the main container's label shows. A failure exits non-zero, and the main container,
+    // which waits for SUCCESS, never starts on a bad config.
+    script.push(
+      `mkdir -p ${path.posix.dirname(f.containerPath)}`,
+      `printf '%s' "$${variable}" > ${f.containerPath}`,
+      `echo "${sha256(f.content)}  ${f.containerPath}" | sha256sum -c -`,
+    );
+  });
+
+  return {
+    initContainer: {
+      name: initName,
+      image: props.initImage,
+      // It exits after writing: the task must not stop with it.
+      essential: false,
+      entryPoint: ["sh", "-c"],
+      command: [script.join("\n")],
+      environment,
+      mountPoints: [{ sourceVolume: volumeName, containerPath: mountPath, readOnly: false }],
+    },
+    volumes: [{ name: volumeName }],
+    mountPoints: [{ sourceVolume: volumeName, containerPath: mountPath, readOnly: true }],
+    containerDependsOn: [{ containerName: initName, condition: "SUCCESS" }],
+    dockerLabels: { [CONFIG_HASH_LABEL]: combined },
+    sha256: combined,
+  };
+}
