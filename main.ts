@@ -16,10 +16,11 @@ import { listEnvironments, loadSettings, SettingsError, type Settings } from "./
 import { buildEnvironment } from "./stacks";
 import { ConfigCheckError, renderAndCheckAll, writeRenderedConfigs } from "./templates";
 
-const USAGE = `usage: npm run synth [-- --env <name> ...] [--out <dir>]
-  --env <name>   synthesize only this environment (repeatable; default: every environments/*.tfvars)
-  --out <dir>    output folder (default: cdktf.out)
-  LGTM_ENV=a,b   the same filter, for runs through the cdktf CLI`;
+const USAGE = `usage: npm run synth [-- --env <name> ...] [--out <dir>] [--environments <dir>]
+  --env <name>          synthesize only this environment (repeatable; default: every environments/*.tfvars)
+  --out <dir>           output folder (default: cdktf.out)
+  --environments <dir>  folder of common.tfvars and <env>.tfvars (default: environments/)
+  LGTM_ENV=a,b          the same filter, for runs through the cdktf CLI`;
 
 export interface SynthOptions {
   readonly envs?: readonly string[];
@@ -27,14 +28,16 @@ export interface SynthOptions {
 }
 
 /** Loads and checks the settings of the selected environments (all of them by default). */
-export async function loadEnvironments(envs?: readonly string[]): Promise<Settings[]> {
-  const selected = envs && envs.length > 0 ? [...new Set(envs)] : listEnvironments();
-  if (selected.length === 0) throw new SettingsError([{ file: "environments/", key: "", message: "no <env>.tfvars files found" }]);
+export async function loadEnvironments(envs?: readonly string[], environmentsDir?: string): Promise<Settings[]> {
+  const selected = envs && envs.length > 0 ? [...new Set(envs)] : listEnvironments(environmentsDir);
+  if (selected.length === 0) {
+    throw new SettingsError([{ file: `${environmentsDir ?? "environments"}/`, key: "", message: "no <env>.tfvars files found" }]);
+  }
   const all: Settings[] = [];
   const problems: SettingsError["problems"][number][] = [];
   for (const env of selected) {
     try {
-      all.push(await loadSettings(env));
+      all.push(await loadSettings(env, { environmentsDir }));
     } catch (e) {
       if (e instanceof SettingsError) problems.push(...e.problems);
       else throw e;
@@ -75,11 +78,16 @@ export function buildApp(app: App, environments: readonly Settings[]): App {
 }
 
 async function main(argv: string[]): Promise<void> {
-  let values: { env?: string[]; out?: string; help?: boolean };
+  let values: { env?: string[]; out?: string; environments?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { env: { type: "string", multiple: true }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: {
+        env: { type: "string", multiple: true },
+        out: { type: "string" },
+        environments: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -91,7 +99,11 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const envs = values.env ?? process.env.LGTM_ENV?.split(",").map((e) => e.trim()).filter(Boolean);
-  const environments = await loadEnvironments(envs);
+  const environmentsDir = values.environments === undefined ? undefined : path.resolve(values.environments);
+  if (environmentsDir !== undefined && !fs.existsSync(environmentsDir)) {
+    throw new SettingsError([{ file: values.environments!, key: "", message: "no such folder (--environments)" }]);
+  }
+  const environments = await loadEnvironments(envs, environmentsDir);
   // The rendered configs are checked (catalog cross-references, upstream keys) before anything is
   // written; their errors fail synth like settings errors do.
   const rendered = renderAndCheckAll(environments);

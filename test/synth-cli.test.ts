@@ -7,6 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LAYERS } from "../stacks/contract";
+import { envFileWith, shippedFile, tempEnvironments } from "./support/settings";
 
 const root = path.resolve(__dirname, "..");
 const tsx = path.join(root, "node_modules", ".bin", "tsx");
@@ -71,6 +72,41 @@ describe("GIVEN the synth command", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('environments/staging.tfvars: unknown environment "staging": no such file (known environments: dev, prod)');
     expect(readTree(out)).toEqual(before);
+  });
+
+  it("WHEN a setting breaks a cross-reference only the rendered configs show THEN synth fails naming the setting, and writes nothing", async () => {
+    const t = tempEnvironments({
+      "common.tfvars": shippedFile("common.tfvars"),
+      "prod.tfvars": await envFileWith("prod", {
+        services: { tempo: { desired_count: 2 } },
+        loki: { retention_streams: [{ selector: '{level="info"}', days: 400, priority: 1 }] },
+      }),
+    });
+    try {
+      const out = path.join(work, "broken");
+      const r = synth(["--environments", t.dir, "--out", out]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain("rendered configs failed their checks (2):");
+      expect(r.stderr).toContain("prod: loki.retention_streams[0].days: stream {level=\"info\"} keeps 400 days, longer than services.loki.retention_days (365)");
+      expect(r.stderr).toContain("prod: services.tempo.desired_count: Tempo 3 in monolithic mode (target all, no Kafka) runs as one task");
+      expect(fs.existsSync(out)).toBe(false);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it("WHEN --environments names a missing folder THEN it says so", () => {
+    const r = synth(["--environments", path.join(work, "nowhere")]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/nowhere: no such folder \(--environments\)/);
+  });
+
+  it("WHEN synthesized THEN the rendered configs are written beside the stacks for teams that bake images", () => {
+    const out = path.join(work, "rendered");
+    expect(synth(["--env", "prod", "--out", out]).status).toBe(0);
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, "rendered", "prod", "manifest.json"), "utf8")) as { file: string }[];
+    expect(manifest.map((m) => m.file)).toContain("loki/loki.yaml");
+    expect(fs.readFileSync(path.join(out, "rendered", "prod", "loki", "loki.yaml"), "utf8")).toContain("auth_enabled: true");
   });
 
   it("WHEN given an unknown flag THEN it exits 2 with the usage", () => {
