@@ -10,9 +10,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { App } from "cdktf";
 import { listEnvironments, loadSettings, SettingsError, type Settings } from "./settings";
+import { parseCommandLine, runCommand } from "./scripts/cli";
 import { buildEnvironment } from "./stacks";
 import { ConfigCheckError, renderAndCheckAll, writeRenderedConfigs } from "./templates";
 
@@ -77,23 +77,38 @@ export function buildApp(app: App, environments: readonly Settings[]): App {
   return app;
 }
 
-async function main(argv: string[]): Promise<void> {
-  let values: { env?: string[]; out?: string; environments?: string; help?: boolean };
+/**
+ * Synthesizes `environments` into `outdir` as `npm run synth` does: the rendered configs are checked
+ * first (their errors fail synth like settings errors), then everything is written into a fresh
+ * folder and swapped in whole, so a failure never leaves a half-written output. Returns the stack
+ * folder names.
+ */
+export function synthesize(environments: readonly Settings[], outdir: string): string[] {
+  const rendered = renderAndCheckAll(environments);
+  const target = path.resolve(outdir);
+  const staging = `${target}.staging-${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        env: { type: "string", multiple: true },
-        out: { type: "string" },
-        environments: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+    buildApp(new App({ outdir: staging }), environments).synth();
+    // For teams that bake configs into images: <out>/rendered/<env>/<service>/<file>.
+    for (const r of rendered) writeRenderedConfigs(staging, r.env, r.configs);
+    const old = `${target}.old-${process.pid}`;
+    if (fs.existsSync(target)) fs.renameSync(target, old);
+    fs.renameSync(staging, target);
+    fs.rmSync(old, { recursive: true, force: true });
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
   }
+  return fs.readdirSync(path.join(target, "stacks")).sort();
+}
+
+async function main(argv: string[]): Promise<void> {
+  const values = parseCommandLine(argv, {
+    env: { type: "string", multiple: true },
+    out: { type: "string" },
+    environments: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) {
     console.log(USAGE);
     return;
@@ -104,39 +119,18 @@ async function main(argv: string[]): Promise<void> {
     throw new SettingsError([{ file: values.environments!, key: "", message: "no such folder (--environments)" }]);
   }
   const environments = await loadEnvironments(envs, environmentsDir);
-  // The rendered configs are checked (catalog cross-references, upstream keys) before anything is
-  // written; their errors fail synth like settings errors do.
-  const rendered = renderAndCheckAll(environments);
 
   // Under the cdktf CLI, the CLI owns the output folder (CDKTF_OUTDIR) and reads it as it is written.
   if (process.env.CDKTF_OUTDIR) {
+    renderAndCheckAll(environments);
     buildApp(new App(), environments).synth();
     return;
   }
-  const outdir = path.resolve(values.out ?? "cdktf.out");
-  const staging = `${outdir}.staging-${process.pid}`;
-  fs.rmSync(staging, { recursive: true, force: true });
-  try {
-    buildApp(new App({ outdir: staging }), environments).synth();
-    // For teams that bake configs into images: <out>/rendered/<env>/<service>/<file>.
-    for (const r of rendered) writeRenderedConfigs(staging, r.env, r.configs);
-    const old = `${outdir}.old-${process.pid}`;
-    if (fs.existsSync(outdir)) fs.renameSync(outdir, old);
-    fs.renameSync(staging, outdir);
-    fs.rmSync(old, { recursive: true, force: true });
-  } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
-  }
-  const stacks = fs.readdirSync(path.join(outdir, "stacks")).sort();
-  console.log(`synthesized ${stacks.length} stacks for ${environments.map((e) => e.env).join(", ")} into ${path.relative(process.cwd(), outdir) || outdir}`);
+  const outdir = values.out ?? "cdktf.out";
+  const stacks = synthesize(environments, outdir);
+  console.log(`synthesized ${stacks.length} stacks for ${environments.map((e) => e.env).join(", ")} into ${path.relative(process.cwd(), path.resolve(outdir)) || outdir}`);
 }
 
-class UsageError extends Error {}
-
 if (require.main === module) {
-  main(process.argv.slice(2)).catch((e: unknown) => {
-    if (e instanceof SettingsError || e instanceof ConfigCheckError || e instanceof UsageError) console.error(e.message);
-    else console.error(e);
-    process.exit(e instanceof UsageError ? 2 : 1);
-  });
+  runCommand(USAGE, () => main(process.argv.slice(2)), [SettingsError, ConfigCheckError]);
 }

@@ -20,9 +20,12 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { didYouMean, listEnvironments, loadSettings, SettingsError } from "../settings";
 import { LAYERS, layerShortName, stackId, type LayerId } from "../stacks/contract";
+import { ConfigCheckError } from "../templates";
+import { parseCommandLine, runCommand, UsageError } from "./cli";
+
+export { UsageError } from "./cli";
 
 const USAGE = `usage: npm run drift -- --env <name> [--layer <layer> ...] [--out <dir>] [--report <file>] [--json <file>] [--no-synth]
   --env <name>       the environment to check (one per run: each has its own account and credentials)
@@ -337,7 +340,6 @@ export function renderMarkdown(report: DriftReport): string {
 // The command
 // ---------------------------------------------------------------------------------------------
 
-export class UsageError extends Error {}
 /** The machine cannot run the check (no terraform): exit 1, no stack trace. */
 export class SetupError extends Error {}
 
@@ -360,25 +362,15 @@ function resolveLayer(name: string): LayerId {
 }
 
 export function parseOptions(argv: string[]): DriftOptions | "help" {
-  let values: { env?: string[]; layer?: string[]; out?: string; report?: string; json?: string; "no-synth"?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        env: { type: "string", multiple: true },
-        layer: { type: "string", multiple: true },
-        out: { type: "string" },
-        report: { type: "string" },
-        json: { type: "string" },
-        "no-synth": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseCommandLine(argv, {
+    env: { type: "string", multiple: true },
+    layer: { type: "string", multiple: true },
+    out: { type: "string" },
+    report: { type: "string" },
+    json: { type: "string" },
+    "no-synth": { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) return "help";
   const envs = [...new Set(values.env ?? [])];
   if (envs.length === 0) throw new UsageError("--env is required: which environment's state to check");
@@ -408,24 +400,12 @@ async function checkEnvironment(env: string): Promise<void> {
   }
 }
 
-/** Synthesizes one environment into `outdir` as `npm run synth -- --env <env>` does: staged, then swapped in whole. */
+/** Synthesizes one environment into `outdir` exactly as `npm run synth -- --env <env>` does. */
 async function synthesize(env: string, outdir: string): Promise<void> {
   // Imported here: the stacks pull in the provider classes, which --no-synth runs do not need.
-  const { App } = await import("cdktf");
-  const { buildApp, loadEnvironments } = await import("../main");
-  const environments = await loadEnvironments([env]);
+  const { loadEnvironments, synthesize: synthesizeEnvironments } = await import("../main");
+  synthesizeEnvironments(await loadEnvironments([env]), outdir);
   const target = path.resolve(outdir);
-  const staging = `${target}.staging-${process.pid}`;
-  fs.rmSync(staging, { recursive: true, force: true });
-  try {
-    buildApp(new App({ outdir: staging }), environments).synth();
-    const old = `${target}.old-${process.pid}`;
-    if (fs.existsSync(target)) fs.renameSync(target, old);
-    fs.renameSync(staging, target);
-    fs.rmSync(old, { recursive: true, force: true });
-  } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
-  }
   log(`synthesized ${env} into ${path.relative(process.cwd(), target) || target}`);
 }
 
@@ -486,16 +466,6 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  // exitCode, not exit(): a piped stdout may still be flushing the report.
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      if (e instanceof UsageError) console.error(`${e.message}\n${USAGE}`);
-      else if (e instanceof SettingsError || e instanceof SetupError) console.error(e.message);
-      else console.error(e);
-      process.exitCode = e instanceof UsageError ? 2 : 1;
-    },
-  );
+  // runCommand sets exitCode rather than calling exit(): a piped stdout may still be flushing the report.
+  runCommand(USAGE, () => main(process.argv.slice(2)), [SettingsError, SetupError, ConfigCheckError]);
 }

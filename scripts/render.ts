@@ -9,37 +9,29 @@
  *   npm run render                               every environments/*.tfvars
  */
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { loadEnvironments } from "../main";
 import { listEnvironments, SettingsError } from "../settings";
 import { ConfigCheckError, renderAndCheckAll, writeRenderedConfigs } from "../templates";
+import { parseCommandLine, runCommand, UsageError } from "./cli";
 
 const USAGE = `usage: npm run render [-- --env <name> ...] [--out <dir>]
   --env <name>   render this environment (repeatable; default: every environments/*.tfvars)
   --out <dir>    output folder; files go to <dir>/rendered/<env>/<service>/ (default: cdktf.out)
   -h, --help     show this help`;
 
-class UsageError extends Error {}
-
 async function main(argv: string[]): Promise<void> {
-  let values: { env?: string[]; out?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { env: { type: "string", multiple: true }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-  }
+  const values = parseCommandLine(argv, {
+    env: { type: "string", multiple: true },
+    out: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) {
     console.log(USAGE);
     return;
   }
-  if (values.out !== undefined && values.out.trim() === "") throw new UsageError(`--out needs a folder name\n${USAGE}`);
+  if (values.out !== undefined && values.out.trim() === "") throw new UsageError("--out needs a folder name");
   const envs = values.env && values.env.length > 0 ? [...new Set(values.env)] : listEnvironments();
-  if (envs.length === 0) throw new UsageError(`no environments/*.tfvars found\n${USAGE}`);
+  if (envs.length === 0) throw new UsageError("no environments/*.tfvars found");
   const outDir = path.resolve(values.out ?? "cdktf.out");
 
   // Load, render and check everything before writing anything.
@@ -51,9 +43,5 @@ async function main(argv: string[]): Promise<void> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).catch((e: unknown) => {
-    if (e instanceof SettingsError || e instanceof UsageError || e instanceof ConfigCheckError) console.error(e.message);
-    else console.error(e);
-    process.exit(e instanceof UsageError ? 2 : 1);
-  });
+  runCommand(USAGE, () => main(process.argv.slice(2)), [SettingsError, ConfigCheckError]);
 }

@@ -109,6 +109,24 @@ describe("GIVEN the synth command", () => {
     expect(fs.readFileSync(path.join(out, "rendered", "prod", "loki", "loki.yaml"), "utf8")).toContain("auth_enabled: true");
   });
 
+  it("WHEN npm run render is given an environment THEN it writes that environment's files and manifest", () => {
+    const out = path.join(work, "render-only");
+    const r = spawnSync(tsx, ["scripts/render.ts", "--env", "dev", "--out", out], { cwd: root, encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("rendered");
+    expect(fs.readdirSync(path.join(out, "rendered"))).toEqual(["dev"]);
+    expect(fs.readdirSync(path.join(out, "rendered", "dev")).sort()).toEqual(["alloy", "grafana", "loki", "manifest.json", "mimir", "pyroscope", "tempo"]);
+  });
+
+  it("WHEN npm run render gets a bad flag or environment THEN it exits with the usage or the settings error", () => {
+    const bad = spawnSync(tsx, ["scripts/render.ts", "--envs", "dev"], { cwd: root, encoding: "utf8" });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("usage: npm run render");
+    const unknown = spawnSync(tsx, ["scripts/render.ts", "--env", "qa"], { cwd: root, encoding: "utf8" });
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain('environments/qa.tfvars: unknown environment "qa"');
+  });
+
   it("WHEN given an unknown flag THEN it exits 2 with the usage", () => {
     const r = synth(["--environment", "prod"]);
     expect(r.status).toBe(2);
