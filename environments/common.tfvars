@@ -134,18 +134,29 @@ services = {
     # /api/v1/push is remote write; /prometheus is api.prometheus_http_prefix (queries).
     alb_paths      = ["/api/v1/push", "/prometheus/*"]
     retention_days = 365
+    # Replication factor 3 (derived from 3 tasks): one task or one AZ can go and writes continue.
+    # Disk: the TSDB head and WAL (up to ~3h of samples), the local blocks kept for queries for
+    # blocks_storage.tsdb.retention_period (13h) and the compactor's workspace (a day of a tenant's
+    # blocks at the 24h level).
+    ephemeral_storage_gib = 100
   }
   loki = {
     image          = "grafana/loki"
     version        = "3.7.6"
-    cpu            = 1024
-    memory         = 2048
-    desired_count  = 2
+    cpu    = 1024
+    memory = 2048
+    # 3, not the seed's 2: a write needs floor(RF/2)+1 copies, so RF 2 on 2 tasks stops every write
+    # while one task is replaced (each deploy), and RF 1 loses the stopped task's share. 3 tasks with
+    # RF 3 keep a quorum through a task loss or an AZ loss (settings/quorum.ts).
+    desired_count  = 3
     http_port      = 3100
     grpc_port      = 9095
     path_prefix    = ""
     alb_paths      = ["/loki/*"]
     retention_days = 365
+    # Disk: the WAL of unflushed chunks, the TSDB index being built and its cache, the compactor's
+    # working directory.
+    ephemeral_storage_gib = 50
   }
   tempo = {
     image         = "grafana/tempo"
@@ -160,18 +171,28 @@ services = {
     path_prefix    = "/tempo"
     alb_paths      = ["/tempo/*"]
     retention_days = 7
+    # Disk: the live store's WAL and its complete blocks (kept 20m after upload for queries), the
+    # generator's WAL and the backend scheduler's work file.
+    ephemeral_storage_gib = 50
   }
   pyroscope = {
     image          = "grafana/pyroscope"
     version        = "2.2.1"
-    cpu            = 1024
-    memory         = 2048
-    desired_count  = 1
+    cpu    = 1024
+    memory = 2048
+    # 3 tasks with replication factor 3 rather than one task with an accepted risk: Pyroscope's
+    # ingester ring cannot forget a member that died without leaving, so with one task a crash leaves
+    # a dead owner of part of the ring and those profiles are refused until someone forgets it
+    # (/ring page); 3 copies keep a write quorum through one dead member, a deploy or an AZ loss.
+    desired_count  = 3
     http_port      = 4040
     grpc_port      = 4041
     path_prefix    = "/pyroscope"
     alb_paths      = ["/pyroscope/*"]
     retention_days = 30
+    # Disk: the head and the local blocks until they are shipped (pyroscopedb keeps 10 GB free) and
+    # the compactor's workspace.
+    ephemeral_storage_gib = 50
   }
   grafana = {
     image         = "grafana/grafana"

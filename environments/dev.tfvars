@@ -1,5 +1,6 @@
 # Development: same catalog, smaller and cheaper. Overrides environments/common.tfvars.
-# One NAT gateway, one task per ring member, Spot for the stateless services.
+# One NAT gateway, one task per ring member (an accepted risk), smaller disks, Spot for the stateless
+# services.
 
 aws = {
   region              = "ap-northeast-2"
@@ -32,16 +33,31 @@ storage = {
 }
 
 
+# One task per ring member: none survives the loss of its task or AZ with writes going on, which dev
+# accepts (settings/quorum.ts would refuse it otherwise).
+accept_risks = {
+  reduced_redundancy = ["mimir", "loki", "tempo", "pyroscope"]
+}
+
 services = {
   mimir = {
-    cpu            = 1024
-    memory         = 2048
-    desired_count  = 1
-    retention_days = 30
+    cpu                   = 1024
+    memory                = 2048
+    desired_count         = 1
+    retention_days        = 30
+    ephemeral_storage_gib = 40
   }
   loki = {
-    desired_count  = 1
-    retention_days = 30
+    desired_count         = 1
+    retention_days        = 30
+    ephemeral_storage_gib = 30
+  }
+  tempo = {
+    ephemeral_storage_gib = 30
+  }
+  pyroscope = {
+    desired_count         = 1
+    ephemeral_storage_gib = 30
   }
   grafana = {
     spot_weight = 1

@@ -11,11 +11,14 @@ state_backend = {
 }
 
 network = {
-  vpc_cidr             = "10.40.0.0/16"
-  availability_zones   = ["ap-northeast-2a", "ap-northeast-2c"]
-  public_subnet_cidrs  = ["10.40.0.0/24", "10.40.1.0/24"]
-  private_subnet_cidrs = ["10.40.16.0/20", "10.40.32.0/20"]
-  # One NAT gateway per AZ: losing an AZ does not cut the other AZ's tasks off S3/ECR.
+  vpc_cidr = "10.40.0.0/16"
+  # Three AZs: a ring of 3 tasks with replication factor 3 (Mimir, Loki, Pyroscope) then has at most
+  # one task per AZ, so losing an AZ leaves 2 of 3 copies, still a write quorum (settings/quorum.ts).
+  # 2b came after 2a and 2c: it takes new ranges, and the existing subnets keep theirs.
+  availability_zones   = ["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"]
+  public_subnet_cidrs  = ["10.40.0.0/24", "10.40.2.0/24", "10.40.1.0/24"]
+  private_subnet_cidrs = ["10.40.16.0/20", "10.40.48.0/20", "10.40.32.0/20"]
+  # One NAT gateway per AZ: losing an AZ does not cut the other AZs' tasks off S3/ECR.
   nat_gateways        = "per_az"
   interface_endpoints = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"]
 }
@@ -37,4 +40,13 @@ storage = {
 
 ecs = {
   container_insights = "enabled"
+}
+
+accept_risks = {
+  # Tempo 3 monolithic (target all, no Kafka) runs one task with no replication: its backend
+  # scheduler is a singleton. When that task stops, trace ingestion pauses until the replacement is
+  # up (Alloy retries meanwhile) and spans received in its last ~minute can be lost (README, "When a
+  # task dies"). Scaling Tempo past that needs microservices mode with Kafka.
+  # Pyroscope is not here: it runs 3 tasks with replication factor 3 (environments/common.tfvars).
+  reduced_redundancy = ["tempo"]
 }

@@ -3,7 +3,7 @@
  * groups, target groups, health checks and rendered configs can never disagree.
  */
 import { SERVICE_NAMES, servedHealthPaths, type ServiceName } from "./components";
-import type { Settings } from "./schema";
+import { SECRET_ARN_RE, type Settings } from "./schema";
 
 /** Services the ALB forwards to: those with path rules, and the listener's default service. */
 export function albFrontedServices(s: Settings): ServiceName[] {
@@ -19,4 +19,53 @@ export function healthCheckPath(s: Settings, name: ServiceName): string {
 /** In-VPC base URL of a service: its Cloud Map name and HTTP port. */
 export function serviceEndpoint(s: Settings, name: ServiceName): string {
   return `http://${name}.${s.service_discovery.namespace}:${s.services[name].http_port}`;
+}
+
+/**
+ * Grafana keeps users, API keys and UI-saved dashboards in SQLite on the EFS file system of
+ * 30-storage: true unless `grafana.database` names an external PostgreSQL/MySQL.
+ */
+export function grafanaStateOnEfs(s: Settings): boolean {
+  return s.grafana.database === undefined;
+}
+
+/** The engines' own default ports, used when `grafana.database.host` carries none. */
+export const GRAFANA_DATABASE_DEFAULT_PORTS = { postgres: 5432, mysql: 3306 } as const;
+/**
+ * TLS unless settings say otherwise: "require" encrypts without checking the server's certificate
+ * (RDS certificates are not in the image's trust store); MySQL's equivalent is "skip-verify".
+ */
+export const GRAFANA_DATABASE_DEFAULT_SSL_MODES = { postgres: "require", mysql: "skip-verify" } as const;
+
+/** Grafana's external database, resolved: host with port, TLS mode, and the secret as ECS and IAM name it. */
+export interface GrafanaDatabase {
+  readonly type: "postgres" | "mysql";
+  /** `host:port` (GF_DATABASE_HOST). */
+  readonly host: string;
+  readonly port: number;
+  readonly name: string;
+  readonly user: string;
+  readonly sslMode: string;
+  /** The container secret's `valueFrom` (may select a JSON key). */
+  readonly passwordValueFrom: string;
+  /** The secret's own ARN, for the execution role's GetSecretValue. */
+  readonly passwordSecretArn: string;
+}
+
+export function grafanaDatabase(s: Settings): GrafanaDatabase | undefined {
+  const db = s.grafana.database;
+  if (!db) return undefined;
+  const [hostname, portText] = db.host.split(":");
+  const port = portText === undefined ? GRAFANA_DATABASE_DEFAULT_PORTS[db.type] : Number(portText);
+  const match = SECRET_ARN_RE.exec(db.password_secret_arn);
+  return {
+    type: db.type,
+    host: `${hostname}:${port}`,
+    port,
+    name: db.name,
+    user: db.user,
+    sslMode: db.ssl_mode ?? GRAFANA_DATABASE_DEFAULT_SSL_MODES[db.type],
+    passwordValueFrom: db.password_secret_arn,
+    passwordSecretArn: match ? match[1] : db.password_secret_arn,
+  };
 }

@@ -12,9 +12,11 @@ import {
   servedHealthPaths,
   type ServiceName,
 } from "./components";
+import { GRAFANA_DATABASE_DEFAULT_PORTS, grafanaStateOnEfs } from "./catalog";
 import { didYouMean } from "./errors";
+import { checkReplication } from "./quorum";
 import { albName, NAME_LIMITS, namePrefix, targetGroupName, TARGET_GROUP_SUFFIX_LENGTH, taskRoleName } from "./names";
-import type { Settings } from "./schema";
+import { GRAFANA_DATABASE_SSL_MODES, type Settings } from "./schema";
 
 export interface Finding {
   readonly key: string;
@@ -51,6 +53,8 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkRouting(s),
     ...checkStorage(s),
     ...checkCapacity(s),
+    ...checkReplication(s),
+    ...checkGrafanaState(s),
     ...checkNames(s),
   ];
 }
@@ -294,6 +298,34 @@ function checkCapacity(s: Settings): Finding[] {
         key: `services.${name}.spot_weight`,
         message: `${name} holds recent data in memory and on local disk; a Spot interruption of several tasks at once can lose it. Set spot_weight = 0, or accept_risks.spot_for_stateful = true for an environment that can lose data`,
       });
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- Grafana's state
+
+function checkGrafanaState(s: Settings): Finding[] {
+  const out: Finding[] = [];
+  const tasks = s.services.grafana.desired_count;
+  if (grafanaStateOnEfs(s) && tasks > 1) {
+    out.push({
+      key: "services.grafana.desired_count",
+      message: `Grafana keeps its SQLite database on EFS when grafana.database is not set, and SQLite takes one writer: run 1 task, or set grafana.database to an external PostgreSQL/MySQL to run ${tasks}`,
+    });
+  }
+  const db = s.grafana.database;
+  if (db) {
+    const modes: readonly string[] = GRAFANA_DATABASE_SSL_MODES[db.type];
+    if (db.ssl_mode !== undefined && !modes.includes(db.ssl_mode)) {
+      out.push({ key: "grafana.database.ssl_mode", message: `Grafana's ${db.type} driver takes ssl_mode ${modes.map((m) => `"${m}"`).join(", ")}, got "${db.ssl_mode}"` });
+    }
+    if (db.ssl_mode === "disable" || db.ssl_mode === "false") {
+      out.push({ key: "grafana.database.ssl_mode", message: `"${db.ssl_mode}" sends Grafana's database password and data unencrypted; omit ssl_mode for an encrypted connection` });
+    }
+    const port = db.host.includes(":") ? Number(db.host.split(":")[1]) : GRAFANA_DATABASE_DEFAULT_PORTS[db.type];
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      out.push({ key: "grafana.database.host", message: `port ${db.host.split(":")[1]} is not a port number (1-65535)` });
     }
   }
   return out;

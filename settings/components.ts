@@ -51,6 +51,16 @@ export interface ComponentProfile {
   readonly apiRoots: readonly string[];
   /** Keeps data on local disk or in memory that must reach S3 (a ring member with an ingester). */
   readonly stateful: boolean;
+  /**
+   * Its ring keeps `replication_factor` copies of each series, stream or profile (settings/quorum.ts).
+   * False: one copy per item, whatever the task count (Tempo 3 monolithic has no replication).
+   */
+  readonly replicates: boolean;
+  /**
+   * Must never run two tasks at once, not even for a moment during a deploy (Tempo 3 monolithic: its
+   * backend scheduler is a singleton that owns the compaction plan in the bucket).
+   */
+  readonly singleton: boolean;
   /** `storage_prefixes` entries this component writes under. */
   readonly storagePrefixes: readonly StoragePrefixKey[];
   /** Receives OTLP from applications (gRPC and HTTP ports). */
@@ -68,6 +78,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     // /alertmanager (api.alertmanager_http_prefix), /ruler and /api/v1/rules for the ruler API.
     apiRoots: ["/api/v1/push", "/otlp/v1/metrics", "/prometheus", "/alertmanager", "/api/v1/rules", "/ruler"],
     stateful: true,
+    replicates: true,
+    singleton: false,
     storagePrefixes: ["mimir_blocks", "mimir_ruler", "mimir_alertmanager"],
     receivesOtlp: false,
     upstreamHttpPort: 8080,
@@ -78,6 +90,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     alternativeHealthPaths: [],
     apiRoots: ["/loki/api", "/otlp/v1/logs", "/api/prom"],
     stateful: true,
+    replicates: true,
+    singleton: false,
     storagePrefixes: ["loki"],
     receivesOtlp: false,
     upstreamHttpPort: 3100,
@@ -88,6 +102,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     alternativeHealthPaths: [],
     apiRoots: ["/api"],
     stateful: true,
+    replicates: false,
+    singleton: true,
     storagePrefixes: ["tempo"],
     receivesOtlp: true,
     upstreamHttpPort: 3200,
@@ -99,6 +115,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     // Ingest (/ingest, Connect push), query and settings APIs, and the UI, all under the prefix.
     apiRoots: ["/ingest", "/push.v1.PusherService", "/querier.v1.QuerierService", "/settings.v1.SettingsService", "/api", "/ui", "/ready"],
     stateful: true,
+    replicates: true,
+    singleton: false,
     storagePrefixes: ["pyroscope"],
     receivesOtlp: false,
     upstreamHttpPort: 4040,
@@ -109,6 +127,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     alternativeHealthPaths: [],
     apiRoots: ["/"],
     stateful: false,
+    replicates: false,
+    singleton: false,
     storagePrefixes: [],
     receivesOtlp: false,
     upstreamHttpPort: 3000,
@@ -119,6 +139,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     alternativeHealthPaths: ["/-/healthy"],
     apiRoots: ["/"],
     stateful: false,
+    replicates: false,
+    singleton: false,
     storagePrefixes: [],
     receivesOtlp: true,
     upstreamHttpPort: 12345,

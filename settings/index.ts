@@ -5,4 +5,23 @@ export * from "./errors";
 export * from "./names";
 export { checkSettings, taskPorts, FARGATE_SIZES, parseCidr, CIDRS_PER_RULE } from "./checks";
 export { loadSettings, listEnvironments, DEFAULT_ENVIRONMENTS_DIR, COMMON_FILE } from "./load";
-export { albFrontedServices, healthCheckPath, serviceEndpoint } from "./catalog";
+export {
+  albFrontedServices,
+  healthCheckPath,
+  serviceEndpoint,
+  grafanaStateOnEfs,
+  grafanaDatabase,
+  GRAFANA_DATABASE_DEFAULT_PORTS,
+  type GrafanaDatabase,
+} from "./catalog";
+export {
+  DEFAULT_REPLICATION_FACTOR,
+  replicationFactor,
+  writeQuorum,
+  ringArithmetic,
+  deploymentPercentages,
+  isRingService,
+  type RingArithmetic,
+  type DeploymentPercentages,
+} from "./quorum";
+export { SHUTDOWN_BUDGET, FARGATE_MAX_STOP_TIMEOUT_SECONDS, seconds, type ShutdownBudget } from "./shutdown";

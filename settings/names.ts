@@ -26,6 +26,13 @@ export const executionRoleName = (s: Naming) => `${namePrefix(s)}-task-execution
 export const logGroupName = (s: Pick<Settings, "project">, service: ServiceName) => `/ecs/${s.project}-${service}`;
 export const ecrRepositoryName = (s: Pick<Settings, "project">, service: ServiceName) => `${s.project}-${service}`;
 export const securityGroupName = (s: Naming, what: string) => `${namePrefix(s)}-${what}`;
+/**
+ * `memberlist.cluster_label` of a ring member, `lgtm-prod-mimir`: gossip carrying another label is
+ * dropped, so two products (or two environments) can never merge their rings.
+ */
+export const ringClusterLabel = (s: Naming, service: ServiceName) => `${namePrefix(s)}-${service}`;
+/** EFS file system holding Grafana's database. */
+export const grafanaFileSystemName = (s: Naming) => `${namePrefix(s)}-grafana`;
 
 /** AWS limits on the names above. */
 export const NAME_LIMITS = {

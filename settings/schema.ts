@@ -86,6 +86,12 @@ const serviceSchema = z.strictObject({
     .min(21, { error: "Fargate task ephemeral storage is 21-200 GiB" })
     .max(200, { error: "Fargate task ephemeral storage is 21-200 GiB" })
     .default(21),
+  /**
+   * Copies of each series/stream/profile the component's ring keeps (ring members that replicate
+   * only). Omitted: derived by settings/quorum.ts (3 with at least 3 tasks, else 1); the checks then
+   * hold it to the task count, the write quorum and the number of availability zones.
+   */
+  replication_factor: positiveInt("a replication factor of 1 or more").optional(),
 });
 export type ServiceSettings = z.infer<typeof serviceSchema>;
 
@@ -171,9 +177,46 @@ const alloySchema = z.strictObject({
     .prefault({}),
 });
 
+/** Database engines Grafana supports besides its embedded SQLite. */
+export const GRAFANA_DATABASE_TYPES = ["postgres", "mysql"] as const;
+/** TLS modes Grafana accepts per engine (`[database] ssl_mode`). */
+export const GRAFANA_DATABASE_SSL_MODES = {
+  postgres: ["disable", "require", "verify-ca", "verify-full"],
+  mysql: ["false", "true", "skip-verify"],
+} as const satisfies Record<(typeof GRAFANA_DATABASE_TYPES)[number], readonly string[]>;
+
+/**
+ * A Secrets Manager secret as ECS `secrets` take it: the full ARN (with the 6-character suffix
+ * Secrets Manager adds, so IAM can name exactly that secret), optionally followed by
+ * `:<json-key>::` to inject one key of a JSON secret.
+ */
+export const SECRET_ARN_RE = /^(arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6})(:[A-Za-z0-9_.-]*::)?$/;
+
+const grafanaDatabaseSchema = z.strictObject({
+  /** Engine: "postgres" or "mysql" (GF_DATABASE_TYPE). */
+  type: z.enum(GRAFANA_DATABASE_TYPES, { error: `expected one of ${GRAFANA_DATABASE_TYPES.join(", ")}` }),
+  /** `host:port` of the database (GF_DATABASE_HOST); the port defaults to the engine's. */
+  host: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$/, { error: 'expected a host name with an optional port, such as "grafana.abc123.ap-northeast-2.rds.amazonaws.com:5432"' }),
+  /** Database name (GF_DATABASE_NAME). */
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/, { error: "expected a database name of letters, digits, _ and $" }),
+  /** Database user (GF_DATABASE_USER). */
+  user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.@-]{0,62}$/, { error: "expected a database user name of letters, digits and ._@-" }),
+  /** Secrets Manager secret holding the password, injected as GF_DATABASE_PASSWORD (never a plain value). */
+  password_secret_arn: z.string().regex(SECRET_ARN_RE, {
+    error: 'expected the full ARN of a Secrets Manager secret, as the console shows it (ending in "-" and 6 characters), optionally followed by ":<json-key>::"',
+  }),
+  /** TLS to the database (GF_DATABASE_SSL_MODE). Default: encrypted ("require" for postgres, "skip-verify" for mysql). */
+  ssl_mode: z.string().optional(),
+});
+
 const grafanaSchema = z.strictObject({
   /** Admin login (GF_SECURITY_ADMIN_USER). The password comes from Secrets Manager, never from settings. */
   admin_user: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: "expected a user name of letters, digits and ._@-" }).default("admin"),
+  /**
+   * Where Grafana keeps users, API keys and dashboards saved in the UI. Omitted: its SQLite database on
+   * an encrypted EFS file system (one task). An external PostgreSQL/MySQL lets Grafana run several tasks.
+   */
+  database: grafanaDatabaseSchema.optional(),
 });
 
 export const settingsSchema = z.strictObject({
@@ -296,6 +339,11 @@ export const settingsSchema = z.strictObject({
     .strictObject({
       /** Run stateful ring members (Mimir, Loki, Tempo, Pyroscope) on Fargate Spot. */
       spot_for_stateful: z.boolean().default(false),
+      /**
+       * Ring members (mimir, loki, tempo, pyroscope) allowed to run where losing one task or one
+       * availability zone stops their writes (settings/quorum.ts): dev's single tasks, Tempo 3 monolithic.
+       */
+      reduced_redundancy: z.array(z.string({ error: "expected a service name" })).default([]),
     })
     .prefault({}),
   /**

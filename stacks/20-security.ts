@@ -16,11 +16,14 @@
  *   each other);
  * - in-VPC and peered clients (`network.vpc_cidr`, `load_balancer.internal_client_cidrs`) → the
  *   storage backends' HTTP port and the OTLP receivers' OTLP ports;
- * - tasks → HTTPS anywhere (AWS APIs and image registries).
+ * - tasks → HTTPS anywhere (AWS APIs and image registries);
+ * - Grafana → its database: NFS (2049) to the EFS mount targets' own group, which admits Grafana's
+ *   tasks only (when `grafana.database` is unset), or the external database's port inside the VPC.
  * Every rule is its own resource with a description; "all traffic" rules do not exist.
  */
 import type { Construct } from "constructs";
 import { HTTP_PORT as HTTP_LISTENER_PORT, HTTPS_PORT as HTTPS_LISTENER_PORT } from "../modules/load-balancer";
+import { EFS_NFS_PORT } from "../modules/efs-file-system";
 import { SecurityGroup } from "../modules/security-groups";
 import {
   COMPONENTS,
@@ -29,6 +32,8 @@ import {
   RING_SERVICES,
   SERVICE_NAMES,
   albFrontedServices,
+  grafanaDatabase,
+  grafanaStateOnEfs,
   securityGroupName,
   taskPorts,
   type ProducerPort,
@@ -71,6 +76,8 @@ interface Flow {
 export class SecurityStack extends LayerStack<"20-security"> {
   readonly alb: SecurityGroup;
   readonly tasks: Readonly<Record<ServiceName, SecurityGroup>>;
+  /** The Grafana EFS mount targets' group, when Grafana keeps its database on EFS. */
+  readonly efs?: SecurityGroup;
 
   constructor(scope: Construct, props: LayerStackProps) {
     super(scope, "20-security", props);
@@ -115,8 +122,28 @@ export class SecurityStack extends LayerStack<"20-security"> {
       });
     }
 
+    // Grafana's database. On EFS: the mount targets get a group of their own that admits NFS from
+    // Grafana's tasks and nothing else (and Grafana's group the matching egress). External: egress to
+    // the database's port inside the VPC; its own security group must admit task_security_group_ids.grafana.
+    if (grafanaStateOnEfs(s)) {
+      this.efs = new SecurityGroup(this, "grafana_efs", {
+        vpcId,
+        name: securityGroupName(s, "grafana-efs"),
+        description: "Grafana EFS mount targets: NFS from the grafana tasks only",
+      });
+      this.efs.allowFrom(tasks.grafana, "nfs", { port: EFS_NFS_PORT, description: "NFS (EFS) from grafana: its SQLite database (grafana.database unset)" });
+    }
+    const database = grafanaDatabase(s);
+    if (database) {
+      tasks.grafana.allowEgressToCidr("to_vpc_database", vpcCidr, {
+        port: database.port,
+        description: `grafana database ${database.type} at ${database.host} (grafana.database.host) in the VPC`,
+      });
+    }
+
     this.publish("alb_security_group_id", this.alb.id);
     this.publish("task_security_group_ids", Object.fromEntries(SERVICE_NAMES.map((n) => [n, tasks[n].id])));
+    this.publish("efs_security_group_id", this.efs?.id ?? "");
   }
 }
 

@@ -2,8 +2,18 @@
  * 30-storage: where the components keep their data, and where their images can live.
  *
  * Owns the data bucket (one prefix per component, settings `storage_prefixes`) with its lifecycle,
- * and one ECR repository per service (used when `image_source = "ecr"`; created either way so that
- * switching the setting needs no storage change). Reads no other layer.
+ * one ECR repository per service (used when `image_source = "ecr"`; created either way so that
+ * switching the setting needs no storage change), and, unless `grafana.database` names an external
+ * database, the encrypted EFS file system holding Grafana's SQLite database (users, API keys,
+ * dashboards saved in the UI), so that it survives every task replacement.
+ *
+ * Reads 10-network (private subnets) and 20-security (the EFS mount targets' group) for that file
+ * system only; with an external database it reads nothing and publishes empty EFS outputs.
+ *
+ * Grafana's file system: encrypted, TLS-only, elastic throughput, daily AWS Backup backups and
+ * `prevent_destroy` unless `storage.force_destroy`; one access point, `/grafana`, where every file
+ * operation runs as Grafana's uid/gid 472 (the image's user) and the directory is created 0750; one
+ * mount target per private subnet, so Grafana mounts it in whichever AZ its task lands.
  *
  * Lifecycle (settings `storage`):
  * - whole bucket: abort incomplete multipart uploads after `abort_incomplete_upload_days`;
@@ -17,7 +27,17 @@
  * object fails until it is restored.
  */
 import type { Construct } from "constructs";
-import { COMPONENTS, SERVICE_NAMES, STORAGE_PREFIX_KEYS, ecrRepositoryName, type ServiceName, type StoragePrefixKey } from "../settings";
+import {
+  COMPONENTS,
+  SERVICE_NAMES,
+  STORAGE_PREFIX_KEYS,
+  ecrRepositoryName,
+  grafanaFileSystemName,
+  grafanaStateOnEfs,
+  type ServiceName,
+  type StoragePrefixKey,
+} from "../settings";
+import { EfsFileSystem } from "../modules/efs-file-system";
 import { DataBucket, type ExpiringPrefix } from "../modules/data-bucket";
 import { EcrRepositories } from "../modules/ecr-repositories";
 import { LayerStack, type LayerStackProps } from "./layer-stack";
@@ -27,6 +47,12 @@ import { LayerStack, type LayerStackProps } from "./layer-stack";
  * that ages out: an age-based rule would delete a rule group nobody edited for a year.
  */
 const LONG_LIVED_PREFIXES: readonly StoragePrefixKey[] = ["mimir_ruler", "mimir_alertmanager"];
+
+/** The user and group the grafana/grafana image runs as: they own every file on the access point. */
+export const GRAFANA_UID = 472;
+export const GRAFANA_GID = 472;
+/** Grafana's directory on its file system (the access point's root). */
+export const GRAFANA_EFS_PATH = "/grafana";
 
 export class StorageStack extends LayerStack<"30-storage"> {
   constructor(scope: Construct, props: LayerStackProps) {
@@ -54,10 +80,28 @@ export class StorageStack extends LayerStack<"30-storage"> {
       forceDelete: s.storage.force_destroy,
     });
 
+    const grafana = grafanaStateOnEfs(s)
+      ? new EfsFileSystem(this, "grafana", {
+          name: grafanaFileSystemName(s),
+          subnetIdsByAz: Object.fromEntries(
+            s.network.availability_zones.map((az, i) => [az, this.remoteListElement("10-network", "private_subnet_ids", i)]),
+          ),
+          securityGroupIds: [this.remoteString("20-security", "efs_security_group_id")],
+          accessPoint: { path: GRAFANA_EFS_PATH, uid: GRAFANA_UID, gid: GRAFANA_GID, permissions: "0750" },
+          // Same switch as the bucket: only an environment that may lose its data may lose Grafana's.
+          preventDestroy: !s.storage.force_destroy,
+          backups: !s.storage.force_destroy,
+        })
+      : undefined;
+
     this.publish("data_bucket_name", data.bucket.bucket);
     this.publish("data_bucket_arn", data.bucket.arn);
     this.publish("ecr_repository_urls", ecr.urls);
     this.publish("ecr_repository_arns", ecr.arns);
+    this.publish("grafana_file_system_id", grafana?.fileSystem.id ?? "");
+    this.publish("grafana_file_system_arn", grafana?.fileSystem.arn ?? "");
+    this.publish("grafana_access_point_id", grafana?.accessPoint.id ?? "");
+    this.publish("grafana_access_point_arn", grafana?.accessPoint.arn ?? "");
   }
 }
 

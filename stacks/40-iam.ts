@@ -9,15 +9,27 @@
  *   images need no ECR permission), CreateLogStream/PutLogEvents on the six log groups
  *   `/ecs/<project>-<service>` (created by 60-ecs), GetSecretValue on this layer's secrets only.
  * - Task roles: each ring member reads and writes only its own `storage_prefixes` in the data bucket;
- *   Grafana has no permission; Alloy reads CloudWatch metrics and resource tags (read-only).
+ *   Grafana may mount and write its EFS file system only through its access point (nothing when
+ *   `grafana.database` is external); Alloy reads CloudWatch metrics and resource tags (read-only).
+ * - With an external Grafana database, the execution role may also read that database's password
+ *   secret (`grafana.database.password_secret_arn`), which the task definition injects.
  * Every role trusts `ecs-tasks.amazonaws.com` from the environment's account(s) only.
  *
- * Reads 30-storage (data bucket ARN, ECR repository ARNs). Account ids come from
+ * Reads 30-storage (data bucket ARN, ECR repository ARNs, Grafana's file system and access point). Account ids come from
  * `aws.allowed_account_ids` (the provider refuses any other account), not from a lookup at plan time.
  */
 import type { Construct } from "constructs";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
-import { COMPONENTS, SERVICE_NAMES, executionRoleName, logGroupName, taskRoleName, type ServiceName } from "../settings";
+import {
+  COMPONENTS,
+  SERVICE_NAMES,
+  executionRoleName,
+  grafanaDatabase,
+  grafanaStateOnEfs,
+  logGroupName,
+  taskRoleName,
+  type ServiceName,
+} from "../settings";
 import { GeneratedSecret } from "../modules/generated-secret";
 import { ServiceTaskRole, TaskExecutionRole } from "../modules/task-roles";
 import { LayerStack, type LayerStackProps } from "./layer-stack";
@@ -43,6 +55,7 @@ export class IamStack extends LayerStack<"40-iam"> {
       recoveryWindowInDays: s.storage.force_destroy ? 0 : SECRET_RECOVERY_DAYS,
     });
     const secretArns = { grafana_admin_password: grafanaAdmin.arn };
+    const database = grafanaDatabase(s);
 
     const execution = new TaskExecutionRole(this, "task_execution", {
       roleName: executionRoleName(s),
@@ -52,19 +65,27 @@ export class IamStack extends LayerStack<"40-iam"> {
         accounts.map((account) => `arn:${partition}:logs:${s.aws.region}:${account}:log-group:${logGroupName(s, n)}`),
       ),
       ecrRepositoryArns: s.image_source === "ecr" ? SERVICE_NAMES.map((n) => this.remoteMapEntry("30-storage", "ecr_repository_arns", n)) : [],
-      secretArns: Object.values(secretArns),
+      // Secrets this layer generates, and the external Grafana database's password when there is one.
+      secretArns: [...Object.values(secretArns), ...(database ? [database.passwordSecretArn] : [])],
     });
 
     const bucketArn = this.remoteString("30-storage", "data_bucket_arn");
     const taskRoles: Record<string, string> = {};
     for (const n of SERVICE_NAMES) {
       const prefixes = COMPONENTS[n].storagePrefixes.map((k) => s.storage_prefixes[k]);
+      const efs = n === "grafana" && grafanaStateOnEfs(s);
       const role = new ServiceTaskRole(this, `${n}_task`, {
         roleName: taskRoleName(s, n),
-        description: `${s.project} ${s.env}: ${n} containers (${describeAccess(n, prefixes)})`,
+        description: `${s.project} ${s.env}: ${n} containers (${describeAccess(n, prefixes, efs)})`,
         accountIds: accounts,
         s3: prefixes.length > 0 ? { bucketArn, prefixes } : undefined,
         readCloudWatchMetrics: CLOUDWATCH_READERS.includes(n),
+        efs: efs
+          ? {
+              fileSystemArn: this.remoteString("30-storage", "grafana_file_system_arn"),
+              accessPointArn: this.remoteString("30-storage", "grafana_access_point_arn"),
+            }
+          : undefined,
       });
       taskRoles[n] = role.role.arn;
     }
@@ -75,8 +96,9 @@ export class IamStack extends LayerStack<"40-iam"> {
   }
 }
 
-function describeAccess(service: ServiceName, prefixes: readonly string[]): string {
+function describeAccess(service: ServiceName, prefixes: readonly string[], efs: boolean): string {
   if (prefixes.length > 0) return `read/write of ${prefixes.map((p) => `${p}/`).join(", ")} in the data bucket`;
   if (CLOUDWATCH_READERS.includes(service)) return "read-only CloudWatch metrics and tags";
+  if (efs) return "mount and write of its EFS file system through its access point";
   return "no AWS permissions";
 }

@@ -27,18 +27,41 @@
  *   the default service's catch-all "/*":                           50000 (the last priority)
  * so services never share a block (5 paths × 10 slots < 100), the deny rule always follows its allow
  * rules, and adding a CIDR or a path never renumbers another rule.
+ *
+ * Replacement safety (settings/quorum.ts, settings/shutdown.ts):
+ * - every service runs in all private subnets, one per AZ of `network.availability_zones` (at least
+ *   two, checked), so ECS spreads a service's tasks over every AZ;
+ * - deployment percentages follow each ring's quorum: a rolling deploy never stops more ring members
+ *   at once than the write quorum tolerates, never runs more than the catalog's count, and never runs
+ *   two copies of a singleton (Tempo 3 monolithic, Grafana on its EFS SQLite database);
+ * - the main container's stopTimeout is the shutdown budget's 120 s, in which the configs flush;
+ * - Grafana's data path is its EFS access point (transit encryption, IAM authorization), or its
+ *   external database, whose password is a container secret.
  */
 import type { Construct } from "constructs";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
 import { configDelivery } from "../modules/config-delivery";
+import { EfsFileSystem } from "../modules/efs-file-system";
 import { FargateService, type ContainerPort } from "../modules/fargate-service";
-import { CONFIG_DIR, serviceCommand, serviceConfigs, serviceEnvironment as configEnvironment } from "../templates";
+import {
+  CONFIG_DIR,
+  DATA_DIRS,
+  GRAFANA_ADMIN_PASSWORD_ENV,
+  GRAFANA_DATABASE_PASSWORD_ENV,
+  serviceCommand,
+  serviceConfigs,
+  serviceEnvironment as configEnvironment,
+} from "../templates";
 import {
   CIDRS_PER_RULE,
   COMPONENTS,
+  SHUTDOWN_BUDGET,
   albFrontedServices,
+  deploymentPercentages,
+  grafanaDatabase,
+  grafanaStateOnEfs,
   healthCheckPath,
   serviceEndpoint,
   SERVICE_NAMES,
@@ -59,6 +82,8 @@ const PRIORITY_BLOCK = 100;
 const CATCH_ALL_PRIORITY = 50000;
 /** An ALB forward action takes at most 5 target groups. */
 const MAX_TARGET_GROUPS_PER_ACTION = 5;
+/** Task volume of Grafana's EFS access point. */
+export const GRAFANA_DATA_VOLUME = "grafana-data";
 
 export class EcsStack extends LayerStack<"60-ecs"> {
   readonly cluster: EcsCluster;
@@ -94,6 +119,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
       const svc = s.services[name];
       // The rendered configs travel in the task definition (modules/config-delivery): a config
       // change is a new revision, deployed with whatever ALB change it implies in one apply.
+      const state = name === "grafana" && grafanaStateOnEfs(s) ? this.grafanaEfsVolume() : { volumes: [], mountPoints: [] };
       const delivery = configDelivery({
         serviceName: name,
         files: serviceConfigs(s, name),
@@ -118,11 +144,13 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         environment: { ...baseEnvironment(s, name, bucketName), ...configEnvironment(s, name) },
         command: serviceCommand(s, name),
         extraContainers: [delivery.initContainer],
-        volumes: delivery.volumes,
-        mountPoints: delivery.mountPoints,
+        volumes: [...delivery.volumes, ...state.volumes],
+        mountPoints: [...delivery.mountPoints, ...state.mountPoints],
         containerDependsOn: delivery.containerDependsOn,
         dockerLabels: delivery.dockerLabels,
-        secrets: name === "grafana" ? { GF_SECURITY_ADMIN_PASSWORD: this.remoteMapEntry("40-iam", "secret_arns", "grafana_admin_password") } : undefined,
+        secrets: name === "grafana" ? this.grafanaSecrets() : undefined,
+        stopTimeoutSeconds: SHUTDOWN_BUDGET.stopTimeout,
+        deployment: deploymentPercentages(s, name),
         logGroupName: logGroupName(s, name),
         logRetentionDays: s.logs.retention_days,
         region: s.aws.region,
@@ -160,6 +188,28 @@ export class EcsStack extends LayerStack<"60-ecs"> {
     this.publish("service_names", byService((n) => services[n].service.name));
     this.publish("task_definition_arns", byService((n) => services[n].taskDefinition.arn));
     this.publish("service_endpoints", serviceEndpoints(s));
+  }
+
+  /** Grafana's container secrets: its admin password, and the external database's password when set. */
+  private grafanaSecrets(): Record<string, string> {
+    const secrets: Record<string, string> = { [GRAFANA_ADMIN_PASSWORD_ENV]: this.remoteMapEntry("40-iam", "secret_arns", "grafana_admin_password") };
+    const database = grafanaDatabase(this.settings);
+    if (database) secrets[GRAFANA_DATABASE_PASSWORD_ENV] = database.passwordValueFrom;
+    return secrets;
+  }
+
+  /** Grafana's data path on its EFS access point: users, API keys and UI-saved dashboards survive every task. */
+  private grafanaEfsVolume() {
+    return {
+      volumes: [
+        EfsFileSystem.volume(
+          GRAFANA_DATA_VOLUME,
+          this.remoteString("30-storage", "grafana_file_system_id"),
+          this.remoteString("30-storage", "grafana_access_point_id"),
+        ),
+      ],
+      mountPoints: [{ sourceVolume: GRAFANA_DATA_VOLUME, containerPath: DATA_DIRS.grafana, readOnly: false }],
+    };
   }
 
   /**

@@ -37,12 +37,17 @@ export const LAYER_OUTPUTS = {
   "20-security": {
     alb_security_group_id: { kind: "string", description: "Security group of the public ALB" },
     task_security_group_ids: { kind: "map", description: "Security group of each service's tasks, by service" },
+    efs_security_group_id: { kind: "string", description: "Security group of the Grafana EFS mount targets (NFS from Grafana's tasks only); empty when grafana.database is external" },
   },
   "30-storage": {
     data_bucket_name: { kind: "string", description: "Bucket holding every component's data under its prefix" },
     data_bucket_arn: { kind: "string", description: "ARN of the data bucket" },
     ecr_repository_urls: { kind: "map", description: "ECR repository URL of each service, by service" },
     ecr_repository_arns: { kind: "map", description: "ECR repository ARN of each service, by service" },
+    grafana_file_system_id: { kind: "string", description: "EFS file system holding Grafana's database; empty when grafana.database is external" },
+    grafana_file_system_arn: { kind: "string", description: "ARN of that file system; empty when grafana.database is external" },
+    grafana_access_point_id: { kind: "string", description: "EFS access point Grafana mounts (uid/gid 472); empty when grafana.database is external" },
+    grafana_access_point_arn: { kind: "string", description: "ARN of that access point; empty when grafana.database is external" },
   },
   "40-iam": {
     task_execution_role_arn: { kind: "string", description: "Role ECS uses to pull images, write logs and read the task secrets" },
@@ -78,7 +83,8 @@ export const LAYER_READS: Readonly<Record<LayerId, readonly LayerId[]>> = {
   "00-bootstrap": [],
   "10-network": [],
   "20-security": ["10-network"],
-  "30-storage": [],
+  // The EFS mount targets of Grafana's file system sit in the private subnets behind 20-security's EFS group.
+  "30-storage": ["10-network", "20-security"],
   "40-iam": ["30-storage"],
   "50-loadbalancer": ["10-network", "20-security"],
   "60-ecs": ["10-network", "20-security", "30-storage", "40-iam", "50-loadbalancer"],

@@ -12,7 +12,9 @@
  *   "anonymous/");
  * - retention is the settings' retention, under the key the running version applies;
  * - runtime configuration is never a remote URL (seed 000: Mimir failed on an s3:// runtime_config);
- * - each ring joins only its own Cloud Map name on the memberlist port;
+ * - each ring joins only its own Cloud Map name on the memberlist port, under its own cluster label;
+ * - Mimir and Loki flush to S3 on SIGTERM, and every ring member's bounded shutdown phases leave time
+ *   for that flush within ECS's stop timeout;
  * - every key exists in the upstream reference of the pinned version (./reference.ts).
  *
  * Each error starts with the setting to change (or the template, when no setting can fix it).
@@ -20,7 +22,9 @@
 import * as fs from "node:fs";
 import { parseDocument } from "yaml";
 import { CONSUMERS, RING_SERVICES, SERVICE_NAMES, STORAGE_PREFIX_KEYS, joinPath, type ProducerPort, type RingServiceName, type ServiceName, type StoragePrefixKey } from "../settings/components";
+import { ringClusterLabel } from "../settings/names";
 import type { Settings } from "../settings/schema";
+import { FARGATE_MAX_STOP_TIMEOUT_SECONDS } from "../settings/shutdown";
 import { AlloySyntaxError, attribute, childBlocks, parseAlloy, stringMap, type AlloyFile } from "./alloy-syntax";
 import { LOKI_PUSH_PATH, MIMIR_PROMETHEUS_PREFIX, MIMIR_PUSH_PATH } from "./context";
 import {
@@ -294,6 +298,8 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
     }
   }
 
+  checkDurability(s, yamlBy, errors);
+
   // ------------------------------------------------------------ Tempo 3 monolithic is one task
   if (tempoDoc && String(get(tempoDoc.doc, "target") ?? "all") === "all" && s.services.tempo.desired_count > 1) {
     errors.push(
@@ -303,6 +309,83 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
 
   // One message per problem, however many places repeat it.
   return { errors: [...new Set(errors)], warnings: [...new Set(warnings)] };
+}
+
+// ---------------------------------------------------------------- rings and shutdown
+
+/** Where each component flushes what it holds on local disk when it gets SIGTERM (Pyroscope 2.2.1's v1 ingester always does). */
+const FLUSH_ON_SHUTDOWN_KEYS: Readonly<Partial<Record<RingServiceName, string>>> = {
+  mimir: "blocks_storage.tsdb.flush_blocks_on_shutdown",
+  loki: "ingester.wal.flush_on_shutdown",
+};
+
+/** dskit's defaults, for timeouts a file leaves out. */
+const DSKIT_SHUTDOWN_DEFAULTS_MS = {
+  "server.graceful_shutdown_timeout": 30_000,
+  "memberlist.leave_timeout": 20_000,
+  "memberlist.broadcast_timeout_for_local_updates_on_shutdown": 10_000,
+  shutdown_delay: 0,
+} as const;
+
+/** The least time a component must have left for its flush (settings/shutdown.ts keeps more). */
+const MIN_FLUSH_MS = 30_000;
+
+/**
+ * Tempo 3 monolithic cannot flush to S3 once it stops; it uploads while running, so its flush time is
+ * its `shutdown_delay`, and its module stop is bounded by these keys (Tempo's defaults when absent).
+ */
+const TEMPO_MODULE_STOP_DEFAULTS_MS = {
+  "metrics_generator.storage.remote_write_flush_deadline": 60_000,
+  "backend_worker.finish_on_shutdown_timeout": 30_000,
+} as const;
+
+/**
+ * Each ring carries its own cluster label (so no two products, or environments, can merge rings), the
+ * components that can flush to S3 on SIGTERM do, and the bounded shutdown phases leave time for that
+ * flush before ECS's SIGKILL.
+ */
+function checkDurability(s: Settings, yamlBy: ReadonlyMap<ServiceName, ParsedYaml>, errors: string[]): void {
+  const labels = new Map<string, RingServiceName>();
+  for (const service of RING_SERVICES) {
+    const p = yamlBy.get(service);
+    if (!p) continue;
+    const label = get(p.doc, "memberlist.cluster_label");
+    const expected = ringClusterLabel(s, service);
+    if (label !== expected) {
+      errors.push(
+        `${templateOf(p.config)}: ${where(p.config)} memberlist.cluster_label is ${JSON.stringify(label ?? null)}, expected "${expected}": without its own label, ${service}'s gossip accepts any member that reaches the memberlist port, another product's ring included`,
+      );
+    } else {
+      const other = labels.get(label);
+      if (other) errors.push(`${templateOf(p.config)}: ${where(p.config)} has the same memberlist.cluster_label as ${other} ("${label}"); their rings would merge`);
+      labels.set(label, service);
+    }
+    if (get(p.doc, "memberlist.cluster_label_verification_disabled") === true) {
+      errors.push(`${templateOf(p.config)}: ${where(p.config)} disables memberlist.cluster_label_verification, so the cluster label keeps no other ring out`);
+    }
+    const flushKey = FLUSH_ON_SHUTDOWN_KEYS[service];
+    if (flushKey && get(p.doc, flushKey) !== true) {
+      errors.push(`${templateOf(p.config)}: ${where(p.config)} does not set ${flushKey}: true; what the ingester holds on its ephemeral disk is lost whenever ECS replaces the task`);
+    }
+    const ms = (key: string, fallback: number) => parseDuration(get(p.doc, key)) ?? fallback;
+    const bounded = Object.entries(DSKIT_SHUTDOWN_DEFAULTS_MS).reduce((sum, [k, d]) => sum + ms(k, d), 0);
+    const limit = FARGATE_MAX_STOP_TIMEOUT_SECONDS * 1000;
+    const budget = `ECS's ${FARGATE_MAX_STOP_TIMEOUT_SECONDS}s stop timeout (settings/shutdown.ts)`;
+    if (service === "tempo") {
+      const moduleStop = Math.max(...Object.entries(TEMPO_MODULE_STOP_DEFAULTS_MS).map(([k, d]) => ms(k, d)));
+      const delay = ms("shutdown_delay", 0);
+      if (bounded + moduleStop > limit) {
+        errors.push(`${templateOf(p.config)}: ${where(p.config)} spends ${(bounded + moduleStop) / 1000}s in shutdown_delay, its module stop, the memberlist leave and server.graceful_shutdown_timeout, more than ${budget}: SIGKILL would cut it short`);
+      }
+      if (delay < MIN_FLUSH_MS) {
+        errors.push(`${templateOf(p.config)}: ${where(p.config)} has shutdown_delay ${delay / 1000}s; Tempo 3 uploads its last blocks only while it runs, so it needs at least ${MIN_FLUSH_MS / 1000}s of ${budget} before it stops`);
+      }
+    } else if (bounded + MIN_FLUSH_MS > limit) {
+      errors.push(
+        `${templateOf(p.config)}: ${where(p.config)} spends ${bounded / 1000}s in shutdown_delay, server.graceful_shutdown_timeout and the memberlist leave, leaving less than ${MIN_FLUSH_MS / 1000}s of ${budget} to flush before SIGKILL`,
+      );
+    }
+  }
 }
 
 // ---------------------------------------------------------------- references

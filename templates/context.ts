@@ -10,7 +10,10 @@
  * and compares them with the catalog independently of this code.
  */
 import { CONSUMERS, COMPONENTS, RING_SERVICES, joinPath, type ProducerPort, type RingServiceName, type ServiceName } from "../settings/components";
+import { ringClusterLabel } from "../settings/names";
+import { replicationFactor } from "../settings/quorum";
 import type { Settings } from "../settings/schema";
+import { SHUTDOWN_BUDGET, seconds } from "../settings/shutdown";
 
 /** Where every config file is mounted in its container (a task-scoped volume, read-only). */
 export const CONFIG_DIR = "/etc/lgtm";
@@ -42,26 +45,59 @@ export const DATA_DIRS = {
 /** Grafana datasource uids, referenced by the trace/log/metric/profile links between them. */
 export const DATASOURCE_UIDS = { mimir: "mimir", loki: "loki", tempo: "tempo", pyroscope: "pyroscope" } as const;
 
-/** Replicas of each series/stream a ring keeps when there are enough tasks for a quorum to survive one loss. */
-const QUORUM_REPLICATION_FACTOR = 3;
+/**
+ * `auto_forget_unhealthy_periods` of the rings that have the key (Mimir's distributor, store-gateway,
+ * compactor and ruler rings): a member that died without leaving (SIGKILL, OOM, AZ loss) is dropped
+ * from the ring after this many heartbeat timeouts (2 × 1m), instead of Mimir's default 10. A member
+ * that was only slow re-registers itself at its next heartbeat. Rings without the key forget on their
+ * own (Tempo's live store and backend worker: 2 periods, built in) or not at all (Mimir's and
+ * Pyroscope's ingester rings: see README "When a task dies").
+ */
+export const RING_AUTO_FORGET_UNHEALTHY_PERIODS = 2;
+
+/**
+ * `memberlist.rejoin_interval`: every member re-resolves its Cloud Map name and joins what it finds.
+ * Tasks that start together can each resolve the name before the others register and form separate
+ * clusters (rings that each think they own every token); rejoining merges them within a minute.
+ */
+export const MEMBERLIST_REJOIN_INTERVAL = "1m";
 
 export interface ServerView {
   readonly httpPort: number;
   readonly grpcPort: number;
   /** `server.http_path_prefix`, or null when the component takes its prefix elsewhere or has none. */
   readonly pathPrefix: string | null;
+  /** `server.graceful_shutdown_timeout` (settings/shutdown.ts). */
+  readonly gracefulShutdownTimeout: string;
 }
 
 export interface RingView {
   readonly interfaceNames: readonly string[];
   /** Rendered only on rings that replicate (ingesters, store-gateways); null elsewhere. */
   readonly replicationFactor: number | null;
+  /** `auto_forget_unhealthy_periods`, on rings that have the key; null elsewhere. */
+  readonly autoForgetUnhealthyPeriods: number | null;
+  /** `unregister_on_shutdown`, on rings that have the key (leave the ring on a graceful stop); null elsewhere. */
+  readonly unregisterOnShutdown: boolean | null;
 }
 
 export interface MemberlistView {
   readonly bindPort: number;
-  /** Only the component's own Cloud Map name: each product gossips in its own ring. */
+  /** Only the component's own Cloud Map name, `dns+<service>.<namespace>:<port>`: each product gossips in its own ring. */
   readonly joinMembers: readonly string[];
+  /** `memberlist.cluster_label`: gossip with another label is refused (settings/names.ts ringClusterLabel). */
+  readonly clusterLabel: string;
+  readonly rejoinInterval: string;
+  /** `memberlist.leave_timeout` (settings/shutdown.ts). */
+  readonly leaveTimeout: string;
+  /** `memberlist.broadcast_timeout_for_local_updates_on_shutdown` (settings/shutdown.ts). */
+  readonly broadcastTimeout: string;
+}
+
+/** What a component does between SIGTERM and SIGKILL (settings/shutdown.ts). */
+export interface ShutdownView {
+  /** Top-level `shutdown_delay`. */
+  readonly delay: string;
 }
 
 export interface ObjectStoreView {
@@ -82,8 +118,15 @@ export interface TemplateContext {
   readonly mimir: {
     readonly server: ServerView;
     readonly memberlist: MemberlistView;
+    readonly shutdown: ShutdownView;
+    /** Rings with `auto_forget_unhealthy_periods` (distributor, compactor, ruler). */
     readonly ring: RingView;
-    readonly replicatedRing: RingView;
+    /** The ingester ring: replicated, leaves on shutdown, no auto-forget key in Mimir 3.0. */
+    readonly ingesterRing: RingView;
+    /** The store-gateway ring: replicated, leaves on shutdown, auto-forget. */
+    readonly storeGatewayRing: RingView;
+    /** The Alertmanager ring (not running in target all): replicated. */
+    readonly alertmanagerRing: RingView;
     readonly prometheusPrefix: string;
     readonly prefixes: { readonly blocks: string; readonly ruler: string; readonly alertmanager: string };
     readonly retention: string;
@@ -92,8 +135,12 @@ export interface TemplateContext {
   readonly loki: {
     readonly server: ServerView;
     readonly memberlist: MemberlistView;
+    readonly shutdown: ShutdownView;
     readonly ring: RingView;
     readonly replicationFactor: number;
+    /** `ingester.flush_op_timeout` and `frontend.graceful_shutdown_timeout`, within the shutdown budget. */
+    readonly flushOpTimeout: string;
+    readonly frontendShutdownTimeout: string;
     readonly prefix: string;
     readonly retention: string;
     readonly dataDir: string;
@@ -104,7 +151,11 @@ export interface TemplateContext {
   readonly tempo: {
     readonly server: ServerView;
     readonly memberlist: MemberlistView;
+    /** Longer than the others': Tempo flushes while running, during the delay (settings/shutdown.ts). */
+    readonly shutdown: ShutdownView;
     readonly ring: RingView;
+    /** `metrics_generator.storage.remote_write_flush_deadline` and `backend_worker.finish_on_shutdown_timeout`. */
+    readonly moduleStopTimeout: string;
     /** `http_api_prefix` (Tempo applies the service's path_prefix to its /api routes only), or null. */
     readonly apiPrefix: string | null;
     readonly otlpGrpcListen: string;
@@ -118,7 +169,12 @@ export interface TemplateContext {
   readonly pyroscope: {
     readonly server: ServerView;
     readonly memberlist: MemberlistView;
+    readonly shutdown: ShutdownView;
     readonly ring: RingView;
+    /** Ingester and store-gateway replication factor. */
+    readonly replicationFactor: number;
+    /** The store-gateway ring: replicated, leaves on shutdown (auto-forget is built in). */
+    readonly storeGatewayRing: RingView;
     /** `api.base-url`: the UI's links when served under a prefix, or null. */
     readonly baseUrl: string | null;
     readonly prefix: string;
@@ -214,27 +270,44 @@ function grpcPortOf(settings: Settings, service: ServiceName): number {
   return port;
 }
 
+/**
+ * The memberlist block of a ring member. `dns+` makes dskit resolve the Cloud Map name itself (every
+ * A record: one per healthy task) at join and at each rejoin. The advertised gossip address cannot be
+ * rendered (a task learns its IP only when it starts), so it is left to dskit, which takes the private
+ * address holding the default route: the task ENI (on Fargate 1.4 the other interface, 169.254.172.x,
+ * has no default route). The rings' own addresses come from `ring_interface_names`.
+ */
 function memberlistOf(settings: Settings, service: RingServiceName): MemberlistView {
-  return { bindPort: settings.memberlist_port, joinMembers: [`${serviceHost(settings, service)}:${settings.memberlist_port}`] };
+  return {
+    bindPort: settings.memberlist_port,
+    joinMembers: [`dns+${serviceHost(settings, service)}:${settings.memberlist_port}`],
+    clusterLabel: ringClusterLabel(settings, service),
+    rejoinInterval: MEMBERLIST_REJOIN_INTERVAL,
+    leaveTimeout: seconds(SHUTDOWN_BUDGET.memberlistLeave),
+    broadcastTimeout: seconds(SHUTDOWN_BUDGET.memberlistBroadcast),
+  };
 }
 
-/**
- * Replication factor: 3 when at least 3 tasks run, else 1. A write needs floor(RF/2)+1 replicas, so
- * RF 2 on 2 tasks (or RF 3 on fewer than 3) would stop every write whenever one task is replaced;
- * with RF 1 each task owns its share and the others keep accepting writes.
- */
-export function replicationFactor(settings: Settings, service: RingServiceName): number {
-  return settings.services[service].desired_count >= QUORUM_REPLICATION_FACTOR ? QUORUM_REPLICATION_FACTOR : 1;
-}
+// One source for the rings' replication factor: settings/quorum.ts, which the checks also use.
+export { replicationFactor };
 
 export function buildContext(settings: Settings): TemplateContext {
   const s = settings;
-  const ring = (replicationFactor: number | null = null): RingView => ({ interfaceNames: [...s.ring_interface_names], replicationFactor });
+  const ring = (fields: Partial<Omit<RingView, "interfaceNames">> = {}): RingView => ({
+    interfaceNames: [...s.ring_interface_names],
+    replicationFactor: fields.replicationFactor ?? null,
+    autoForgetUnhealthyPeriods: fields.autoForgetUnhealthyPeriods ?? null,
+    unregisterOnShutdown: fields.unregisterOnShutdown ?? null,
+  });
   const server = (service: RingServiceName, prefixOnServer: boolean): ServerView => ({
     httpPort: s.services[service].http_port,
     grpcPort: grpcPortOf(s, service),
     pathPrefix: prefixOnServer && s.services[service].path_prefix !== "" ? s.services[service].path_prefix : null,
+    gracefulShutdownTimeout: seconds(SHUTDOWN_BUDGET.server),
   });
+  const drain: ShutdownView = { delay: seconds(SHUTDOWN_BUDGET.drain) };
+  const forget = RING_AUTO_FORGET_UNHEALTHY_PERIODS;
+  const mimirRf = replicationFactor(s, "mimir");
   for (const name of RING_SERVICES) {
     // The templates assume how each component applies its prefix; a catalog change must come here too.
     const expected = name === "tempo" ? "api" : "server";
@@ -251,8 +324,11 @@ export function buildContext(settings: Settings): TemplateContext {
     mimir: {
       server: server("mimir", true),
       memberlist: memberlistOf(s, "mimir"),
-      ring: ring(),
-      replicatedRing: ring(replicationFactor(s, "mimir")),
+      shutdown: drain,
+      ring: ring({ autoForgetUnhealthyPeriods: forget }),
+      ingesterRing: ring({ replicationFactor: mimirRf, unregisterOnShutdown: true }),
+      storeGatewayRing: ring({ replicationFactor: mimirRf, autoForgetUnhealthyPeriods: forget, unregisterOnShutdown: true }),
+      alertmanagerRing: ring({ replicationFactor: mimirRf }),
       prometheusPrefix: MIMIR_PROMETHEUS_PREFIX,
       prefixes: {
         blocks: s.storage_prefixes.mimir_blocks,
@@ -265,8 +341,11 @@ export function buildContext(settings: Settings): TemplateContext {
     loki: {
       server: server("loki", true),
       memberlist: memberlistOf(s, "loki"),
+      shutdown: drain,
       ring: ring(),
       replicationFactor: replicationFactor(s, "loki"),
+      flushOpTimeout: seconds(SHUTDOWN_BUDGET.flush),
+      frontendShutdownTimeout: seconds(SHUTDOWN_BUDGET.server),
       prefix: s.storage_prefixes.loki,
       retention: retentionOf(s, "loki"),
       dataDir: DATA_DIRS.loki,
@@ -277,7 +356,9 @@ export function buildContext(settings: Settings): TemplateContext {
     tempo: {
       server: server("tempo", false),
       memberlist: memberlistOf(s, "tempo"),
+      shutdown: { delay: seconds(SHUTDOWN_BUDGET.tempoShutdownDelay) },
       ring: ring(),
+      moduleStopTimeout: seconds(SHUTDOWN_BUDGET.tempoModuleStop),
       apiPrefix: s.services.tempo.path_prefix === "" ? null : s.services.tempo.path_prefix,
       otlpGrpcListen: `0.0.0.0:${s.otlp.grpc_port}`,
       otlpHttpListen: `0.0.0.0:${s.otlp.http_port}`,
@@ -289,7 +370,10 @@ export function buildContext(settings: Settings): TemplateContext {
     pyroscope: {
       server: server("pyroscope", true),
       memberlist: memberlistOf(s, "pyroscope"),
+      shutdown: drain,
       ring: ring(),
+      replicationFactor: replicationFactor(s, "pyroscope"),
+      storeGatewayRing: ring({ replicationFactor: replicationFactor(s, "pyroscope"), unregisterOnShutdown: true }),
       baseUrl: s.services.pyroscope.path_prefix === "" ? null : s.services.pyroscope.path_prefix,
       prefix: s.storage_prefixes.pyroscope,
       retention: retentionOf(s, "pyroscope"),

@@ -12,6 +12,7 @@
  * Secrets Manager through `secrets`.
  */
 import * as path from "node:path";
+import { grafanaDatabase } from "../settings/catalog";
 import type { ServiceName } from "../settings/components";
 import type { Settings } from "../settings/schema";
 import { CONFIG_DIR, DATA_DIRS } from "./context";
@@ -28,6 +29,8 @@ export const GRAFANA_PROVISIONING_DIR = path.posix.join(CONFIG_DIR, "provisionin
 
 /** Environment variable Grafana's admin password comes from (a container secret, never a value here). */
 export const GRAFANA_ADMIN_PASSWORD_ENV = "GF_SECURITY_ADMIN_PASSWORD";
+/** Environment variable the external database's password comes from (a container secret). */
+export const GRAFANA_DATABASE_PASSWORD_ENV = "GF_DATABASE_PASSWORD";
 
 /** The container path of a service's main config file (the first rendered file with that name). */
 function mainConfigPath(settings: Settings, service: ServiceName, fileName: string): string {
@@ -77,11 +80,30 @@ export function serviceEnvironment(settings: Settings, service: ServiceName): Re
         GF_ANALYTICS_REPORTING_ENABLED: "false",
         GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
         GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: "false",
+        ...grafanaDatabaseEnvironment(settings),
       };
     default:
       // Every value (bucket, region, prefixes, tenant, ports) is rendered into the file itself.
       return {};
   }
+}
+
+/**
+ * Where Grafana keeps its state. Without `grafana.database`: SQLite in its data path, which the task
+ * mounts from EFS (the image's default path, named here so the mount and the setting cannot part).
+ * With it: the external database; its password is a container secret (GRAFANA_DATABASE_PASSWORD_ENV).
+ */
+function grafanaDatabaseEnvironment(settings: Settings): Record<string, string> {
+  const db = grafanaDatabase(settings);
+  if (!db) return { GF_PATHS_DATA: DATA_DIRS.grafana, GF_DATABASE_TYPE: "sqlite3" };
+  return {
+    GF_PATHS_DATA: DATA_DIRS.grafana,
+    GF_DATABASE_TYPE: db.type,
+    GF_DATABASE_HOST: db.host,
+    GF_DATABASE_NAME: db.name,
+    GF_DATABASE_USER: db.user,
+    GF_DATABASE_SSL_MODE: db.sslMode,
+  };
 }
 
 /** All rendered files of one service. */

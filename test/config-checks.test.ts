@@ -216,14 +216,14 @@ describe("GIVEN the shipped prod settings", () => {
 
   describe("WHEN a ring is wired wrongly", () => {
     it("THEN joining another product's Cloud Map name names service_discovery.namespace", () => {
-      const errors = errorsOf(edit(configs, "mimir", (c) => replaceOnce(c, '["mimir.lgtm.local:7946"]', '["mimir.lgtm.local:7946","loki.lgtm.local:7946"]')));
-      expect(errors).toEqual([expect.stringMatching(/^service_discovery\.namespace: mimir\/mimir\.yaml joins loki\.lgtm\.local:7946, but mimir must gossip only with its own tasks/)]);
+      const errors = errorsOf(edit(configs, "mimir", (c) => replaceOnce(c, '["dns+mimir.lgtm.local:7946"]', '["dns+mimir.lgtm.local:7946","dns+loki.lgtm.local:7946"]')));
+      expect(errors).toEqual([expect.stringMatching(/^service_discovery\.namespace: mimir\/mimir\.yaml joins dns\+loki\.lgtm\.local:7946, but mimir must gossip only with its own tasks/)]);
     });
 
     it("THEN joining no one, or gossiping on another port, is an error", () => {
-      expect(errorsOf(edit(configs, "loki", (c) => replaceOnce(c, '  join_members: ["loki.lgtm.local:7946"]\n', "")))).toEqual([expect.stringContaining("has no memberlist.join_members")]);
+      expect(errorsOf(edit(configs, "loki", (c) => replaceOnce(c, '  join_members: ["dns+loki.lgtm.local:7946"]\n', "")))).toEqual([expect.stringContaining("has no memberlist.join_members")]);
       expect(errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, "bind_port: 7946", "bind_port: 7947")))).toEqual([expect.stringMatching(/^memberlist_port: tempo\/tempo\.yaml gossips on memberlist\.bind_port 7947/)]);
-      expect(errorsOf(edit(configs, "pyroscope", (c) => replaceOnce(c, '["pyroscope.lgtm.local:7946"]', '["dns+pyroscope.lgtm.local:7000"]')))).toEqual([
+      expect(errorsOf(edit(configs, "pyroscope", (c) => replaceOnce(c, '["dns+pyroscope.lgtm.local:7946"]', '["dns+pyroscope.lgtm.local:7000"]')))).toEqual([
         expect.stringMatching(/^memberlist_port: pyroscope\/pyroscope\.yaml joins dns\+pyroscope\.lgtm\.local:7000/),
       ]);
     });

@@ -105,7 +105,10 @@ describe.each(["prod", "dev"])("GIVEN %s synthesized", (env) => {
   it.each(SERVICE_NAMES)("WHEN %s's main container is read THEN it waits for the config, mounts it read-only and shows its hash", (service) => {
     const [main] = containers(stack, service);
     expect(main.dependsOn).toEqual([{ condition: "SUCCESS", containerName: "config" }]);
-    expect(main.mountPoints).toEqual([{ containerPath: CONFIG_DIR, readOnly: true, sourceVolume: "config" }]);
+    // Grafana also mounts its data path from EFS (issue 12); the config volume is the first mount everywhere.
+    expect(main.mountPoints?.[0]).toEqual({ containerPath: CONFIG_DIR, readOnly: true, sourceVolume: "config" });
+    expect(main.mountPoints?.filter((m) => m.sourceVolume === "config")).toHaveLength(1);
+    expect(main.mountPoints).toHaveLength(service === "grafana" ? 2 : 1);
     expect(main.dockerLabels?.[CONFIG_HASH_LABEL]).toMatch(/^[0-9a-f]{64}$/);
   });
 

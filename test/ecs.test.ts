@@ -47,7 +47,9 @@ describe("GIVEN prod settings", () => {
       expect(td.network_mode).toBe("awsvpc");
       expect(td.requires_compatibilities).toEqual(["FARGATE"]);
       expect(td.runtime_platform).toEqual({ operating_system_family: "LINUX", cpu_architecture: "X86_64" });
-      expect(td.ephemeral_storage, `${n}: 21 GiB is Fargate's free default and is not declared`).toBeUndefined();
+      // Sized for what each component keeps on disk (environments/common.tfvars); 21 GiB, Fargate's free default, is not declared.
+      const gib = s.services[n].ephemeral_storage_gib;
+      expect(td.ephemeral_storage, `${n}: ${gib} GiB`).toEqual(gib > 21 ? { size_in_gib: gib } : undefined);
       expect(resourceOf(stack, "aws_ecs_service", `${n}_service`).task_definition).toBe(`\${aws_ecs_task_definition.${n}_task_definition.arn}`);
     }
     expect(resourceOf(stack, "aws_ecs_task_definition", "mimir_").cpu).toBe("2048");
@@ -262,14 +264,14 @@ describe("GIVEN prod settings where services.loki.http_port changes", () => {
   });
 });
 
-describe("GIVEN prod settings with more ephemeral storage for Mimir and images from ECR", () => {
+describe("GIVEN prod settings with other ephemeral storage for Mimir and Loki and images from ECR", () => {
   let stack: StackJson;
   beforeAll(async () => {
-    stack = synthLayer(await settingsWith({ image_source: "ecr", services: { mimir: { ephemeral_storage_gib: 50 } } }), "60-ecs");
+    stack = synthLayer(await settingsWith({ image_source: "ecr", services: { mimir: { ephemeral_storage_gib: 150 }, loki: { ephemeral_storage_gib: 21 } } }), "60-ecs");
   });
 
-  it("WHEN synthesized THEN Mimir's task declares 50 GiB and the others declare nothing", () => {
-    expect(resourceOf(stack, "aws_ecs_task_definition", "mimir_task_definition").ephemeral_storage).toEqual({ size_in_gib: 50 });
+  it("WHEN synthesized THEN Mimir's task declares 150 GiB and Loki's, at Fargate's free 21 GiB, declares nothing", () => {
+    expect(resourceOf(stack, "aws_ecs_task_definition", "mimir_task_definition").ephemeral_storage).toEqual({ size_in_gib: 150 });
     expect(resourceOf(stack, "aws_ecs_task_definition", "loki_task_definition").ephemeral_storage).toBeUndefined();
   });
 

@@ -34,11 +34,15 @@ describe("GIVEN prod settings", () => {
   });
 
   it("WHEN synthesized THEN there is one public and one private subnet per AZ with the listed CIDRs", () => {
-    expect(values(stack, "aws_subnet")).toHaveLength(4);
+    expect(values(stack, "aws_subnet")).toHaveLength(6);
     expect(subnet(stack, "public", "ap-northeast-2a")?.cidr_block).toBe("10.40.0.0/24");
     expect(subnet(stack, "public", "ap-northeast-2c")?.cidr_block).toBe("10.40.1.0/24");
     expect(subnet(stack, "private", "ap-northeast-2a")?.cidr_block).toBe("10.40.16.0/20");
     expect(subnet(stack, "private", "ap-northeast-2c")?.cidr_block).toBe("10.40.32.0/20");
+    // 2b was added after 2a and 2c (three AZs, so a 3-task ring survives an AZ loss): new ranges, so
+    // the subnets of 2a and 2c keep theirs.
+    expect(subnet(stack, "public", "ap-northeast-2b")?.cidr_block).toBe("10.40.2.0/24");
+    expect(subnet(stack, "private", "ap-northeast-2b")?.cidr_block).toBe("10.40.48.0/20");
     expect(subnet(stack, "public", "ap-northeast-2a")?.tags.Name).toBe("lgtm-prod-public-ap-northeast-2a");
   });
 
@@ -55,11 +59,11 @@ describe("GIVEN prod settings", () => {
 
   it("WHEN synthesized THEN per_az NAT gives each AZ its own NAT gateway and EIP, in that AZ's public subnet", () => {
     const nats = Object.entries(resourcesOf(stack, "aws_nat_gateway"));
-    expect(nats).toHaveLength(2);
-    expect(values(stack, "aws_eip")).toHaveLength(2);
+    expect(nats).toHaveLength(3);
+    expect(values(stack, "aws_eip")).toHaveLength(3);
     const subnets = byRef(stack, "aws_subnet");
     const natAzs = nats.map(([, n]) => subnets.get(n.subnet_id)?.availability_zone).sort();
-    expect(natAzs).toEqual(["ap-northeast-2a", "ap-northeast-2c"]);
+    expect(natAzs).toEqual(["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"]);
     for (const [, n] of nats) expect(subnets.get(n.subnet_id)?.tags.Name).toMatch(/-public-/);
   });
 
@@ -67,7 +71,7 @@ describe("GIVEN prod settings", () => {
     const subnets = byRef(stack, "aws_subnet");
     const nats = byRef(stack, "aws_nat_gateway");
     const routes = values(stack, "aws_route").filter((r) => r.nat_gateway_id);
-    expect(routes).toHaveLength(2);
+    expect(routes).toHaveLength(3);
     for (const assoc of values(stack, "aws_route_table_association")) {
       const sub = subnets.get(assoc.subnet_id)!;
       if (!sub.tags.Name.includes("-private-")) continue;
@@ -77,13 +81,13 @@ describe("GIVEN prod settings", () => {
     }
   });
 
-  it("WHEN synthesized THEN the public route table sends 0.0.0.0/0 to the internet gateway and serves both public subnets", () => {
+  it("WHEN synthesized THEN the public route table sends 0.0.0.0/0 to the internet gateway and serves every public subnet", () => {
     const publicRoutes = ref("aws_route_table", "network_public_routes");
     const route = values(stack, "aws_route").find((r) => r.route_table_id === publicRoutes)!;
     expect(route.gateway_id).toBe(ref("aws_internet_gateway", "network_internet_gateway"));
     const assoc = values(stack, "aws_route_table_association").filter((a) => a.route_table_id === publicRoutes);
-    expect(assoc).toHaveLength(2);
-    expect(values(stack, "aws_route_table")).toHaveLength(3);
+    expect(assoc).toHaveLength(3);
+    expect(values(stack, "aws_route_table")).toHaveLength(4);
   });
 
   it("WHEN synthesized THEN the S3 gateway endpoint is on the private route tables only", () => {
@@ -91,6 +95,7 @@ describe("GIVEN prod settings", () => {
     expect(s3.service_name).toBe("com.amazonaws.ap-northeast-2.s3");
     expect(s3.route_table_ids).toEqual([
       ref("aws_route_table", "network_private_routes_ap-northeast-2a"),
+      ref("aws_route_table", "network_private_routes_ap-northeast-2b"),
       ref("aws_route_table", "network_private_routes_ap-northeast-2c"),
     ]);
   });
@@ -106,6 +111,7 @@ describe("GIVEN prod settings", () => {
       expect(e.security_group_ids).toEqual([sg]);
       expect(e.subnet_ids).toEqual([
         ref("aws_subnet", "network_private_subnet_ap-northeast-2a"),
+        ref("aws_subnet", "network_private_subnet_ap-northeast-2b"),
         ref("aws_subnet", "network_private_subnet_ap-northeast-2c"),
       ]);
     }
@@ -128,17 +134,20 @@ describe("GIVEN prod settings", () => {
 
   it("WHEN synthesized THEN every output of the 10-network contract is published, subnets in AZ order", () => {
     expect(Object.keys(stack.output ?? {}).sort()).toEqual(Object.keys(LAYER_OUTPUTS["10-network"]).sort());
-    expect(stack.output?.availability_zones.value).toEqual(["ap-northeast-2a", "ap-northeast-2c"]);
+    expect(stack.output?.availability_zones.value).toEqual(["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"]);
     expect(stack.output?.private_subnet_ids.value).toEqual([
       ref("aws_subnet", "network_private_subnet_ap-northeast-2a"),
+      ref("aws_subnet", "network_private_subnet_ap-northeast-2b"),
       ref("aws_subnet", "network_private_subnet_ap-northeast-2c"),
     ]);
     expect(stack.output?.public_subnet_ids.value).toEqual([
       ref("aws_subnet", "network_public_subnet_ap-northeast-2a"),
+      ref("aws_subnet", "network_public_subnet_ap-northeast-2b"),
       ref("aws_subnet", "network_public_subnet_ap-northeast-2c"),
     ]);
     expect(stack.output?.private_route_table_ids.value).toEqual([
       ref("aws_route_table", "network_private_routes_ap-northeast-2a"),
+      ref("aws_route_table", "network_private_routes_ap-northeast-2b"),
       ref("aws_route_table", "network_private_routes_ap-northeast-2c"),
     ]);
     expect(stack.output?.vpc_cidr.value).toBe(ref("aws_vpc", "network_vpc", "cidr_block"));
@@ -190,7 +199,7 @@ describe("GIVEN dev settings", () => {
   });
 });
 
-describe("GIVEN prod settings with a third AZ and one interface endpoint", () => {
+describe("GIVEN prod settings with the CIDRs listed in AZ order and one interface endpoint", () => {
   let stack: StackJson;
   beforeAll(async () => {
     const s = await settingsWith({

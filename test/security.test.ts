@@ -28,7 +28,8 @@ describe("GIVEN prod settings", () => {
 
   it("WHEN synthesized THEN there is one ALB group and one task group per service, named from settings, in the 10-network VPC", () => {
     const groups = resourcesOf(stack, "aws_security_group");
-    expect(Object.keys(groups).sort()).toEqual(["alb_sg", ...SERVICE_NAMES.map((n) => `${n}_sg`)].sort());
+    // Plus the Grafana EFS mount targets' group (issue 12), checked in test/durability.test.ts.
+    expect(Object.keys(groups).sort()).toEqual(["alb_sg", "grafana_efs_sg", ...SERVICE_NAMES.map((n) => `${n}_sg`)].sort());
     expect(groups.alb_sg.name).toBe("lgtm-prod-alb");
     expect(groups.mimir_sg.name).toBe("lgtm-prod-mimir-tasks");
     for (const g of Object.values(groups)) {

@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { RING_SERVICES, SERVICE_NAMES, type Settings } from "../settings";
+import { RING_SERVICES, SERVICE_NAMES, replicationFactor, type Settings } from "../settings";
 import { attribute, childBlocks, parseAlloy, stringMap, type AlloyFile } from "../templates/alloy-syntax";
 import { buildContext, CONFIG_DIR, producerAddress } from "../templates/context";
 import { renderConfigs, serviceCommand, serviceEnvironment, writeRenderedConfigs, type RenderedConfig } from "../templates";
@@ -86,7 +86,7 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
     it("THEN it runs monolithic, multi-tenant, on the catalog's ports", () => {
       expect(doc.target).toBe("all");
       expect(doc.multitenancy_enabled).toBe(true);
-      expect(doc.server).toEqual({ http_listen_port: s.services.mimir.http_port, grpc_listen_port: s.services.mimir.grpc_port });
+      expect(doc.server).toEqual({ http_listen_port: s.services.mimir.http_port, grpc_listen_port: s.services.mimir.grpc_port, graceful_shutdown_timeout: "10s" });
       expect(doc.api.prometheus_http_prefix).toBe("/prometheus");
     });
     it("THEN blocks, rules and Alertmanager state go to the data bucket under their own prefixes with the task role's credentials", () => {
@@ -103,12 +103,18 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       expect(doc.runtime_config).toBeUndefined();
     });
     it("THEN it joins only its own ring through Cloud Map and advertises the task ENI on every ring", () => {
-      expect(doc.memberlist).toEqual({ bind_port: s.memberlist_port, join_members: [`mimir.${s.service_discovery.namespace}:${s.memberlist_port}`] });
+      expect(doc.memberlist).toMatchObject({
+        bind_port: s.memberlist_port,
+        join_members: [`dns+mimir.${s.service_discovery.namespace}:${s.memberlist_port}`],
+        cluster_label: `lgtm-${env}-mimir`,
+        cluster_label_verification_disabled: false,
+      });
       for (const ring of [doc.distributor.ring, doc.ingester.ring, doc.store_gateway.sharding_ring, doc.compactor.sharding_ring, doc.ruler.ring, doc.alertmanager.sharding_ring]) {
         expect(ring.kvstore).toEqual({ store: "memberlist" });
         expect(ring.instance_interface_names).toEqual(s.ring_interface_names);
       }
       const rf = s.services.mimir.desired_count >= 3 ? 3 : 1;
+      expect(replicationFactor(s, "mimir")).toBe(rf);
       expect(doc.ingester.ring.replication_factor).toBe(rf);
       expect(doc.store_gateway.sharding_ring.replication_factor).toBe(rf);
     });
@@ -124,7 +130,7 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
     });
     it("THEN it requires the tenant, uses TSDB v13 on S3 under storage_prefixes.loki, and listens on the catalog's ports", () => {
       expect(doc.auth_enabled).toBe(true);
-      expect(doc.server).toEqual({ http_listen_port: s.services.loki.http_port, grpc_listen_port: s.services.loki.grpc_port });
+      expect(doc.server).toEqual({ http_listen_port: s.services.loki.http_port, grpc_listen_port: s.services.loki.grpc_port, graceful_shutdown_timeout: "10s" });
       expect(doc.schema_config.configs).toEqual([
         { from: s.loki.schema_from, store: "tsdb", object_store: "s3", schema: "v13", index: { prefix: "index_", period: "24h" } },
       ]);
@@ -143,7 +149,7 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       expect(doc.limits_config.max_concurrent_tail_requests).toBe(20);
     });
     it("THEN it joins only its own ring and keeps the ruler's rules off the shared bucket root", () => {
-      expect(doc.memberlist.join_members).toEqual([`loki.${s.service_discovery.namespace}:${s.memberlist_port}`]);
+      expect(doc.memberlist.join_members).toEqual([`dns+loki.${s.service_discovery.namespace}:${s.memberlist_port}`]);
       expect(doc.common.ring.instance_interface_names).toEqual(s.ring_interface_names);
       expect(doc.common.instance_interface_names).toEqual(s.ring_interface_names);
       expect(doc.ruler.storage.type).toBe("local");
@@ -161,7 +167,7 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
     it("THEN the API prefix is http_api_prefix, never server.http_path_prefix (upstream note T1, seed 000)", () => {
       expect(doc.http_api_prefix).toBe(s.services.tempo.path_prefix);
       expect(doc.server.http_path_prefix).toBeUndefined();
-      expect(doc.server).toEqual({ http_listen_port: s.services.tempo.http_port, grpc_listen_port: s.services.tempo.grpc_port });
+      expect(doc.server).toEqual({ http_listen_port: s.services.tempo.http_port, grpc_listen_port: s.services.tempo.grpc_port, graceful_shutdown_timeout: "10s" });
     });
     it("THEN it is Tempo 3 monolithic: multi-tenant, OTLP on the catalog's ports, no ingester/compactor blocks", () => {
       expect(doc.target).toBe("all");
@@ -188,7 +194,7 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
         },
       ]);
       expect(doc.overrides.defaults.metrics_generator.processors).toEqual(["service-graphs", "span-metrics"]);
-      expect(doc.memberlist.join_members).toEqual([`tempo.${s.service_discovery.namespace}:${s.memberlist_port}`]);
+      expect(doc.memberlist.join_members).toEqual([`dns+tempo.${s.service_discovery.namespace}:${s.memberlist_port}`]);
     });
     it("THEN it matches the snapshot", () => {
       expect(configOf(configs, "tempo").content).toMatchSnapshot();
@@ -202,7 +208,12 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
     });
     it("THEN it requires the tenant and serves under its path prefix (seed 000: profiles under anonymous/)", () => {
       expect(doc.multitenancy_enabled).toBe(true);
-      expect(doc.server).toEqual({ http_listen_port: s.services.pyroscope.http_port, grpc_listen_port: s.services.pyroscope.grpc_port, http_path_prefix: s.services.pyroscope.path_prefix });
+      expect(doc.server).toEqual({
+        http_listen_port: s.services.pyroscope.http_port,
+        grpc_listen_port: s.services.pyroscope.grpc_port,
+        http_path_prefix: s.services.pyroscope.path_prefix,
+        graceful_shutdown_timeout: "10s",
+      });
       expect(doc.api["base-url"]).toBe(s.services.pyroscope.path_prefix);
     });
     it("THEN it stores under storage.prefix and keeps profiles with the retention key of the v1 storage it runs", () => {
@@ -210,7 +221,7 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       expect(doc.architecture_storage).toBe("v1");
       expect(doc.limits.write_path).toBe("ingester");
       expect(doc.limits.compactor_blocks_retention_period).toBe(hours(s.services.pyroscope.retention_days!));
-      expect(doc.memberlist.join_members).toEqual([`pyroscope.${s.service_discovery.namespace}:${s.memberlist_port}`]);
+      expect(doc.memberlist.join_members).toEqual([`dns+pyroscope.${s.service_discovery.namespace}:${s.memberlist_port}`]);
     });
     it("THEN it matches the snapshot", () => {
       expect(configOf(configs, "pyroscope").content).toMatchSnapshot();
@@ -339,7 +350,7 @@ describe("GIVEN prod settings with Tempo's API under /traces and a different ten
   it("WHEN rendered THEN Tempo's http_api_prefix, Grafana's Tempo URL, every join address and every tenant follow", () => {
     expect(yamlOf(configs, "tempo").http_api_prefix).toBe("/traces");
     expect(datasource(yamlOf(configs, "grafana"), "tempo").url).toBe("http://tempo.obs.internal:3200/traces");
-    expect(yamlOf(configs, "mimir").memberlist.join_members).toEqual(["mimir.obs.internal:7946"]);
+    expect(yamlOf(configs, "mimir").memberlist.join_members).toEqual(["dns+mimir.obs.internal:7946"]);
     for (const c of configs) {
       expect(c.content, c.fileName).not.toContain("jsj-lgtm-header");
       expect(c.content, c.fileName).not.toContain("lgtm.local");

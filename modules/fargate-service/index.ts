@@ -195,8 +195,8 @@ export interface FargateServiceProps {
   /** Capacity providers. @default FARGATE only */
   readonly capacity?: CapacityProps;
   /**
-   * Deployment percentages. Issue "HA and durability" derives them from each ring's quorum.
-   * @default { minimumHealthyPercent: 100, maximumPercent: 200 }
+   * Deployment percentages (settings/quorum.ts derives ring members' from their write quorum).
+   * @default { minimumHealthyPercent: 100, maximumPercent: 200 }: new tasks start before old ones stop
    */
   readonly deployment?: { readonly minimumHealthyPercent: number; readonly maximumPercent: number };
   /** Resources the ECS service must wait for (e.g. the cluster's capacity providers). @default none */
@@ -308,8 +308,7 @@ export class FargateService extends Construct {
         assignPublicIp: false,
       },
       deploymentCircuitBreaker: { enable: true, rollback: true },
-      // Placeholder percentages: a rolling deploy starts new tasks before stopping old ones. Issue
-      // "HA and durability" derives ring members' values from their quorum (`deployment` prop).
+      // Without `deployment`, a rolling deploy starts new tasks before it stops old ones.
       deploymentMinimumHealthyPercent: props.deployment?.minimumHealthyPercent ?? 100,
       deploymentMaximumPercent: props.deployment?.maximumPercent ?? 200,
       healthCheckGracePeriodSeconds: this.targetGroup ? (tg?.healthCheckGracePeriodSeconds ?? 120) : undefined,

@@ -7,8 +7,9 @@
  *   container `secrets`. Nothing else, and nothing on `*` except `ecr:GetAuthorizationToken` (an
  *   account-level call with no resource to name).
  * - ServiceTaskRole: the role one service's containers run as: read/write of its own key prefixes in
- *   the data bucket (listing limited to those prefixes), and optionally read-only CloudWatch metrics.
- *   A role with no grant has no permission at all (Grafana).
+ *   the data bucket (listing limited to those prefixes), optionally read-only CloudWatch metrics, and
+ *   optionally mount and write one EFS file system through one access point (Grafana's database).
+ *   A role with no grant has no permission at all.
  *
  * Trust: `ecs-tasks.amazonaws.com` with `aws:SourceAccount`, so that ECS acting for another account
  * can never assume these roles (cross-service confused-deputy protection).
@@ -142,6 +143,14 @@ export const CLOUDWATCH_METRICS_READ_ACTIONS = [
   "tag:GetResources",
 ] as const;
 
+/** Mount and write one EFS file system, only through one access point. */
+export interface EfsAccess {
+  /** ARN of the file system. */
+  readonly fileSystemArn: string;
+  /** ARN of the access point the mount must go through. */
+  readonly accessPointArn: string;
+}
+
 export interface ServiceTaskRoleProps {
   /** IAM role name. */
   readonly roleName: string;
@@ -151,6 +160,8 @@ export interface ServiceTaskRoleProps {
   readonly s3?: S3PrefixAccess;
   /** Read CloudWatch metrics and resource tags (CLOUDWATCH_METRICS_READ_ACTIONS). @default false */
   readonly readCloudWatchMetrics?: boolean;
+  /** Mount and write an EFS file system through its access point (no root access). @default none */
+  readonly efs?: EfsAccess;
   /** Role description, shown in the console. @default "ECS task role" */
   readonly description?: string;
 }
@@ -195,6 +206,23 @@ export class ServiceTaskRole extends Construct {
             // AbortMultipartUpload lets a component clean up its own failed uploads of large blocks.
             Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
             Resource: prefixes.map((p) => `${bucketArn}/${p}/*`),
+          },
+        ]),
+      });
+    }
+
+    if (props.efs) {
+      new IamRolePolicy(this, "efs", {
+        role: this.role.id,
+        name: "mount-own-file-system",
+        policy: policyDocument([
+          {
+            Sid: "MountThroughAccessPoint",
+            Effect: "Allow",
+            // No ClientRootAccess: the access point runs every operation as the application's user.
+            Action: ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+            Resource: props.efs.fileSystemArn,
+            Condition: { StringEquals: { "elasticfilesystem:AccessPointArn": props.efs.accessPointArn } },
           },
         ]),
       });
