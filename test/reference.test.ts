@@ -5,7 +5,6 @@
  * The reference data lives outside the project. When it is absent the tests that need it are
  * skipped LOUDLY (a banner on stderr and "skipped" in the report), never passed silently.
  */
-import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -25,22 +24,9 @@ import {
   type GrafanaReference,
 } from "../templates/reference";
 import { shipped } from "./support/settings";
+import { REFERENCE_DIR, skipWithoutUpstream } from "./support/upstream";
 
-const REFERENCE_DIR = defaultReferenceDir();
-const HAVE_REFERENCES = fs.existsSync(REFERENCE_DIR);
-if (!HAVE_REFERENCES) {
-  console.warn(
-    [
-      "",
-      "#".repeat(100),
-      `#  UPSTREAM REFERENCES NOT FOUND at ${REFERENCE_DIR}`,
-      "#  The key checks against the pinned Mimir/Loki/Tempo/Pyroscope/Alloy/Grafana references are SKIPPED.",
-      "#  Check out ../shared next to the project or set LGTM_UPSTREAM_DIR, then run the tests again.",
-      "#".repeat(100),
-      "",
-    ].join("\n"),
-  );
-}
+const HAVE_REFERENCES = !skipWithoutUpstream("upstream key checks");
 
 /** Replaces a service's rendered content (the checks parse whatever they are given). */
 function edit(configs: readonly RenderedConfig[], service: string, change: (content: string) => string): RenderedConfig[] {
