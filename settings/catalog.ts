@@ -16,9 +16,14 @@ export function healthCheckPath(s: Settings, name: ServiceName): string {
   return svc.health_check_path ?? servedHealthPaths(name, svc.path_prefix)[0];
 }
 
+/** `<service>.<namespace>`: the Cloud Map name every task of the service registers under. */
+export function serviceHost(s: Settings, name: ServiceName): string {
+  return `${name}.${s.service_discovery.namespace}`;
+}
+
 /** In-VPC base URL of a service: its Cloud Map name and HTTP port. */
 export function serviceEndpoint(s: Settings, name: ServiceName): string {
-  return `http://${name}.${s.service_discovery.namespace}:${s.services[name].http_port}`;
+  return `http://${serviceHost(s, name)}:${s.services[name].http_port}`;
 }
 
 /**

@@ -9,6 +9,7 @@ export {
   albFrontedServices,
   healthCheckPath,
   serviceEndpoint,
+  serviceHost,
   grafanaStateOnEfs,
   grafanaDatabase,
   GRAFANA_DATABASE_DEFAULT_PORTS,

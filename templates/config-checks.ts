@@ -22,6 +22,7 @@
 import * as fs from "node:fs";
 import { parseDocument } from "yaml";
 import { CONSUMERS, RING_SERVICES, SERVICE_NAMES, STORAGE_PREFIX_KEYS, joinPath, type ProducerPort, type RingServiceName, type ServiceName, type StoragePrefixKey } from "../settings/components";
+import { serviceHost } from "../settings/catalog";
 import { ringClusterLabel } from "../settings/names";
 import type { Settings } from "../settings/schema";
 import { FARGATE_MAX_STOP_TIMEOUT_SECONDS } from "../settings/shutdown";
@@ -280,7 +281,7 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
     if (bind !== s.memberlist_port) errors.push(`memberlist_port: ${where(p.config)} gossips on memberlist.bind_port ${String(bind)}, but the catalog (and the security groups) say ${s.memberlist_port}`);
     const raw = get(p.doc, "memberlist.join_members");
     const members = (Array.isArray(raw) ? raw : typeof raw === "string" ? raw.split(",") : []).map((m) => String(m).trim()).filter(Boolean);
-    const own = `${service}.${s.service_discovery.namespace}`;
+    const own = serviceHost(s, service);
     if (members.length === 0) errors.push(`service_discovery.namespace: ${where(p.config)} has no memberlist.join_members; its tasks would never find each other (expected ${own}:${s.memberlist_port})`);
     for (const member of members) {
       const bare = member.replace(/^(dns|dnssrv|dnssrvnoa)\+/, "");
@@ -446,35 +447,29 @@ function portOf(endpoint: unknown): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** Alloy's push components: the producer and route each must reach, and where it carries the tenant. */
+const ALLOY_PUSH_COMPONENTS: Readonly<Record<string, { producer: ServiceName; route: string; tenantAttribute?: string }>> = {
+  "prometheus.remote_write": { producer: "mimir", route: MIMIR_PUSH_PATH },
+  "loki.write": { producer: "loki", route: LOKI_PUSH_PATH, tenantAttribute: "tenant_id" },
+};
+
 function alloyAddresses(config: RenderedConfig, file: AlloyFile, served: (p: ServiceName, route: string) => string): Address[] {
   const out: Address[] = [];
   for (const block of file.blocks) {
     const id = `${block.name} "${block.label ?? ""}"`;
-    if (block.name === "prometheus.remote_write") {
+    const push = ALLOY_PUSH_COMPONENTS[block.name];
+    if (push) {
       for (const endpoint of childBlocks(block, "endpoint")) {
+        const own = push.tenantAttribute === undefined ? undefined : attribute(endpoint, push.tenantAttribute);
         out.push({
           consumer: "alloy",
           config,
           what: `${id} endpoint.url`,
           raw: String(attribute(endpoint, "url") ?? ""),
           kind: "http",
-          route: (p) => (p === "mimir" ? served("mimir", MIMIR_PUSH_PATH) : undefined),
-          tenant: stringMap(attribute(endpoint, "headers"))?.[TENANT_HEADER],
-          tenantWhere: `${id} endpoint.headers["${TENANT_HEADER}"]`,
-        });
-      }
-    } else if (block.name === "loki.write") {
-      for (const endpoint of childBlocks(block, "endpoint")) {
-        const tenant = attribute(endpoint, "tenant_id");
-        out.push({
-          consumer: "alloy",
-          config,
-          what: `${id} endpoint.url`,
-          raw: String(attribute(endpoint, "url") ?? ""),
-          kind: "http",
-          route: (p) => (p === "loki" ? served("loki", LOKI_PUSH_PATH) : undefined),
-          tenant: typeof tenant === "string" ? tenant : stringMap(attribute(endpoint, "headers"))?.[TENANT_HEADER],
-          tenantWhere: `${id} endpoint.tenant_id`,
+          route: (p) => (p === push.producer ? served(push.producer, push.route) : undefined),
+          tenant: typeof own === "string" ? own : stringMap(attribute(endpoint, "headers"))?.[TENANT_HEADER],
+          tenantWhere: push.tenantAttribute === undefined ? `${id} endpoint.headers["${TENANT_HEADER}"]` : `${id} endpoint.${push.tenantAttribute}`,
         });
       }
     } else if (block.name === "otelcol.exporter.otlp" || block.name === "otelcol.exporter.otlphttp") {

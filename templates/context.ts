@@ -10,6 +10,7 @@
  * and compares them with the catalog independently of this code.
  */
 import { CONSUMERS, COMPONENTS, RING_SERVICES, joinPath, type ProducerPort, type RingServiceName, type ServiceName } from "../settings/components";
+import { serviceHost } from "../settings/catalog";
 import { ringClusterLabel } from "../settings/names";
 import { replicationFactor } from "../settings/quorum";
 import type { Settings } from "../settings/schema";
@@ -203,11 +204,6 @@ export interface TemplateContext {
     readonly tempoUrl: string;
     readonly pyroscopeUrl: string;
   };
-}
-
-/** `<service>.<namespace>`: the Cloud Map name every task of the service registers under. */
-export function serviceHost(settings: Settings, service: ServiceName): string {
-  return `${service}.${settings.service_discovery.namespace}`;
 }
 
 /** The port number behind a catalog port kind. */

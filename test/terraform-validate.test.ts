@@ -2,7 +2,6 @@
  * Terraform tier: every synthesized stack of every environment passes `terraform init
  * -backend=false` against the offline provider mirror and `terraform validate`.
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listEnvironments } from "../settings";
 import { LAYERS } from "../stacks/contract";
 import { synthToDisk } from "./support/synth";
-import { offlineTerraform, skipWithoutTerraform, type Terraform } from "./support/terraform";
+import { inPool, offlineTerraform, runAsync, skipWithoutTerraform } from "./support/terraform";
 
 const skip = skipWithoutTerraform("terraform validate tier");
 
@@ -19,32 +18,6 @@ interface Diagnostic {
   summary: string;
   detail?: string;
   range?: { start: { line: number } };
-}
-
-/** Runs terraform asynchronously, so two stacks validate at once on two cores. */
-function runAsync(tf: Terraform, cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("terraform", [...args.slice(0, 1), "-no-color", ...args.slice(1)], { cwd, env: tf.env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
-
-async function inPool<T, R>(items: T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await fn(items[i]);
-      }
-    }),
-  );
-  return results;
 }
 
 describe.skipIf(skip)("GIVEN every environment synthesized to Terraform JSON", () => {

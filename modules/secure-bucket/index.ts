@@ -2,8 +2,8 @@
  * SecureBucket: an S3 bucket that is private, encrypted and TLS-only by construction.
  *
  * Owns the bucket, its ownership controls (ACLs disabled), default encryption, public access block,
- * optional versioning, and a bucket policy that denies any request not made over TLS (plus any
- * statements the caller adds). Used for the Terraform state bucket and the data bucket.
+ * optional versioning, and a bucket policy that denies any request not made over TLS. Used for the
+ * Terraform state bucket and the data bucket.
  */
 import { Construct } from "constructs";
 import { Fn, TerraformResourceLifecycle } from "cdktf";
@@ -23,8 +23,6 @@ export interface SecureBucketProps {
   readonly forceDestroy?: boolean;
   /** Refuse any plan that would destroy the bucket (Terraform `prevent_destroy`). @default false */
   readonly preventDestroy?: boolean;
-  /** Extra bucket-policy statements (IAM JSON objects), after the TLS-only deny. @default none */
-  readonly extraPolicyStatements?: readonly Record<string, unknown>[];
 }
 
 export class SecureBucket extends Construct {
@@ -70,7 +68,6 @@ export class SecureBucket extends Construct {
         Resource: [this.bucket.arn, `${this.bucket.arn}/*`],
         Condition: { Bool: { "aws:SecureTransport": "false" } },
       },
-      ...(props.extraPolicyStatements ?? []),
     ];
     new S3BucketPolicy(this, "policy", {
       bucket: this.bucket.id,

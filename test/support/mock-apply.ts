@@ -14,7 +14,6 @@
  * `terraform test -json -verbose` prints the state after the run ("test_state"); its outputs feed the
  * next layers. See test/mock-apply.test.ts for the chain.
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -22,7 +21,7 @@ import type { Settings } from "../../settings";
 import { COMPONENTS, SERVICE_NAMES, taskRoleName } from "../../settings";
 import { LAYER_READS, LAYERS, layerShortName, type LayerId } from "../../stacks/contract";
 import type { StackJson } from "./synth";
-import { findTerraform, type Terraform } from "./terraform";
+import { inPool, runAsync, type RunResult, type Terraform } from "./terraform";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Config = Record<string, any>;
@@ -30,46 +29,8 @@ type Config = Record<string, any>;
 /** Outputs of a layer's mocked run: name -> value. */
 export type Outputs = Record<string, Json>;
 
-// ---------------------------------------------------------------------------------------------
-// Running terraform asynchronously (two chains at once on two cores)
-// ---------------------------------------------------------------------------------------------
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export function runAsync(tf: Terraform, cwd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  // -no-color goes after the (sub)command: `terraform state push -no-color file`.
-  const words = args[0] === "state" ? 2 : 1;
-  return new Promise((resolve) => {
-    const child = spawn(findTerraform() ?? "terraform", [...args.slice(0, words), "-no-color", ...args.slice(words)], {
-      cwd,
-      env: { ...tf.env, ...extraEnv },
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (d: Buffer) => out.push(d));
-    child.stderr.on("data", (d: Buffer) => err.push(d));
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
-  });
-}
-
-/** Runs `items` through `fn`, at most `width` at a time. */
-export async function inPool<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await fn(items[i]);
-      }
-    }),
-  );
-  return results;
-}
+// Running terraform asynchronously lives in ./terraform (shared with the validate tier).
+export { inPool, runAsync, type RunResult };
 
 /** The layers in an order where every layer comes after the layers it reads (LAYER_READS). */
 export function dependencyOrder(): LayerId[] {

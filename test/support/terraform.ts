@@ -6,7 +6,7 @@
  * Where terraform or the mirror is missing, `terraformUnavailable()` says why; terraform-backed
  * tests then skip with a loud banner, or fail when LGTM_REQUIRE_TERRAFORM=1 (set in .ci/run).
  */
-import { execFileSync, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -122,4 +122,45 @@ export function offlineTerraform(workDir: string): Terraform {
 export function terraformVersion(): string {
   const out = execFileSync(findTerraform() ?? "terraform", ["version", "-json"], { encoding: "utf8" });
   return (JSON.parse(out) as { terraform_version: string }).terraform_version;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running terraform asynchronously, so two stacks run at once on two cores
+// ---------------------------------------------------------------------------------------------
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runAsync(tf: Terraform, cwd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  // -no-color goes after the (sub)command: `terraform state push -no-color file`.
+  const words = args[0] === "state" ? 2 : 1;
+  return new Promise((resolve) => {
+    const child = spawn(findTerraform() ?? "terraform", [...args.slice(0, words), "-no-color", ...args.slice(words)], {
+      cwd,
+      env: { ...tf.env, ...extraEnv },
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+  });
+}
+
+/** Runs `items` through `fn`, at most `width` at a time. */
+export async function inPool<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i]);
+      }
+    }),
+  );
+  return results;
 }
