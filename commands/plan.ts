@@ -181,20 +181,28 @@ export function whyOf(c: ResourceChange): string {
   return c.attributes.join(", ");
 }
 
-/** Guarded deletes and replaces across the layers, each marked allowed when a pattern names it. */
+/**
+ * Guarded deletes and replaces across the layers, each marked allowed when a pattern names it. A
+ * delete next to a create of the same type in the same layer is most likely a renamed construct,
+ * and says so.
+ */
 export function guardedChanges(layers: readonly LayerReview[], allow: readonly string[]): GuardedChange[] {
   return layers.flatMap((l) =>
     l.changes
       .filter((c) => isGuarded(c.type, c.action))
-      .map((c) => ({
-        layer: l.layer,
-        address: c.address,
-        type: c.type,
-        action: c.action,
-        reason: GUARDED_TYPES[c.type],
-        detail: whyOf(c),
-        allowed: allow.some((p) => globMatches(p, c.address)),
-      })),
+      .map((c) => {
+        const created = c.action === "delete" ? l.changes.filter((o) => o.action === "create" && o.type === c.type).map((o) => o.address) : [];
+        const rename = created.length > 0 ? `; ${created.join(", ")} is created in the same plan: a renamed construct? a \`moved\` block keeps the resource` : "";
+        return {
+          layer: l.layer,
+          address: c.address,
+          type: c.type,
+          action: c.action,
+          reason: GUARDED_TYPES[c.type],
+          detail: `${whyOf(c)}${rename}`,
+          allowed: allow.some((p) => globMatches(p, c.address)),
+        };
+      }),
   );
 }
 
@@ -507,8 +515,10 @@ export async function runPlan(options: PlanOptions, tf: TerraformCli = terraform
   }
   const version = terraformVersion(tf);
   const planned: Planned[] = [];
-  options.layers.forEach((layer, i) => {
-    log(`[${i + 1}/${options.layers.length}] ${layer}`);
+  // LAYERS is in deploy order: every layer comes after the layers it reads.
+  const ordered = LAYERS.filter((l) => options.layers.includes(l));
+  ordered.forEach((layer, i) => {
+    log(`[${i + 1}/${ordered.length}] ${layer}`);
     planned.push(planLayer(tf, options.outdir, options.env, layer));
   });
   try {

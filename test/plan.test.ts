@@ -1,0 +1,307 @@
+/**
+ * commands/plan.ts and commands/apply.ts, review before apply: the review of plan JSON written by
+ * the real terraform (test/fixtures/make-review-fixtures.sh), its Markdown and text, the destroy
+ * guard, and both commands around a stand-in terraform (order, flags, saved plans, hash checks,
+ * exit codes). The real terraform end to end against an S3 backend is in test/plan-apply.test.ts.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runApply } from "../commands/apply";
+import { UsageError } from "../commands/cli";
+import { GUARDED_TYPES, globMatches } from "../commands/destroy-guard";
+import {
+  guardedChanges,
+  LAYER_SECTIONS,
+  MARKDOWN_LIMIT,
+  overall,
+  renderMarkdown,
+  renderText,
+  reviewPlan,
+  runPlan,
+  type LayerReview,
+  type PlanOptions,
+  type PlanReport,
+  upstreamNotes,
+} from "../commands/plan";
+import type { PlanJson } from "../commands/terraform";
+import { LAYERS, stackId, type LayerId } from "../stacks/contract";
+import { fakeTerraform } from "./support/fake-terraform";
+
+const FIXTURES = path.join(__dirname, "fixtures");
+const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8")) as PlanJson;
+/** Every value the fixtures' plans hold that a review must never print. */
+const VALUES = ["old-s3cr3t-value", "new-s3cr3t-value", "9009", "image:1.1", "image:1.0", "gone soon", "fixture-data", "fixture-logs"];
+
+function layerOf(layer: LayerId, plan: PlanJson): LayerReview {
+  const r = reviewPlan(plan);
+  const status = r.changes.length > 0 || r.outputs.length > 0 ? "changes" : "no changes";
+  return { layer, stack: stackId("prod", layer), dir: `cdktf.out/stacks/prod-${layer}`, status, ...r, notes: [], extra: [], stack_sha256: "0".repeat(64) };
+}
+
+function reportOf(layers: LayerReview[], allow: string[] = []): PlanReport {
+  const guarded = guardedChanges(layers, allow);
+  return { env: "prod", terraform_version: "1.11.4", ...overall(layers, guarded), guarded, allow_destroy: allow, layers, skipped: [] };
+}
+
+describe("GIVEN plan JSON written by the real terraform for every kind of change", () => {
+  const review = reviewPlan(fixture("review-changes.json"));
+
+  it("WHEN reviewed THEN it counts create, update, replace, delete and no-op", () => {
+    expect(review.counts).toEqual({ create: 1, update: 2, replace: 1, delete: 1, "no-op": 1 });
+  });
+
+  it("WHEN reviewed THEN each changed address has its changed attribute names, the forcing attribute of the replace, and Terraform's reason for the delete", () => {
+    expect(review.changes).toEqual([
+      { address: "terraform_data.added", type: "terraform_data", action: "create", attributes: [], forcing: [], reason: "" },
+      { address: "terraform_data.removed", type: "terraform_data", action: "delete", attributes: [], forcing: [], reason: "no longer in the configuration" },
+      { address: "terraform_data.replaced", type: "terraform_data", action: "replace", attributes: ["triggers_replace"], forcing: ["triggers_replace"], reason: "" },
+      { address: "terraform_data.secret", type: "terraform_data", action: "update", attributes: ["input (sensitive)"], forcing: [], reason: "" },
+      { address: "terraform_data.updated", type: "terraform_data", action: "update", attributes: ["input"], forcing: [], reason: "" },
+    ]);
+  });
+
+  it("WHEN reviewed THEN output changes are listed, the sensitive one marked", () => {
+    expect(review.outputs).toEqual([
+      { name: "token", action: "update", sensitive: true },
+      { name: "updated", action: "update", sensitive: false },
+    ]);
+  });
+
+  it("WHEN rendered as Markdown and text THEN names are shown and no value is, not even the sensitive ones", () => {
+    const report = reportOf([layerOf("30-storage", fixture("review-changes.json"))]);
+    const markdown = renderMarkdown(report);
+    const text = renderText(report);
+    expect(markdown).toContain("| `terraform_data.replaced` | replace | triggers_replace forces replacement |");
+    expect(markdown).toContain("| `terraform_data.secret` | update | input (sensitive) |");
+    expect(markdown).toContain("| `output.token` | update | (sensitive) |");
+    expect(markdown).toContain("| 30-storage | **changes** | 1 | 2 | 1 | 1 | 1 | 2 |");
+    expect(markdown).toContain("<details open><summary><b>30-storage</b>: 1 to create, 2 to update, 1 to replace, 1 to delete, 2 outputs changed</summary>");
+    expect(text).toContain("replace  terraform_data.replaced  (triggers_replace forces replacement)");
+    expect(text).toContain("Result: changes to review, exit code 2.");
+    for (const value of VALUES) {
+      expect(markdown).not.toContain(value);
+      expect(text).not.toContain(value);
+    }
+  });
+
+  it("WHEN a layer reads an upstream layer with pending changes THEN the review says its plan reads the applied upstream state", () => {
+    const network = layerOf("10-network", fixture("review-changes.json"));
+    const security = layerOf("20-security", fixture("review-changes.json"));
+    const notes = upstreamNotes([network, security]);
+    expect(notes.get("10-network")).toBeUndefined();
+    expect(notes.get("20-security")?.[0]).toContain("upstream 10-network has pending changes in this plan; this layer's plan reads the applied upstream state, not the planned one");
+  });
+});
+
+describe("GIVEN the destroy guard", () => {
+  it("WHEN read THEN every guarded type has a reason, and the types the issue names are all there", () => {
+    for (const type of ["aws_s3_bucket", "aws_efs_file_system", "aws_efs_access_point", "aws_ecr_repository", "aws_cloudwatch_log_group", "aws_service_discovery_private_dns_namespace", "aws_secretsmanager_secret", "aws_vpc", "aws_lb"]) {
+      expect(GUARDED_TYPES[type], type).toMatch(/^(holds|is) .{30,}/);
+    }
+  });
+
+  it("WHEN a plan deletes a bucket THEN the delete is blocked, shown first in its own block, and the exit code is 3", () => {
+    const report = reportOf([layerOf("30-storage", fixture("review-changes.json")), layerOf("30-storage", fixture("review-delete-bucket.json"))]);
+    expect(report.guarded).toEqual([
+      { layer: "30-storage", address: "aws_s3_bucket.logs", type: "aws_s3_bucket", action: "delete", reason: GUARDED_TYPES.aws_s3_bucket, detail: "no longer in the configuration", allowed: false },
+    ]);
+    expect(report).toMatchObject({ result: "guarded destroy", exit_code: 3 });
+    const markdown = renderMarkdown(report);
+    const block = markdown.indexOf("## ⛔ Destroys that need --allow-destroy");
+    expect(block).toBeGreaterThan(0);
+    expect(block).toBeLessThan(markdown.indexOf("| Layer | Status |"));
+    expect(markdown).toContain("| 30-storage | `aws_s3_bucket.logs` | **delete** | no longer in the configuration |");
+    expect(markdown).toContain("plan again with `--allow-destroy 'aws_s3_bucket.logs'`");
+    expect(renderText(report).split("\n")[2]).toBe("!! DESTROYS THAT NEED --allow-destroy (they hold data or identity):");
+  });
+
+  it("WHEN a bucket's construct is renamed THEN Terraform's delete of the old address is caught and named as a likely rename", () => {
+    const report = reportOf([layerOf("30-storage", fixture("review-rename-bucket.json"))]);
+    expect(report.guarded.map((g) => [g.address, g.action, g.allowed])).toEqual([["aws_s3_bucket.data", "delete", false]]);
+    expect(report.guarded[0].detail).toContain("aws_s3_bucket.blocks is created in the same plan: a renamed construct?");
+    expect(report.exit_code).toBe(3);
+  });
+
+  it("WHEN every guarded address is named by --allow-destroy (address or glob) THEN the plan is just changes, exit 2", () => {
+    const layers = [layerOf("30-storage", fixture("review-rename-bucket.json"))];
+    expect(reportOf(layers, ["aws_s3_bucket.data"])).toMatchObject({ result: "changes", exit_code: 2 });
+    const globbed = reportOf(layers, ["aws_s3_bucket.*"]);
+    expect(globbed.guarded[0].allowed).toBe(true);
+    expect(renderMarkdown(globbed)).toContain("## Destroys allowed by --allow-destroy");
+  });
+
+  it("WHEN globs are matched THEN * and ? are wildcards and the brackets and quotes of an address are literal", () => {
+    expect(globMatches('aws_s3_bucket.data["a"]', 'aws_s3_bucket.data["a"]')).toBe(true);
+    expect(globMatches("aws_s3_bucket.dat?", "aws_s3_bucket.data")).toBe(true);
+    expect(globMatches("aws_s3_bucket.d*", "aws_s3_bucket.logs")).toBe(false);
+    expect(globMatches("aws_s3_bucket.data", "aws_s3_bucket.data2")).toBe(false);
+  });
+});
+
+describe("GIVEN a review too long for one GitHub comment", () => {
+  const many = layerOf("60-ecs", fixture("review-changes.json"));
+  const big: LayerReview = { ...many, changes: Array.from({ length: 3000 }, (_, i) => ({ ...many.changes[4], address: `terraform_data.updated_${i}` })) };
+  const report = reportOf([layerOf("30-storage", fixture("review-delete-bucket.json")), big]);
+
+  it("WHEN rendered as Markdown THEN it stays under 65,536 characters, keeps the destroy block and the summary, and says it was truncated", () => {
+    const markdown = renderMarkdown(report);
+    expect(markdown.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
+    expect(markdown).toContain("## ⛔ Destroys that need --allow-destroy");
+    expect(markdown).toContain("| 60-ecs | **changes** |");
+    expect(markdown).toMatch(/> \*\*Truncated:\*\* \d+ more lines did not fit GitHub's 65,536-character limit/);
+    expect(markdown).toContain("terraform_data.updated_0`");
+    expect(markdown).not.toContain("terraform_data.updated_2999`");
+    expect(markdown.match(/<details/g)?.length).toBe(markdown.match(/<\/details>/g)?.length);
+  });
+
+  it("WHEN it fits THEN there is no truncation note", () => {
+    expect(renderMarkdown(reportOf([many]))).not.toContain("Truncated");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The commands around a stand-in terraform
+// ---------------------------------------------------------------------------------------------
+
+describe("GIVEN synthesized stacks of prod and a stand-in terraform", () => {
+  let work: string;
+  let out: string;
+  const stackFile = (layer: LayerId) => path.join(out, "stacks", stackId("prod", layer), "cdk.tf.json");
+  const options = (over: Partial<PlanOptions> = {}): PlanOptions => ({
+    env: "prod",
+    layers: ["10-network", "30-storage"],
+    explicitLayers: true,
+    outdir: out,
+    synth: false,
+    allowDestroy: [],
+    format: "text",
+    ...over,
+  });
+  const scenario = { "prod-10-network": { show: "review-changes.json" }, "prod-30-storage": { show: "review-delete-bucket.json" } };
+
+  beforeEach(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-plan-"));
+    out = path.join(work, "out");
+    for (const layer of LAYERS) {
+      fs.mkdirSync(path.dirname(stackFile(layer)), { recursive: true });
+      fs.writeFileSync(stackFile(layer), JSON.stringify({ resource: { terraform_data: { [layer.slice(3)]: {} } } }));
+    }
+  });
+  afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  it("WHEN planned THEN each layer runs init, plan without the lock to a file, show -json, in deploy order, and no plan file stays in the synth output", async () => {
+    const tf = fakeTerraform(scenario);
+    const report = await runPlan(options({ layers: ["30-storage", "10-network"] as LayerId[] }), tf);
+    expect(tf.steps()).toEqual(["prod-10-network init", "prod-10-network plan", "prod-10-network show", "prod-30-storage init", "prod-30-storage plan", "prod-30-storage show"]);
+    expect(tf.calls.find((c) => c.args[0] === "plan")?.args).toEqual(["plan", "-input=false", "-lock=false", "-detailed-exitcode", "-out=review.tfplan"]);
+    expect(report).toMatchObject({ result: "guarded destroy", exit_code: 3 });
+    expect(fs.readdirSync(path.dirname(stackFile("10-network")))).toEqual(["cdk.tf.json"]);
+  });
+
+  it("WHEN a layer cannot be planned THEN the others still are and the exit code is 1, over the guarded destroy", async () => {
+    const report = await runPlan(options(), fakeTerraform({ ...scenario, "prod-10-network": { plan: 1 } }));
+    expect(report.layers.map((l) => [l.layer, l.status])).toEqual([["10-network", "error"], ["30-storage", "changes"]]);
+    expect(report).toMatchObject({ result: "error", exit_code: 1 });
+  });
+
+  it("WHEN a cost estimator (or any section) is hooked in THEN its section appears in that layer's review", async () => {
+    LAYER_SECTIONS.push(({ layer, stack }) => ({ title: "Estimated cost", lines: [`${layer}: ${Object.keys((stack as { resource: object }).resource).join(",")}`] }));
+    try {
+      const report = await runPlan(options({ allowDestroy: ["aws_s3_bucket.logs"] }), fakeTerraform(scenario));
+      expect(report.layers[1].extra).toEqual([{ title: "Estimated cost", lines: ["30-storage: terraform_data"] }]);
+      expect(renderMarkdown(report)).toContain("**Estimated cost**\n\n30-storage: terraform_data");
+    } finally {
+      LAYER_SECTIONS.pop();
+    }
+  });
+
+  it("WHEN --allow-destroy matches no guarded change THEN it is a usage error and nothing is saved", async () => {
+    const save = path.join(work, "plans");
+    const run = runPlan(options({ allowDestroy: ["aws_s3_bucket.logs", "aws_s3_bucket.typo*"], save }), fakeTerraform(scenario));
+    await expect(run).rejects.toThrow(UsageError);
+    await expect(runPlan(options({ allowDestroy: ["aws_s3_bucket.typo*"], save }), fakeTerraform(scenario))).rejects.toThrow(
+      "--allow-destroy 'aws_s3_bucket.typo*' matches no guarded delete or replace in this plan (guarded: aws_s3_bucket.logs); nothing was saved",
+    );
+    expect(fs.existsSync(path.join(save, "manifest.json"))).toBe(false);
+  });
+
+  describe("AND plans saved with --save", () => {
+    const save = () => path.join(work, "plans");
+    const planAndSave = async (allowDestroy = ["aws_s3_bucket.logs"]) => runPlan(options({ save: save(), allowDestroy, layers: ["10-network", "20-security", "30-storage"] }), fakeTerraform(scenario));
+
+    it("WHEN saved THEN the folder holds each changed layer's plan file, every layer's summary, the reviews and a manifest with the stack JSON hashes", async () => {
+      const report = await planAndSave();
+      expect(report.exit_code).toBe(2);
+      expect(fs.readdirSync(save()).sort()).toEqual([
+        "10-network.summary.json",
+        "10-network.tfplan",
+        "20-security.summary.json",
+        "30-storage.summary.json",
+        "30-storage.tfplan",
+        "manifest.json",
+        "plan.json",
+        "plan.md",
+      ]);
+      const manifest = JSON.parse(fs.readFileSync(path.join(save(), "manifest.json"), "utf8"));
+      expect(manifest.layers.map((l: { layer: string; plan_file?: string }) => [l.layer, l.plan_file ?? null])).toEqual([
+        ["10-network", "10-network.tfplan"],
+        ["20-security", null],
+        ["30-storage", "30-storage.tfplan"],
+      ]);
+      const { createHash } = await import("node:crypto");
+      expect(manifest.layers[0].stack_sha256).toBe(createHash("sha256").update(fs.readFileSync(stackFile("10-network"))).digest("hex"));
+    });
+
+    it("WHEN applied THEN exactly the saved plan files are applied, in deploy order, and the unchanged layer is skipped", async () => {
+      await planAndSave();
+      const tf = fakeTerraform();
+      const result = await runApply({ env: "prod", plans: save(), outdir: out, synth: false }, tf);
+      expect(result).toEqual({ applied: ["10-network", "30-storage"], unchanged: ["20-security"] });
+      expect(tf.steps()).toEqual(["prod-10-network init", "prod-10-network apply", "prod-30-storage init", "prod-30-storage apply"]);
+      expect(tf.calls.filter((c) => c.args[0] === "apply").map((c) => c.args)).toEqual([
+        ["apply", "-input=false", path.resolve(save(), "10-network.tfplan")],
+        ["apply", "-input=false", path.resolve(save(), "30-storage.tfplan")],
+      ]);
+    });
+
+    it("WHEN an apply fails THEN the run stops there and names the layers applied before it", async () => {
+      await planAndSave();
+      const tf = fakeTerraform({ "prod-10-network": { apply: true } });
+      const result = await runApply({ env: "prod", plans: save(), outdir: out, synth: false }, tf);
+      expect(result).toMatchObject({ applied: [], failed: { layer: "10-network", step: "apply", message: expect.stringContaining("BucketAlreadyExists") } });
+      expect(tf.steps()).toEqual(["prod-10-network init", "prod-10-network apply"]);
+    });
+
+    it("WHEN a stack JSON changed after the plan (another synth) THEN apply refuses before applying anything", async () => {
+      await planAndSave();
+      fs.appendFileSync(stackFile("30-storage"), "\n");
+      const tf = fakeTerraform();
+      await expect(runApply({ env: "prod", plans: save(), outdir: out, synth: false }, tf)).rejects.toThrow(
+        /^refusing to apply .*plans: 30-storage: the stack JSON differs from the one that was planned \(another synth: the code or settings changed since\); plan and review again\. Nothing was applied\.$/,
+      );
+      expect(tf.calls).toEqual([]);
+    });
+
+    it("WHEN the plans are another environment's, a plan file was swapped, or the guard blocked the plan THEN apply refuses, naming each reason", async () => {
+      await planAndSave([]);
+      fs.writeFileSync(path.join(save(), "10-network.tfplan"), "another plan");
+      const tf = fakeTerraform();
+      const refused = runApply({ env: "dev", plans: save(), outdir: out, synth: false }, tf);
+      await expect(refused).rejects.toThrow(UsageError);
+      await expect(runApply({ env: "dev", plans: save(), outdir: out, synth: false }, tf)).rejects.toThrow(
+        /the plans are for environment "prod", not "dev"; the plan has a guarded destroy that no --allow-destroy allowed; .*10-network: plan file .*10-network.tfplan is not the one that was saved \(sha256 differs\)/,
+      );
+      await expect(runApply({ env: "prod", plans: path.join(work, "nothing"), outdir: out, synth: false }, tf)).rejects.toThrow("no manifest.json; make the folder with `npm run plan");
+      expect(tf.calls).toEqual([]);
+    });
+
+    it("WHEN --save names a folder of other files THEN it is refused and left alone", async () => {
+      fs.mkdirSync(save());
+      fs.writeFileSync(path.join(save(), "notes.txt"), "mine");
+      await expect(planAndSave()).rejects.toThrow("holds other files");
+      expect(fs.readdirSync(save())).toEqual(["notes.txt"]);
+    });
+  });
+});
