@@ -305,3 +305,45 @@ describe("GIVEN synthesized stacks of prod and a stand-in terraform", () => {
     });
   });
 });
+
+describe("GIVEN bad input on the command line (fresh processes, as a user runs them)", () => {
+  const root = path.resolve(__dirname, "..");
+  const tsx = path.join(root, "node_modules", ".bin", "tsx");
+  const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(tsx, ["main.ts", ...args], { cwd: root, encoding: "utf8", env: { ...process.env, ...env } });
+  const firstLine = (text: string) => text.split("\n")[0];
+
+  it("WHEN the environment or a layer is unknown THEN plan exits 2 with one line naming it, and no stack trace", () => {
+    const env = cli(["plan", "--env", "staging", "--no-synth"]);
+    expect(env.status).toBe(2);
+    // The settings loader's own wording: "invalid settings (1 problem):" and the problem.
+    expect(env.stderr).toContain('environments/staging.tfvars: unknown environment "staging": no such file');
+    const layer = cli(["plan", "--env", "prod", "--layer", "netwrk"]);
+    expect(layer.status).toBe(2);
+    expect(firstLine(layer.stderr)).toBe('unknown layer "netwrk"; did you mean "10-network"? (layers: 00-bootstrap, 10-network, 20-security, 30-storage, 40-iam, 50-loadbalancer, 60-ecs)');
+    for (const r of [env, layer]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("WHEN terraform is missing THEN plan exits 1 saying how to provide it", () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-plan-cli-"));
+    try {
+      const stack = path.join(work, "stacks", "prod-10-network", "cdk.tf.json");
+      fs.mkdirSync(path.dirname(stack), { recursive: true });
+      fs.writeFileSync(stack, "{}");
+      const r = cli(["plan", "--env", "prod", "--no-synth", "--out", work, "--layer", "10-network"], { LGTM_TERRAFORM: path.join(work, "no-terraform") });
+      expect(r.status).toBe(1);
+      expect(firstLine(r.stderr)).toBe(`terraform is not runnable as "${path.join(work, "no-terraform")}" (could not run ${path.join(work, "no-terraform")}: spawnSync ${path.join(work, "no-terraform")} ENOENT); install Terraform >= 1.11 or set LGTM_TERRAFORM`);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it("WHEN apply is given no --plans, or a folder that is no saved plan THEN it exits 2 and applies nothing", () => {
+    const none = cli(["apply", "--env", "prod"]);
+    expect(none.status).toBe(2);
+    expect(firstLine(none.stderr)).toBe("--plans is required: the folder `npm run plan -- --save <dir>` wrote (apply only applies reviewed plans)");
+    const empty = cli(["apply", "--env", "prod", "--no-synth", "--plans", os.tmpdir()]);
+    expect(empty.status).toBe(2);
+    expect(firstLine(empty.stderr)).toContain(`--plans ${os.tmpdir()}: no manifest.json`);
+  });
+});
