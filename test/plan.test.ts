@@ -4,6 +4,7 @@
  * guard, and both commands around a stand-in terraform (order, flags, saved plans, hash checks,
  * exit codes). The real terraform end to end against an S3 backend is in test/plan-apply.test.ts.
  */
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -309,7 +310,6 @@ describe("GIVEN synthesized stacks of prod and a stand-in terraform", () => {
 describe("GIVEN bad input on the command line (fresh processes, as a user runs them)", () => {
   const root = path.resolve(__dirname, "..");
   const tsx = path.join(root, "node_modules", ".bin", "tsx");
-  const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
   const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(tsx, ["main.ts", ...args], { cwd: root, encoding: "utf8", env: { ...process.env, ...env } });
   const firstLine = (text: string) => text.split("\n")[0];
 
