@@ -528,7 +528,9 @@ export async function runPlan(options: PlanOptions, tf: TerraformCli = terraform
       return { ...review, notes };
     });
     const guarded = guardedChanges(layers, options.allowDestroy);
-    const unmatched = unmatchedPatterns(options.allowDestroy, guarded.map((g) => g.address));
+    // With a layer that could not be planned, its guarded changes are unknown: the error is the report.
+    const failed = layers.some((l) => l.status === "error");
+    const unmatched = failed ? [] : unmatchedPatterns(options.allowDestroy, guarded.map((g) => g.address));
     if (unmatched.length > 0) {
       throw new UsageError(
         `--allow-destroy ${unmatched.map((p) => `'${p}'`).join(", ")} matches no guarded delete or replace in this plan (${guarded.length > 0 ? `guarded: ${guarded.map((g) => g.address).join(", ")}` : "there is none"}); nothing was saved`,

@@ -228,6 +228,11 @@ describe("GIVEN synthesized stacks of prod and a stand-in terraform", () => {
     expect(fs.existsSync(path.join(save, "manifest.json"))).toBe(false);
   });
 
+  it("WHEN the layer an --allow-destroy was meant for cannot be planned THEN the failed layer is reported (exit 1), not a usage error", async () => {
+    const report = await runPlan(options({ allowDestroy: ["aws_s3_bucket.logs"] }), fakeTerraform({ ...scenario, "prod-30-storage": { init: true } }));
+    expect(report).toMatchObject({ result: "error", exit_code: 1, guarded: [] });
+  });
+
   describe("AND plans saved with --save", () => {
     const save = () => path.join(work, "plans");
     const planAndSave = async (allowDestroy = ["aws_s3_bucket.logs"]) => runPlan(options({ save: save(), allowDestroy, layers: ["10-network", "20-security", "30-storage"] }), fakeTerraform(scenario));
