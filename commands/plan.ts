@@ -348,6 +348,7 @@ export function renderText(report: PlanReport): string {
     for (const g of report.guarded) {
       lines.push(`   ${g.allowed ? "allowed" : "BLOCKED"}  ${g.action.padEnd(7)} ${g.layer} ${g.address}`, `            why: ${g.detail || "-"}`, `            loses: ${g.reason}`);
     }
+    if (blocked.length > 0) lines.push(`   If intended, plan again with ${blocked.map((g) => `--allow-destroy '${g.address}'`).join(" ")}`);
     lines.push("");
   }
   for (const l of report.layers) {

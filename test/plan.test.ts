@@ -116,6 +116,7 @@ describe("GIVEN the destroy guard", () => {
     expect(markdown).toContain("| 30-storage | `aws_s3_bucket.logs` | **delete** | no longer in the configuration |");
     expect(markdown).toContain("plan again with `--allow-destroy 'aws_s3_bucket.logs'`");
     expect(renderText(report).split("\n")[2]).toBe("!! DESTROYS THAT NEED --allow-destroy (they hold data or identity):");
+    expect(renderText(report)).toContain("   If intended, plan again with --allow-destroy 'aws_s3_bucket.logs'\n");
   });
 
   it("WHEN a bucket's construct is renamed THEN Terraform's delete of the old address is caught and named as a likely rename", () => {
