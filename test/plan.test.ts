@@ -313,6 +313,27 @@ describe("GIVEN synthesized stacks of prod and a stand-in terraform", () => {
   });
 });
 
+describe("GIVEN the shipped prod settings, synthesized for the plan and again for the apply (as the deploy pipeline does)", () => {
+  it("WHEN the second synth goes to another folder THEN every stack hash matches and the saved plans are applied", async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-plan-resynth-"));
+    try {
+      const scenario = { "prod-10-network": { show: "review-changes.json" } };
+      const plans = path.join(work, "plans");
+      const report = await runPlan(
+        { env: "prod", layers: ["10-network", "40-iam"], explicitLayers: true, outdir: path.join(work, "for-plan"), synth: true, save: plans, allowDestroy: [], format: "text" },
+        fakeTerraform(scenario),
+      );
+      expect(report.exit_code).toBe(2);
+      const tf = fakeTerraform();
+      const result = await runApply({ env: "prod", plans, outdir: path.join(work, "for-apply"), synth: true }, tf);
+      expect(result).toEqual({ applied: ["10-network"], unchanged: ["40-iam"] });
+      expect(tf.steps()).toEqual(["prod-10-network init", "prod-10-network apply"]);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("GIVEN bad input on the command line (fresh processes, as a user runs them)", () => {
   const root = path.resolve(__dirname, "..");
   const tsx = path.join(root, "node_modules", ".bin", "tsx");
