@@ -219,6 +219,31 @@ const grafanaSchema = z.strictObject({
   database: grafanaDatabaseSchema.optional(),
 });
 
+/**
+ * The load a team sends and queries (settings/sizing.ts). Optional: with it, services.<name>.cpu,
+ * memory, desired_count and ephemeral_storage_gib of Mimir, Loki and Tempo may be omitted and are
+ * derived from Grafana's capacity formulas; set ones win and are checked against the load.
+ */
+export const loadSchema = z.strictObject({
+  /** Active series before replication (`sum(prometheus_tsdb_head_series)`). */
+  active_series: positiveInt("a number of active series").optional(),
+  /** Scrape interval of those series, in seconds. */
+  scrape_interval_seconds: positiveInt("a scrape interval in seconds").default(15),
+  /** Logs received per day, in GB (before compression). */
+  logs_gb_per_day: positiveNumber("GB per day").optional(),
+  /** Spans received per second. */
+  spans_per_second: positiveNumber("spans per second").optional(),
+  /** Average size of one span in bytes as received (an assumption unless measured: `tempo_distributor_bytes_received_total` ÷ spans). */
+  average_span_bytes: positiveInt("bytes").default(1000),
+  /** Profiles received per second (used for storage and cost; Pyroscope publishes no sizing formula). */
+  profiles_per_second: positiveNumber("profiles per second").optional(),
+  /** Metric queries per second (dashboards, rules, API), for Mimir's query path. */
+  queries_per_second: positiveNumber("queries per second").default(10),
+  /** What an explicit size below the load's needs is: a warning at synth, or an error. */
+  undersized: z.enum(["warn", "fail"], { error: 'expected "warn" or "fail"' }).default("warn"),
+});
+export type LoadSettings = z.infer<typeof loadSchema>;
+
 export const settingsSchema = z.strictObject({
   /** Short project name used in every resource name ("lgtm"). */
   project: z
@@ -361,6 +386,8 @@ export const settingsSchema = z.strictObject({
   alloy: alloySchema.prefault({}),
   /** Grafana settings passed as environment variables. */
   grafana: grafanaSchema.prefault({}),
+  /** Expected load; sizes of Mimir, Loki and Tempo follow from it where not set (settings/sizing.ts). */
+  load: loadSchema.optional(),
   services: z.strictObject(servicesShape),
 });
 
