@@ -92,6 +92,8 @@ const serviceSchema = z.strictObject({
    * hold it to the task count, the write quorum and the number of availability zones.
    */
   replication_factor: positiveInt("a replication factor of 1 or more").optional(),
+  /** CPU architecture of the tasks (settings/architecture.ts derives it when omitted). */
+  cpu_architecture: z.enum(["X86_64", "ARM64"], { error: 'expected "X86_64" or "ARM64"' }).optional(),
 });
 export type ServiceSettings = z.infer<typeof serviceSchema>;
 
@@ -244,6 +246,67 @@ export const loadSchema = z.strictObject({
 });
 export type LoadSettings = z.infer<typeof loadSchema>;
 
+/** Price keys of the cost estimate (cost/prices/<region>.json); any of them can be overridden in settings. */
+export const PRICE_KEYS = [
+  "fargate_vcpu_hour_x86_64",
+  "fargate_gb_hour_x86_64",
+  "fargate_vcpu_hour_arm64",
+  "fargate_gb_hour_arm64",
+  "fargate_spot_vcpu_hour_x86_64",
+  "fargate_spot_gb_hour_x86_64",
+  "fargate_spot_vcpu_hour_arm64",
+  "fargate_spot_gb_hour_arm64",
+  "fargate_ephemeral_gb_hour",
+  "alb_hour",
+  "alb_lcu_hour",
+  "nat_gateway_hour",
+  "nat_gateway_gb",
+  "interface_endpoint_hour",
+  "s3_standard_gb_month",
+  "s3_put_per_1000",
+  "s3_get_per_1000",
+  "efs_standard_gb_month",
+  "cloudwatch_logs_ingest_gb",
+  "cloudwatch_logs_storage_gb_month",
+  "secretsmanager_secret_month",
+] as const;
+export type PriceKey = (typeof PRICE_KEYS)[number];
+
+const nonNegativeNumber = (what: string) => z.number({ error: `expected ${what}` }).min(0, { error: `expected ${what}` });
+
+/** Usage the cost estimate cannot know from the settings; each has a stated default (cost/index.ts). */
+const costUsageSchema = z.strictObject({
+  /** GB a month through the NAT gateways (image pulls from Docker Hub, anything not behind an endpoint). */
+  nat_gb_per_month: nonNegativeNumber("GB per month").default(20),
+  /** LCUs the ALB uses at least, every hour (UI, health checks), before ingest traffic. */
+  alb_base_lcu: nonNegativeNumber("LCUs").default(1),
+  /** GB of its own logs each task sends to CloudWatch Logs a month. */
+  container_log_gb_per_task_month: nonNegativeNumber("GB per task and month").default(1),
+  /** GB Grafana's SQLite database and plugins take on EFS. */
+  efs_gb: nonNegativeNumber("GB").default(1),
+  /** S3 requests a month, all services together (uploads, compaction, queries). */
+  s3_put_requests_per_month: nonNegativeNumber("requests per month").default(2_000_000),
+  s3_get_requests_per_month: nonNegativeNumber("requests per month").default(20_000_000),
+  /** Bytes a sample takes in compacted Mimir blocks (Mimir's capacity guide assumes 2). */
+  mimir_bytes_per_sample: positiveNumber("bytes").default(2),
+  /** Bytes a sample takes in remote-write requests through the ALB (snappy-compressed protobuf). */
+  remote_write_bytes_per_sample: positiveNumber("bytes").default(2),
+  /** How much smaller Loki's chunks are than the logs received. */
+  log_compression_ratio: positiveNumber("a ratio").default(5),
+  /** How much smaller Tempo's Parquet blocks are than the spans received. */
+  trace_compression_ratio: positiveNumber("a ratio").default(3),
+  /** Bytes Pyroscope stores per profile received. */
+  stored_bytes_per_profile: positiveNumber("bytes").default(10_000),
+});
+
+const costSchema = z.strictObject({
+  /** Prices (USD) that replace the region's price file, e.g. `{ fargate_vcpu_hour_x86_64 = 0.05 }` (a discount, a newer list price). */
+  prices: z
+    .strictObject(Object.fromEntries(PRICE_KEYS.map((k) => [k, nonNegativeNumber("a price in USD").optional()])) as Record<PriceKey, z.ZodOptional<z.ZodNumber>>)
+    .default({}),
+  usage: costUsageSchema.prefault({}),
+});
+
 export const settingsSchema = z.strictObject({
   /** Short project name used in every resource name ("lgtm"). */
   project: z
@@ -388,6 +451,8 @@ export const settingsSchema = z.strictObject({
   grafana: grafanaSchema.prefault({}),
   /** Expected load; sizes of Mimir, Loki and Tempo follow from it where not set (settings/sizing.ts). */
   load: loadSchema.optional(),
+  /** Cost estimate inputs (npm run cost): price overrides and usage assumptions. */
+  cost: costSchema.prefault({}),
   services: z.strictObject(servicesShape),
 });
 
