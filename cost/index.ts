@@ -24,6 +24,7 @@ import {
   SERVICE_NAMES,
   samplesPerSecond,
   traceMegabytesPerSecond,
+  UserError,
   type PriceKey,
   type ServiceName,
   type Settings,
@@ -59,7 +60,7 @@ export interface PriceList {
 export const PRICES_DIR = path.join(__dirname, "prices");
 
 /** The settings' region has no price file. */
-export class MissingPricesError extends Error {}
+export class MissingPricesError extends UserError {}
 
 /** The price file of `region`, with the settings' `cost.prices` overrides applied. */
 export function loadPrices(region: string, overrides: Partial<Record<PriceKey, number>> = {}, dir = PRICES_DIR): PriceList {

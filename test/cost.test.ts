@@ -1,4 +1,6 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadSettings } from "../settings";
@@ -119,5 +121,37 @@ describe("GIVEN an estimate", () => {
     expect(formatMarkdown(e)).toContain(`**Total: ${total} USD/month.**`);
     expect(JSON.parse(formatJson(e)).total).toBe(e.total);
     expect(formatTable(e).split("\n")[0]).toBe("Monthly cost estimate: prod (ap-northeast-2), USD, prices as of 2025-06-01, 730 h/month");
+  });
+});
+
+describe("GIVEN the cost command", () => {
+  const root = path.resolve(__dirname, "..");
+  const tsx = path.join(root, "node_modules", ".bin", "tsx");
+  const cost = (...args: string[]) => spawnSync(tsx, ["main.ts", "cost", ...args], { cwd: root, encoding: "utf8" });
+
+  it("WHEN run for prod as JSON into a file THEN the file's total is the estimate of the loaded settings", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-cost-"));
+    try {
+      const out = path.join(dir, "cost.json");
+      const r = cost("--env", "prod", "--format", "json", "--out", out);
+      expect(r.status, r.stderr).toBe(0);
+      const written = JSON.parse(fs.readFileSync(out, "utf8")) as { total: number; lines: { monthly: number }[] };
+      expect(written.total).toBeCloseTo(estimateCost(await loadSettings("prod"), loadPrices("ap-northeast-2")).total, 9);
+      expect(written.lines.reduce((a, l) => a + l.monthly, 0)).toBeCloseTo(written.total, 9);
+      expect(r.stdout).toMatch(/^wrote the json estimate for prod \(total \d+\.\d\d USD\/month\) to /);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("WHEN the command line is wrong THEN it exits 2 with the usage; an unknown environment exits 1 naming it", () => {
+    const noEnv = cost();
+    expect([noEnv.status, noEnv.stderr.split("\n")[0]]).toEqual([2, "--env is required"]);
+    const badFormat = cost("--env", "prod", "--format", "csv");
+    expect(badFormat.status).toBe(2);
+    expect(badFormat.stderr).toContain('--format must be one of table, markdown, json, got "csv"');
+    const unknown = cost("--env", "qa");
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain('unknown environment "qa"');
   });
 });
