@@ -168,9 +168,10 @@ export function estimateCost(s: Settings, prices: PriceList): CostEstimate {
       add("60-ecs", name, `FARGATE ${arch}: ${fmtTasks(onDemand)} × ${vcpu} vCPU × ${hours} h`, onDemand * vcpu * hours, `fargate_vcpu_hour_${a}`);
       add("60-ecs", name, `FARGATE ${arch}: ${fmtTasks(onDemand)} × ${gb} GB × ${hours} h`, onDemand * gb * hours, `fargate_gb_hour_${a}`);
     }
+    // Fargate Spot runs X86_64 only (the checks refuse ARM64 with Spot).
     if (spot > 0) {
-      add("60-ecs", name, `FARGATE_SPOT ${arch}: ${fmtTasks(spot)} × ${vcpu} vCPU × ${hours} h`, spot * vcpu * hours, `fargate_spot_vcpu_hour_${a}`);
-      add("60-ecs", name, `FARGATE_SPOT ${arch}: ${fmtTasks(spot)} × ${gb} GB × ${hours} h`, spot * gb * hours, `fargate_spot_gb_hour_${a}`);
+      add("60-ecs", name, `FARGATE_SPOT ${arch}: ${fmtTasks(spot)} × ${vcpu} vCPU × ${hours} h`, spot * vcpu * hours, "fargate_spot_vcpu_hour_x86_64");
+      add("60-ecs", name, `FARGATE_SPOT ${arch}: ${fmtTasks(spot)} × ${gb} GB × ${hours} h`, spot * gb * hours, "fargate_spot_gb_hour_x86_64");
     }
     const extra = svc.ephemeral_storage_gib - FARGATE_INCLUDED_EPHEMERAL_GB;
     if (extra > 0 && svc.desired_count > 0) {

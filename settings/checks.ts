@@ -19,6 +19,7 @@ import { albName, NAME_LIMITS, namePrefix, targetGroupName, TARGET_GROUP_SUFFIX_
 import { GRAFANA_DATABASE_SSL_MODES, type Settings } from "./schema";
 import { FARGATE_SIZES } from "./fargate";
 import { checkSizing } from "./sizing-checks";
+import { checkArchitectures } from "./architecture";
 
 export { FARGATE_SIZES };
 
@@ -44,6 +45,7 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkGrafanaState(s),
     ...checkNames(s),
     ...checkSizing(s).errors,
+    ...checkArchitectures(s),
   ];
 }
 

@@ -30,3 +30,4 @@ export { SHUTDOWN_BUDGET, FARGATE_MAX_STOP_TIMEOUT_SECONDS, seconds, type Shutdo
 export * from "./sizing";
 export { checkSizing, deriveMissingSizes, sizingOf, mimirSeriesCapacity, DERIVED_KEYS } from "./sizing-checks";
 export { DERIVED_FROM_LOAD } from "./load";
+export { cpuArchitecture, defaultCpuArchitecture, imageRepository, imageSupports, IMAGE_PLATFORMS, CPU_ARCHITECTURES, type CpuArchitecture } from "./architecture";

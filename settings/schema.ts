@@ -254,8 +254,6 @@ export const PRICE_KEYS = [
   "fargate_gb_hour_arm64",
   "fargate_spot_vcpu_hour_x86_64",
   "fargate_spot_gb_hour_x86_64",
-  "fargate_spot_vcpu_hour_arm64",
-  "fargate_spot_gb_hour_arm64",
   "fargate_ephemeral_gb_hour",
   "alb_hour",
   "alb_lcu_hour",
