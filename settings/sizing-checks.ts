@@ -19,6 +19,9 @@ export interface SizingFinding {
   readonly message: string;
 }
 
+/** The load key each sized service is derived from. */
+const LOAD_KEY: Record<SizedService, string> = { mimir: "active_series", loki: "logs_gb_per_day", tempo: "spans_per_second" };
+
 /** The size keys a load block can derive. */
 export const DERIVED_KEYS = ["cpu", "memory", "desired_count", "ephemeral_storage_gib"] as const;
 
@@ -39,7 +42,10 @@ export function deriveMissingSizes(
     const missing = DERIVED_KEYS.filter((k) => raw[k] === undefined);
     if (missing.length === 0) continue;
     const sizing = deriveSizing(service, load, { desired_count: num("desired_count"), replication_factor: num("replication_factor") });
-    if (!sizing) continue;
+    if (!sizing) {
+      problems.push({ key: `services.${service}.${missing[0]}`, message: `is set in neither file, and the load block says nothing about ${service} to derive it from: set it, or add load.${LOAD_KEY[service]}` });
+      continue;
+    }
     if (!sizing.fargate) {
       problems.push({ key: `services.${service}.${missing[0]}`, message: `cannot be derived from the load block: ${sizing.problem}` });
       continue;

@@ -118,6 +118,13 @@ describe("GIVEN prod with the example load", () => {
     expect(error).toContain("run Tempo in microservices mode with Kafka");
   });
 
+  it("WHEN a size is left out for a component the load says nothing about THEN the error says which load key would derive it", async () => {
+    const { error } = await loadWithWarnings({ common: { services: { tempo: { cpu: undefined } } }, env: { load: { active_series: 100_000 } } });
+    expect(error).toBe(
+      "invalid settings (1 problem):\n  environments/prod.tfvars: services.tempo.cpu: is set in neither file, and the load block says nothing about tempo to derive it from: set it, or add load.spans_per_second",
+    );
+  });
+
   it("WHEN a load block key is wrong THEN the schema names it", async () => {
     const { error } = await loadWithWarnings({ env: { load: { active_series: -5, undersized: "maybe" } } });
     expect(error).toContain("environments/prod.tfvars: load.active_series: expected a number of active series, got -5");
