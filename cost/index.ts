@@ -18,7 +18,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  COMPONENTS,
   grafanaStateOnEfs,
   PRICE_KEYS,
   SERVICE_NAMES,
@@ -254,6 +253,7 @@ export function s3Storage(s: Settings): { service: ServiceName; gb: number; what
   }
   if (load.logs_gb_per_day !== undefined) {
     const perDay = load.logs_gb_per_day / u.log_compression_ratio;
+    // Streams kept shorter (loki.retention_streams) are not subtracted: an upper bound.
     out.push({ service: "loki", gb: perDay * days("loki"), what: `Loki chunks: ${round(perDay)} GB/day (${load.logs_gb_per_day} GB ÷ ${u.log_compression_ratio}) × ${days("loki")} days` });
   }
   if (load.spans_per_second !== undefined) {
@@ -264,7 +264,7 @@ export function s3Storage(s: Settings): { service: ServiceName; gb: number; what
     const perDay = (load.profiles_per_second * 86_400 * u.stored_bytes_per_profile) / 1e9;
     out.push({ service: "pyroscope", gb: perDay * days("pyroscope"), what: `Pyroscope blocks: ${round(perDay)} GB/day (${load.profiles_per_second}/s × ${u.stored_bytes_per_profile} B) × ${days("pyroscope")} days` });
   }
-  return out.filter((o) => COMPONENTS[o.service].storagePrefixes.length > 0);
+  return out;
 }
 
 function fmtTasks(n: number): string {

@@ -32,7 +32,7 @@ export const IMAGE_PLATFORMS: Readonly<Record<string, ImagePlatforms>> = {
   },
   "grafana/loki": {
     architectures: ["X86_64", "ARM64"],
-    evidence: "grafana/loki .github/release-workflows.jsonnet: build.image('loki', 'cmd/loki') with the default platforms (amd64, arm64, arm) and skipArm=false",
+    evidence: "grafana/loki .github/release-workflows.jsonnet: build.image('loki', 'cmd/loki') with no platform override (the amd64-only images pass platform=['linux/amd64']) and skipArm=false",
   },
   "grafana/tempo": {
     architectures: ["X86_64", "ARM64"],
@@ -49,11 +49,11 @@ export const IMAGE_PLATFORMS: Readonly<Record<string, ImagePlatforms>> = {
   // grafana/grafana: its release pipeline could not be read here, so ARM64 is not assumed (X86_64).
   "public.ecr.aws/docker/library/busybox": {
     architectures: ["X86_64", "ARM64"],
-    evidence: "docker-library/official-images library/busybox: Architectures amd64, ..., arm64v8 (ECR Public mirrors Docker's library)",
+    evidence: "docker-library/official-images library/busybox: every tag built for amd64, ..., arm64v8 (read at a 1.32 revision; ECR Public mirrors Docker's library)",
   },
   busybox: {
     architectures: ["X86_64", "ARM64"],
-    evidence: "docker-library/official-images library/busybox: Architectures amd64, ..., arm64v8",
+    evidence: "docker-library/official-images library/busybox: every tag built for amd64, ..., arm64v8 (read at a 1.32 revision)",
   },
 };
 
