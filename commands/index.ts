@@ -5,6 +5,7 @@
  *   npm run synth    Terraform JSON of every layer stack (+ rendered configs)   commands/synth.ts
  *   npm run render   the services' rendered config files                          commands/render.ts
  *   npm run drift    read-only plan of every layer against its state             commands/drift.ts
+ *   npm run cost     monthly cost estimate per service, piece and layer          commands/cost.ts
  */
 import type { Command } from "./cli";
 
@@ -17,4 +18,5 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   synth: { summary: "synthesize every layer stack of the selected environments", load: () => import("./synth") },
   render: { summary: "render the services' config files", load: () => import("./render") },
   drift: { summary: "plan every layer read-only against its state and report drift", load: () => import("./drift") },
+  cost: { summary: "estimate the monthly cost of one environment", load: () => import("./cost") },
 };
