@@ -19,6 +19,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LAYER_READS, LAYERS, stackId, type LayerId } from "../stacks/contract";
 import { parseCommandLine, UsageError } from "./cli";
+import { MissingPricesError } from "../cost";
+import { costMarkdown, costText, reviewCost, type CostReview } from "./plan-cost";
 import { GUARDED_TYPES, globMatches, isGuarded, unmatchedPatterns, type GuardedChange } from "./destroy-guard";
 import {
   actionOf,
@@ -57,6 +59,8 @@ export const USAGE = `usage: npm run plan -- --env <name> [--layer <layer> ...] 
   --json <file>           also write the JSON review
   --out <dir>             synth output folder (default: cdktf.out)
   --no-synth              plan the stacks already in --out instead of synthesizing them first
+  --cost-base <dir>       environments/ folder of the deployed settings (e.g. the base branch's): the
+                          review's monthly cost shows before, after and the change per layer
   LGTM_TERRAFORM          the terraform binary (default: terraform on the PATH)
 exit codes: 0 no changes, 2 changes to review, 3 a guarded destroy not allowed by --allow-destroy,
             1 a layer could not be planned (wins over 3 and 2); usage errors exit 2`;
@@ -143,6 +147,10 @@ export interface PlanReport {
   readonly allow_destroy: string[];
   readonly layers: LayerReview[];
   readonly skipped: { readonly layer: LayerId; readonly reason: string }[];
+  /** Monthly cost before and after, per layer and in total (commands/plan-cost.ts); absent when it cannot be priced. */
+  readonly cost?: CostReview;
+  /** Why there is no cost section, when there is none. */
+  readonly cost_note?: string;
 }
 
 const EMPTY_COUNTS: Counts = { create: 0, update: 0, replace: 0, delete: 0, "no-op": 0 };
@@ -313,6 +321,8 @@ export function renderMarkdown(report: PlanReport, limit = MARKDOWN_LIMIT): stri
   }
   head.push("", `**${resultLine(report)}**`);
   for (const s of report.skipped) head.push("", `Not planned: ${s.layer}, ${s.reason}.`);
+  if (report.cost) head.push("", ...costMarkdown(report.cost));
+  else if (report.cost_note) head.push("", `No cost estimate: ${report.cost_note}.`);
 
   const note = (cut: number) => `\n> **Truncated:** ${cut} more line${cut > 1 ? "s" : ""} did not fit GitHub's ${MARKDOWN_LIMIT.toLocaleString("en-US")}-character limit; the full review is in the JSON report (\`--json\`) and the saved summaries.\n`;
   const reserve = note(999_999).length + 64;
@@ -364,6 +374,8 @@ export function renderText(report: PlanReport): string {
     for (const s of l.extra) lines.push(`   ${s.title}:`, ...s.lines.map((x) => `     ${x}`));
   }
   for (const s of report.skipped) lines.push(`not planned: ${s.layer}, ${s.reason}`);
+  if (report.cost) lines.push("", ...costText(report.cost));
+  else if (report.cost_note) lines.push("", `no cost estimate: ${report.cost_note}`);
   lines.push("", resultLine(report));
   return `${lines.join("\n")}\n`;
 }
@@ -435,6 +447,8 @@ export interface PlanOptions {
   readonly format: "text" | "markdown" | "json";
   readonly markdown?: string;
   readonly json?: string;
+  /** environments/ folder of the deployed settings, for the cost before the change. */
+  readonly costBase?: string;
 }
 
 export function parseOptions(argv: string[]): PlanOptions | "help" {
@@ -448,10 +462,15 @@ export function parseOptions(argv: string[]): PlanOptions | "help" {
     markdown: { type: "string" },
     json: { type: "string" },
     "no-synth": { type: "boolean" },
+    "cost-base": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return "help";
   const env = oneEnvironment(values.env, "which environment to plan");
+  const costBase = values["cost-base"];
+  if (costBase !== undefined && !(fs.existsSync(costBase) && fs.statSync(costBase).isDirectory())) {
+    throw new UsageError(`--cost-base ${costBase}: no such folder; name the environments/ folder of the deployed settings (e.g. the base branch's)`);
+  }
   const chosen = new Set((values.layer ?? []).map(resolveLayer));
   const format = values.format ?? "text";
   if (format !== "text" && format !== "markdown" && format !== "json") throw new UsageError(`--format must be text, markdown or json, got "${format}"`);
@@ -470,6 +489,7 @@ export function parseOptions(argv: string[]): PlanOptions | "help" {
     format,
     markdown: values.markdown,
     json: values.json,
+    costBase,
   };
 }
 
@@ -540,12 +560,23 @@ export async function runPlan(options: PlanOptions, tf: TerraformCli = terraform
     const skipped = options.explicitLayers
       ? []
       : [{ layer: "00-bootstrap" as const, reason: `its state is local (terraform.${stackId(options.env, "00-bootstrap")}.tfstate where the state bucket was created), not in S3; run with --layer 00-bootstrap where that file is` }];
-    const report: PlanReport = { env: options.env, terraform_version: version, ...overall(layers, guarded), guarded, allow_destroy: [...options.allowDestroy], layers, skipped };
+    const priced = await priceReview(options);
+    const report: PlanReport = { env: options.env, terraform_version: version, ...overall(layers, guarded), guarded, allow_destroy: [...options.allowDestroy], layers, skipped, ...priced };
     if (options.save) save(options.save, report, planned);
     return report;
   } finally {
     // The plan files hold the state's values: none stays in the synth output.
     for (const p of planned) if (p.planFile) fs.rmSync(p.planFile, { force: true });
+  }
+}
+
+/** The cost section; a region without a price file leaves it out with a note rather than failing the review. */
+async function priceReview(options: PlanOptions): Promise<Pick<PlanReport, "cost" | "cost_note">> {
+  try {
+    return { cost: await reviewCost(options.env, options.costBase) };
+  } catch (e) {
+    if (e instanceof MissingPricesError) return { cost_note: e.message };
+    throw e;
   }
 }
 

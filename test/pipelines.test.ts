@@ -92,8 +92,11 @@ describe("GIVEN .github/workflows/plan.yml", () => {
     expect(text).not.toMatch(NO_SECRETS);
   });
 
-  it("WHEN read THEN it calls exactly the documented commands: npm ci and npm run plan with --save, Markdown and JSON", () => {
-    expect(jobCommands(job)).toEqual(["npm ci --no-audit --no-fund", 'npm run plan -- --env "$LGTM_ENV" --save "plans/$LGTM_ENV" --markdown "plan-$LGTM_ENV.md" --json "plan-$LGTM_ENV.json"']);
+  it("WHEN read THEN it calls exactly the documented commands: npm ci and npm run plan with --save, Markdown, JSON and the base branch's settings for the cost", () => {
+    expect(jobCommands(job)).toEqual([
+      "npm ci --no-audit --no-fund",
+      'npm run plan -- --env "$LGTM_ENV" --save "plans/$LGTM_ENV" --markdown "plan-$LGTM_ENV.md" --json "plan-$LGTM_ENV.json" --cost-base "$RUNNER_TEMP/base/environments"',
+    ]);
     expect(jobCommands(job)).toEqual(documented("plan.yml"));
   });
 

@@ -28,7 +28,10 @@ import {
 } from "../commands/plan";
 import type { PlanJson } from "../commands/terraform";
 import { LAYERS, stackId, type LayerId } from "../stacks/contract";
+import { estimateCost, loadPrices } from "../cost";
+import { loadSettings } from "../settings";
 import { fakeTerraform } from "./support/fake-terraform";
+import { envFileWith, shippedFile, tempEnvironments } from "./support/settings";
 
 const FIXTURES = path.join(__dirname, "fixtures");
 const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8")) as PlanJson;
@@ -217,6 +220,52 @@ describe("GIVEN synthesized stacks of prod and a stand-in terraform", () => {
     } finally {
       LAYER_SECTIONS.pop();
     }
+  });
+
+  describe("AND the deployed settings run Mimir on X86_64 (--cost-base)", () => {
+    let base: ReturnType<typeof tempEnvironments>;
+    beforeEach(async () => {
+      base = tempEnvironments({ "common.tfvars": shippedFile("common.tfvars"), "prod.tfvars": await envFileWith("prod", { services: { mimir: { cpu_architecture: "X86_64" } } }) });
+    });
+    afterEach(() => base.cleanup());
+    const estimate = async (environmentsDir?: string) => {
+      const s = await loadSettings("prod", { environmentsDir, onWarning: () => undefined });
+      return estimateCost(s, loadPrices(s.aws.region, s.cost.prices));
+    };
+
+    it("WHEN planned THEN the review prices both settings per layer and in total, and only 60-ecs changes, by the ARM64 saving", async () => {
+      const [before, after] = [await estimate(base.dir), await estimate()];
+      const report = await runPlan(options({ costBase: base.dir, allowDestroy: ["aws_s3_bucket.logs"] }), fakeTerraform(scenario));
+      const rows = Object.fromEntries(report.cost!.rows.map((r) => [r.layer, r]));
+      const r2 = (x: number) => Math.round(x * 100) / 100;
+      expect(rows.total).toEqual({ layer: "total", before: r2(before.total), after: r2(after.total), delta: r2(after.total - before.total) });
+      expect(rows["60-ecs"].delta).toBeLessThan(0);
+      for (const layer of ["10-network", "30-storage", "50-loadbalancer"]) expect(rows[layer].delta, layer).toBe(0);
+      const md = renderMarkdown(report);
+      expect(md).toContain("| Layer | Before | After | Change |");
+      expect(md).toMatch(new RegExp(`\\| 60-ecs \\| [0-9,.]+ \\| [0-9,.]+ \\| −${r2(before.byLayer["60-ecs"] - after.byLayer["60-ecs"]).toLocaleString("en-US", { minimumFractionDigits: 2 })} \\|`));
+      expect(renderText(report)).toContain(`Monthly cost estimate: ${before.total.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} →`);
+    });
+
+    it("WHEN the base has no file for the environment THEN before is nothing (a new environment) and says so", async () => {
+      fs.rmSync(path.join(base.dir, "prod.tfvars"));
+      const report = await runPlan(options({ costBase: base.dir, allowDestroy: ["aws_s3_bucket.logs"] }), fakeTerraform(scenario));
+      const total = report.cost!.rows.find((r) => r.layer === "total")!;
+      expect(total.before).toBe(0);
+      expect(total.delta).toBe(total.after);
+      expect(report.cost!.base).toContain("no prod.tfvars there: a new environment");
+    });
+
+    it("WHEN the base settings do not load THEN the plan fails naming --cost-base and the problem", async () => {
+      fs.writeFileSync(path.join(base.dir, "prod.tfvars"), 'project = "X"\n');
+      await expect(runPlan(options({ costBase: base.dir, allowDestroy: ["aws_s3_bucket.logs"] }), fakeTerraform(scenario))).rejects.toThrow(/--cost-base .*: the base settings do not load[\s\S]*project/);
+    });
+
+    it("WHEN no base is given THEN the review shows the cost after apply and how to get the before", async () => {
+      const report = await runPlan(options({ allowDestroy: ["aws_s3_bucket.logs"] }), fakeTerraform(scenario));
+      expect(report.cost!.rows.every((r) => r.before === undefined)).toBe(true);
+      expect(renderMarkdown(report)).toContain("Before: none (pass --cost-base <environments dir> for the before figures).");
+    });
   });
 
   it("WHEN --allow-destroy matches no guarded change THEN it is a usage error and nothing is saved", async () => {
