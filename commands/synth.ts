@@ -11,7 +11,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { App } from "cdktf";
-import { listEnvironments, loadSettings, SettingsError, type Settings } from "../settings";
+import { COMMON_FILE, listEnvironments, loadSettings, SettingsError, type Settings, type SettingsProblem } from "../settings";
+import { unreadable } from "../settings/load";
 import { parseCommandLine } from "./cli";
 import { buildEnvironment } from "../stacks";
 import { renderAndCheckAll, writeRenderedConfigs } from "../templates";
@@ -34,18 +35,38 @@ export async function loadEnvironments(envs?: readonly string[], environmentsDir
     throw new SettingsError([{ file: `${environmentsDir ?? "environments"}/`, key: "", message: "no <env>.tfvars files found" }]);
   }
   const all: Settings[] = [];
-  const problems: SettingsError["problems"][number][] = [];
+  const found: { env: string; problem: SettingsProblem }[] = [];
   for (const env of selected) {
     try {
       all.push(await loadSettings(env, { environmentsDir }));
     } catch (e) {
-      if (e instanceof SettingsError) problems.push(...e.problems);
+      if (e instanceof SettingsError) found.push(...e.problems.map((problem) => ({ env, problem })));
       else throw e;
     }
   }
+  const problems = onceEach(found, selected.length);
   problems.push(...sharedAccounts(all));
   if (problems.length > 0) throw new SettingsError(problems);
   return all;
+}
+
+/**
+ * A problem in a file several environments share (common.tfvars) is found once per environment:
+ * report it once, naming the environments it affects.
+ */
+function onceEach(found: readonly { env: string; problem: SettingsProblem }[], selected: number): SettingsProblem[] {
+  const byText = new Map<string, { problem: SettingsProblem; envs: string[] }>();
+  for (const { env, problem } of found) {
+    const id = `${problem.file}\0${problem.key}\0${problem.message}`;
+    const seen = byText.get(id);
+    if (seen) seen.envs.push(env);
+    else byText.set(id, { problem, envs: [env] });
+  }
+  return [...byText.values()].map(({ problem, envs }) =>
+    selected > 1 && path.basename(problem.file) === COMMON_FILE
+      ? { ...problem, message: `${problem.message} (affects environment${envs.length === 1 ? "" : "s"} ${envs.join(", ")})` }
+      : problem,
+  );
 }
 
 /**
@@ -115,9 +136,8 @@ export async function run(argv: string[]): Promise<void> {
   }
   const envs = values.env ?? process.env.LGTM_ENV?.split(",").map((e) => e.trim()).filter(Boolean);
   const environmentsDir = values.environments === undefined ? undefined : path.resolve(values.environments);
-  if (environmentsDir !== undefined && !fs.existsSync(environmentsDir)) {
-    throw new SettingsError([{ file: values.environments!, key: "", message: "no such folder (--environments)" }]);
-  }
+  const why = environmentsDir === undefined ? undefined : unreadable(environmentsDir, "folder");
+  if (why) throw new SettingsError([{ file: values.environments!, key: "", message: `${why} (--environments)` }]);
   const environments = await loadEnvironments(envs, environmentsDir);
 
   // Under the cdktf CLI, the CLI owns the output folder (CDKTF_OUTDIR) and reads it as it is written.
