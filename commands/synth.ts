@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { App } from "cdktf";
 import { COMMON_FILE, listEnvironments, loadSettings, SettingsError, type Settings, type SettingsProblem } from "../settings";
 import { unreadable } from "../settings/load";
+import { carryOver, removeAbandoned, removedOnSignal } from "./output-folder";
 import { parseCommandLine } from "./cli";
 import { buildEnvironment } from "../stacks";
 import { renderAndCheckAll, writeRenderedConfigs } from "../templates";
@@ -101,25 +102,24 @@ export function buildApp(app: App, environments: readonly Settings[]): App {
 /**
  * Synthesizes `environments` into `outdir` as `npm run synth` does: the rendered configs are checked
  * first (their errors fail synth like settings errors), then everything is written into a fresh
- * folder and swapped in whole, so a failure never leaves a half-written output. Returns the stack
- * folder names.
+ * folder and swapped in whole, so a failure or a signal never leaves a half-written output. Stacks
+ * of environments not synthesized now, and each stack's `terraform init` state while its providers
+ * did not change, are kept (commands/output-folder.ts). Returns the stack folder names.
  */
-export function synthesize(environments: readonly Settings[], outdir: string): string[] {
+export function synthesize(environments: readonly Settings[], outdir: string, options: { readonly keepOtherEnvironments?: boolean } = {}): string[] {
   const rendered = renderAndCheckAll(environments);
   const target = path.resolve(outdir);
   const staging = `${target}.staging-${process.pid}`;
-  fs.rmSync(staging, { recursive: true, force: true });
-  try {
+  const old = `${target}.old-${process.pid}`;
+  removeAbandoned(target);
+  removedOnSignal([staging, old], () => {
     buildApp(new App({ outdir: staging }), environments).synth();
     // For teams that bake configs into images: <out>/rendered/<env>/<service>/<file>.
     for (const r of rendered) writeRenderedConfigs(staging, r.env, r.configs);
-    const old = `${target}.old-${process.pid}`;
+    carryOver(target, staging, { synthesized: environments.map((e) => e.env), keepOtherEnvironments: options.keepOtherEnvironments });
     if (fs.existsSync(target)) fs.renameSync(target, old);
     fs.renameSync(staging, target);
-    fs.rmSync(old, { recursive: true, force: true });
-  } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
-  }
+  });
   return fs.readdirSync(path.join(target, "stacks")).sort();
 }
 
@@ -147,6 +147,13 @@ export async function run(argv: string[]): Promise<void> {
     return;
   }
   const outdir = values.out ?? "cdktf.out";
-  const stacks = synthesize(environments, outdir);
-  console.log(`synthesized ${stacks.length} stacks for ${environments.map((e) => e.env).join(", ")} into ${path.relative(process.cwd(), path.resolve(outdir)) || outdir}`);
+  // A run over every environment drops the stacks of environments that no longer exist.
+  const stacks = synthesize(environments, outdir, { keepOtherEnvironments: envs !== undefined && envs.length > 0 });
+  const names = environments.map((e) => e.env);
+  const mine = stacks.filter((st) => names.some((n) => st.startsWith(`${n}-`)));
+  const kept = [...new Set(stacks.filter((st) => !mine.includes(st)).map((st) => st.slice(0, st.indexOf("-"))))];
+  console.log(
+    `synthesized ${mine.length} stacks for ${names.join(", ")} into ${path.relative(process.cwd(), path.resolve(outdir)) || outdir}` +
+      (kept.length > 0 ? ` (kept the stacks of ${kept.join(", ")})` : ""),
+  );
 }
