@@ -1,5 +1,5 @@
 /**
- * lgtm-fargate's entry point: `tsx main.ts <command> [options]`, run by `npm run <command>` and by
+ * lgtm-fargate's entry point: bundled into .build/lgtm.cjs and run by bin/lgtm.cjs (`npm run <command>`, and
  * the cdktf CLI (cdktf.json: `main.ts synth`). Nothing imports this file; the commands live in
  * commands/.
  */
@@ -7,7 +7,7 @@ import { didYouMean } from "./settings/errors";
 import { runCommand, UsageError } from "./commands/cli";
 import { COMMANDS } from "./commands";
 
-const USAGE = `usage: npm run <command> -- [options]     (or: tsx main.ts <command> [options])
+const USAGE = `usage: npm run <command> -- [options]     (or: node bin/lgtm.cjs <command> [options])
 commands:
 ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)

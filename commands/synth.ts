@@ -113,7 +113,7 @@ export function synthesize(environments: readonly Settings[], outdir: string, op
   const old = `${target}.old-${process.pid}`;
   removeAbandoned(target);
   removedOnSignal([staging, old], () => {
-    buildApp(new App({ outdir: staging }), environments).synth();
+    buildApp(new App({ outdir: staging, stackTraces: false }), environments).synth();
     // For teams that bake configs into images: <out>/rendered/<env>/<service>/<file>.
     for (const r of rendered) writeRenderedConfigs(staging, r.env, r.configs);
     carryOver(target, staging, { synthesized: environments.map((e) => e.env), keepOtherEnvironments: options.keepOtherEnvironments });
@@ -143,7 +143,7 @@ export async function run(argv: string[]): Promise<void> {
   // Under the cdktf CLI, the CLI owns the output folder (CDKTF_OUTDIR) and reads it as it is written.
   if (process.env.CDKTF_OUTDIR) {
     renderAndCheckAll(environments);
-    buildApp(new App(), environments).synth();
+    buildApp(new App({ stackTraces: false }), environments).synth();
     return;
   }
   const outdir = values.out ?? "cdktf.out";

@@ -1,0 +1,94 @@
+/**
+ * Builds .build/lgtm.cjs, one esbuild bundle of main.ts and everything it imports from this
+ * project and from @cdktf/provider-aws's deep paths, so a command loads one file instead of
+ * thousands and never compiles TypeScript at run time. Run by bin/lgtm.cjs whenever a source file is
+ * newer than the bundle (and by `npm run build`). Plain JavaScript: it must run before any build.
+ *
+ * `__dirname` in a bundled source file becomes that file's own folder (resolved from the bundle's
+ * place), so settings/, templates/ and environments/ are found as under tsx.
+ */
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
+
+const ROOT = path.resolve(__dirname, "..");
+const OUT_DIR = path.join(ROOT, ".build");
+const BUNDLE = path.join(OUT_DIR, "lgtm.cjs");
+/** What the bundle is made of: a change to any of these rebuilds it. */
+const SOURCES = ["main.ts", "commands", "settings", "stacks", "modules", "templates", "package-lock.json", "bin/build.cjs"];
+
+/** The newest modification time of the TypeScript sources (and the lockfile), in ms. */
+function newestSource() {
+  let newest = 0;
+  const visit = (p) => {
+    let st;
+    try {
+      st = fs.statSync(p);
+    } catch {
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const e of fs.readdirSync(p)) visit(path.join(p, e));
+    } else if (p.endsWith(".ts") || p.endsWith(".json") || p.endsWith(".cjs")) {
+      newest = Math.max(newest, st.mtimeMs);
+    }
+  };
+  for (const s of SOURCES) visit(path.join(ROOT, s));
+  return newest;
+}
+
+function isStale() {
+  try {
+    return fs.statSync(BUNDLE).mtimeMs < newestSource();
+  } catch {
+    return true;
+  }
+}
+
+function build() {
+  const esbuild = require("esbuild");
+  const dirnamePlugin = {
+    name: "source-dirname",
+    setup(b) {
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+        let text = fs.readFileSync(args.path, "utf8");
+        if (text.includes("__dirname")) {
+          const rel = path.relative(OUT_DIR, path.dirname(args.path)).split(path.sep).join("/");
+          text = text.replace(/\b__dirname\b/g, `require("node:path").join(__dirname, ${JSON.stringify(rel)})`);
+        }
+        return { contents: text, loader: "ts" };
+      });
+    },
+  };
+  const tmp = `${BUNDLE}.tmp-${process.pid}`;
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  return esbuild
+    .build({
+      entryPoints: [path.join(ROOT, "main.ts")],
+      outfile: tmp,
+      bundle: true,
+      platform: "node",
+      target: "node20",
+      format: "cjs",
+      // Loaded from their own folders at run time (wasm, the cdktf CLI's own files).
+      external: ["@cdktf/hcl2json", "esbuild"],
+      plugins: [dirnamePlugin],
+      logLevel: "error",
+      legalComments: "none",
+    })
+    .then(() => fs.renameSync(tmp, BUNDLE))
+    .finally(() => fs.rmSync(tmp, { force: true }));
+}
+
+module.exports = { BUNDLE, isStale, build };
+
+if (require.main === module) {
+  build().then(
+    () => console.log(`built ${path.relative(process.cwd(), BUNDLE)}`),
+    (e) => {
+      console.error(e.message);
+      process.exitCode = 1;
+    },
+  );
+}
