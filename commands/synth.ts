@@ -15,14 +15,11 @@ import { COMMON_FILE, listEnvironments, loadSettings, SettingsError, type Settin
 import { unreadable } from "../settings/load";
 import { carryOver, removeAbandoned, removedOnSignal } from "./output-folder";
 import { parseCommandLine } from "./cli";
+import { OPTIONS, USAGE } from "./synth-usage";
 import { buildEnvironment } from "../stacks";
 import { renderAndCheckAll, writeRenderedConfigs } from "../templates";
 
-export const USAGE = `usage: npm run synth [-- --env <name> ...] [--out <dir>] [--environments <dir>]
-  --env <name>          synthesize only this environment (repeatable; default: every environments/*.tfvars)
-  --out <dir>           output folder (default: cdktf.out)
-  --environments <dir>  folder of common.tfvars and <env>.tfvars (default: environments/)
-  LGTM_ENV=a,b          the same filter, for runs through the cdktf CLI`;
+export { USAGE } from "./synth-usage";
 
 export interface SynthOptions {
   readonly envs?: readonly string[];
@@ -124,12 +121,7 @@ export function synthesize(environments: readonly Settings[], outdir: string, op
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const values = parseCommandLine(argv, {
-    env: { type: "string", multiple: true },
-    out: { type: "string" },
-    environments: { type: "string" },
-    help: { type: "boolean", short: "h" },
-  });
+  const values = parseCommandLine(argv, OPTIONS);
   if (values.help) {
     console.log(USAGE);
     return;
