@@ -6,12 +6,12 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse as parseHcl } from "@cdktf/hcl2json";
 import type { z } from "zod";
 import { settingsSchema, type Settings } from "./schema";
 import { checkSettings } from "./checks";
 import { didYouMean, SettingsError, shown, type SettingsProblem } from "./errors";
 import { scanHcl } from "./hcl-scan";
+import { parseLiteralHcl } from "./hcl-literal";
 
 export const COMMON_FILE = "common.tfvars";
 const ENV_NAME_RE = /^[a-z][a-z0-9]{0,9}$/;
@@ -121,7 +121,8 @@ async function parseTfvars(file: string, name: string): Promise<Record<string, J
   let parsed: Record<string, Json>;
   const source = fs.readFileSync(file, "utf8");
   try {
-    parsed = (await parseHcl(name, source)) as Record<string, Json>;
+    // Literal-only files (every shipped one) skip hcl2json's wasm; anything else is its to parse.
+    parsed = parseLiteralHcl(source) ?? ((await (await import("@cdktf/hcl2json")).parse(name, source)) as Record<string, Json>);
   } catch (e) {
     const text = String(e instanceof Error ? e.message : e).replace(/^parse config: \[?/, "").replace(/\]$/, "");
     throw new SettingsError([{ file: name, key: "", message: `not valid HCL: ${text}` }]);
