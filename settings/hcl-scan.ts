@@ -24,6 +24,9 @@ interface Frame {
   index: number;
 }
 
+const WORD = /[A-Za-z_][A-Za-z0-9_-]*/y;
+const NUMBER = /\d+(\.\d+)?([eE][+-]?\d+)?/y;
+
 const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
 
 export function scanHcl(source: string): ScanProblem[] {
@@ -113,13 +116,15 @@ export function scanHcl(source: string): ScanProblem[] {
       if (expectingKey) candidate = [text, at];
       continue;
     }
-    const word = /^[A-Za-z_][A-Za-z0-9_-]*/.exec(source.slice(i, i + 256));
+    WORD.lastIndex = i;
+    const word = WORD.exec(source);
     if (word) {
       if (expectingKey) candidate = [word[0], line];
       i += word[0].length;
       continue;
     }
-    const num = /^\d+(\.\d+)?([eE][+-]?\d+)?/.exec(source.slice(i, i + 4096));
+    NUMBER.lastIndex = i;
+    const num = NUMBER.exec(source);
     if (num) {
       const path = valuePath();
       const value = Number(num[0]);
