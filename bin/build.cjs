@@ -61,6 +61,18 @@ function build() {
       });
     },
   };
+  // cdktf records the creation stack of every token (Error.stackTraceLimit = MAX_SAFE_INTEGER, about
+  // 1,700 per synth), used only to explain a token that fails to resolve. The bundle leaves them
+  // out (output unchanged); LGTM_NO_BUNDLE=1 runs the sources with them.
+  const noTokenStacks = {
+    name: "no-token-stack-traces",
+    setup(b) {
+      b.onLoad({ filter: /[\\/]cdktf[\\/]lib[\\/]tokens[\\/]private[\\/]stack-trace\.js$/ }, () => ({
+        contents: '"use strict";\nObject.defineProperty(exports, "__esModule", { value: true });\nexports.captureStackTrace = function captureStackTrace() { return ["(stack traces are off in the bundle; run with LGTM_NO_BUNDLE=1 to see where this token was made)"]; };\n',
+        loader: "js",
+      }));
+    },
+  };
   const tmp = `${BUNDLE}.tmp-${process.pid}`;
   fs.mkdirSync(OUT_DIR, { recursive: true });
   return esbuild
@@ -73,7 +85,7 @@ function build() {
       format: "cjs",
       // Loaded from their own folders at run time (wasm, the cdktf CLI's own files).
       external: ["@cdktf/hcl2json", "esbuild"],
-      plugins: [dirnamePlugin],
+      plugins: [dirnamePlugin, noTokenStacks],
       logLevel: "error",
       legalComments: "none",
     })
