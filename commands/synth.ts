@@ -10,7 +10,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { App } from "cdktf";
+import { Annotations, App } from "cdktf";
 import { COMMON_FILE, listEnvironments, loadSettings, SettingsError, type Settings, type SettingsProblem } from "../settings";
 import { unreadable } from "../settings/load";
 import { carryOver, removeAbandoned, removedOnSignal } from "./output-folder";
@@ -134,8 +134,19 @@ export async function run(argv: string[]): Promise<void> {
 
   // Under the cdktf CLI, the CLI owns the output folder (CDKTF_OUTDIR) and reads it as it is written.
   if (process.env.CDKTF_OUTDIR) {
-    renderAndCheckAll(environments);
-    buildApp(new App({ stackTraces: false }), environments).synth();
+    // The cdktf CLI labels everything on stderr [ERROR] and hides stdout: warnings become annotations
+    // of the environment's first stack, which it prints as warnings.
+    const warnings: string[] = [];
+    renderAndCheckAll(environments, (w) => warnings.push(w));
+    const app = buildApp(new App({ stackTraces: false }), environments);
+    for (const w of warnings) {
+      const envs = w.replace(/^warning: /, "").split(": ")[0].split(", ");
+      for (const env of envs) {
+        const stack = app.node.children.find((c) => c.node.id.startsWith(`${env}-`));
+        if (stack) Annotations.of(stack).addWarning(w.replace(/^warning: /, ""));
+      }
+    }
+    app.synth();
     return;
   }
   const outdir = values.out ?? "cdktf.out";
