@@ -8,6 +8,7 @@ export default defineConfig({
     hookTimeout: 600_000,
     pool: "forks",
     maxWorkers: 2,
-    reporters: ["default"],
+    globalSetup: ["test/support/global-setup.ts"],
+    reporters: ["default", "./test/support/duration-reporter.ts"],
   },
 });
