@@ -4,7 +4,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { report } from "../commands/cli";
 import { LAYERS } from "../stacks/contract";
 import { envFileWith, shippedFile, tempEnvironments } from "./support/settings";
 import { runCli } from "./support/cli";
@@ -89,11 +90,7 @@ describe("GIVEN the synth command", () => {
     }
   });
 
-  it("WHEN --environments names a missing folder THEN it says so", () => {
-    const r = synth(["--environments", path.join(work, "nowhere")]);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/nowhere: no such folder \(--environments\)/);
-  });
+  // --environments naming a missing folder or a file: test/settings-bad-input.test.ts, in-process.
 
   it("WHEN synthesized THEN the rendered configs are written beside the stacks for teams that bake images", () => {
     const out = path.join(work, "rendered");
@@ -112,16 +109,23 @@ describe("GIVEN the synth command", () => {
     expect(fs.readdirSync(path.join(out, "rendered", "dev")).sort()).toEqual(["alloy", "grafana", "loki", "manifest.json", "mimir", "pyroscope", "tempo"]);
   });
 
-  it("WHEN npm run render gets a bad flag or environment THEN it exits with the usage or the settings error", () => {
-    const bad = runCli(["render", "--envs", "dev"]);
-    expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain("usage: npm run render");
-    const unknown = runCli(["render", "--env", "qa"]);
-    expect(unknown.status).toBe(1);
-    expect(unknown.stderr).toContain('environments/qa.tfvars: unknown environment "qa"');
+  it("WHEN npm run render gets a bad flag or environment THEN it exits with the usage or the settings error", async () => {
+    // In-process, through the same reporter main.ts uses.
+    const render = await import("../commands/render");
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void errors.push(a.map(String).join(" ")));
+    try {
+      expect(await report(render.USAGE, () => render.run(["--envs", "dev"]))).toBe(2);
+      expect(errors.join("\n")).toContain("usage: npm run render");
+      errors.length = 0;
+      expect(await report(render.USAGE, () => render.run(["--env", "qa"]))).toBe(1);
+      expect(errors.join("\n")).toContain('environments/qa.tfvars: unknown environment "qa"');
+    } finally {
+      spy.mockRestore();
+    }
   });
 
-  it("WHEN given an unknown flag THEN it exits 2 with the usage", () => {
+  it("WHEN given an unknown flag THEN main.ts answers from the light usage module: exit 2 with the usage", () => {
     const r = synth(["--environment", "prod"]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("Unknown option '--environment'");
