@@ -89,7 +89,11 @@ function build() {
       logLevel: "error",
       legalComments: "none",
     })
-    .then(() => fs.renameSync(tmp, BUNDLE))
+    .then(() => {
+      fs.renameSync(tmp, BUNDLE);
+      // Code caches of earlier bundles (bin/code-cache.cjs) are never valid again.
+      for (const f of fs.readdirSync(OUT_DIR)) if (f.endsWith(".v8cache")) fs.rmSync(path.join(OUT_DIR, f), { force: true });
+    })
     .finally(() => fs.rmSync(tmp, { force: true }));
 }
 

@@ -14,14 +14,15 @@ if (process.env.LGTM_NO_BUNDLE === "1") {
   process.exit(r.status ?? 1);
 }
 const { BUNDLE, isStale, build } = require("./build.cjs");
+const { requireWithCodeCache } = require("./code-cache.cjs");
 if (isStale()) {
   build().then(
-    () => require(BUNDLE),
+    () => requireWithCodeCache(BUNDLE),
     (e) => {
       console.error(`could not build ${BUNDLE}: ${e.message}`);
       process.exitCode = 1;
     },
   );
 } else {
-  require(BUNDLE);
+  requireWithCodeCache(BUNDLE);
 }
