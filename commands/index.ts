@@ -14,10 +14,21 @@ import type { Command } from "./cli";
 export interface CommandEntry {
   readonly summary: string;
   readonly load: () => Promise<Command>;
+  /**
+   * The command's USAGE and parseArgs OPTIONS in a module that loads nothing heavy: main.ts then
+   * answers --help and usage errors from it, without loading the command. Optional.
+   */
+  readonly usage?: () => Promise<CommandLine>;
+}
+
+/** A command's command line, apart from the command (see commands/synth-usage.ts). */
+export interface CommandLine {
+  readonly USAGE: string;
+  readonly OPTIONS: NonNullable<import("node:util").ParseArgsConfig["options"]>;
 }
 
 export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
-  synth: { summary: "synthesize every layer stack of the selected environments", load: () => import("./synth") },
+  synth: { summary: "synthesize every layer stack of the selected environments", load: () => import("./synth"), usage: () => import("./synth-usage") },
   render: { summary: "render the services' config files", load: () => import("./render") },
   plan: { summary: "plan every layer for review (destroy guard, --save for apply)", load: () => import("./plan") },
   apply: { summary: "apply the plans `plan --save` kept, if the synth is unchanged", load: () => import("./apply") },

@@ -4,7 +4,7 @@
  * fake terraform that records its calls, its argument errors, and, where terraform and the provider
  * mirror exist, one run with the real terraform against an S3 backend on 127.0.0.1.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -19,17 +19,17 @@ import { startS3Server, type S3Server } from "./support/s3-server";
 import { startStsStub, type StsStub } from "./support/sts-stub";
 import { envFileWith, shippedFile, tempEnvironments } from "./support/settings";
 import { synthToDisk, type StackJson } from "./support/synth";
+import { LAUNCHER, runCli } from "./support/cli";
 import { findTerraform, offlineTerraform, skipWithoutTerraform } from "./support/terraform";
 
 const root = path.resolve(__dirname, "..");
-const tsx = path.join(root, "node_modules", ".bin", "tsx");
 const FIXTURES = path.join(__dirname, "fixtures");
 const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8")) as PlanJson;
 const BACKED: LayerId[] = LAYERS.filter((l) => l !== "00-bootstrap");
 
 /** `npm run drift -- <args>` as a fresh process, from the project root. */
 function drift(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(tsx, ["main.ts", "drift", ...args], { cwd: root, encoding: "utf8", env: { ...process.env, ...env } });
+  return runCli(["drift", ...args], { env });
 }
 
 interface Exit {
@@ -413,8 +413,8 @@ describe.skipIf(skipReal)("GIVEN prod's state in an S3 server on 127.0.0.1, with
     };
     const [reportFile, jsonFile] = [path.join(work, "report.md"), path.join(work, "report.json")];
     result = await runAsync(
-      tsx,
-      ["main.ts", "drift", "--env", "prod", "--no-synth", "--out", out, "--layer", "20-security", "--layer", "10-network", "--report", reportFile, "--json", jsonFile],
+      process.execPath,
+      [LAUNCHER, "drift", "--env", "prod", "--no-synth", "--out", out, "--layer", "20-security", "--layer", "10-network", "--report", reportFile, "--json", jsonFile],
       { cwd: root, env: { ...process.env, ...tfEnv } },
     );
     markdown = fs.readFileSync(reportFile, "utf8");
