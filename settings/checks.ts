@@ -56,7 +56,27 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkReplication(s),
     ...checkGrafanaState(s),
     ...checkNames(s),
+    ...checkSelfMonitoring(s),
   ];
+}
+
+// ---------------------------------------------------------------- self-monitoring
+
+function checkSelfMonitoring(s: Settings): Finding[] {
+  const out: Finding[] = [];
+  if (s.self_monitoring.tenant === s.tenant_id) {
+    out.push({
+      key: "self_monitoring.tenant",
+      message: `"${s.self_monitoring.tenant}" is also tenant_id; the stack's own series would count against the users' tenant limits (expected a tenant of its own, e.g. "meta")`,
+    });
+  }
+  if (s.services.alloy.desired_count > 1) {
+    out.push({
+      key: "services.alloy.desired_count",
+      message: `${s.services.alloy.desired_count} Alloy tasks would each scrape every component for self-monitoring (Alloy clustering is not configured), writing every series twice or more; expected 0 or 1`,
+    });
+  }
+  return out;
 }
 
 function checkTaskSizes(s: Settings): Finding[] {

@@ -26,3 +26,4 @@ export {
   type DeploymentPercentages,
 } from "./quorum";
 export { SHUTDOWN_BUDGET, FARGATE_MAX_STOP_TIMEOUT_SECONDS, seconds, type ShutdownBudget } from "./shutdown";
+export { selfScrapeTargets, cidrRegex, type ScrapeTarget } from "./self-monitoring";

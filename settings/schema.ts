@@ -177,6 +177,20 @@ const alloySchema = z.strictObject({
     .prefault({}),
 });
 
+const tenantId = z
+  .string()
+  .regex(/^[A-Za-z0-9!_.*'()-]{1,150}$/, { error: "expected a tenant id of letters, digits and !_.*'()- (no '/')" });
+
+const selfMonitoringSchema = z.strictObject({
+  /**
+   * Mimir tenant the stack's own metrics are written under (X-Scope-OrgID), never `tenant_id`: the
+   * stack's own series must not count against a user tenant's limits.
+   */
+  tenant: tenantId.default("meta"),
+  /** How often Alloy scrapes every component's /metrics. */
+  scrape_interval: goDuration.default("30s"),
+});
+
 /** Database engines Grafana supports besides its embedded SQLite. */
 export const GRAFANA_DATABASE_TYPES = ["postgres", "mysql"] as const;
 /** TLS modes Grafana accepts per engine (`[database] ssl_mode`). */
@@ -244,9 +258,7 @@ export const settingsSchema = z.strictObject({
     use_path_style: z.boolean().default(false),
   }),
   /** Tenant sent as X-Scope-OrgID by every producer and consumer. */
-  tenant_id: z
-    .string()
-    .regex(/^[A-Za-z0-9!_.*'()-]{1,150}$/, { error: "expected a tenant id of letters, digits and !_.*'()- (no '/')" }),
+  tenant_id: tenantId,
   /** Where tasks pull images from: the upstream registry, or this project's ECR copies. */
   image_source: z.enum(["upstream", "ecr"], { error: 'expected "upstream" or "ecr"' }).default("upstream"),
   network: z.strictObject({
@@ -359,6 +371,8 @@ export const settingsSchema = z.strictObject({
   loki: lokiSchema.prefault({}),
   /** Alloy settings rendered into config.alloy. */
   alloy: alloySchema.prefault({}),
+  /** Alloy scrapes every task's own /metrics into Mimir under a dedicated tenant (README, "Operating it"). */
+  self_monitoring: selfMonitoringSchema.prefault({}),
   /** Grafana settings passed as environment variables. */
   grafana: grafanaSchema.prefault({}),
   services: z.strictObject(servicesShape),

@@ -11,6 +11,7 @@
  */
 import { CONSUMERS, COMPONENTS, RING_SERVICES, joinPath, type ProducerPort, type RingServiceName, type ServiceName } from "../settings/components";
 import { serviceHost } from "../settings/catalog";
+import { selfScrapeTargets } from "../settings/self-monitoring";
 import { ringClusterLabel } from "../settings/names";
 import { replicationFactor } from "../settings/quorum";
 import type { Settings } from "../settings/schema";
@@ -188,6 +189,21 @@ export interface TemplateContext {
     readonly mimirPushUrl: string;
     readonly lokiPushUrl: string;
     readonly tempoOtlpEndpoint: string;
+    /** Every task's own /metrics, remote-written to Mimir under the self-monitoring tenant. */
+    readonly selfMonitoring: {
+      readonly tenant: string;
+      readonly scrapeInterval: string;
+      readonly targets: readonly {
+        readonly service: string;
+        /** prometheus.scrape job_name: `self/<service>`. */
+        readonly jobName: string;
+        readonly dnsNames: readonly string[];
+        readonly scrapeInterval: string;
+        readonly port: number;
+        readonly metricsPath: string;
+        readonly azRules: readonly { readonly az: string; readonly regex: string }[];
+      }[];
+    };
     readonly cloudwatch: {
       readonly scrapeInterval: string;
       readonly namespaces: readonly {
@@ -381,6 +397,24 @@ export function buildContext(settings: Settings): TemplateContext {
       mimirPushUrl: mimirPush,
       lokiPushUrl: producerHttpUrl(s, "alloy", "loki", producerPath(s, "loki", LOKI_PUSH_PATH)),
       tempoOtlpEndpoint: producerAddress(s, "alloy", "tempo", "otlp_grpc"),
+      selfMonitoring: {
+        tenant: s.self_monitoring.tenant,
+        scrapeInterval: s.self_monitoring.scrape_interval,
+        targets: selfScrapeTargets(s).map((t) => {
+          // Refuses a target the catalog does not let Alloy reach (no security-group rule would open it).
+          const address = producerAddress(s, "alloy", t.service, "http");
+          if (address !== `${t.dnsName}:${t.port}`) throw new Error(`templates: self-monitoring target ${address} disagrees with the catalog`);
+          return {
+            service: t.service,
+            jobName: `self/${t.service}`,
+            dnsNames: [t.dnsName],
+            scrapeInterval: s.self_monitoring.scrape_interval,
+            port: t.port,
+            metricsPath: t.metricsPath,
+            azRules: t.azRules,
+          };
+        }),
+      },
       cloudwatch: {
         scrapeInterval: s.alloy.cloudwatch.scrape_interval,
         namespaces: s.alloy.cloudwatch.namespaces.map((n) => ({

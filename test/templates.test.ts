@@ -364,7 +364,7 @@ describe("GIVEN prod settings with no CloudWatch namespaces", () => {
     const configs = renderConfigs(await settingsWith({ alloy: { cloudwatch: { namespaces: [] } } }));
     const file = alloyOf(configs);
     expect(file.blocks.map((b) => b.name)).not.toContain("prometheus.exporter.cloudwatch");
-    expect(file.blocks.map((b) => b.name)).not.toContain("prometheus.scrape");
+    expect(file.blocks.filter((b) => b.name === "prometheus.scrape").map((b) => b.label)).not.toContain("cloudwatch");
     expect(file.blocks.map((b) => b.name)).toContain("loki.write");
   });
 });
@@ -380,7 +380,7 @@ describe("GIVEN the templates", () => {
 
   it("WHEN a template would call a producer port the catalog does not list THEN building its address fails", async () => {
     const s = await shipped("prod");
-    expect(() => producerAddress(s, "alloy", "pyroscope", "http")).toThrow(/CONSUMERS does not list/);
+    expect(() => producerAddress(s, "alloy", "pyroscope", "grpc")).toThrow(/CONSUMERS does not list/);
     expect(() => producerAddress(s, "grafana", "loki", "grpc")).toThrow(/CONSUMERS does not list/);
     expect(producerAddress(s, "alloy", "tempo", "otlp_grpc")).toBe("tempo.lgtm.local:4317");
   });
