@@ -70,6 +70,12 @@ function checkSelfMonitoring(s: Settings): Finding[] {
       message: `"${s.self_monitoring.tenant}" is also tenant_id; the stack's own series would count against the users' tenant limits (expected a tenant of its own, e.g. "meta")`,
     });
   }
+  if (s.ecs.container_insights === "disabled") {
+    out.push({
+      key: "ecs.container_insights",
+      message: `"disabled" leaves the tasks-below-desired alarms without data (they read Container Insights' RunningTaskCount and alarm on missing data); expected "enabled" or "enhanced"`,
+    });
+  }
   if (s.services.alloy.desired_count > 1) {
     out.push({
       key: "services.alloy.desired_count",

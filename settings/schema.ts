@@ -191,6 +191,28 @@ const selfMonitoringSchema = z.strictObject({
   scrape_interval: goDuration.default("30s"),
 });
 
+const alertsSchema = z.strictObject({
+  /** Email addresses subscribed to the alerts topic (each confirms the subscription once). */
+  email_addresses: z.array(z.email({ error: 'expected an email address such as "oncall@example.com"' })).default([]),
+  /** AWS Chatbot posts the alerts topic to this Slack channel (the workspace must be authorized in the Chatbot console once). */
+  slack: z
+    .strictObject({
+      /** Slack workspace (team) id, e.g. "T0123ABCD". */
+      workspace_id: z.string().regex(/^[A-Z0-9]{9,11}$/, { error: 'expected a Slack workspace id such as "T0123ABCD"' }),
+      /** Slack channel id, e.g. "C0123ABCDEF". */
+      channel_id: z.string().regex(/^[A-Z0-9]{9,11}$/, { error: 'expected a Slack channel id such as "C0123ABCDEF"' }),
+    })
+    .optional(),
+  /** Base URL of docs/runbook.md (e.g. its page in the team's repository); alarm texts link `<url>#<entry>`. */
+  runbook_url: z.string().regex(/^(https:\/\/\S+|docs\/runbook\.md)$/, { error: 'expected an https:// URL of docs/runbook.md, or "docs/runbook.md"' }).default("docs/runbook.md"),
+  /** Minutes a service may run fewer tasks than desired (deploys, replacements) before it alarms. */
+  tasks_below_desired_minutes: positiveInt("a number of minutes").default(10),
+  /** 5xx answers from a service's targets in 5 minutes that raise its alarm. */
+  target_5xx_per_5m: positiveInt("a number of responses").default(10),
+  /** 5xx answers by the load balancer itself (no healthy target, timeouts) in 5 minutes that raise its alarm. */
+  alb_5xx_per_5m: positiveInt("a number of responses").default(10),
+});
+
 /** Database engines Grafana supports besides its embedded SQLite. */
 export const GRAFANA_DATABASE_TYPES = ["postgres", "mysql"] as const;
 /** TLS modes Grafana accepts per engine (`[database] ssl_mode`). */
@@ -373,6 +395,8 @@ export const settingsSchema = z.strictObject({
   alloy: alloySchema.prefault({}),
   /** Alloy scrapes every task's own /metrics into Mimir under a dedicated tenant (README, "Operating it"). */
   self_monitoring: selfMonitoringSchema.prefault({}),
+  /** Where alerts go and when AWS-side alarms fire (README, "Operating it"). */
+  alerts: alertsSchema.prefault({}),
   /** Grafana settings passed as environment variables. */
   grafana: grafanaSchema.prefault({}),
   services: z.strictObject(servicesShape),

@@ -81,6 +81,11 @@ describe("GIVEN the shipped prod settings", () => {
       expect(errors).toEqual([expect.stringMatching(/^services\.tempo\.path_prefix: .*sets server\.http_path_prefix "\/tempo", which Tempo's own routes ignore .*note T1/)]);
     });
 
+    it("THEN Tempo's deprecated, ignored storage.trace.s3.native_aws_auth_enabled is refused", () => {
+      const errors = errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, /(\n      endpoint: "s3\.[^"]+"\n)/, "$1      native_aws_auth_enabled: true\n")));
+      expect(errors).toEqual([expect.stringMatching(/^templates\/tempo\/tempo\.yaml\.hbs: tempo\/tempo\.yaml sets storage\.trace\.s3\.native_aws_auth_enabled, which Tempo 3\.0\.3 logs as deprecated and ignores/)]);
+    });
+
     it("THEN a consumer calling a host outside the Cloud Map namespace names service_discovery.namespace", () => {
       const errors = errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, /(prometheus\.remote_write "mimir" \{\n\s*endpoint \{\n\s*url\s*= "http:\/\/)mimir\.lgtm\.local/, "$1mimir.other.local")));
       // (The self-monitoring remote_write still calls Mimir, so the catalog entry stays reached.)
