@@ -72,6 +72,7 @@ import {
   clusterName,
   logGroupName,
   namePrefix,
+  alertsTopicName,
   taskFamily,
   taskPorts,
   targetGroupName,
@@ -207,6 +208,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
     const albArn = this.remoteString("50-loadbalancer", "alb_arn");
     return new Alerting(this, "alerts", {
       namePrefix: namePrefix(s),
+      topicName: alertsTopicName(s),
       accountIds: s.aws.allowed_account_ids,
       partition: new DataAwsPartition(this, "partition").partition,
       clusterName: this.cluster.name,

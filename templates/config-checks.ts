@@ -28,6 +28,7 @@ import type { Settings } from "../settings/schema";
 import { FARGATE_MAX_STOP_TIMEOUT_SECONDS } from "../settings/shutdown";
 import { AlloySyntaxError, attribute, childBlocks, parseAlloy, referencesIn, stringMap, type AlloyBlock, type AlloyFile, type AlloyValue } from "./alloy-syntax";
 import { LOKI_PUSH_PATH, MIMIR_PROMETHEUS_PREFIX, MIMIR_PUSH_PATH } from "./context";
+import { SELF_MONITORING_DATASOURCE_UID } from "./grafana-alerting";
 import {
   checkAlloy,
   checkGrafanaDatasources,
@@ -214,7 +215,7 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
     const selfMonitoring = alloySelfScrapes(s, alloy.config, alloy.file, servedPrefix, errors);
     addresses.push(...alloyAddresses(alloy.config, alloy.file, served, selfMonitoring.remoteWrites, s), ...selfMonitoring.addresses);
   }
-  if (grafana) addresses.push(...grafanaAddresses(grafana, served, prometheusPrefix, errors));
+  if (grafana) addresses.push(...grafanaAddresses(s, grafana, served, prometheusPrefix, errors));
   if (tempoDoc) {
     const rw = get(tempoDoc.doc, "metrics_generator.storage.remote_write");
     (Array.isArray(rw) ? rw : []).forEach((entry, i) => {
@@ -611,7 +612,7 @@ const DATASOURCE_PRODUCERS: Readonly<Record<string, ServiceName>> = {
   "grafana-pyroscope-datasource": "pyroscope",
 };
 
-function grafanaAddresses(p: ParsedYaml, served: (p: ServiceName, route: string) => string, prometheusPrefix: string, errors: string[]): Address[] {
+function grafanaAddresses(s: Settings, p: ParsedYaml, served: (p: ServiceName, route: string) => string, prometheusPrefix: string, errors: string[]): Address[] {
   const out: Address[] = [];
   const list = p.doc.datasources;
   (Array.isArray(list) ? list : []).forEach((ds, i) => {
@@ -625,6 +626,7 @@ function grafanaAddresses(p: ParsedYaml, served: (p: ServiceName, route: string)
     const value = n === undefined ? undefined : secure[`httpHeaderValue${n}`];
     const name = String(ds.name ?? type);
     out.push({
+      expectedTenant: ds.uid === SELF_MONITORING_DATASOURCE_UID ? { value: s.self_monitoring.tenant, key: "self_monitoring.tenant" } : undefined,
       consumer: "grafana",
       config: p.config,
       what: `datasource "${name}" url`,

@@ -12,6 +12,7 @@
 import { CONSUMERS, COMPONENTS, RING_SERVICES, joinPath, type ProducerPort, type RingServiceName, type ServiceName } from "../settings/components";
 import { serviceHost } from "../settings/catalog";
 import { selfScrapeTargets } from "../settings/self-monitoring";
+import { SELF_MONITORING_DATASOURCE_UID, alertingProvisioning } from "./grafana-alerting";
 import { ringClusterLabel } from "../settings/names";
 import { replicationFactor } from "../settings/quorum";
 import type { Settings } from "../settings/schema";
@@ -215,6 +216,11 @@ export interface TemplateContext {
   };
   readonly grafana: {
     readonly uids: typeof DATASOURCE_UIDS;
+    /** The self-monitoring tenant's datasource (Mimir with X-Scope-OrgID = self_monitoring.tenant). */
+    readonly metaUid: string;
+    readonly metaTenant: string;
+    /** provisioning/alerting/lgtm.yaml (templates/grafana-alerting.ts). */
+    readonly alerting: ReturnType<typeof alertingProvisioning>;
     readonly mimirUrl: string;
     readonly lokiUrl: string;
     readonly tempoUrl: string;
@@ -426,6 +432,9 @@ export function buildContext(settings: Settings): TemplateContext {
     },
     grafana: {
       uids: DATASOURCE_UIDS,
+      metaUid: SELF_MONITORING_DATASOURCE_UID,
+      metaTenant: s.self_monitoring.tenant,
+      alerting: alertingProvisioning(s),
       mimirUrl: producerHttpUrl(s, "grafana", "mimir", producerPath(s, "mimir", MIMIR_PROMETHEUS_PREFIX)),
       lokiUrl: producerHttpUrl(s, "grafana", "loki", producerPath(s, "loki", "")),
       // Grafana's Tempo datasource appends /api/...: with http_api_prefix those live under the prefix.

@@ -19,7 +19,10 @@ import { overrideError, settingsWith, shipped } from "./support/settings";
 
 type Doc = Record<string, any>;
 
-function configOf(configs: readonly RenderedConfig[], service: string, fileName?: string): RenderedConfig {
+/** Grafana's datasources file is "its" config here; its alerting file has tests of its own (test/grafana-alerting.test.ts). */
+const DEFAULT_FILE: Record<string, string> = { grafana: "provisioning/datasources/datasources.yaml" };
+
+function configOf(configs: readonly RenderedConfig[], service: string, fileName: string | undefined = DEFAULT_FILE[service]): RenderedConfig {
   const found = configs.filter((c) => c.service === service && (fileName === undefined || c.fileName === fileName));
   if (found.length !== 1) throw new Error(`expected one ${service} config${fileName ? ` ${fileName}` : ""}, found ${found.map((c) => c.fileName).join(", ") || "none"}`);
   return found[0];
@@ -32,7 +35,8 @@ const blockOf = (file: AlloyFile, name: string, label: string) => {
   return b;
 };
 const datasource = (doc: Doc, type: string): Doc => {
-  const ds = (doc.datasources as Doc[]).filter((d) => d.type === type);
+  // The users' datasource of each type (the self-monitoring Mimir has uid mimir-meta: test/grafana-alerting.test.ts).
+  const ds = (doc.datasources as Doc[]).filter((d) => d.type === type && d.uid !== "mimir-meta");
   if (ds.length !== 1) throw new Error(`expected one ${type} datasource, found ${ds.length}`);
   return ds[0];
 };
@@ -52,6 +56,7 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       "loki/loki.yaml",
       "tempo/tempo.yaml",
       "pyroscope/pyroscope.yaml",
+      "grafana/provisioning/alerting/lgtm.yaml",
       "grafana/provisioning/datasources/datasources.yaml",
       "alloy/config.alloy",
     ]);
@@ -278,7 +283,8 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       expect(datasource(doc, "grafana-pyroscope-datasource").url).toBe(`http://pyroscope.${ns}:${s.services.pyroscope.http_port}${s.services.pyroscope.path_prefix}`);
       for (const ds of doc.datasources as Doc[]) {
         expect(ds.jsonData.httpHeaderName1, ds.name).toBe("X-Scope-OrgID");
-        expect(ds.secureJsonData.httpHeaderValue1, ds.name).toBe(s.tenant_id);
+        // The self-monitoring Mimir reads the stack's own tenant; every other datasource the users'.
+        expect(ds.secureJsonData.httpHeaderValue1, ds.name).toBe(ds.uid === "mimir-meta" ? s.self_monitoring.tenant : s.tenant_id);
       }
     });
     it("THEN traces link to logs, metrics and profiles, logs link back to traces, and metrics' exemplars to traces", () => {
@@ -459,7 +465,7 @@ describe("GIVEN an output folder", () => {
     const run = cli("--env", "dev", "--out", out);
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain("rendered 6 files for dev");
+    expect(run.stdout).toContain("rendered 7 files for dev");
     expect(fs.existsSync(path.join(out, "rendered", "dev", "alloy", "config.alloy"))).toBe(true);
   });
 

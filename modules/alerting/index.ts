@@ -55,8 +55,10 @@ export interface AlertedService {
 }
 
 export interface AlertingProps {
-  /** `<project>-<env>`: the topic, key alias, rules and alarms are named after it. */
+  /** `<project>-<env>`: the rules and alarms are named after it. */
   readonly namePrefix: string;
+  /** Name of the SNS topic (settings/names.ts alertsTopicName: Grafana's contact point names it too). */
+  readonly topicName: string;
   /** The environment's account(s): the only principals of the key and topic policies. */
   readonly accountIds: readonly string[];
   /** AWS partition ("aws"). */
@@ -118,7 +120,7 @@ export class Alerting extends Construct {
       }),
       tags: { Name: `${props.namePrefix}-alerts` },
     });
-    this.topic = new SnsTopic(this, "topic", { name: `${props.namePrefix}-alerts`, kmsMasterKeyId: this.key.arn });
+    this.topic = new SnsTopic(this, "topic", { name: props.topicName, kmsMasterKeyId: this.key.arn });
     new SnsTopicPolicy(this, "topic_policy", {
       arn: this.topic.arn,
       policy: Fn.jsonencode({
