@@ -13,6 +13,7 @@ import { CONSUMERS, COMPONENTS, RING_SERVICES, joinPath, type ProducerPort, type
 import { serviceHost } from "../settings/catalog";
 import { selfScrapeTargets } from "../settings/self-monitoring";
 import { SELF_MONITORING_DATASOURCE_UID, alertingProvisioning } from "./grafana-alerting";
+import { dashboardJson, dashboardSpecs } from "./grafana-dashboards";
 import { ringClusterLabel } from "../settings/names";
 import { replicationFactor } from "../settings/quorum";
 import type { Settings } from "../settings/schema";
@@ -219,6 +220,9 @@ export interface TemplateContext {
     /** The self-monitoring tenant's datasource (Mimir with X-Scope-OrgID = self_monitoring.tenant). */
     readonly metaUid: string;
     readonly metaTenant: string;
+    /** Dashboard models by uid (templates/grafana-dashboards.ts), and where their files are mounted. */
+    readonly dashboards: Readonly<Record<string, ReturnType<typeof dashboardJson>>>;
+    readonly dashboardsDir: string;
     /** provisioning/alerting/lgtm.yaml (templates/grafana-alerting.ts). */
     readonly alerting: ReturnType<typeof alertingProvisioning>;
     readonly mimirUrl: string;
@@ -332,8 +336,9 @@ export function buildContext(settings: Settings): TemplateContext {
     if (COMPONENTS[name].prefixMode !== expected) throw new Error(`templates: ${name} prefix mode changed to ${COMPONENTS[name].prefixMode}; update templates/context.ts`);
   }
   const mimirPush = producerHttpUrl(s, "alloy", "mimir", producerPath(s, "mimir", MIMIR_PUSH_PATH));
+  const header = `Rendered by lgtm-fargate from environments/common.tfvars and environments/${s.env}.tfvars. Do not edit: change the settings and render again.`;
   return {
-    header: `Rendered by lgtm-fargate from environments/common.tfvars and environments/${s.env}.tfvars. Do not edit: change the settings and render again.`,
+    header,
     env: s.env,
     project: s.project,
     tenant: s.tenant_id,
@@ -435,6 +440,8 @@ export function buildContext(settings: Settings): TemplateContext {
       metaUid: SELF_MONITORING_DATASOURCE_UID,
       metaTenant: s.self_monitoring.tenant,
       alerting: alertingProvisioning(s),
+      dashboards: Object.fromEntries(dashboardSpecs(s).map((d) => [d.uid, dashboardJson(s, d, header)])),
+      dashboardsDir: `${CONFIG_DIR}/dashboards`,
       mimirUrl: producerHttpUrl(s, "grafana", "mimir", producerPath(s, "mimir", MIMIR_PROMETHEUS_PREFIX)),
       lokiUrl: producerHttpUrl(s, "grafana", "loki", producerPath(s, "loki", "")),
       // Grafana's Tempo datasource appends /api/...: with http_api_prefix those live under the prefix.

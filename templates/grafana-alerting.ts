@@ -108,14 +108,15 @@ export function selfAlertRules(s: Settings): SelfAlertRule[] {
       uid: "lgtm-discarded",
       title: "Samples, lines or spans discarded",
       expr:
-        `sum by (service, reason, tenant) (increase(cortex_discarded_samples_total{${job("mimir")}}[10m])) > 0` +
+        // Mimir names the tenant label "user".
+        `sum by (service, reason, user) (increase(cortex_discarded_samples_total{${job("mimir")}}[10m])) > 0` +
         ` or sum by (service, reason, tenant) (increase(loki_discarded_samples_total{${job("loki")}}[10m])) > 0` +
         ` or sum by (service, reason, tenant) (increase(tempo_discarded_spans_total{${job("tempo")}}[10m])) > 0`,
       metrics: ["cortex_discarded_samples_total", "loki_discarded_samples_total", "tempo_discarded_spans_total"],
       datasourceUid: meta,
       for: "0m",
       runbook: "discarded-samples-lines-or-spans",
-      summary: "A backend refused data for a tenant (labels: service, reason, tenant).",
+      summary: "A backend refused data for a tenant (labels: service, reason, tenant; Mimir: user).",
       description: "The reason names the limit; raise the tenant's limit or fix the sender.",
     },
     {

@@ -128,3 +128,49 @@ describe("GIVEN the shipped prod settings", () => {
     expect(checkRenderedConfigs(s, broken).errors).toEqual([expect.stringMatching(/^self_monitoring\.tenant: grafana\/.*datasource "Mimir \(self-monitoring\)" .* sends tenant "jsj-lgtm-header", but mimir requires X-Scope-OrgID "meta"/)]);
   });
 });
+
+describe("GIVEN the shipped prod settings' dashboards", () => {
+  let s: Settings;
+  let configs: RenderedConfig[];
+  beforeAll(async () => {
+    s = await shipped("prod");
+    configs = renderConfigs(s);
+  });
+  const dashboards = () => configs.filter((c) => c.service === "grafana" && c.fileName.startsWith("dashboards/")).map((c) => ({ file: c, doc: JSON.parse(c.content) }));
+
+  it("WHEN rendered THEN there is one overview per component and one for the stack, where the provider reads them", () => {
+    expect(dashboards().map((d) => d.doc.uid).sort()).toEqual(["lgtm-alloy", "lgtm-grafana", "lgtm-loki", "lgtm-mimir", "lgtm-pyroscope", "lgtm-stack", "lgtm-tempo"]);
+    const provider = parse(fileOf(configs, "provisioning/dashboards/lgtm.yaml").content).providers[0];
+    for (const d of dashboards()) expect(path.posix.dirname(d.file.containerPath)).toBe(provider.options.path);
+    expect(provider).toMatchObject({ type: "file", allowUiUpdates: false });
+  });
+
+  it("WHEN every panel's query is read THEN it names only exported or confirmed metric families, and reads a provisioned datasource", () => {
+    if (skipWithoutUpstream("Grafana dashboard metric names")) return;
+    const exported = exportedFamilies();
+    const uids = new Set(parse(fileOf(configs, "provisioning/datasources/datasources.yaml").content).datasources.map((d: any) => d.uid));
+    let panels = 0;
+    for (const d of dashboards()) {
+      for (const p of d.doc.panels) {
+        panels++;
+        expect(uids.has(p.datasource.uid), `${d.doc.uid}/${p.title}`).toBe(true);
+        for (const t of p.targets) {
+          // Histogram series are read as <family>_bucket.
+          for (const name of metricNames(t.expr).map((n) => n.replace(/_bucket$/, ""))) {
+            expect(exported.names.has(name) || name in CONFIRMED_METRICS, `${d.doc.uid}/${p.title}: ${name}`).toBe(true);
+          }
+        }
+      }
+    }
+    expect(panels).toBeGreaterThan(30);
+  });
+
+  it("WHEN Grafana's task definition carries every provisioned file THEN it stays well under ECS's 64 KiB", () => {
+    const td = resourcesOf(synthLayer(s, "60-ecs"), "aws_ecs_task_definition").grafana_task_definition;
+    const size = Buffer.byteLength(JSON.stringify(td.container_definitions));
+    const files = configs.filter((c) => c.service === "grafana");
+    console.log(`Grafana: ${files.length} files, ${files.reduce((n, c) => n + Buffer.byteLength(c.content), 0)} bytes; container definitions ${size} bytes`);
+    // ECS caps the whole task definition at 64 KiB; keep 4 KiB for everything outside the containers.
+    expect(size).toBeLessThan(60 * 1024);
+  });
+});

@@ -56,7 +56,15 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       "loki/loki.yaml",
       "tempo/tempo.yaml",
       "pyroscope/pyroscope.yaml",
+      "grafana/dashboards/alloy.json",
+      "grafana/dashboards/grafana.json",
+      "grafana/dashboards/loki.json",
+      "grafana/dashboards/mimir.json",
+      "grafana/dashboards/pyroscope.json",
+      "grafana/dashboards/stack.json",
+      "grafana/dashboards/tempo.json",
       "grafana/provisioning/alerting/lgtm.yaml",
+      "grafana/provisioning/dashboards/lgtm.yaml",
       "grafana/provisioning/datasources/datasources.yaml",
       "alloy/config.alloy",
     ]);
@@ -465,7 +473,7 @@ describe("GIVEN an output folder", () => {
     const run = cli("--env", "dev", "--out", out);
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain("rendered 7 files for dev");
+    expect(run.stdout).toContain("rendered 15 files for dev");
     expect(fs.existsSync(path.join(out, "rendered", "dev", "alloy", "config.alloy"))).toBe(true);
   });
 
