@@ -11,7 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { App } from "cdktf";
-import { listEnvironments, loadSettings, SettingsError, type Settings } from "./settings";
+import { adoptionWarnings, listEnvironments, loadSettings, SettingsError, type Settings } from "./settings";
 import { parseCommandLine, runCommand } from "./scripts/cli";
 import { buildEnvironment } from "./stacks";
 import { ConfigCheckError, renderAndCheckAll, writeRenderedConfigs } from "./templates";
@@ -71,6 +71,11 @@ function sharedAccounts(all: readonly Settings[]): SettingsError["problems"][num
   return problems;
 }
 
+/** Names the previous stack used that this project would create (settings/adoption.ts). */
+function warnAdoption(environments: readonly Settings[]): void {
+  for (const s of environments) for (const w of adoptionWarnings(s)) console.warn(`warning: ${w}`);
+}
+
 /** Builds every selected environment's stacks into an App. */
 export function buildApp(app: App, environments: readonly Settings[]): App {
   for (const settings of environments) buildEnvironment(app, settings);
@@ -85,6 +90,7 @@ export function buildApp(app: App, environments: readonly Settings[]): App {
  */
 export function synthesize(environments: readonly Settings[], outdir: string): string[] {
   const rendered = renderAndCheckAll(environments);
+  warnAdoption(environments);
   const target = path.resolve(outdir);
   const staging = `${target}.staging-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
@@ -123,6 +129,7 @@ async function main(argv: string[]): Promise<void> {
   // Under the cdktf CLI, the CLI owns the output folder (CDKTF_OUTDIR) and reads it as it is written.
   if (process.env.CDKTF_OUTDIR) {
     renderAndCheckAll(environments);
+    warnAdoption(environments);
     buildApp(new App(), environments).synth();
     return;
   }

@@ -64,6 +64,12 @@ export function checkSettings(s: Settings): Finding[] {
 
 function checkSelfMonitoring(s: Settings): Finding[] {
   const out: Finding[] = [];
+  s.adopt.ecr_repositories.forEach((name, i) => {
+    if (!(SERVICE_NAMES as readonly string[]).includes(name)) {
+      const hint = didYouMean(name, SERVICE_NAMES);
+      out.push({ key: `adopt.ecr_repositories[${i}]`, message: `unknown service "${name}"${hint ? `; did you mean "${hint}"?` : ""} (expected one of ${SERVICE_NAMES.join(", ")})` });
+    }
+  });
   if (s.self_monitoring.tenant === s.tenant_id) {
     out.push({
       key: "self_monitoring.tenant",

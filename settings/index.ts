@@ -27,3 +27,4 @@ export {
 } from "./quorum";
 export { SHUTDOWN_BUDGET, FARGATE_MAX_STOP_TIMEOUT_SECONDS, seconds, type ShutdownBudget } from "./shutdown";
 export { selfScrapeTargets, cidrRegex, type ScrapeTarget } from "./self-monitoring";
+export { adoptionWarnings, createdNames, type CreatedName } from "./adoption";

@@ -395,6 +395,21 @@ export const settingsSchema = z.strictObject({
   alloy: alloySchema.prefault({}),
   /** Alloy scrapes every task's own /metrics into Mimir under a dedicated tenant (README, "Operating it"). */
   self_monitoring: selfMonitoringSchema.prefault({}),
+  /**
+   * Adopting an existing deployment (docs/migration.md): resources that already exist are imported
+   * (Terraform `import` blocks) instead of created, and names the previous stack used are compared
+   * with the names this project creates.
+   */
+  adopt: z
+    .strictObject({
+      /** Import the existing bucket `storage.data_bucket_name` (its data, prefixes and tenant stay). */
+      data_bucket: z.boolean().default(false),
+      /** Services whose existing ECR repository (named `<project>-<service>`) is imported. */
+      ecr_repositories: z.array(z.string({ error: "expected a service name" })).default([]),
+      /** Names of the previous stack's resources (buckets, clusters, ALBs, repositories, log groups, roles, ...). */
+      previous_names: z.array(z.string().min(1, { error: "expected a resource name" })).default([]),
+    })
+    .prefault({}),
   /** Where alerts go and when AWS-side alarms fire (README, "Operating it"). */
   alerts: alertsSchema.prefault({}),
   /** Grafana settings passed as environment variables. */
