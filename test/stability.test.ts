@@ -129,7 +129,7 @@ describe("GIVEN prod, which adopts the existing data bucket and ECR repositories
     const adopted = synthEnvironment(await settingsWith({}));
     const fresh = synthEnvironment(await settingsWith({ adopt: { data_bucket: false, ecr_repositories: [] } }));
     // Same resources, same arguments: importing changes what Terraform does first, not what it manages.
-    expect(changedElements(fresh, adopted)).toEqual([]);
+    expect(changedElements(fresh, adopted)).toEqual(["prod-30-storage import"]);
     expect(addressesOf(adopted["prod-30-storage"])).toEqual(addressesOf(fresh["prod-30-storage"]));
     const imports = (adopted["prod-30-storage"] as StackJson & { import?: { to: string; id: string }[] }).import ?? [];
     expect(imports).toContainEqual({ to: "aws_s3_bucket.data_bucket", id: "jsj-lgtm-data-s3" });
