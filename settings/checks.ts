@@ -57,12 +57,13 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkGrafanaState(s),
     ...checkNames(s),
     ...checkSelfMonitoring(s),
+    ...checkAdoption(s),
   ];
 }
 
 // ---------------------------------------------------------------- self-monitoring
 
-function checkSelfMonitoring(s: Settings): Finding[] {
+function checkAdoption(s: Settings): Finding[] {
   const out: Finding[] = [];
   s.adopt.ecr_repositories.forEach((name, i) => {
     if (!(SERVICE_NAMES as readonly string[]).includes(name)) {
@@ -70,6 +71,11 @@ function checkSelfMonitoring(s: Settings): Finding[] {
       out.push({ key: `adopt.ecr_repositories[${i}]`, message: `unknown service "${name}"${hint ? `; did you mean "${hint}"?` : ""} (expected one of ${SERVICE_NAMES.join(", ")})` });
     }
   });
+  return out;
+}
+
+function checkSelfMonitoring(s: Settings): Finding[] {
+  const out: Finding[] = [];
   if (s.self_monitoring.tenant === s.tenant_id) {
     out.push({
       key: "self_monitoring.tenant",
