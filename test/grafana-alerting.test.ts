@@ -92,7 +92,7 @@ describe("GIVEN the shipped prod settings", () => {
     const meta = datasources.datasources.find((d: any) => d.uid === SELF_MONITORING_DATASOURCE_UID);
     expect(meta).toMatchObject({ type: "prometheus", url: "http://mimir.lgtm.local:9009/prometheus", jsonData: { httpHeaderName1: "X-Scope-OrgID" }, secureJsonData: { httpHeaderValue1: "meta" } });
     // The users' datasources keep their uids.
-    expect(datasources.datasources.filter((d: any) => d.uid !== SELF_MONITORING_DATASOURCE_UID).map((d: any) => d.uid)).toEqual(["mimir", "loki", "tempo", "pyroscope"]);
+    expect(datasources.datasources.map((d: any) => d.uid)).toEqual(["mimir", "loki", "tempo", "pyroscope", SELF_MONITORING_DATASOURCE_UID]);
   });
 
   it("WHEN the rules are read THEN each links a docs/runbook.md entry that exists, and ring rules carry the component's forget URL", () => {
