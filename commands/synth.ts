@@ -11,7 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Annotations, App } from "cdktf";
-import { COMMON_FILE, listEnvironments, loadSettings, SettingsError, type Settings, type SettingsProblem } from "../settings";
+import { adoptionWarnings, COMMON_FILE, listEnvironments, loadSettings, SettingsError, type Settings, type SettingsProblem } from "../settings";
 import { unreadable } from "../settings/load";
 import { carryOver, removeAbandoned, removedOnSignal } from "./output-folder";
 import { parseCommandLine } from "./cli";
@@ -96,6 +96,11 @@ export function buildApp(app: App, environments: readonly Settings[]): App {
   return app;
 }
 
+/** Names the previous stack used that this project would create (settings/adoption.ts), "<env>: ...". */
+function adoptionNotes(environments: readonly Settings[]): string[] {
+  return environments.flatMap((s) => adoptionWarnings(s));
+}
+
 /**
  * Synthesizes `environments` into `outdir` as `npm run synth` does: the rendered configs are checked
  * first (their errors fail synth like settings errors), then everything is written into a fresh
@@ -105,6 +110,7 @@ export function buildApp(app: App, environments: readonly Settings[]): App {
  */
 export function synthesize(environments: readonly Settings[], outdir: string, options: { readonly keepOtherEnvironments?: boolean } = {}): string[] {
   const rendered = renderAndCheckAll(environments);
+  for (const w of adoptionNotes(environments)) console.warn(`warning: ${w}`);
   const target = path.resolve(outdir);
   const staging = `${target}.staging-${process.pid}`;
   const old = `${target}.old-${process.pid}`;
@@ -138,6 +144,7 @@ export async function run(argv: string[]): Promise<void> {
     // of the environment's first stack, which it prints as warnings.
     const warnings: string[] = [];
     renderAndCheckAll(environments, (w) => warnings.push(w));
+    warnings.push(...adoptionNotes(environments));
     const app = buildApp(new App({ stackTraces: false }), environments);
     for (const w of warnings) {
       const envs = w.replace(/^warning: /, "").split(": ")[0].split(", ");

@@ -50,3 +50,17 @@ accept_risks = {
   # Pyroscope is not here: it runs 3 tasks with replication factor 3 (environments/common.tfvars).
   reduced_redundancy = ["tempo"]
 }
+
+# The team's hand-built stack (seeds 000-004) already holds the data bucket and the six ECR
+# repositories under the names this project uses: import them instead of creating them (nothing is
+# recreated; the data, prefixes and tenant stay). docs/migration.md has the order of operations.
+adopt = {
+  data_bucket      = true
+  ecr_repositories = ["mimir", "loki", "tempo", "pyroscope", "grafana", "alloy"]
+  # Names the previous stack used (seed logs): synth warns when this project would create one of them.
+  previous_names = [
+    "sys-lgtm-s3", "jsj-lgtm-data-s3", "lgtm-cluster", "lgtm-prod-cluster", "lgtm-prod-alb",
+    "lgtm-mimir", "lgtm-loki", "lgtm-tempo", "lgtm-pyroscope", "lgtm-grafana", "lgtm-alloy",
+    "/ecs/lgtm-mimir", "/ecs/lgtm-loki", "/ecs/lgtm-tempo", "/ecs/lgtm-pyroscope", "/ecs/lgtm-grafana", "/ecs/lgtm-alloy",
+  ]
+}

@@ -46,7 +46,45 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkNames(s),
     ...checkSizing(s).errors,
     ...checkArchitectures(s),
+    ...checkSelfMonitoring(s),
+    ...checkAdoption(s),
   ];
+}
+
+// ---------------------------------------------------------------- self-monitoring
+
+function checkAdoption(s: Settings): Finding[] {
+  const out: Finding[] = [];
+  s.adopt.ecr_repositories.forEach((name, i) => {
+    if (!(SERVICE_NAMES as readonly string[]).includes(name)) {
+      const hint = didYouMean(name, SERVICE_NAMES);
+      out.push({ key: `adopt.ecr_repositories[${i}]`, message: `unknown service "${name}"${hint ? `; did you mean "${hint}"?` : ""} (expected one of ${SERVICE_NAMES.join(", ")})` });
+    }
+  });
+  return out;
+}
+
+function checkSelfMonitoring(s: Settings): Finding[] {
+  const out: Finding[] = [];
+  if (s.self_monitoring.tenant === s.tenant_id) {
+    out.push({
+      key: "self_monitoring.tenant",
+      message: `"${s.self_monitoring.tenant}" is also tenant_id; the stack's own series would count against the users' tenant limits (expected a tenant of its own, e.g. "meta")`,
+    });
+  }
+  if (s.ecs.container_insights === "disabled") {
+    out.push({
+      key: "ecs.container_insights",
+      message: `"disabled" leaves the tasks-below-desired alarms without data (they read Container Insights' RunningTaskCount and alarm on missing data); expected "enabled" or "enhanced"`,
+    });
+  }
+  if (s.services.alloy.desired_count > 1) {
+    out.push({
+      key: "services.alloy.desired_count",
+      message: `${s.services.alloy.desired_count} Alloy tasks would each scrape every component for self-monitoring (Alloy clustering is not configured), writing every series twice or more; expected 0 or 1`,
+    });
+  }
+  return out;
 }
 
 function checkTaskSizes(s: Settings): Finding[] {

@@ -67,6 +67,11 @@ export interface ComponentProfile {
   readonly receivesOtlp: boolean;
   /** The component's default HTTP port upstream, for reference in docs and messages. */
   readonly upstreamHttpPort: number;
+  /**
+   * Where the component serves its own Prometheus metrics with no prefix. A `server`-mode prefix moves
+   * it (Mimir, Loki, Pyroscope: `<prefix>/metrics`); Tempo registers it on its root mux (note T1).
+   */
+  readonly metricsPath: string;
 }
 
 export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
@@ -83,6 +88,7 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     storagePrefixes: ["mimir_blocks", "mimir_ruler", "mimir_alertmanager"],
     receivesOtlp: false,
     upstreamHttpPort: 8080,
+    metricsPath: "/metrics",
   },
   loki: {
     prefixMode: "server",
@@ -95,6 +101,7 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     storagePrefixes: ["loki"],
     receivesOtlp: false,
     upstreamHttpPort: 3100,
+    metricsPath: "/metrics",
   },
   tempo: {
     prefixMode: "api",
@@ -107,6 +114,7 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     storagePrefixes: ["tempo"],
     receivesOtlp: true,
     upstreamHttpPort: 3200,
+    metricsPath: "/metrics",
   },
   pyroscope: {
     prefixMode: "server",
@@ -120,6 +128,7 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     storagePrefixes: ["pyroscope"],
     receivesOtlp: false,
     upstreamHttpPort: 4040,
+    metricsPath: "/metrics",
   },
   grafana: {
     prefixMode: "none",
@@ -132,6 +141,7 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     storagePrefixes: [],
     receivesOtlp: false,
     upstreamHttpPort: 3000,
+    metricsPath: "/metrics",
   },
   alloy: {
     prefixMode: "none",
@@ -144,6 +154,7 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     storagePrefixes: [],
     receivesOtlp: true,
     upstreamHttpPort: 12345,
+    metricsPath: "/metrics",
   },
 };
 
@@ -152,6 +163,12 @@ export function servedHealthPaths(service: ServiceName, pathPrefix: string): str
   const profile = COMPONENTS[service];
   const base = [profile.readinessPath, ...profile.alternativeHealthPaths];
   return profile.prefixMode === "server" ? base.map((p) => joinPath(pathPrefix, p)) : base;
+}
+
+/** Where the component serves its own /metrics given its `path_prefix` (only `server` mode moves it). */
+export function servedMetricsPath(service: ServiceName, pathPrefix: string): string {
+  const profile = COMPONENTS[service];
+  return profile.prefixMode === "server" ? joinPath(pathPrefix, profile.metricsPath) : profile.metricsPath;
 }
 
 /** The HTTP API roots the component serves given its `path_prefix`. */
@@ -190,6 +207,8 @@ export interface Consumption {
   readonly port: ProducerPort;
   /** What for, shown in security-group rule descriptions. */
   readonly purpose: string;
+  /** A self-monitoring scrape of the producer's /metrics (not an API call): the checks count only scrapes for it. */
+  readonly scrape?: true;
 }
 
 /**
@@ -209,6 +228,12 @@ export const CONSUMERS: Readonly<Record<ServiceName, readonly Consumption[]>> = 
     { producer: "mimir", port: "http", purpose: "remote_write of CloudWatch and OTLP metrics" },
     { producer: "loki", port: "http", purpose: "log push" },
     { producer: "tempo", port: "otlp_grpc", purpose: "OTLP trace export" },
+    // Self-monitoring: Alloy scrapes every task's own /metrics (Mimir's and Loki's HTTP ports are
+    // already open to it for the pushes above).
+    { producer: "tempo", port: "http", purpose: "self-monitoring scrape of /metrics", scrape: true },
+    { producer: "pyroscope", port: "http", purpose: "self-monitoring scrape of /metrics", scrape: true },
+    { producer: "grafana", port: "http", purpose: "self-monitoring scrape of /metrics", scrape: true },
+    { producer: "alloy", port: "http", purpose: "self-monitoring scrape of /metrics", scrape: true },
   ],
   tempo: [{ producer: "mimir", port: "http", purpose: "metrics-generator remote_write" }],
   mimir: [],

@@ -43,3 +43,15 @@ export const NAME_LIMITS = {
   ecsCluster: 255,
   taskFamily: 255,
 } as const;
+
+/** SNS topic every alert goes to (60-ecs, modules/alerting); Grafana's contact point names it too. */
+export const alertsTopicName = (s: Naming) => `${namePrefix(s)}-alerts`;
+
+/** The AWS partition of a region ("aws", "aws-cn", "aws-us-gov"). */
+export const partitionOf = (region: string) => (region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws");
+
+/**
+ * The alerts topic's ARN, known before it exists (SNS ARNs are region, account and name), so the
+ * Grafana contact point and the task role's policy can name it without reading 60-ecs's state.
+ */
+export const alertsTopicArn = (s: Settings) => `arn:${partitionOf(s.aws.region)}:sns:${s.aws.region}:${s.aws.allowed_account_ids[0]}:${alertsTopicName(s)}`;

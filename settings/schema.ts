@@ -192,6 +192,46 @@ const alloySchema = z.strictObject({
     .prefault({}),
 });
 
+/** A tenant id (X-Scope-OrgID) every backend accepts: Mimir's, Loki's, Tempo's and Pyroscope's rules. */
+const tenantId = z
+  .string({ error: "expected a tenant id in quotes" })
+  .regex(TENANT_ID_RE, { error: "expected a tenant id of 1-150 letters, digits and !_.*'()- (no '/')" })
+  .refine((v) => !(UNSAFE_TENANT_IDS as readonly string[]).includes(v), {
+    error: (i) => `tenant id ${shown(i.input)} is refused by Mimir, Loki, Tempo and Pyroscope (it would be a path segment in the bucket); expected a name such as "lgtm"`,
+  });
+
+const selfMonitoringSchema = z.strictObject({
+  /**
+   * Mimir tenant the stack's own metrics are written under (X-Scope-OrgID), never `tenant_id`: the
+   * stack's own series must not count against a user tenant's limits.
+   */
+  tenant: tenantId.default("meta"),
+  /** How often Alloy scrapes every component's /metrics. */
+  scrape_interval: goDuration.default("30s"),
+});
+
+const alertsSchema = z.strictObject({
+  /** Email addresses subscribed to the alerts topic (each confirms the subscription once). */
+  email_addresses: z.array(z.email({ error: 'expected an email address such as "oncall@example.com"' })).default([]),
+  /** AWS Chatbot posts the alerts topic to this Slack channel (the workspace must be authorized in the Chatbot console once). */
+  slack: z
+    .strictObject({
+      /** Slack workspace (team) id, e.g. "T0123ABCD". */
+      workspace_id: z.string().regex(/^[A-Z0-9]{9,11}$/, { error: 'expected a Slack workspace id such as "T0123ABCD"' }),
+      /** Slack channel id, e.g. "C0123ABCDEF". */
+      channel_id: z.string().regex(/^[A-Z0-9]{9,11}$/, { error: 'expected a Slack channel id such as "C0123ABCDEF"' }),
+    })
+    .optional(),
+  /** Base URL of docs/runbook.md (e.g. its page in the team's repository); alarm texts link `<url>#<entry>`. */
+  runbook_url: z.string().regex(/^(https:\/\/\S+|docs\/runbook\.md)$/, { error: 'expected an https:// URL of docs/runbook.md, or "docs/runbook.md"' }).default("docs/runbook.md"),
+  /** Minutes a service may run fewer tasks than desired (deploys, replacements) before it alarms. */
+  tasks_below_desired_minutes: positiveInt("a number of minutes").default(10),
+  /** 5xx answers from a service's targets in 5 minutes that raise its alarm. */
+  target_5xx_per_5m: positiveInt("a number of responses").default(10),
+  /** 5xx answers by the load balancer itself (no healthy target, timeouts) in 5 minutes that raise its alarm. */
+  alb_5xx_per_5m: positiveInt("a number of responses").default(10),
+});
+
 /** Database engines Grafana supports besides its embedded SQLite. */
 export const GRAFANA_DATABASE_TYPES = ["postgres", "mysql"] as const;
 /** TLS modes Grafana accepts per engine (`[database] ssl_mode`). */
@@ -361,12 +401,7 @@ export const settingsSchema = z.strictObject({
     use_path_style: z.boolean().default(false),
   }),
   /** Tenant sent as X-Scope-OrgID by every producer and consumer. */
-  tenant_id: z
-    .string({ error: "expected a tenant id in quotes" })
-    .regex(TENANT_ID_RE, { error: "expected a tenant id of 1-150 letters, digits and !_.*'()- (no '/')" })
-    .refine((v) => !(UNSAFE_TENANT_IDS as readonly string[]).includes(v), {
-      error: (i) => `tenant id ${shown(i.input)} is refused by Mimir, Loki, Tempo and Pyroscope (it would be a path segment in the bucket); expected a name such as "lgtm"`,
-    }),
+  tenant_id: tenantId,
   /** Where tasks pull images from: the upstream registry, or this project's ECR copies. */
   image_source: z.enum(["upstream", "ecr"], { error: 'expected "upstream" or "ecr"' }).default("upstream"),
   network: z.strictObject({
@@ -488,6 +523,25 @@ export const settingsSchema = z.strictObject({
   loki: lokiSchema.prefault({}),
   /** Alloy settings rendered into config.alloy. */
   alloy: alloySchema.prefault({}),
+  /** Alloy scrapes every task's own /metrics into Mimir under a dedicated tenant (README, "Operating it"). */
+  self_monitoring: selfMonitoringSchema.prefault({}),
+  /**
+   * Adopting an existing deployment (docs/migration.md): resources that already exist are imported
+   * (Terraform `import` blocks) instead of created, and names the previous stack used are compared
+   * with the names this project creates.
+   */
+  adopt: z
+    .strictObject({
+      /** Import the existing bucket `storage.data_bucket_name` (its data, prefixes and tenant stay). */
+      data_bucket: z.boolean().default(false),
+      /** Services whose existing ECR repository (named `<project>-<service>`) is imported. */
+      ecr_repositories: z.array(z.string({ error: "expected a service name" })).default([]),
+      /** Names of the previous stack's resources (buckets, clusters, ALBs, repositories, log groups, roles, ...). */
+      previous_names: z.array(z.string().min(1, { error: "expected a resource name" })).default([]),
+    })
+    .prefault({}),
+  /** Where alerts go and when AWS-side alarms fire (README, "Operating it"). */
+  alerts: alertsSchema.prefault({}),
   /** Grafana settings passed as environment variables. */
   grafana: grafanaSchema.prefault({}),
   /** Expected load; sizes of Mimir, Loki and Tempo follow from it where not set (settings/sizing.ts). */

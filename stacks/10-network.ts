@@ -37,5 +37,6 @@ export class NetworkStack extends LayerStack<"10-network"> {
     this.publish("public_subnet_ids", this.network.publicSubnets.map((x) => x.id));
     this.publish("private_subnet_ids", this.network.privateSubnets.map((x) => x.id));
     this.publish("private_route_table_ids", this.network.privateRouteTables.map((x) => x.id));
+    this.publish("nat_gateway_ids", Object.fromEntries(Object.entries(this.network.natGateways).map(([az, nat]) => [az, nat.id])));
   }
 }

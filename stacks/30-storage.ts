@@ -80,6 +80,11 @@ export class StorageStack extends LayerStack<"30-storage"> {
       forceDelete: s.storage.force_destroy,
     });
 
+    // Adoption (docs/migration.md): the existing bucket and repositories are imported into the same
+    // addresses a fresh deployment creates, so nothing is recreated and the data stays where it is.
+    if (s.adopt.data_bucket) data.bucket.importFrom(s.storage.data_bucket_name);
+    for (const n of s.adopt.ecr_repositories as ServiceName[]) ecr.repositories[n].importFrom(ecrRepositoryName(s, n));
+
     const grafana = grafanaStateOnEfs(s)
       ? new EfsFileSystem(this, "grafana", {
           name: grafanaFileSystemName(s),

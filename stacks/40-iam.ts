@@ -25,6 +25,7 @@ import {
   SERVICE_NAMES,
   executionRoleName,
   grafanaDatabase,
+  alertsTopicArn,
   grafanaStateOnEfs,
   logGroupName,
   taskRoleName,
@@ -80,6 +81,8 @@ export class IamStack extends LayerStack<"40-iam"> {
         accountIds: accounts,
         s3: prefixes.length > 0 ? { bucketArn, prefixes } : undefined,
         readCloudWatchMetrics: CLOUDWATCH_READERS.includes(n),
+        // Grafana's contact point publishes to the alerts topic of 60-ecs (named before it exists).
+        publishAlerts: n === "grafana" ? { topicArn: alertsTopicArn(s), region: s.aws.region } : undefined,
         efs: efs
           ? {
               fileSystemArn: this.remoteString("30-storage", "grafana_file_system_arn"),

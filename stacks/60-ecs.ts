@@ -42,6 +42,9 @@ import type { Construct } from "constructs";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { Fn } from "cdktf";
+import { Alerting } from "../modules/alerting";
 import { configDelivery } from "../modules/config-delivery";
 import { EfsFileSystem } from "../modules/efs-file-system";
 import { FargateService, type ContainerPort } from "../modules/fargate-service";
@@ -68,6 +71,8 @@ import {
   TARGET_GROUP_SUFFIX_LENGTH,
   clusterName,
   logGroupName,
+  namePrefix,
+  alertsTopicName,
   taskFamily,
   taskPorts,
   targetGroupName,
@@ -90,6 +95,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
   readonly cluster: EcsCluster;
   readonly services: Readonly<Record<ServiceName, FargateService>>;
   readonly catchAll: LbListenerRule;
+  readonly alerting: Alerting;
 
   constructor(scope: Construct, props: LayerStackProps) {
     super(scope, "60-ecs", props);
@@ -184,12 +190,47 @@ export class EcsStack extends LayerStack<"60-ecs"> {
     this.services = services;
 
     this.catchAll = this.defaultServiceRule(listenerArn, fronted);
+    this.alerting = this.alerts();
 
     this.publish("cluster_name", this.cluster.name);
     this.publish("cluster_arn", this.cluster.arn);
     this.publish("service_names", byService((n) => services[n].service.name));
     this.publish("task_definition_arns", byService((n) => services[n].taskDefinition.arn));
     this.publish("service_endpoints", serviceEndpoints(s));
+    this.publish("alerts_topic_arn", this.alerting.topic.arn);
+  }
+
+  /**
+   * The AWS-side alerts (modules/alerting): owned here because they watch this layer's services and
+   * target groups, and need no task of the stack to run in order to reach a person.
+   */
+  private alerts(): Alerting {
+    const s = this.settings;
+    const natAzs = s.network.nat_gateways === "per_az" ? s.network.availability_zones : s.network.availability_zones.slice(0, 1);
+    const albArn = this.remoteString("50-loadbalancer", "alb_arn");
+    return new Alerting(this, "alerts", {
+      namePrefix: namePrefix(s),
+      topicName: alertsTopicName(s),
+      accountIds: s.aws.allowed_account_ids,
+      partition: new DataAwsPartition(this, "partition").partition,
+      clusterName: this.cluster.name,
+      clusterArn: this.cluster.arn,
+      services: SERVICE_NAMES.map((n) => ({
+        name: n,
+        ecsServiceName: this.services[n].service.name,
+        desiredCount: s.services[n].desired_count,
+        targetGroupArnSuffix: this.services[n].targetGroup?.arnSuffix,
+      })),
+      // arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id> → app/<name>/<id>
+      loadBalancerArnSuffix: Fn.element(Fn.split(":loadbalancer/", albArn), 1),
+      natGatewayIds: Object.fromEntries(natAzs.map((az) => [az, this.remoteMapEntry("10-network", "nat_gateway_ids", az)])),
+      emailAddresses: s.alerts.email_addresses,
+      slack: s.alerts.slack ? { workspaceId: s.alerts.slack.workspace_id, channelId: s.alerts.slack.channel_id } : undefined,
+      runbookUrl: s.alerts.runbook_url,
+      tasksBelowDesiredMinutes: s.alerts.tasks_below_desired_minutes,
+      target5xxPer5m: s.alerts.target_5xx_per_5m,
+      alb5xxPer5m: s.alerts.alb_5xx_per_5m,
+    });
   }
 
   /** Grafana's container secrets: its admin password, and the external database's password when set. */

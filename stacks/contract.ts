@@ -33,6 +33,7 @@ export const LAYER_OUTPUTS = {
     public_subnet_ids: { kind: "list", description: "Public subnets (ALB, NAT gateways), one per AZ" },
     private_subnet_ids: { kind: "list", description: "Private subnets (ECS tasks, endpoints), one per AZ" },
     private_route_table_ids: { kind: "list", description: "Route tables of the private subnets" },
+    nat_gateway_ids: { kind: "map", description: "NAT gateway ids, by AZ (every AZ with network.nat_gateways = per_az, the first one with single)" },
   },
   "20-security": {
     alb_security_group_id: { kind: "string", description: "Security group of the public ALB" },
@@ -68,6 +69,7 @@ export const LAYER_OUTPUTS = {
     service_names: { kind: "map", description: "ECS service name of each component, by service" },
     task_definition_arns: { kind: "map", description: "Current task definition ARN of each component, by service" },
     service_endpoints: { kind: "map", description: "In-VPC address of each component (http://<name>.<namespace>:<port>), by service" },
+    alerts_topic_arn: { kind: "string", description: "SNS topic every alert goes to (AWS alarms, task events, Grafana's contact point): the one place to subscribe" },
   },
 } as const satisfies Record<LayerId, Record<string, OutputSpec>>;
 

@@ -21,13 +21,14 @@
  */
 import * as fs from "node:fs";
 import { parseDocument } from "yaml";
-import { CONSUMERS, RING_SERVICES, SERVICE_NAMES, STORAGE_PREFIX_KEYS, joinPath, type ProducerPort, type RingServiceName, type ServiceName, type StoragePrefixKey } from "../settings/components";
+import { CONSUMERS, RING_SERVICES, SERVICE_NAMES, STORAGE_PREFIX_KEYS, joinPath, servedMetricsPath, type ProducerPort, type RingServiceName, type ServiceName, type StoragePrefixKey } from "../settings/components";
 import { serviceHost } from "../settings/catalog";
 import { ringClusterLabel } from "../settings/names";
 import type { Settings } from "../settings/schema";
 import { FARGATE_MAX_STOP_TIMEOUT_SECONDS } from "../settings/shutdown";
-import { AlloySyntaxError, attribute, childBlocks, parseAlloy, stringMap, type AlloyFile } from "./alloy-syntax";
+import { AlloySyntaxError, attribute, childBlocks, parseAlloy, referencesIn, stringMap, type AlloyBlock, type AlloyFile, type AlloyValue } from "./alloy-syntax";
 import { LOKI_PUSH_PATH, MIMIR_PROMETHEUS_PREFIX, MIMIR_PUSH_PATH } from "./context";
+import { SELF_MONITORING_DATASOURCE_UID } from "./grafana-alerting";
 import {
   checkAlloy,
   checkGrafanaDatasources,
@@ -95,6 +96,11 @@ interface Address {
   /** Tenant header value sent with it, if the format carries one. */
   readonly tenant?: string | undefined;
   readonly tenantWhere?: string;
+  /**
+   * The tenant it must send: tenant_id when undefined; `self_monitoring.tenant` for the stack's own
+   * metrics; null for a call that carries none (a scrape).
+   */
+  readonly expectedTenant?: { readonly value: string; readonly key: string } | null;
 }
 
 export function checkRenderedConfigs(settings: Settings, configs: readonly RenderedConfig[], referenceDir?: string): CheckResult {
@@ -205,8 +211,11 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
     return normalizePath(route === "" ? prefix : joinPath(prefix, route));
   };
   const addresses: Address[] = [];
-  if (alloy) addresses.push(...alloyAddresses(alloy.config, alloy.file, served));
-  if (grafana) addresses.push(...grafanaAddresses(grafana, served, prometheusPrefix, errors));
+  if (alloy) {
+    const selfMonitoring = alloySelfScrapes(s, alloy.config, alloy.file, servedPrefix, errors);
+    addresses.push(...alloyAddresses(alloy.config, alloy.file, served, selfMonitoring.remoteWrites, s), ...selfMonitoring.addresses);
+  }
+  if (grafana) addresses.push(...grafanaAddresses(s, grafana, served, prometheusPrefix, errors));
   if (tempoDoc) {
     const rw = get(tempoDoc.doc, "metrics_generator.storage.remote_write");
     (Array.isArray(rw) ? rw : []).forEach((entry, i) => {
@@ -301,6 +310,14 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
 
   checkDurability(s, yamlBy, errors);
 
+  // ------------------------------------------------------------ keys the pinned versions ignore
+  for (const p of yamlDocs) {
+    const ignored = IGNORED_KEYS[p.config.service] ?? {};
+    for (const [key, why] of Object.entries(ignored)) {
+      if (get(p.doc, key) !== undefined) errors.push(`${templateOf(p.config)}: ${where(p.config)} sets ${key}, which ${why}; drop it`);
+    }
+  }
+
   // ------------------------------------------------------------ Tempo 3 monolithic is one task
   if (tempoDoc && String(get(tempoDoc.doc, "target") ?? "all") === "all" && s.services.tempo.desired_count > 1) {
     errors.push(
@@ -311,6 +328,14 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
   // One message per problem, however many places repeat it.
   return { errors: [...new Set(errors)], warnings: [...new Set(warnings)] };
 }
+
+/**
+ * Keys the pinned release accepts but ignores (the upstream key reference still lists them), from
+ * running the real binaries on the rendered configs (../shared/upstream README).
+ */
+const IGNORED_KEYS: Readonly<Partial<Record<ServiceName, Readonly<Record<string, string>>>>> = {
+  tempo: { "storage.trace.s3.native_aws_auth_enabled": "Tempo 3.0.3 logs as deprecated and ignores (the task role's credentials come through the SDK chain anyway)" },
+};
 
 // ---------------------------------------------------------------- rings and shutdown
 
@@ -455,15 +480,23 @@ const ALLOY_PUSH_COMPONENTS: Readonly<Record<string, { producer: ServiceName; ro
   "loki.write": { producer: "loki", route: LOKI_PUSH_PATH, tenantAttribute: "tenant_id" },
 };
 
-function alloyAddresses(config: RenderedConfig, file: AlloyFile, served: (p: ServiceName, route: string) => string): Address[] {
+function alloyAddresses(
+  config: RenderedConfig,
+  file: AlloyFile,
+  served: (p: ServiceName, route: string) => string,
+  selfRemoteWrites: ReadonlySet<string>,
+  s: Settings,
+): Address[] {
   const out: Address[] = [];
   for (const block of file.blocks) {
     const id = `${block.name} "${block.label ?? ""}"`;
     const push = ALLOY_PUSH_COMPONENTS[block.name];
     if (push) {
+      const isSelf = selfRemoteWrites.has(`${block.name}.${block.label ?? ""}`);
       for (const endpoint of childBlocks(block, "endpoint")) {
         const own = push.tenantAttribute === undefined ? undefined : attribute(endpoint, push.tenantAttribute);
         out.push({
+          expectedTenant: isSelf ? { value: s.self_monitoring.tenant, key: "self_monitoring.tenant" } : undefined,
           consumer: "alloy",
           config,
           what: `${id} endpoint.url`,
@@ -491,6 +524,89 @@ function alloyAddresses(config: RenderedConfig, file: AlloyFile, served: (p: Ser
   return out;
 }
 
+/** Relabeling target labels every self-monitoring target must get. */
+export const SELF_MONITORING_LABELS = ["service", "task", "az"] as const;
+
+/**
+ * The self-monitoring scrapes of config.alloy: every `prometheus.scrape` whose targets come from
+ * `discovery.dns` (through `discovery.relabel`). Each becomes an address checked like any consumer's
+ * (Cloud Map name, the producer's HTTP port, the path the producer serves its metrics at), every
+ * service must be scraped, each target gets the service/task/az labels, and the scrapes feed only a
+ * remote_write that sends `self_monitoring.tenant` and carries nothing else.
+ */
+function alloySelfScrapes(
+  s: Settings,
+  config: RenderedConfig,
+  file: AlloyFile,
+  servedPrefix: ReadonlyMap<ServiceName, string>,
+  errors: string[],
+): { addresses: Address[]; remoteWrites: Set<string> } {
+  const addresses: Address[] = [];
+  const remoteWrites = new Set<string>();
+  const scraped = new Set<ServiceName>();
+  const byRef = (ref: string, suffix: string) => {
+    const m = new RegExp(`^(.+)\\.([^.]+)\\.${suffix}$`).exec(ref);
+    return m ? file.blocks.find((b) => b.name === m[1] && b.label === m[2]) : undefined;
+  };
+  const refsOf = (value: AlloyValue | undefined) => referencesIn(value);
+  const forwardTargets = (block: AlloyBlock) => refsOf(attribute(block, "forward_to")).map((r) => r.replace(/\.receiver$/, ""));
+  const selfScrapes: AlloyBlock[] = [];
+  for (const scrape of file.blocks.filter((b) => b.name === "prometheus.scrape")) {
+    const id = `prometheus.scrape "${scrape.label ?? ""}"`;
+    const relabel = refsOf(attribute(scrape, "targets")).map((r) => byRef(r, "output")).find((b) => b?.name === "discovery.relabel");
+    const dns = relabel
+      ? refsOf(attribute(relabel, "targets")).map((r) => byRef(r, "targets")).find((b) => b?.name === "discovery.dns")
+      : refsOf(attribute(scrape, "targets")).map((r) => byRef(r, "targets")).find((b) => b?.name === "discovery.dns");
+    if (!dns) continue;
+    selfScrapes.push(scrape);
+    for (const rw of forwardTargets(scrape)) remoteWrites.add(rw);
+    const type = attribute(dns, "type");
+    if (type !== "A") {
+      errors.push(`${templateOf(config)}: discovery.dns "${dns.label ?? ""}" resolves ${JSON.stringify(type ?? "SRV (default)")} records; Cloud Map registers one A record per task, so it must be type "A" with the service's port`);
+    }
+    const port = attribute(dns, "port");
+    const path = attribute(scrape, "metrics_path") ?? "/metrics";
+    const names = attribute(dns, "names");
+    const labels = new Set((relabel?.blocks ?? []).filter((b) => b.name === "rule").map((b) => attribute(b, "target_label")));
+    const missing = SELF_MONITORING_LABELS.filter((l) => !labels.has(l));
+    if (missing.length > 0) errors.push(`${templateOf(config)}: ${id} gives its targets no ${missing.join(", ")} label (every self-monitoring series carries ${SELF_MONITORING_LABELS.join(", ")})`);
+    for (const name of Array.isArray(names) ? names : []) {
+      const raw = `http://${String(name)}:${String(port ?? "")}${String(path)}`;
+      const host = String(name);
+      const namespace = s.service_discovery.namespace;
+      const producer = host.endsWith(`.${namespace}`) ? (host.slice(0, -namespace.length - 1) as ServiceName) : undefined;
+      if (producer && (SERVICE_NAMES as readonly string[]).includes(producer)) scraped.add(producer);
+      addresses.push({
+        consumer: "alloy",
+        config,
+        what: `${id} (discovery.dns "${dns.label ?? ""}" names, port; metrics_path)`,
+        raw,
+        kind: "http",
+        route: (p) => normalizePath(servedMetricsPath(p, servedPrefix.get(p) ?? normalizePath(s.services[p].path_prefix))),
+        expectedTenant: null,
+      });
+    }
+  }
+  for (const service of SERVICE_NAMES) {
+    if (!scraped.has(service)) errors.push(`${templateOf(config)}: no self-monitoring scrape of ${service} (discovery.dns of ${serviceHost(s, service)} → prometheus.scrape); every component's own /metrics must reach Mimir under self_monitoring.tenant`);
+  }
+  // The self-monitoring remote_write carries only the stack's own series, and those go nowhere else.
+  for (const block of file.blocks) {
+    if (selfScrapes.includes(block)) continue;
+    for (const target of forwardTargets(block)) {
+      if (remoteWrites.has(target)) {
+        errors.push(`${templateOf(config)}: ${block.name} "${block.label ?? ""}" forwards to ${target}, the self-monitoring remote_write; users' data would be written under self_monitoring.tenant`);
+      }
+    }
+  }
+  for (const scrape of selfScrapes) {
+    for (const target of forwardTargets(scrape)) {
+      if (!target.startsWith("prometheus.remote_write.")) errors.push(`${templateOf(config)}: prometheus.scrape "${scrape.label ?? ""}" forwards to ${target}; self-monitoring scrapes go straight to their own prometheus.remote_write`);
+    }
+  }
+  return { addresses, remoteWrites };
+}
+
 const DATASOURCE_PRODUCERS: Readonly<Record<string, ServiceName>> = {
   prometheus: "mimir",
   loki: "loki",
@@ -498,7 +614,7 @@ const DATASOURCE_PRODUCERS: Readonly<Record<string, ServiceName>> = {
   "grafana-pyroscope-datasource": "pyroscope",
 };
 
-function grafanaAddresses(p: ParsedYaml, served: (p: ServiceName, route: string) => string, prometheusPrefix: string, errors: string[]): Address[] {
+function grafanaAddresses(s: Settings, p: ParsedYaml, served: (p: ServiceName, route: string) => string, prometheusPrefix: string, errors: string[]): Address[] {
   const out: Address[] = [];
   const list = p.doc.datasources;
   (Array.isArray(list) ? list : []).forEach((ds, i) => {
@@ -512,6 +628,7 @@ function grafanaAddresses(p: ParsedYaml, served: (p: ServiceName, route: string)
     const value = n === undefined ? undefined : secure[`httpHeaderValue${n}`];
     const name = String(ds.name ?? type);
     out.push({
+      expectedTenant: ds.uid === SELF_MONITORING_DATASOURCE_UID ? { value: s.self_monitoring.tenant, key: "self_monitoring.tenant" } : undefined,
       consumer: "grafana",
       config: p.config,
       what: `datasource "${name}" url`,
@@ -581,7 +698,7 @@ function checkAddresses(s: Settings, addresses: readonly Address[], errors: stri
       );
       continue;
     }
-    reached.add(`${a.consumer}>${producer}>${a.kind}`);
+    reached.add(`${a.consumer}>${producer}>${a.kind}${a.expectedTenant === null ? ">scrape" : ""}`);
     const port = url.port === "" ? undefined : Number(url.port);
     const expected = expectedPort(s, producer, a.kind);
     if (port !== expected) {
@@ -601,15 +718,16 @@ function checkAddresses(s: Settings, addresses: readonly Address[], errors: stri
         );
       }
     }
-    if (a.tenant !== s.tenant_id) {
+    const tenant = a.expectedTenant === undefined ? { value: s.tenant_id, key: "tenant_id" } : a.expectedTenant;
+    if (tenant !== null && a.tenant !== tenant.value) {
       errors.push(
-        `tenant_id: ${where(a.config)}: ${a.tenantWhere ?? a.what} sends ${a.tenant === undefined ? "no tenant" : `tenant "${a.tenant}"`}, but ${producer} requires X-Scope-OrgID "${s.tenant_id}"`,
+        `${tenant.key}: ${where(a.config)}: ${a.tenantWhere ?? a.what} sends ${a.tenant === undefined ? "no tenant" : `tenant "${a.tenant}"`}, but ${producer} requires X-Scope-OrgID "${tenant.value}"`,
       );
     }
   }
   for (const consumer of ["alloy", "grafana", "tempo"] as const) {
     for (const c of CONSUMERS[consumer]) {
-      if (!reached.has(`${consumer}>${c.producer}>${c.port}`)) {
+      if (!reached.has(`${consumer}>${c.producer}>${c.port}${c.scrape ? ">scrape" : ""}`)) {
         errors.push(`templates/${consumer}/: the rendered ${consumer} config never calls ${c.producer}'s ${c.port} port, which the catalog lists for ${c.purpose} (settings/components.ts CONSUMERS)`);
       }
     }

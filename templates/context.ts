@@ -11,6 +11,9 @@
  */
 import { CONSUMERS, COMPONENTS, RING_SERVICES, joinPath, type ProducerPort, type RingServiceName, type ServiceName } from "../settings/components";
 import { serviceHost } from "../settings/catalog";
+import { selfScrapeTargets } from "../settings/self-monitoring";
+import { SELF_MONITORING_DATASOURCE_UID, alertingProvisioning } from "./grafana-alerting";
+import { dashboardJson, dashboardSpecs } from "./grafana-dashboards";
 import { ringClusterLabel } from "../settings/names";
 import { replicationFactor } from "../settings/quorum";
 import type { Settings } from "../settings/schema";
@@ -188,6 +191,21 @@ export interface TemplateContext {
     readonly mimirPushUrl: string;
     readonly lokiPushUrl: string;
     readonly tempoOtlpEndpoint: string;
+    /** Every task's own /metrics, remote-written to Mimir under the self-monitoring tenant. */
+    readonly selfMonitoring: {
+      readonly tenant: string;
+      readonly scrapeInterval: string;
+      readonly targets: readonly {
+        readonly service: string;
+        /** prometheus.scrape job_name: `self/<service>`. */
+        readonly jobName: string;
+        readonly dnsNames: readonly string[];
+        readonly scrapeInterval: string;
+        readonly port: number;
+        readonly metricsPath: string;
+        readonly azRules: readonly { readonly az: string; readonly regex: string }[];
+      }[];
+    };
     readonly cloudwatch: {
       readonly scrapeInterval: string;
       readonly namespaces: readonly {
@@ -199,6 +217,14 @@ export interface TemplateContext {
   };
   readonly grafana: {
     readonly uids: typeof DATASOURCE_UIDS;
+    /** The self-monitoring tenant's datasource (Mimir with X-Scope-OrgID = self_monitoring.tenant). */
+    readonly metaUid: string;
+    readonly metaTenant: string;
+    /** Dashboard models by uid (templates/grafana-dashboards.ts), and where their files are mounted. */
+    readonly dashboards: Readonly<Record<string, ReturnType<typeof dashboardJson>>>;
+    readonly dashboardsDir: string;
+    /** provisioning/alerting/lgtm.yaml (templates/grafana-alerting.ts). */
+    readonly alerting: ReturnType<typeof alertingProvisioning>;
     readonly mimirUrl: string;
     readonly lokiUrl: string;
     readonly tempoUrl: string;
@@ -310,8 +336,9 @@ export function buildContext(settings: Settings): TemplateContext {
     if (COMPONENTS[name].prefixMode !== expected) throw new Error(`templates: ${name} prefix mode changed to ${COMPONENTS[name].prefixMode}; update templates/context.ts`);
   }
   const mimirPush = producerHttpUrl(s, "alloy", "mimir", producerPath(s, "mimir", MIMIR_PUSH_PATH));
+  const header = `Rendered by lgtm-fargate from environments/common.tfvars and environments/${s.env}.tfvars. Do not edit: change the settings and render again.`;
   return {
-    header: `Rendered by lgtm-fargate from environments/common.tfvars and environments/${s.env}.tfvars. Do not edit: change the settings and render again.`,
+    header,
     env: s.env,
     project: s.project,
     tenant: s.tenant_id,
@@ -381,6 +408,24 @@ export function buildContext(settings: Settings): TemplateContext {
       mimirPushUrl: mimirPush,
       lokiPushUrl: producerHttpUrl(s, "alloy", "loki", producerPath(s, "loki", LOKI_PUSH_PATH)),
       tempoOtlpEndpoint: producerAddress(s, "alloy", "tempo", "otlp_grpc"),
+      selfMonitoring: {
+        tenant: s.self_monitoring.tenant,
+        scrapeInterval: s.self_monitoring.scrape_interval,
+        targets: selfScrapeTargets(s).map((t) => {
+          // Refuses a target the catalog does not let Alloy reach (no security-group rule would open it).
+          const address = producerAddress(s, "alloy", t.service, "http");
+          if (address !== `${t.dnsName}:${t.port}`) throw new Error(`templates: self-monitoring target ${address} disagrees with the catalog`);
+          return {
+            service: t.service,
+            jobName: `self/${t.service}`,
+            dnsNames: [t.dnsName],
+            scrapeInterval: s.self_monitoring.scrape_interval,
+            port: t.port,
+            metricsPath: t.metricsPath,
+            azRules: t.azRules,
+          };
+        }),
+      },
       cloudwatch: {
         scrapeInterval: s.alloy.cloudwatch.scrape_interval,
         namespaces: s.alloy.cloudwatch.namespaces.map((n) => ({
@@ -392,6 +437,11 @@ export function buildContext(settings: Settings): TemplateContext {
     },
     grafana: {
       uids: DATASOURCE_UIDS,
+      metaUid: SELF_MONITORING_DATASOURCE_UID,
+      metaTenant: s.self_monitoring.tenant,
+      alerting: alertingProvisioning(s),
+      dashboards: Object.fromEntries(dashboardSpecs(s).map((d) => [d.uid, dashboardJson(s, d, header)])),
+      dashboardsDir: `${CONFIG_DIR}/dashboards`,
       mimirUrl: producerHttpUrl(s, "grafana", "mimir", producerPath(s, "mimir", MIMIR_PROMETHEUS_PREFIX)),
       lokiUrl: producerHttpUrl(s, "grafana", "loki", producerPath(s, "loki", "")),
       // Grafana's Tempo datasource appends /api/...: with http_api_prefix those live under the prefix.

@@ -91,8 +91,9 @@ describe.each([
   });
 
   it("WHEN synthesized THEN Grafana's task role may only mount its EFS file system and Alloy's only reads CloudWatch metrics and tags", () => {
-    // Issue 12: Grafana's database lives on EFS; mounting it through the access point is its only right.
-    expect(actionsOf(stack, "grafana_task_role").sort()).toEqual(["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]);
+    // Issue 12: Grafana's database lives on EFS; mounting it through the access point is its only
+    // right besides publishing alerts to the alerts topic (issue 19, test/grafana-alerting.test.ts).
+    expect(actionsOf(stack, "grafana_task_role").sort()).toEqual(["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "kms:Decrypt", "kms:GenerateDataKey*", "sns:Publish"]);
     expect(actionsOf(stack, "alloy_task_role").sort()).toEqual(["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics", "tag:GetResources"]);
   });
 

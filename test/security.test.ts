@@ -123,7 +123,9 @@ describe("GIVEN prod settings", () => {
     expect(rule(stack, INGRESS, "mimir_from_self_grpc")).toMatchObject({ referenced_security_group_id: sg("mimir"), from_port: 9095 });
     expect(rule(stack, INGRESS, "pyroscope_from_self_grpc")).toMatchObject({ from_port: 4041 });
     expect(rule(stack, EGRESS, "loki_to_self_http")).toMatchObject({ referenced_security_group_id: sg("loki"), from_port: 3100 });
-    expect(rules(stack, INGRESS).some((r) => r.id.startsWith("grafana_from_self") || r.id.startsWith("alloy_from_self"))).toBe(false);
+    expect(rules(stack, INGRESS).some((r) => r.id.startsWith("grafana_from_self"))).toBe(false);
+    // Alloy's only rule from its own group is the self-monitoring scrape of its HTTP port (one task scrapes itself).
+    expect(rules(stack, INGRESS).filter((r) => r.id.startsWith("alloy_from_self")).map((r) => [r.id, r.from_port])).toEqual([["alloy_from_self_http", 12345]]);
   });
 
   it("WHEN synthesized THEN only the OTLP receivers (tempo, alloy) accept OTLP, from the VPC CIDR", () => {

@@ -121,3 +121,25 @@ describe("GIVEN the prod settings and one service's setting changed", () => {
     expect(rule.expiration?.[0].days).toBe(14 + after.storage.lifecycle_margin_days);
   });
 });
+
+describe("GIVEN prod, which adopts the existing data bucket and ECR repositories (adopt.*)", () => {
+  it("WHEN adoption is switched off and on THEN every resource keeps its address and configuration: only the import blocks differ, so the adopted bucket is never recreated", async () => {
+    const adopted = synthEnvironment(await settingsWith({}));
+    const fresh = synthEnvironment(await settingsWith({ adopt: { data_bucket: false, ecr_repositories: [] } }));
+    // Same resources, same arguments: importing changes what Terraform does first, not what it manages.
+    expect(changedElements(fresh, adopted)).toEqual(["prod-30-storage import"]);
+    expect(addressesOf(adopted["prod-30-storage"])).toEqual(addressesOf(fresh["prod-30-storage"]));
+    const imports = (adopted["prod-30-storage"] as StackJson & { import?: { to: string; id: string }[] }).import ?? [];
+    expect(imports).toContainEqual({ to: "aws_s3_bucket.data_bucket", id: "jsj-lgtm-data-s3" });
+    expect((fresh["prod-30-storage"] as { import?: unknown }).import).toBeUndefined();
+    // The imported bucket is still protected from a destroy or replace.
+    expect(adopted["prod-30-storage"].resource!.aws_s3_bucket.data_bucket.lifecycle).toEqual({ prevent_destroy: true });
+  });
+
+  it("WHEN a data-bucket setting that forces replacement changes THEN the plan would be refused (prevent_destroy), and its name is the adopted one", async () => {
+    const renamed = synthEnvironment(await settingsWith({ storage: { data_bucket_name: "jsj-lgtm-data-s3-new" } }));
+    const bucket = renamed["prod-30-storage"].resource!.aws_s3_bucket.data_bucket;
+    expect(bucket.bucket).toBe("jsj-lgtm-data-s3-new");
+    expect(bucket.lifecycle).toEqual({ prevent_destroy: true });
+  });
+});

@@ -19,7 +19,10 @@ import { overrideError, settingsWith, shipped } from "./support/settings";
 
 type Doc = Record<string, any>;
 
-function configOf(configs: readonly RenderedConfig[], service: string, fileName?: string): RenderedConfig {
+/** Grafana's datasources file is "its" config here; its alerting file has tests of its own (test/grafana-alerting.test.ts). */
+const DEFAULT_FILE: Record<string, string> = { grafana: "provisioning/datasources/datasources.yaml" };
+
+function configOf(configs: readonly RenderedConfig[], service: string, fileName: string | undefined = DEFAULT_FILE[service]): RenderedConfig {
   const found = configs.filter((c) => c.service === service && (fileName === undefined || c.fileName === fileName));
   if (found.length !== 1) throw new Error(`expected one ${service} config${fileName ? ` ${fileName}` : ""}, found ${found.map((c) => c.fileName).join(", ") || "none"}`);
   return found[0];
@@ -32,7 +35,8 @@ const blockOf = (file: AlloyFile, name: string, label: string) => {
   return b;
 };
 const datasource = (doc: Doc, type: string): Doc => {
-  const ds = (doc.datasources as Doc[]).filter((d) => d.type === type);
+  // The users' datasource of each type (the self-monitoring Mimir has uid mimir-meta: test/grafana-alerting.test.ts).
+  const ds = (doc.datasources as Doc[]).filter((d) => d.type === type && d.uid !== "mimir-meta");
   if (ds.length !== 1) throw new Error(`expected one ${type} datasource, found ${ds.length}`);
   return ds[0];
 };
@@ -52,6 +56,15 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       "loki/loki.yaml",
       "tempo/tempo.yaml",
       "pyroscope/pyroscope.yaml",
+      "grafana/dashboards/alloy.json",
+      "grafana/dashboards/grafana.json",
+      "grafana/dashboards/loki.json",
+      "grafana/dashboards/mimir.json",
+      "grafana/dashboards/pyroscope.json",
+      "grafana/dashboards/stack.json",
+      "grafana/dashboards/tempo.json",
+      "grafana/provisioning/alerting/lgtm.yaml",
+      "grafana/provisioning/dashboards/lgtm.yaml",
       "grafana/provisioning/datasources/datasources.yaml",
       "alloy/config.alloy",
     ]);
@@ -182,7 +195,9 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
     });
     it("THEN traces go to S3 under storage_prefixes.tempo and are kept services.tempo.retention_days", () => {
       expect(doc.storage.trace.backend).toBe("s3");
-      expect(doc.storage.trace.s3).toMatchObject({ bucket: s.storage.data_bucket_name, prefix: s.storage_prefixes.tempo, region: s.aws.region, native_aws_auth_enabled: true });
+      expect(doc.storage.trace.s3).toMatchObject({ bucket: s.storage.data_bucket_name, prefix: s.storage_prefixes.tempo, region: s.aws.region });
+      // Tempo 3.0.3 accepts native_aws_auth_enabled but logs it as deprecated and ignores it (upstream README).
+      expect(doc.storage.trace.s3).not.toHaveProperty("native_aws_auth_enabled");
       expect(doc.backend_worker.compaction.block_retention).toBe(hours(s.services.tempo.retention_days!));
     });
     it("THEN the metrics generator remote-writes to Mimir's push path with the tenant header", () => {
@@ -276,7 +291,8 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       expect(datasource(doc, "grafana-pyroscope-datasource").url).toBe(`http://pyroscope.${ns}:${s.services.pyroscope.http_port}${s.services.pyroscope.path_prefix}`);
       for (const ds of doc.datasources as Doc[]) {
         expect(ds.jsonData.httpHeaderName1, ds.name).toBe("X-Scope-OrgID");
-        expect(ds.secureJsonData.httpHeaderValue1, ds.name).toBe(s.tenant_id);
+        // The self-monitoring Mimir reads the stack's own tenant; every other datasource the users'.
+        expect(ds.secureJsonData.httpHeaderValue1, ds.name).toBe(ds.uid === "mimir-meta" ? s.self_monitoring.tenant : s.tenant_id);
       }
     });
     it("THEN traces link to logs, metrics and profiles, logs link back to traces, and metrics' exemplars to traces", () => {
@@ -364,7 +380,7 @@ describe("GIVEN prod settings with no CloudWatch namespaces", () => {
     const configs = renderConfigs(await settingsWith({ alloy: { cloudwatch: { namespaces: [] } } }));
     const file = alloyOf(configs);
     expect(file.blocks.map((b) => b.name)).not.toContain("prometheus.exporter.cloudwatch");
-    expect(file.blocks.map((b) => b.name)).not.toContain("prometheus.scrape");
+    expect(file.blocks.filter((b) => b.name === "prometheus.scrape").map((b) => b.label)).not.toContain("cloudwatch");
     expect(file.blocks.map((b) => b.name)).toContain("loki.write");
   });
 });
@@ -380,7 +396,7 @@ describe("GIVEN the templates", () => {
 
   it("WHEN a template would call a producer port the catalog does not list THEN building its address fails", async () => {
     const s = await shipped("prod");
-    expect(() => producerAddress(s, "alloy", "pyroscope", "http")).toThrow(/CONSUMERS does not list/);
+    expect(() => producerAddress(s, "alloy", "pyroscope", "grpc")).toThrow(/CONSUMERS does not list/);
     expect(() => producerAddress(s, "grafana", "loki", "grpc")).toThrow(/CONSUMERS does not list/);
     expect(producerAddress(s, "alloy", "tempo", "otlp_grpc")).toBe("tempo.lgtm.local:4317");
   });
@@ -457,7 +473,7 @@ describe("GIVEN an output folder", () => {
     const run = cli("--env", "dev", "--out", out);
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain("rendered 6 files for dev");
+    expect(run.stdout).toContain("rendered 15 files for dev");
     expect(fs.existsSync(path.join(out, "rendered", "dev", "alloy", "config.alloy"))).toBe(true);
   });
 

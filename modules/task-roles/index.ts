@@ -164,6 +164,11 @@ export interface ServiceTaskRoleProps {
   readonly efs?: EfsAccess;
   /** Role description, shown in the console. @default "ECS task role" */
   readonly description?: string;
+  /**
+   * Publish to this SNS topic (Grafana's contact point), encrypting through SNS with the topic's KMS
+   * key (`kms:ViaService`: the key can be used only by SNS on the role's behalf). @default none
+   */
+  readonly publishAlerts?: { readonly topicArn: string; readonly region: string };
 }
 
 export class ServiceTaskRole extends Construct {
@@ -223,6 +228,23 @@ export class ServiceTaskRole extends Construct {
             Action: ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
             Resource: props.efs.fileSystemArn,
             Condition: { StringEquals: { "elasticfilesystem:AccessPointArn": props.efs.accessPointArn } },
+          },
+        ]),
+      });
+    }
+
+    if (props.publishAlerts) {
+      new IamRolePolicy(this, "alerts", {
+        role: this.role.id,
+        name: "publish-alerts",
+        policy: policyDocument([
+          { Sid: "PublishAlerts", Effect: "Allow", Action: "sns:Publish", Resource: props.publishAlerts.topicArn },
+          {
+            Sid: "EncryptThroughSns",
+            Effect: "Allow",
+            Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+            Resource: "*",
+            Condition: { StringEquals: { "kms:ViaService": `sns.${props.publishAlerts.region}.amazonaws.com` } },
           },
         ]),
       });

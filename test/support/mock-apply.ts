@@ -335,6 +335,51 @@ export const TYPE_MOCKS: Record<string, TypeMock> = {
       return { id: arn, arn };
     },
   },
+  // 60-ecs: alerting (modules/alerting)
+  aws_kms_key: {
+    instance: (c, a) => {
+      const k = hex(`${c.stack}/${a}`, 32);
+      const id = `${k.slice(0, 8)}-${k.slice(8, 12)}-${k.slice(12, 16)}-${k.slice(16, 20)}-${k.slice(20, 32)}`;
+      return { id, key_id: id, arn: `arn:aws:kms:${c.region}:${c.account}:key/${id}` };
+    },
+  },
+  aws_sns_topic: {
+    shared: (c) => ({ owner: c.account }),
+    instance: (c, a, cfg) => {
+      const arn = `arn:aws:sns:${c.region}:${c.account}:${literal(cfg.name) ?? a}`;
+      return { id: arn, arn };
+    },
+  },
+  aws_sns_topic_policy: { shared: (c) => ({ owner: c.account }), instance: (_c, a, cfg, resolve) => ({ id: resolve(cfg.arn) ?? a }) },
+  aws_sns_topic_subscription: {
+    shared: (c) => ({ owner_id: c.account, pending_confirmation: true, confirmation_was_authenticated: false }),
+    instance: (c, a, cfg, resolve) => {
+      const h = hex(`${c.stack}/${a}`, 32);
+      const arn = `${resolve(cfg.topic_arn) ?? `arn:aws:sns:${c.region}:${c.account}:${a}`}:${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+      return { id: arn, arn };
+    },
+  },
+  aws_cloudwatch_metric_alarm: {
+    instance: (c, a, cfg) => {
+      const name = literal(cfg.alarm_name) ?? a;
+      return { id: name, arn: `arn:aws:cloudwatch:${c.region}:${c.account}:alarm:${name}` };
+    },
+  },
+  aws_cloudwatch_event_rule: {
+    instance: (c, a, cfg) => {
+      const name = literal(cfg.name) ?? a;
+      return { id: name, arn: `arn:aws:events:${c.region}:${c.account}:rule/${name}` };
+    },
+  },
+  aws_cloudwatch_event_target: {
+    instance: (c, a, cfg, resolve) => ({ id: `${resolve(cfg.rule) ?? a}-${hex(`${c.stack}/${a}`, 8)}`, target_id: hex(`${c.stack}/${a}`, 8) }),
+  },
+  aws_chatbot_slack_channel_configuration: {
+    instance: (c, a, cfg) => {
+      const arn = `arn:aws:chatbot::${c.account}:chat-configuration/slack-channel/${literal(cfg.configuration_name) ?? a}`;
+      return { id: arn, chat_configuration_arn: arn, slack_channel_name: "alerts", slack_team_name: "team" };
+    },
+  },
   aws_service_discovery_service: {
     shared: () => ({ type: "DNS_HTTP" }),
     instance: (c, a) => {
@@ -601,6 +646,23 @@ export function wiringAssertions(layer: LayerId, stack: StackJson, s: Settings, 
       }
       for (const name of names(stack, "aws_service_discovery_service")) {
         out.push({ condition: `aws_service_discovery_service.${name}.dns_config[0].namespace_id == ${str(namespace)}`, message: `Cloud Map service ${name} is in the load balancer layer's namespace` });
+      }
+      // Alerting: the alarms watch the upstream layers' own ALB and NAT gateways, and every alarm
+      // and task-event rule reaches the one topic.
+      const albSuffix = String(need(upstream, "50-loadbalancer", "alb_arn")).split(":loadbalancer/")[1];
+      const nats = need(upstream, "10-network", "nat_gateway_ids") as Record<string, string>;
+      for (const name of names(stack, "aws_cloudwatch_metric_alarm")) {
+        const alarm = `aws_cloudwatch_metric_alarm.${name}`;
+        out.push({ condition: `${alarm}.alarm_actions == toset([aws_sns_topic.alerts_topic.arn])`, message: `alarm ${name} notifies the alerts topic` });
+        const dims = (stack.resource?.aws_cloudwatch_metric_alarm?.[name] as { dimensions?: Record<string, string> }).dimensions ?? {};
+        if ("LoadBalancer" in dims) out.push({ condition: `${alarm}.dimensions["LoadBalancer"] == ${str(albSuffix)}`, message: `alarm ${name} watches the load balancer layer's ALB (${albSuffix})` });
+        if ("NatGatewayId" in dims) {
+          const az = Object.keys(nats).find((z) => name.includes(z.replace(/-/g, "_")));
+          out.push({ condition: `${alarm}.dimensions["NatGatewayId"] == ${str(az ? nats[az] : "missing")}`, message: `alarm ${name} watches the network layer's NAT gateway of its AZ` });
+        }
+      }
+      for (const name of names(stack, "aws_cloudwatch_event_target")) {
+        out.push({ condition: `aws_cloudwatch_event_target.${name}.arn == aws_sns_topic.alerts_topic.arn`, message: `task-event target ${name} publishes to the alerts topic` });
       }
       break;
     }

@@ -1,0 +1,59 @@
+/**
+ * Adopting an existing deployment (issue 19): the existing data bucket and ECR repositories become
+ * Terraform import blocks in 30-storage, and synth warns about names the previous stack used.
+ * (terraform validate and the mock apply of the import blocks run in the terraform tiers, on prod,
+ * which adopts them; test/stability.test.ts shows nothing is recreated.)
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { adoptionWarnings, createdNames, SERVICE_NAMES, type Settings } from "../settings";
+import { overrideError, settingsWith, shipped } from "./support/settings";
+import { synthLayer, type StackJson } from "./support/synth";
+
+type WithImports = StackJson & { import?: { to: string; id: string }[] };
+
+describe("GIVEN the shipped prod settings (the seeds' live stack)", () => {
+  let s: Settings;
+  let stack: WithImports;
+  beforeAll(async () => {
+    s = await shipped("prod");
+    stack = synthLayer(s, "30-storage") as WithImports;
+  });
+
+  it("WHEN 30-storage is synthesized THEN the data bucket and the six repositories are imported by name into the addresses a fresh deployment creates", () => {
+    expect(stack.import).toEqual([
+      { to: "aws_s3_bucket.data_bucket", id: "jsj-lgtm-data-s3" },
+      ...SERVICE_NAMES.map((n) => ({ to: `aws_ecr_repository.ecr_${n}`, id: `lgtm-${n}` })),
+    ]);
+    for (const i of stack.import!) {
+      const [type, name] = i.to.split(".");
+      expect(stack.resource?.[type]?.[name], i.to).toBeDefined();
+    }
+  });
+
+  it("WHEN names are compared with the previous stack's THEN synth warns about the cluster, the ALB and the six log groups, not about what it adopts", () => {
+    const warnings = adoptionWarnings(s);
+    const named = warnings.map((w) => /"([^"]+)"/.exec(w)![1]).sort();
+    expect(named).toEqual(["/ecs/lgtm-alloy", "/ecs/lgtm-grafana", "/ecs/lgtm-loki", "/ecs/lgtm-mimir", "/ecs/lgtm-pyroscope", "/ecs/lgtm-tempo", "lgtm-prod-alb", "lgtm-prod-cluster"].sort());
+    expect(warnings[0]).toMatch(/^prod: adopt\.previous_names: "[^"]+" is also the .* this project creates; .*see docs\/migration\.md$/);
+    expect(createdNames(s).filter((c) => c.adopted).map((c) => c.name).sort()).toEqual(["jsj-lgtm-data-s3", ...SERVICE_NAMES.map((n) => `lgtm-${n}`)].sort());
+  });
+});
+
+describe("GIVEN adoption settings", () => {
+  it("WHEN the bucket is not adopted but its name was the previous stack's THEN synth warns about it and 30-storage imports nothing for it", async () => {
+    const s = await settingsWith({ adopt: { data_bucket: false } });
+    expect(adoptionWarnings(s).some((w) => w.includes('"jsj-lgtm-data-s3" is also the data bucket (30-storage)'))).toBe(true);
+    const imports = (synthLayer(s, "30-storage") as WithImports).import ?? [];
+    expect(imports.map((i) => i.to)).not.toContain("aws_s3_bucket.data_bucket");
+  });
+
+  it("WHEN dev adopts nothing THEN it has no import block and no warning", async () => {
+    const s = await shipped("dev");
+    expect((synthLayer(s, "30-storage") as WithImports).import).toBeUndefined();
+    expect(adoptionWarnings(s)).toEqual([]);
+  });
+
+  it("WHEN a repository to adopt names no service THEN loading fails naming the key and suggesting one", async () => {
+    expect(await overrideError({ adopt: { ecr_repositories: ["mimr"] } })).toContain('environments/prod.tfvars: adopt.ecr_repositories[0]: unknown service "mimr"; did you mean "mimir"?');
+  });
+});
