@@ -5,6 +5,9 @@
  *   npm run synth    Terraform JSON of every layer stack (+ rendered configs)   commands/synth.ts
  *   npm run render   the services' rendered config files                          commands/render.ts
  *   npm run drift    read-only plan of every layer against its state             commands/drift.ts
+ *   npm run plan     the review of every layer's plan, destroy guard, saved plans  commands/plan.ts
+ *   npm run apply    applies saved, reviewed plans (and nothing else)              commands/apply.ts
+ *   npm run cost     monthly cost estimate per service, piece and layer          commands/cost.ts
  */
 import type { Command } from "./cli";
 
@@ -27,5 +30,8 @@ export interface CommandLine {
 export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   synth: { summary: "synthesize every layer stack of the selected environments", load: () => import("./synth"), usage: () => import("./synth-usage") },
   render: { summary: "render the services' config files", load: () => import("./render") },
+  plan: { summary: "plan every layer for review (destroy guard, --save for apply)", load: () => import("./plan") },
+  apply: { summary: "apply the plans `plan --save` kept, if the synth is unchanged", load: () => import("./apply") },
   drift: { summary: "plan every layer read-only against its state and report drift", load: () => import("./drift") },
+  cost: { summary: "estimate the monthly cost of one environment", load: () => import("./cost") },
 };

@@ -17,27 +17,15 @@ import { didYouMean } from "./errors";
 import { checkReplication } from "./quorum";
 import { albName, NAME_LIMITS, namePrefix, targetGroupName, TARGET_GROUP_SUFFIX_LENGTH, taskRoleName } from "./names";
 import { GRAFANA_DATABASE_SSL_MODES, type Settings } from "./schema";
+import { FARGATE_SIZES } from "./fargate";
+import { checkSizing } from "./sizing-checks";
+import { checkArchitectures } from "./architecture";
+
+export { FARGATE_SIZES };
 
 export interface Finding {
   readonly key: string;
   readonly message: string;
-}
-
-/** Fargate task sizes: CPU units → allowed memory (MiB). */
-export const FARGATE_SIZES: Readonly<Record<number, readonly number[]>> = {
-  256: [512, 1024, 2048],
-  512: range(1024, 4096, 1024),
-  1024: range(2048, 8192, 1024),
-  2048: range(4096, 16384, 1024),
-  4096: range(8192, 30720, 1024),
-  8192: range(16384, 61440, 4096),
-  16384: range(32768, 122880, 8192),
-};
-
-function range(from: number, to: number, step: number): number[] {
-  const out: number[] = [];
-  for (let v = from; v <= to; v += step) out.push(v);
-  return out;
 }
 
 /** Most CIDRs per ALB listener rule, leaving one condition value for the path pattern. */
@@ -56,6 +44,8 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkReplication(s),
     ...checkGrafanaState(s),
     ...checkNames(s),
+    ...checkSizing(s).errors,
+    ...checkArchitectures(s),
   ];
 }
 

@@ -3,7 +3,8 @@ export * from "./schema";
 export * from "./components";
 export * from "./errors";
 export * from "./names";
-export { checkSettings, taskPorts, FARGATE_SIZES, parseCidr, CIDRS_PER_RULE } from "./checks";
+export { checkSettings, taskPorts, parseCidr, CIDRS_PER_RULE } from "./checks";
+export { FARGATE_SIZES } from "./fargate";
 export { loadSettings, listEnvironments, DEFAULT_ENVIRONMENTS_DIR, COMMON_FILE } from "./load";
 export {
   albFrontedServices,
@@ -26,3 +27,7 @@ export {
   type DeploymentPercentages,
 } from "./quorum";
 export { SHUTDOWN_BUDGET, FARGATE_MAX_STOP_TIMEOUT_SECONDS, seconds, type ShutdownBudget } from "./shutdown";
+export * from "./sizing";
+export { checkSizing, deriveMissingSizes, sizingOf, mimirSeriesCapacity, DERIVED_KEYS } from "./sizing-checks";
+export { DERIVED_FROM_LOAD } from "./load";
+export { cpuArchitecture, defaultCpuArchitecture, imageRepository, imageSupports, IMAGE_PLATFORMS, CPU_ARCHITECTURES, type CpuArchitecture } from "./architecture";

@@ -7,8 +7,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { z } from "zod";
-import { settingsSchema, type Settings } from "./schema";
+import { loadSchema, settingsSchema, type Settings } from "./schema";
 import { checkSettings } from "./checks";
+import { checkSizing, deriveMissingSizes } from "./sizing-checks";
 import { didYouMean, SettingsError, shown, type SettingsProblem } from "./errors";
 import { scanHcl } from "./hcl-scan";
 import { parseLiteralHcl } from "./hcl-literal";
@@ -21,7 +22,15 @@ export interface LoadOptions {
   readonly environmentsDir?: string;
   /** Base for the file names shown in errors. @default process.cwd() */
   readonly displayRoot?: string;
+  /**
+   * Receives what is worth a look but does not stop synth (explicit sizes below the declared load).
+   * @default printed to stderr as "warning: <file>: <key>: <message>"
+   */
+  readonly onWarning?: (warning: SettingsProblem) => void;
 }
+
+/** Where a value derived from the load block came from, in messages. */
+export const DERIVED_FROM_LOAD = "load (derived)";
 
 export const DEFAULT_ENVIRONMENTS_DIR = path.resolve(__dirname, "..", "environments");
 
@@ -103,6 +112,21 @@ export async function loadSettings(env: string, options: LoadOptions = {}): Prom
   for (const [file, values] of layers) deepMerge(merged, values, file, "", provenance);
 
   const files = layers.map(([f]) => f);
+  // Sizes the files leave out, derived from a well-formed load block before validation.
+  const load = loadSchema.safeParse(merged.load);
+  if (merged.load !== undefined && load.success) {
+    const derived = deriveMissingSizes(load.data, isMap(merged.services) ? merged.services : undefined);
+    if (derived.problems.length > 0) {
+      throw new SettingsError(derived.problems.map((p) => ({ file: fileFor(["load"], provenance, files), key: p.key, message: p.message })));
+    }
+    for (const [service, values] of Object.entries(derived.values)) {
+      if (!isMap(merged.services)) merged.services = {};
+      const services = merged.services as Record<string, Json>;
+      if (!isMap(services[service])) services[service] = {};
+      Object.assign(services[service] as Record<string, Json>, values);
+      for (const k of Object.keys(values)) provenance.set(`services.${service}.${k}`, DERIVED_FROM_LOAD);
+    }
+  }
   const result = settingsSchema.safeParse(merged, { reportInput: true, error: inOwnWords });
   if (!result.success) {
     throw new SettingsError(result.error.issues.map((issue) => toProblem(issue, provenance, files)));
@@ -114,6 +138,8 @@ export async function loadSettings(env: string, options: LoadOptions = {}): Prom
     message: p.message,
   }));
   if (problems.length > 0) throw new SettingsError(problems);
+  const warn = options.onWarning ?? ((w: SettingsProblem) => console.warn(`warning: ${w.file}: ${w.key}: ${w.message}`));
+  for (const w of checkSizing(settings).warnings) warn({ file: fileFor(w.key.split("."), provenance, files), key: w.key, message: w.message });
   return deepFreeze(settings);
 }
 

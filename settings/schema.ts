@@ -105,6 +105,8 @@ const serviceSchema = z.strictObject({
    * hold it to the task count, the write quorum and the number of availability zones.
    */
   replication_factor: positiveInt("a replication factor of 1 or more").optional(),
+  /** CPU architecture of the tasks (settings/architecture.ts derives it when omitted). */
+  cpu_architecture: z.enum(["X86_64", "ARM64"], { error: 'expected "X86_64" or "ARM64"' }).optional(),
 });
 export type ServiceSettings = z.infer<typeof serviceSchema>;
 
@@ -230,6 +232,90 @@ const grafanaSchema = z.strictObject({
    * an encrypted EFS file system (one task). An external PostgreSQL/MySQL lets Grafana run several tasks.
    */
   database: grafanaDatabaseSchema.optional(),
+});
+
+/**
+ * The load a team sends and queries (settings/sizing.ts). Optional: with it, services.<name>.cpu,
+ * memory, desired_count and ephemeral_storage_gib of Mimir, Loki and Tempo may be omitted and are
+ * derived from Grafana's capacity formulas; set ones win and are checked against the load.
+ */
+export const loadSchema = z.strictObject({
+  /** Active series before replication (`sum(prometheus_tsdb_head_series)`). */
+  active_series: positiveInt("a number of active series").optional(),
+  /** Scrape interval of those series, in seconds. */
+  scrape_interval_seconds: positiveInt("a scrape interval in seconds").default(15),
+  /** Logs received per day, in GB (before compression). */
+  logs_gb_per_day: positiveNumber("GB per day").optional(),
+  /** Spans received per second. */
+  spans_per_second: positiveNumber("spans per second").optional(),
+  /** Average size of one span in bytes as received (an assumption unless measured: `tempo_distributor_bytes_received_total` ÷ spans). */
+  average_span_bytes: positiveInt("bytes").default(1000),
+  /** Profiles received per second (used for storage and cost; Pyroscope publishes no sizing formula). */
+  profiles_per_second: positiveNumber("profiles per second").optional(),
+  /** Metric queries per second (dashboards, rules, API), for Mimir's query path. */
+  queries_per_second: positiveNumber("queries per second").default(10),
+  /** What an explicit size below the load's needs is: a warning at synth, or an error. */
+  undersized: z.enum(["warn", "fail"], { error: 'expected "warn" or "fail"' }).default("warn"),
+});
+export type LoadSettings = z.infer<typeof loadSchema>;
+
+/** Price keys of the cost estimate (cost/prices/<region>.json); any of them can be overridden in settings. */
+export const PRICE_KEYS = [
+  "fargate_vcpu_hour_x86_64",
+  "fargate_gb_hour_x86_64",
+  "fargate_vcpu_hour_arm64",
+  "fargate_gb_hour_arm64",
+  "fargate_spot_vcpu_hour_x86_64",
+  "fargate_spot_gb_hour_x86_64",
+  "fargate_ephemeral_gb_hour",
+  "alb_hour",
+  "alb_lcu_hour",
+  "nat_gateway_hour",
+  "nat_gateway_gb",
+  "interface_endpoint_hour",
+  "s3_standard_gb_month",
+  "s3_put_per_1000",
+  "s3_get_per_1000",
+  "efs_standard_gb_month",
+  "cloudwatch_logs_ingest_gb",
+  "cloudwatch_logs_storage_gb_month",
+  "secretsmanager_secret_month",
+] as const;
+export type PriceKey = (typeof PRICE_KEYS)[number];
+
+const nonNegativeNumber = (what: string) => z.number({ error: `expected ${what}` }).min(0, { error: `expected ${what}` });
+
+/** Usage the cost estimate cannot know from the settings; each has a stated default (cost/index.ts). */
+const costUsageSchema = z.strictObject({
+  /** GB a month through the NAT gateways (image pulls from Docker Hub, anything not behind an endpoint). */
+  nat_gb_per_month: nonNegativeNumber("GB per month").default(20),
+  /** LCUs the ALB uses at least, every hour (UI, health checks), before ingest traffic. */
+  alb_base_lcu: nonNegativeNumber("LCUs").default(1),
+  /** GB of its own logs each task sends to CloudWatch Logs a month. */
+  container_log_gb_per_task_month: nonNegativeNumber("GB per task and month").default(1),
+  /** GB Grafana's SQLite database and plugins take on EFS. */
+  efs_gb: nonNegativeNumber("GB").default(1),
+  /** S3 requests a month, all services together (uploads, compaction, queries). */
+  s3_put_requests_per_month: nonNegativeNumber("requests per month").default(2_000_000),
+  s3_get_requests_per_month: nonNegativeNumber("requests per month").default(20_000_000),
+  /** Bytes a sample takes in compacted Mimir blocks (Mimir's capacity guide assumes 2). */
+  mimir_bytes_per_sample: positiveNumber("bytes").default(2),
+  /** Bytes a sample takes in remote-write requests through the ALB (snappy-compressed protobuf). */
+  remote_write_bytes_per_sample: positiveNumber("bytes").default(2),
+  /** How much smaller Loki's chunks are than the logs received. */
+  log_compression_ratio: positiveNumber("a ratio").default(5),
+  /** How much smaller Tempo's Parquet blocks are than the spans received. */
+  trace_compression_ratio: positiveNumber("a ratio").default(3),
+  /** Bytes Pyroscope stores per profile received. */
+  stored_bytes_per_profile: positiveNumber("bytes").default(10_000),
+});
+
+const costSchema = z.strictObject({
+  /** Prices (USD) that replace the region's price file, e.g. `{ fargate_vcpu_hour_x86_64 = 0.05 }` (a discount, a newer list price). */
+  prices: z
+    .strictObject(Object.fromEntries(PRICE_KEYS.map((k) => [k, nonNegativeNumber("a price in USD").optional()])) as Record<PriceKey, z.ZodOptional<z.ZodNumber>>)
+    .default({}),
+  usage: costUsageSchema.prefault({}),
 });
 
 export const settingsSchema = z.strictObject({
@@ -404,6 +490,10 @@ export const settingsSchema = z.strictObject({
   alloy: alloySchema.prefault({}),
   /** Grafana settings passed as environment variables. */
   grafana: grafanaSchema.prefault({}),
+  /** Expected load; sizes of Mimir, Loki and Tempo follow from it where not set (settings/sizing.ts). */
+  load: loadSchema.optional(),
+  /** Cost estimate inputs (npm run cost): price overrides and usage assumptions. */
+  cost: costSchema.prefault({}),
   services: z.strictObject(servicesShape),
 });
 

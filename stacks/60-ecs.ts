@@ -73,6 +73,7 @@ import {
   targetGroupName,
   type ServiceName,
   type Settings,
+  cpuArchitecture,
 } from "../settings";
 import { LayerStack, type LayerStackProps } from "./layer-stack";
 
@@ -176,6 +177,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
             }
           : undefined,
         capacity: { spotWeight: svc.spot_weight, onDemandBase: svc.on_demand_base },
+        cpuArchitecture: cpuArchitecture(s, name),
         serviceDependsOn: [capacityProviders],
       });
     });

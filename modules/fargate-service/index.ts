@@ -5,7 +5,7 @@
  * Owns (modelled on aws-cdk's aws-ecs-patterns ApplicationLoadBalancedFargateService and
  * terraform-aws-modules/ecs//modules/service):
  * - the CloudWatch log group of its containers;
- * - the task definition (awsvpc, FARGATE, Linux/X86_64, execution and task roles, ephemeral storage
+ * - the task definition (awsvpc, FARGATE, Linux, X86_64 or ARM64, execution and task roles, ephemeral storage
  *   when above Fargate's free 21 GiB) and its container definitions, written in the form the ECS
  *   API returns (./container-definition.ts) so a plan after an apply is empty;
  * - the Cloud Map service (`<name>.<namespace>`, A records, multivalue) the tasks register in;
@@ -194,6 +194,8 @@ export interface FargateServiceProps {
   readonly targetGroup?: TargetGroupProps;
   /** Capacity providers. @default FARGATE only */
   readonly capacity?: CapacityProps;
+  /** CPU architecture of the tasks (Fargate Spot runs X86_64 only). @default "X86_64" */
+  readonly cpuArchitecture?: "X86_64" | "ARM64";
   /**
    * Deployment percentages (settings/quorum.ts derives ring members' from their write quorum).
    * @default { minimumHealthyPercent: 100, maximumPercent: 200 }: new tasks start before old ones stop
@@ -268,7 +270,7 @@ export class FargateService extends Construct {
       memory: String(props.memory),
       networkMode: "awsvpc",
       requiresCompatibilities: ["FARGATE"],
-      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: props.cpuArchitecture ?? "X86_64" },
       executionRoleArn: props.executionRoleArn,
       taskRoleArn: props.taskRoleArn,
       containerDefinitions: containerDefinitionsJson([main, ...extra]),

@@ -6,10 +6,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "@cdktf/hcl2json";
-import { DEFAULT_ENVIRONMENTS_DIR, loadSettings, type Settings } from "../../settings";
+import { DEFAULT_ENVIRONMENTS_DIR, loadSettings, type Settings, type SettingsProblem } from "../../settings";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-export type Override = { [k: string]: Json | undefined };
+export type Override = { [k: string]: Json | Override | undefined };
 
 /** A temporary project root with an environments/ folder; removed by `cleanup`. */
 export function tempEnvironments(files: Record<string, string>): { root: string; dir: string; cleanup: () => void } {
@@ -31,7 +31,7 @@ export function merge(base: { [k: string]: Json }, override: Override): { [k: st
     if (v === undefined) delete out[k];
     else if (v && typeof v === "object" && !Array.isArray(v) && out[k] && typeof out[k] === "object" && !Array.isArray(out[k])) {
       out[k] = merge(out[k] as { [k: string]: Json }, v as Override);
-    } else out[k] = v;
+    } else out[k] = v as Json;
   }
   return out;
 }
@@ -86,3 +86,38 @@ export async function overrideError(override: Override, env = "prod"): Promise<s
 }
 
 export const shipped = (env: string) => loadSettings(env);
+
+/** The shipped file `name` (common.tfvars or <env>.tfvars) with `override` merged into it. */
+export async function fileWith(name: string, override: Override): Promise<string> {
+  const parsed = (await parse(name, shippedFile(name))) as { [k: string]: Json };
+  return toTfvars(merge(parsed, override));
+}
+
+/**
+ * Loads `env` with overrides of both files (an `undefined` value deletes a key, e.g. a size the load
+ * block should derive) and collects the warnings instead of printing them.
+ */
+export async function loadWithWarnings(
+  overrides: { common?: Override; env?: Override },
+  env = "prod",
+): Promise<{ settings?: Settings; warnings: SettingsProblem[]; error: string }> {
+  const t = tempEnvironments({
+    "common.tfvars": await fileWith("common.tfvars", overrides.common ?? {}),
+    [`${env}.tfvars`]: await fileWith(`${env}.tfvars`, overrides.env ?? {}),
+  });
+  const warnings: SettingsProblem[] = [];
+  try {
+    const settings = await loadSettings(env, { environmentsDir: t.dir, displayRoot: t.root, onWarning: (w) => warnings.push(w) });
+    return { settings, warnings, error: "" };
+  } catch (e) {
+    return { warnings, error: (e as Error).message };
+  } finally {
+    t.cleanup();
+  }
+}
+
+/**
+ * The documented example load (README, "Sizing and cost"): 1M active series scraped every 15 s,
+ * 50 GB/day of logs, 5,000 spans/s (of 1,000 bytes, the default), 10 metric queries/s (the default).
+ */
+export const EXAMPLE_LOAD = { active_series: 1_000_000, scrape_interval_seconds: 15, logs_gb_per_day: 50, spans_per_second: 5000 };

@@ -1,0 +1,145 @@
+/**
+ * The settings side of sizing from load (settings/sizing.ts): sizes derived for the keys a file leaves
+ * out, and the checks of explicit sizes and limits against the declared load.
+ */
+import { replicationFactor } from "./quorum";
+import type { LoadSettings, Settings } from "./schema";
+import {
+  deriveSizing,
+  MIMIR_DEFAULT_MAX_GLOBAL_SERIES_PER_USER,
+  MIMIR_HEADROOM,
+  round,
+  SIZED_SERVICES,
+  type Sizing,
+  type SizedService,
+} from "./sizing";
+
+export interface SizingFinding {
+  readonly key: string;
+  readonly message: string;
+}
+
+/** The load key each sized service is derived from. */
+const LOAD_KEY: Record<SizedService, string> = { mimir: "active_series", loki: "logs_gb_per_day", tempo: "spans_per_second" };
+
+/** The size keys a load block can derive. */
+export const DERIVED_KEYS = ["cpu", "memory", "desired_count", "ephemeral_storage_gib"] as const;
+
+/**
+ * Sizes for the keys `services.<mimir|loki|tempo>` leave out, from the load block: the values to merge
+ * in before validation, and the problems of the services whose load no Fargate task can hold. Only
+ * well-formed numbers of the raw settings are read; anything else is left to the schema's errors.
+ */
+export function deriveMissingSizes(
+  load: LoadSettings,
+  rawServices: Readonly<Record<string, unknown>> | undefined,
+): { values: Record<string, Record<string, number>>; problems: SizingFinding[] } {
+  const values: Record<string, Record<string, number>> = {};
+  const problems: SizingFinding[] = [];
+  for (const service of SIZED_SERVICES) {
+    const raw = (rawServices?.[service] ?? {}) as Record<string, unknown>;
+    const num = (k: string) => (typeof raw[k] === "number" && Number.isInteger(raw[k]) ? (raw[k] as number) : undefined);
+    const missing = DERIVED_KEYS.filter((k) => raw[k] === undefined);
+    if (missing.length === 0) continue;
+    const sizing = deriveSizing(service, load, { desired_count: num("desired_count"), replication_factor: num("replication_factor") });
+    if (!sizing) {
+      problems.push({ key: `services.${service}.${missing[0]}`, message: `is set in neither file, and the load block says nothing about ${service} to derive it from: set it, or add load.${LOAD_KEY[service]}` });
+      continue;
+    }
+    if (!sizing.fargate) {
+      problems.push({ key: `services.${service}.${missing[0]}`, message: `cannot be derived from the load block: ${sizing.problem}` });
+      continue;
+    }
+    const derived: Record<(typeof DERIVED_KEYS)[number], number> = {
+      cpu: sizing.fargate.cpu,
+      memory: sizing.fargate.memory,
+      desired_count: sizing.tasks,
+      ephemeral_storage_gib: sizing.fargate.ephemeralGiB,
+    };
+    values[service] = Object.fromEntries(missing.map((k) => [k, derived[k]]));
+  }
+  return { values, problems };
+}
+
+/** The load's sizing of each service for the task count and replication factor the settings run. */
+export function sizingOf(s: Settings): Partial<Record<SizedService, Sizing>> {
+  const out: Partial<Record<SizedService, Sizing>> = {};
+  if (!s.load) return out;
+  for (const service of SIZED_SERVICES) {
+    const svc = s.services[service];
+    const sizing = deriveSizing(service, s.load, { desired_count: svc.desired_count, replication_factor: service === "tempo" ? undefined : replicationFactor(s, service) });
+    if (sizing) out[service] = sizing;
+  }
+  return out;
+}
+
+/**
+ * Explicit sizes below what the load needs, and Mimir's series limit against the ingesters' memory
+ * and the load. `errors` fail synth (`load.undersized = "fail"`); `warnings` are printed.
+ */
+export function checkSizing(s: Settings): { errors: SizingFinding[]; warnings: SizingFinding[] } {
+  const findings: SizingFinding[] = [];
+  for (const [service, sizing] of Object.entries(sizingOf(s)) as [SizedService, Sizing][]) {
+    const svc = s.services[service];
+    if (!sizing.fargate) {
+      findings.push({ key: `services.${service}.desired_count`, message: `the declared load does not fit: ${sizing.problem}` });
+      continue;
+    }
+    const per = sizing.perTask;
+    const basis = `the load block needs ${round(per.cores)} vCPU, ${round(per.memoryGiB)} GiB and ${round(per.diskGiB)} GiB of disk per task on ${sizing.tasks} task${sizing.tasks === 1 ? "" : "s"} (settings/sizing.ts)`;
+    if (svc.cpu < sizing.fargate.cpu) {
+      findings.push({ key: `services.${service}.cpu`, message: `${svc.cpu} CPU units is below what ${basis}; expected at least ${sizing.fargate.cpu}, or raise desired_count` });
+    }
+    if (svc.memory < sizing.fargate.memory) {
+      findings.push({ key: `services.${service}.memory`, message: `${svc.memory} MiB is below what ${basis}; expected at least ${sizing.fargate.memory}, or raise desired_count` });
+    }
+    if (svc.ephemeral_storage_gib < sizing.fargate.ephemeralGiB) {
+      findings.push({ key: `services.${service}.ephemeral_storage_gib`, message: `${svc.ephemeral_storage_gib} GiB is below what ${basis}; expected at least ${sizing.fargate.ephemeralGiB}, or raise desired_count` });
+    }
+  }
+  findings.push(...checkSeriesLimit(s));
+  const fail = s.load?.undersized === "fail";
+  return fail ? { errors: findings, warnings: [] } : { errors: [], warnings: findings };
+}
+
+/**
+ * Series Mimir's ingesters can hold in memory: each task's memory, less the 50% headroom, at 2.5 GB
+ * per 300,000 in-memory series (Mimir, "Planning capacity"), over the replication factor. An upper
+ * bound: it gives the whole task to the ingester.
+ */
+export function mimirSeriesCapacity(s: Settings): number {
+  const svc = s.services.mimir;
+  const perTaskSeries = ((svc.memory / 1024 / MIMIR_HEADROOM.memory) / 2.5) * 300_000;
+  return Math.floor((perTaskSeries * svc.desired_count) / replicationFactor(s, "mimir"));
+}
+
+function checkSeriesLimit(s: Settings): SizingFinding[] {
+  const out: SizingFinding[] = [];
+  const limit = MIMIR_DEFAULT_MAX_GLOBAL_SERIES_PER_USER;
+  const limitText = `Mimir's max_global_series_per_user (${limit.toLocaleString("en-US")}, its default: this stack sets no limit)`;
+  const capacity = mimirSeriesCapacity(s);
+  if (limit > capacity) {
+    out.push({
+      key: "services.mimir.memory",
+      message: `${limitText} lets the tenant send more series than ${s.services.mimir.desired_count} task${s.services.mimir.desired_count === 1 ? "" : "s"} of ${s.services.mimir.memory} MiB can hold (about ${capacity.toLocaleString("en-US")} at RF ${replicationFactor(s, "mimir")}); an ingester out of memory loses its head. Raise memory or desired_count`,
+    });
+  }
+  const series = s.load?.active_series;
+  if (series !== undefined && series > limit) {
+    out.push({
+      key: "load.active_series",
+      message: `${series.toLocaleString("en-US")} active series exceed ${limitText}: Mimir refuses the series past the limit. Raise the limit (issue 18 makes it a setting) or lower the load`,
+    });
+  }
+  const gbPerDay = s.load?.logs_gb_per_day;
+  if (gbPerDay !== undefined) {
+    const mbPerSecond = (gbPerDay * 1000) / 86_400;
+    if (mbPerSecond > s.loki.limits.ingestion_rate_mb) {
+      out.push({
+        key: "loki.limits.ingestion_rate_mb",
+        message: `${gbPerDay} GB/day of logs is ${round(mbPerSecond)} MB/s on average, above the tenant's ingestion_rate_mb ${s.loki.limits.ingestion_rate_mb}: Loki refuses the excess. Raise ingestion_rate_mb`,
+      });
+    }
+  }
+  return out;
+}

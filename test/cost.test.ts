@@ -1,0 +1,161 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadSettings } from "../settings";
+import { capacitySplit, estimateCost, loadPrices, MissingPricesError, PRICES_DIR, type PriceList } from "../cost";
+import { costDelta, formatJson, formatMarkdown, formatTable } from "../cost/format";
+import { EXAMPLE_LOAD, settingsWith } from "./support/settings";
+
+/** The price file itself, read as JSON (not through loadPrices), so the test recomputes from the data. */
+const file = JSON.parse(fs.readFileSync(path.join(PRICES_DIR, "ap-northeast-2.json"), "utf8")) as PriceList;
+const p = (k: keyof PriceList["prices"]) => file.prices[k].usd;
+
+describe("GIVEN prod and the ap-northeast-2 price file", () => {
+  it("WHEN estimated THEN the total is the sum a hand computation gets from the price file", async () => {
+    const e = estimateCost(await loadSettings("prod"), loadPrices("ap-northeast-2"));
+    // Tasks (on demand; ARM64 but Grafana, whose image is not confirmed for arm64): mimir 3 × 2 vCPU/4 GB/100 GiB,
+    // loki 3 × 1/2/50, tempo 1 × 1/2/50, pyroscope 3 × 1/2/50, alloy 1 × 0.5/1/21; grafana (X86_64) 1 × 0.5/1/21.
+    const armVcpu = 3 * 2 + 3 * 1 + 1 + 3 * 1 + 0.5; // 13.5
+    const armGb = 3 * 4 + 3 * 2 + 2 + 3 * 2 + 1; // 27
+    const ephemeralBeyond20 = 3 * 80 + 3 * 30 + 30 + 3 * 30 + 1 + 1; // 452
+    const tasks = 12;
+    const fargate =
+      730 * (armVcpu * p("fargate_vcpu_hour_arm64") + armGb * p("fargate_gb_hour_arm64")) +
+      730 * (0.5 * p("fargate_vcpu_hour_x86_64") + 1 * p("fargate_gb_hour_x86_64")) +
+      730 * ephemeralBeyond20 * p("fargate_ephemeral_gb_hour");
+    const logs = tasks * 1 * p("cloudwatch_logs_ingest_gb") + ((tasks * 1 * 7) / 30) * p("cloudwatch_logs_storage_gb_month");
+    const alb = 730 * p("alb_hour") + 730 * 1 * p("alb_lcu_hour");
+    const nat = 3 * 730 * p("nat_gateway_hour") + 20 * p("nat_gateway_gb");
+    const endpoints = 4 * 3 * 730 * p("interface_endpoint_hour");
+    const s3 = 2000 * p("s3_put_per_1000") + 20000 * p("s3_get_per_1000");
+    const efs = 1 * p("efs_standard_gb_month");
+    const secrets = p("secretsmanager_secret_month");
+    const expected = fargate + logs + alb + nat + endpoints + s3 + efs + secrets;
+    expect(e.total).toBeCloseTo(expected, 6);
+    expect(e.byLayer["60-ecs"]).toBeCloseTo(fargate + logs, 6);
+    expect(e.byLayer["10-network"]).toBeCloseTo(nat + endpoints, 6);
+    expect(e.lines.reduce((a, l) => a + l.monthly, 0)).toBeCloseTo(e.total, 9);
+    // Every line is quantity × the file's price.
+    for (const l of e.lines) expect(l.monthly).toBeCloseTo(l.quantity * p(l.priceKey), 9);
+    // A real figure, not zero: about 801 USD at these prices (913 with every task on X86_64).
+    expect(e.total).toBeGreaterThan(500);
+  });
+
+  it("WHEN Mimir is forced back to X86_64 THEN its Fargate line is higher by the price ratio, and the delta shows only in 60-ecs", async () => {
+    const prices = loadPrices("ap-northeast-2");
+    const arm = estimateCost(await loadSettings("prod"), prices);
+    const x86 = estimateCost(await settingsWith({ services: { mimir: { cpu_architecture: "X86_64" } } }), prices);
+    const fargate = (e: typeof x86) => e.lines.filter((l) => l.item === "mimir" && l.what.startsWith("FARGATE ")).reduce((a, l) => a + l.monthly, 0);
+    expect(fargate(arm)).toBeLessThan(fargate(x86));
+    expect(fargate(arm)).toBeCloseTo(730 * 3 * (2 * p("fargate_vcpu_hour_arm64") + 4 * p("fargate_gb_hour_arm64")), 6);
+    expect(fargate(x86)).toBeCloseTo(730 * 3 * (2 * p("fargate_vcpu_hour_x86_64") + 4 * p("fargate_gb_hour_x86_64")), 6);
+    expect(arm.lines.find((l) => l.item === "mimir")!.what).toBe("FARGATE ARM64: 3 tasks × 2 vCPU × 730 h");
+    // The plan review's delta (X86_64 → ARM64): only 60-ecs moves, by the Fargate difference.
+    const delta = costDelta(x86, arm);
+    expect(delta.find((d) => d.layer === "60-ecs")!.delta).toBeCloseTo(fargate(arm) - fargate(x86), 6);
+    expect(delta.filter((d) => d.layer !== "60-ecs" && d.layer !== "total").every((d) => d.delta === 0)).toBe(true);
+    expect(delta.at(-1)).toMatchObject({ layer: "total", delta: expect.closeTo(fargate(arm) - fargate(x86), 6) });
+  });
+
+  it("WHEN a price is overridden in settings THEN that figure is used and marked as overridden", async () => {
+    const s = await settingsWith({ cost: { prices: { efs_standard_gb_month: 0.5 } } });
+    const e = estimateCost(s, loadPrices(s.aws.region, s.cost.prices));
+    const efs = e.lines.find((l) => l.item === "efs")!;
+    expect([efs.unitPrice, efs.monthly, efs.estimate]).toEqual([0.5, 0.5, true]); // the 1 GB quantity stays an assumption
+    expect(loadPrices(s.aws.region, s.cost.prices).prices.efs_standard_gb_month).toMatchObject({ usd: 0.5, overridden: true });
+  });
+
+  it("WHEN a price key is misspelt in settings THEN the error names the key and lists the valid ones", async () => {
+    await expect(settingsWith({ cost: { prices: { alb_hours: 0.1 } } })).rejects.toThrow(
+      /environments\/prod\.tfvars: cost\.prices\.alb_hours: unknown key "alb_hours"; did you mean "alb_hour"\? \(expected one of: fargate_vcpu_hour_x86_64, /,
+    );
+  });
+
+  it("WHEN the region has no price file THEN the error says which regions have one", () => {
+    expect(() => loadPrices("eu-west-1")).toThrow(MissingPricesError);
+    expect(() => loadPrices("eu-west-1")).toThrow(/no price file for region eu-west-1 .*regions with prices: ap-northeast-2/);
+  });
+});
+
+describe("GIVEN dev's Spot weights", () => {
+  it("WHEN tasks are split THEN on_demand_base goes first and the rest splits 1 : spot_weight", () => {
+    expect(capacitySplit(3, 0, 0)).toEqual({ onDemand: 3, spot: 0 });
+    expect(capacitySplit(1, 1, 0)).toEqual({ onDemand: 0.5, spot: 0.5 });
+    expect(capacitySplit(5, 3, 1)).toEqual({ onDemand: 2, spot: 3 });
+  });
+
+  it("WHEN dev is estimated THEN Grafana and Alloy have FARGATE_SPOT lines at the Spot price", async () => {
+    const e = estimateCost(await loadSettings("dev"), loadPrices("ap-northeast-2"));
+    const spot = e.lines.filter((l) => l.what.startsWith("FARGATE_SPOT"));
+    expect([...new Set(spot.map((l) => l.item))]).toEqual(["grafana", "alloy"]);
+    expect(spot.every((l) => l.estimate)).toBe(true);
+  });
+});
+
+describe("GIVEN prod with the example load", () => {
+  it("WHEN estimated THEN S3 holds retention × daily ingest per component", async () => {
+    const s = await settingsWith({ load: EXAMPLE_LOAD });
+    const e = estimateCost(s, loadPrices("ap-northeast-2"));
+    const s3 = e.lines.filter((l) => l.priceKey === "s3_standard_gb_month").map((l) => [l.what.split(":")[0], l.quantity]);
+    // Mimir: 1M / 15 s × 86,400 × 2 B = 11.52 GB/day × 365 = 4,204.8 GB. Loki: 50 / 5 = 10 GB/day × 365.
+    // Tempo: 5 MB/s × 86,400 / 1000 / 3 = 144 GB/day × 7.
+    expect(s3).toEqual([
+      ["Mimir blocks", expect.closeTo(4204.8, 6)],
+      ["Loki chunks", expect.closeTo(3650, 6)],
+      ["Tempo blocks", expect.closeTo(1008, 6)],
+    ]);
+    expect(e.byItem.s3).toBeCloseTo((4204.8 + 3650 + 1008) * p("s3_standard_gb_month") + 2000 * p("s3_put_per_1000") + 20000 * p("s3_get_per_1000"), 6);
+  });
+
+  it("WHEN ingest is allowed through the ALB THEN its LCUs follow the processed bytes", async () => {
+    const s = await settingsWith({ load: EXAMPLE_LOAD, load_balancer: { ingest_allowed_cidrs: { office: "203.0.113.0/24" } } });
+    const lcu = estimateCost(s, loadPrices("ap-northeast-2")).lines.find((l) => l.priceKey === "alb_lcu_hour")!;
+    // 50/24 GB logs + 5 MB/s × 3600 / 1000 GB spans + 66,667 samples/s × 2 B × 3600 / 1e9 GB = 2.083 + 18 + 0.48 = 20.563 GB/h.
+    expect(lcu.quantity).toBeCloseTo((50 / 24 + 18 + (1_000_000 / 15) * 2 * 3600 / 1e9) * 730, 6);
+  });
+});
+
+describe("GIVEN an estimate", () => {
+  it("WHEN formatted THEN the table, Markdown and JSON carry the same total", async () => {
+    const e = estimateCost(await loadSettings("prod"), loadPrices("ap-northeast-2"));
+    const total = e.total.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    expect(formatTable(e)).toMatch(new RegExp(`TOTAL\\s+${total.replace(".", "\\.")}`));
+    expect(formatMarkdown(e)).toContain(`**Total: ${total} USD/month.**`);
+    expect(JSON.parse(formatJson(e)).total).toBe(e.total);
+    expect(formatTable(e).split("\n")[0]).toBe("Monthly cost estimate: prod (ap-northeast-2), USD, prices as of 2025-06-01, 730 h/month");
+  });
+});
+
+describe("GIVEN the cost command", () => {
+  const root = path.resolve(__dirname, "..");
+  const tsx = path.join(root, "node_modules", ".bin", "tsx");
+  const cost = (...args: string[]) => spawnSync(tsx, ["main.ts", "cost", ...args], { cwd: root, encoding: "utf8" });
+
+  it("WHEN run for prod as JSON into a file THEN the file's total is the estimate of the loaded settings", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-cost-"));
+    try {
+      const out = path.join(dir, "cost.json");
+      const r = cost("--env", "prod", "--format", "json", "--out", out);
+      expect(r.status, r.stderr).toBe(0);
+      const written = JSON.parse(fs.readFileSync(out, "utf8")) as { total: number; lines: { monthly: number }[] };
+      expect(written.total).toBeCloseTo(estimateCost(await loadSettings("prod"), loadPrices("ap-northeast-2")).total, 9);
+      expect(written.lines.reduce((a, l) => a + l.monthly, 0)).toBeCloseTo(written.total, 9);
+      expect(r.stdout).toMatch(/^wrote the json estimate for prod \(total \d+\.\d\d USD\/month\) to /);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("WHEN the command line is wrong THEN it exits 2 with the usage; an unknown environment exits 1 naming it", () => {
+    const noEnv = cost();
+    expect([noEnv.status, noEnv.stderr.split("\n")[0]]).toEqual([2, "--env is required"]);
+    const badFormat = cost("--env", "prod", "--format", "csv");
+    expect(badFormat.status).toBe(2);
+    expect(badFormat.stderr).toContain('--format must be one of table, markdown, json, got "csv"');
+    const unknown = cost("--env", "qa");
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain('unknown environment "qa"');
+  });
+});
