@@ -6,10 +6,10 @@ export default defineConfig({
     // Timeouts from measured durations (test/support/duration-reporter.ts prints them after each
     // run), with a wide margin. Measured on 2 cores at load average 20-24 (about ten times
     // oversubscribed, far worse than "the other core busy"): slowest test 66.8 s (drift's real plan
-    // against s3rver), slowest hook 442 s (terraform-validate's init + validate of 14 stacks),
-    // synth-cli's slowest test 18.6 s. The limits are about 2.5x and 2x those.
+    // against s3rver), slowest hooks 800 s (mock-apply's 14 terraform test runs) and 442 s
+    // (terraform-validate's init + validate of 14 stacks). The limits are about 2.5x and 2x those.
     testTimeout: 180_000,
-    hookTimeout: 900_000,
+    hookTimeout: 1_800_000,
     pool: "forks",
     maxWorkers: 2,
     globalSetup: ["test/support/global-setup.ts"],

@@ -63,7 +63,7 @@ describe("GIVEN a value AWS or the backends would refuse or misread", () => {
     if (!mirror) return; // terraform-validate reports the missing mirror loudly
     const dir = path.join(mirror, `registry.terraform.io/hashicorp/aws/${AWS_PROVIDER_VERSION}`, `${process.platform}_${process.arch === "x64" ? "amd64" : process.arch}`);
     const binary = path.join(dir, fs.readdirSync(dir).find((f) => f.startsWith("terraform-provider-aws"))!);
-    const r = spawnSync("grep", ["-aoE", `\\b(af|ap|ca|cn|eu|il|me|mx|sa|us)(-gov|-iso|-isob|-isof|-isoe)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-[0-9]\\b`, binary], { encoding: "utf8", maxBuffer: 64 << 20 });
+    const r = spawnSync("grep", ["-aoE", `\\b(af|ap|ca|cn|eu|il|me|mx|sa|us)(-gov|-iso|-isob|-isof|-isoe)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-[0-9]\\b`, binary], { encoding: "utf8", maxBuffer: 64 << 20, env: { ...process.env, LC_ALL: "C" } });
     const inBinary = [...new Set(r.stdout.split("\n").filter(Boolean))].sort();
     expect(inBinary).toEqual([...AWS_REGIONS].sort());
   });
