@@ -15,6 +15,7 @@ import { listEnvironments, loadSettings, SettingsError, type Settings } from "./
 import { parseCommandLine, runCommand } from "./scripts/cli";
 import { buildEnvironment } from "./stacks";
 import { ConfigCheckError, renderAndCheckAll, writeRenderedConfigs } from "./templates";
+import { checkPolicy, formatPolicySummary, PolicyError, readSynthesizedStacks, type PolicyReport } from "./policy";
 
 const USAGE = `usage: npm run synth [-- --env <name> ...] [--out <dir>] [--environments <dir>]
   --env <name>          synthesize only this environment (repeatable; default: every environments/*.tfvars)
@@ -80,16 +81,19 @@ export function buildApp(app: App, environments: readonly Settings[]): App {
 /**
  * Synthesizes `environments` into `outdir` as `npm run synth` does: the rendered configs are checked
  * first (their errors fail synth like settings errors), then everything is written into a fresh
- * folder and swapped in whole, so a failure never leaves a half-written output. Returns the stack
+ * folder, checked by the policy pack (policy/: an unwaived violation throws PolicyError) and swapped in whole, so a failure never leaves a half-written output. Returns the stack
  * folder names.
  */
-export function synthesize(environments: readonly Settings[], outdir: string): string[] {
+export function synthesize(environments: readonly Settings[], outdir: string, onPolicy?: (report: PolicyReport) => void): string[] {
   const rendered = renderAndCheckAll(environments);
   const target = path.resolve(outdir);
   const staging = `${target}.staging-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
   try {
     buildApp(new App({ outdir: staging }), environments).synth();
+    // The policy pack (policy/): a violation that no waiver covers fails synth before anything is swapped in.
+    const report = checkPolicy(readSynthesizedStacks(staging), environments);
+    onPolicy?.(report);
     // For teams that bake configs into images: <out>/rendered/<env>/<service>/<file>.
     for (const r of rendered) writeRenderedConfigs(staging, r.env, r.configs);
     const old = `${target}.old-${process.pid}`;
@@ -123,14 +127,16 @@ async function main(argv: string[]): Promise<void> {
   // Under the cdktf CLI, the CLI owns the output folder (CDKTF_OUTDIR) and reads it as it is written.
   if (process.env.CDKTF_OUTDIR) {
     renderAndCheckAll(environments);
-    buildApp(new App(), environments).synth();
+    const app = buildApp(new App(), environments);
+    app.synth();
+    console.error(formatPolicySummary(checkPolicy(readSynthesizedStacks(app.outdir), environments)));
     return;
   }
   const outdir = values.out ?? "cdktf.out";
-  const stacks = synthesize(environments, outdir);
+  const stacks = synthesize(environments, outdir, (report) => console.log(formatPolicySummary(report)));
   console.log(`synthesized ${stacks.length} stacks for ${environments.map((e) => e.env).join(", ")} into ${path.relative(process.cwd(), path.resolve(outdir)) || outdir}`);
 }
 
 if (require.main === module) {
-  runCommand(USAGE, () => main(process.argv.slice(2)), [SettingsError, ConfigCheckError]);
+  runCommand(USAGE, () => main(process.argv.slice(2)), [SettingsError, ConfigCheckError, PolicyError]);
 }

@@ -37,6 +37,17 @@ storage = {
 # accepts (settings/quorum.ts would refuse it otherwise).
 accept_risks = {
   reduced_redundancy = ["mimir", "loki", "tempo", "pyroscope"]
+  # Findings of the synth-time policy pack (policy/, README "Policy pack") accepted here, each with
+  # its reason (printed by synth). Remove a waiver as soon as its finding is fixed.
+  waivers = {
+    "ECS.5" = { reason = "not yet hardened: the containers still write into their root filesystems (data dirs, /tmp); issue 17 part 3" }
+    "ECS.20" = { reason = "not yet hardened: the containers still run as their images' default user; issue 17 part 3" }
+    "EC2.6" = { reason = "VPC flow logs are not built yet; issue 17 part 4" }
+    "S3.9" = { reason = "S3 server access logs are not built yet; issue 17 part 4" }
+    "ELB.5" = { reason = "ALB access logs are not built yet; issue 17 part 4" }
+    "ELB.1" = { reason = "dev has no domain or certificate: HTTP only, for throwaway test data and a generated admin password used nowhere else", resources = ["aws_lb_listener.public_http"] }
+    "ELB.6" = { reason = "dev is torn down and rebuilt freely (load_balancer.deletion_protection = false)" }
+  }
 }
 
 services = {

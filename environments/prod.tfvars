@@ -49,4 +49,14 @@ accept_risks = {
   # task dies"). Scaling Tempo past that needs microservices mode with Kafka.
   # Pyroscope is not here: it runs 3 tasks with replication factor 3 (environments/common.tfvars).
   reduced_redundancy = ["tempo"]
+  # Findings of the synth-time policy pack (policy/, README "Policy pack") accepted here, each with
+  # its reason (printed by synth). Remove a waiver as soon as its finding is fixed.
+  waivers = {
+    "ECS.5" = { reason = "not yet hardened: the containers still write into their root filesystems (data dirs, /tmp); issue 17 part 3" }
+    "ECS.20" = { reason = "not yet hardened: the containers still run as their images' default user; issue 17 part 3" }
+    "EC2.6" = { reason = "VPC flow logs are not built yet; issue 17 part 4" }
+    "S3.9" = { reason = "S3 server access logs are not built yet; issue 17 part 4" }
+    "ELB.5" = { reason = "ALB access logs are not built yet; issue 17 part 4" }
+    "ELB.1" = { reason = "TLS is not wired yet (load_balancer.domain); issue 17 part 2" }
+  }
 }

@@ -17,6 +17,7 @@ import { didYouMean } from "./errors";
 import { checkReplication } from "./quorum";
 import { albName, NAME_LIMITS, namePrefix, targetGroupName, TARGET_GROUP_SUFFIX_LENGTH, taskRoleName } from "./names";
 import { GRAFANA_DATABASE_SSL_MODES, type Settings } from "./schema";
+import { RULE_IDS } from "../policy/rules";
 
 export interface Finding {
   readonly key: string;
@@ -56,6 +57,7 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkReplication(s),
     ...checkGrafanaState(s),
     ...checkNames(s),
+    ...checkWaivers(s),
   ];
 }
 
@@ -350,5 +352,21 @@ function checkNames(s: Settings): Finding[] {
     }
   }
   if (!/^[a-z]/.test(namePrefix(s))) out.push({ key: "project", message: "must start with a letter" });
+  return out;
+}
+
+// ---------------------------------------------------------------- policy waivers
+
+function checkWaivers(s: Settings): Finding[] {
+  const out: Finding[] = [];
+  for (const control of Object.keys(s.accept_risks.waivers)) {
+    if (!RULE_IDS.includes(control)) {
+      const hint = didYouMean(control, RULE_IDS);
+      out.push({
+        key: `accept_risks.waivers.${control}`,
+        message: `the policy pack has no control "${control}"${hint ? `; did you mean "${hint}"?` : ""} (expected one of: ${RULE_IDS.join(", ")})`,
+      });
+    }
+  }
   return out;
 }

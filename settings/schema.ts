@@ -344,6 +344,26 @@ export const settingsSchema = z.strictObject({
        * availability zone stops their writes (settings/quorum.ts): dev's single tasks, Tempo 3 monolithic.
        */
       reduced_redundancy: z.array(z.string({ error: "expected a service name" })).default([]),
+      /**
+       * Findings of the synth-time policy pack (policy/) this environment accepts, by Security Hub
+       * control id: `{ "ELB.1" = { reason = "...", resources = ["aws_lb_listener.public_http"] } }`.
+       * The reason is mandatory and printed in the synth summary; `resources` (Terraform addresses,
+       * `address#container` for one container) narrows the waiver, omitted it covers the control.
+       */
+      waivers: z
+        .record(
+          z.string().regex(/^[A-Za-z0-9]+\.[0-9]+$/, { error: 'expected a Security Hub control id such as "ELB.1"' }),
+          z.strictObject({
+            reason: z
+              .string({ error: "expected a reason: why this environment accepts the risk (it is printed in the synth summary)" })
+              .trim()
+              .min(15, { error: "expected a reason of at least 15 characters: why this environment accepts the risk" }),
+            resources: z
+              .array(z.string().regex(/^[a-z0-9_]+\.[A-Za-z0-9_-]+(#[A-Za-z0-9_-]+)?$/, { error: 'expected a Terraform address such as "aws_lb_listener.public_http" (optionally "#<container>")' }))
+              .optional(),
+          }),
+        )
+        .default({}),
     })
     .prefault({}),
   /**
