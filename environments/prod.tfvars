@@ -24,6 +24,13 @@ network = {
 }
 
 load_balancer = {
+  # TLS (Security Hub ELB.1): an ACM certificate for this name, validated in this Route 53 zone, the
+  # alias record to the ALB and Grafana's root_url. PLACEHOLDERS: replace both with the production
+  # name and the id of the public hosted zone that holds it before the first apply of 50-loadbalancer.
+  domain = {
+    name    = "grafana.example.com"
+    zone_id = "Z0REPLACEWITHZONEID"
+  }
   # Grafana's login page is the only thing reachable from anywhere.
   ui_allowed_cidrs = {
     anywhere = "0.0.0.0/0"
@@ -36,6 +43,14 @@ load_balancer = {
 
 storage = {
   data_bucket_name = "jsj-lgtm-data-s3"
+}
+
+# The audit trail (Security Hub ELB.5, EC2.6, S3.9): ALB access logs, VPC flow logs and the S3 server
+# access logs of the data and state buckets, into this bucket (created by 00-bootstrap), kept a year.
+audit_logs = {
+  enabled        = true
+  bucket_name    = "jsj-lgtm-prod-logs"
+  retention_days = 365
 }
 
 ecs = {
@@ -54,9 +69,5 @@ accept_risks = {
   waivers = {
     "ECS.5" = { reason = "not yet hardened: the containers still write into their root filesystems (data dirs, /tmp); issue 17 part 3" }
     "ECS.20" = { reason = "not yet hardened: the containers still run as their images' default user; issue 17 part 3" }
-    "EC2.6" = { reason = "VPC flow logs are not built yet; issue 17 part 4" }
-    "S3.9" = { reason = "S3 server access logs are not built yet; issue 17 part 4" }
-    "ELB.5" = { reason = "ALB access logs are not built yet; issue 17 part 4" }
-    "ELB.1" = { reason = "TLS is not wired yet (load_balancer.domain); issue 17 part 2" }
   }
 }

@@ -10,6 +10,26 @@ export function albFrontedServices(s: Settings): ServiceName[] {
   return SERVICE_NAMES.filter((n) => s.services[n].alb_paths.length > 0 || n === s.load_balancer.default_service);
 }
 
+/** The ALB serves HTTPS on 443 (and 80 only redirects): a certificate, or a domain to create one for. */
+export function albHasTls(s: Settings): boolean {
+  return s.load_balancer.certificate_arn !== undefined || s.load_balancer.domain !== undefined;
+}
+
+/** The URL users open Grafana at, when the settings name one (`load_balancer.domain`). */
+export function grafanaRootUrl(s: Settings): string | undefined {
+  return s.load_balancer.domain ? `https://${s.load_balancer.domain.name}/` : undefined;
+}
+
+/** The log bucket, when the audit trail is on; `kind` narrows to one of its three feeds. */
+export function auditLogBucket(s: Settings, kind?: "alb_access_logs" | "vpc_flow_logs" | "s3_access_logs"): string | undefined {
+  const a = s.audit_logs;
+  if (!a.enabled || a.bucket_name === undefined) return undefined;
+  return kind === undefined || a[kind] ? a.bucket_name : undefined;
+}
+
+/** Key prefixes of the log bucket, one per feed. */
+export const AUDIT_LOG_PREFIXES = { alb: "alb", vpcFlowLogs: "vpc-flow-logs", s3: "s3" } as const;
+
 /** Health-check path: the service's own setting, else the readiness path its prefix mode serves. */
 export function healthCheckPath(s: Settings, name: ServiceName): string {
   const svc = s.services[name];

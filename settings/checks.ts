@@ -58,6 +58,7 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkGrafanaState(s),
     ...checkNames(s),
     ...checkWaivers(s),
+    ...checkAuditLogs(s),
   ];
 }
 
@@ -369,4 +370,18 @@ function checkWaivers(s: Settings): Finding[] {
     }
   }
   return out;
+}
+
+// ---------------------------------------------------------------- audit logs
+
+function checkAuditLogs(s: Settings): Finding[] {
+  const a = s.audit_logs;
+  if (!a.enabled) return [];
+  if (a.bucket_name === undefined) {
+    return [{ key: "audit_logs.bucket_name", message: "audit logs are enabled: name the log bucket 00-bootstrap creates (or set audit_logs.enabled = false and waive ELB.5, EC2.6 and S3.9)" }];
+  }
+  const others: [string, string][] = [["storage.data_bucket_name", s.storage.data_bucket_name], ["state_backend.bucket", s.state_backend.bucket]];
+  return others
+    .filter(([, name]) => name === a.bucket_name)
+    .map(([key]) => ({ key: "audit_logs.bucket_name", message: `"${a.bucket_name}" is also ${key}; the log bucket must be a bucket of its own` }));
 }

@@ -7,6 +7,10 @@ export { checkSettings, taskPorts, FARGATE_SIZES, parseCidr, CIDRS_PER_RULE } fr
 export { loadSettings, listEnvironments, DEFAULT_ENVIRONMENTS_DIR, COMMON_FILE } from "./load";
 export {
   albFrontedServices,
+  albHasTls,
+  auditLogBucket,
+  AUDIT_LOG_PREFIXES,
+  grafanaRootUrl,
   healthCheckPath,
   serviceEndpoint,
   serviceHost,

@@ -262,7 +262,24 @@ export const settingsSchema = z.strictObject({
   load_balancer: z.strictObject({
     /** ACM certificate for the 443 listener; with it, port 80 redirects to 443. */
     certificate_arn: arn.optional(),
-    ssl_policy: z.string().default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+    /**
+     * The name users reach Grafana at, in a Route 53 hosted zone of this account: the project creates
+     * an ACM certificate validated through DNS (unless certificate_arn is set), the alias record to
+     * the ALB, and Grafana's root_url. With it, port 80 only redirects to 443.
+     */
+    domain: z
+      .strictObject({
+        /** Fully qualified name, e.g. "grafana.example.com". */
+        name: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { error: 'expected a lowercase DNS name such as "grafana.example.com"' }),
+        /** Id of the Route 53 public hosted zone that holds the name (and the certificate's validation record). */
+        zone_id: z.string({ error: 'expected the Route 53 hosted zone id holding the name, such as "Z0123456789ABCDEFGHIJ"' }).regex(/^Z[A-Z0-9]{1,32}$/, { error: 'expected a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ"' }),
+      })
+      .optional(),
+    /** TLS policy of the 443 listener: TLS 1.2+ with TLS 1.3 (Security Hub ELB.17). */
+    ssl_policy: z
+      .string()
+      .regex(/^ELBSecurityPolicy-TLS13-1-[23]-[A-Za-z0-9-]+$/, { error: 'expected a TLS 1.3 ALB security policy with TLS 1.2 or 1.3 as the minimum, such as "ELBSecurityPolicy-TLS13-1-2-2021-06"' })
+      .default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
     /** Who may reach the ALB at all (Grafana's UI). */
     ui_allowed_cidrs: namedCidrs,
     /** Who may use the ingestion and query paths through the public ALB. Empty: nobody. */
@@ -299,7 +316,32 @@ export const settingsSchema = z.strictObject({
       )
       .default([]),
     force_destroy: z.boolean().default(false),
+    /**
+     * The data bucket is versioned: a deleted or overwritten object stays recoverable this many days
+     * (an undo window against a compromised task role deleting its prefix), then S3 removes it. Short,
+     * because the components delete and rewrite blocks all the time (compaction).
+     */
+    noncurrent_version_days: positiveInt("a number of days").default(7),
   }),
+  /**
+   * The audit trail: one log bucket (created by 00-bootstrap) receiving the ALB's access logs, the
+   * VPC's flow logs and the S3 server access logs of the data and state buckets.
+   */
+  audit_logs: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Name of the log bucket; required while enabled. */
+      bucket_name: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "expected an S3 bucket name (3-63 lowercase letters, digits, '.', '-')" }).optional(),
+      /** Days a log object is kept. */
+      retention_days: positiveInt("a number of days").default(365),
+      /** ALB access logs (Security Hub ELB.5). */
+      alb_access_logs: z.boolean().default(true),
+      /** VPC flow logs, all traffic (EC2.6). */
+      vpc_flow_logs: z.boolean().default(true),
+      /** S3 server access logs of the data and state buckets (S3.9). */
+      s3_access_logs: z.boolean().default(true),
+    })
+    .prefault({}),
   storage_prefixes: z.strictObject(storagePrefixShape),
   ecr: z
     .strictObject({

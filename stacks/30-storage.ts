@@ -15,10 +15,17 @@
  * operation runs as Grafana's uid/gid 472 (the image's user) and the directory is created 0750; one
  * mount target per private subnet, so Grafana mounts it in whichever AZ its task lands.
  *
+ * Versioned (`storage.noncurrent_version_days`): a delete by a component, or by a compromised task
+ * role (which has no s3:DeleteObjectVersion), only hides an object for that many days. With
+ * `audit_logs.s3_access_logs` its server access logs go to the log bucket.
+ *
  * Lifecycle (settings `storage`):
- * - whole bucket: abort incomplete multipart uploads after `abort_incomplete_upload_days`;
+ * - whole bucket: abort incomplete multipart uploads after `abort_incomplete_upload_days`; noncurrent
+ *   versions expire `noncurrent_version_days` after they stop being current, and delete markers with
+ *   no version left behind them are removed;
  * - each live data prefix (Mimir blocks, Loki, Tempo, Pyroscope): `transitions`, then expiration at
- *   the owning service's `retention_days` + `lifecycle_margin_days`. This is a backstop behind the
+ *   the owning service's `retention_days` + `lifecycle_margin_days` (on a versioned bucket this makes
+ *   the object noncurrent; it is gone `noncurrent_version_days` later). This is a backstop behind the
  *   component's own retention (its compactor deletes on time); S3 only removes what it missed, and
  *   never anything a query inside the retention window can still read;
  * - Mimir's ruler and alertmanager prefixes never expire: rule groups and Alertmanager state are
@@ -28,6 +35,8 @@
  */
 import type { Construct } from "constructs";
 import {
+  AUDIT_LOG_PREFIXES,
+  auditLogBucket,
   COMPONENTS,
   SERVICE_NAMES,
   STORAGE_PREFIX_KEYS,
@@ -58,6 +67,8 @@ export class StorageStack extends LayerStack<"30-storage"> {
   constructor(scope: Construct, props: LayerStackProps) {
     super(scope, "30-storage", props);
     const s = this.settings;
+    // The log bucket 00-bootstrap creates, by its name in settings (00-bootstrap's state is local).
+    const logBucket = auditLogBucket(s, "s3_access_logs");
 
     const data = new DataBucket(this, "data", {
       bucketName: s.storage.data_bucket_name,
@@ -69,6 +80,8 @@ export class StorageStack extends LayerStack<"30-storage"> {
       expiringPrefixes: STORAGE_PREFIX_KEYS.filter((k) => !LONG_LIVED_PREFIXES.includes(k)).map((k) => expiringPrefix(s, k)),
       keptPrefixes: LONG_LIVED_PREFIXES.map((k) => s.storage_prefixes[k]),
       transitions: s.storage.transitions.map((t) => ({ days: t.days, storageClass: t.storage_class })),
+      noncurrentVersionDays: s.storage.noncurrent_version_days,
+      accessLogs: logBucket ? { targetBucket: logBucket, targetPrefix: `${AUDIT_LOG_PREFIXES.s3}/${s.storage.data_bucket_name}/` } : undefined,
     });
 
     const ecr = new EcrRepositories(this, "ecr", {

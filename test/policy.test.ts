@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkPolicy, evaluatePolicy, formatPolicySummary, PolicyError, RULES, type SynthesizedStack } from "../policy";
 import type { Settings } from "../settings";
-import { overrideError, settingsWith, shipped, type Override } from "./support/settings";
+import { overrideError, settingsWith, shipped } from "./support/settings";
 import { goodContainer, stackOf, synthesizedStacks, taskWith } from "./support/policy";
 
 const bucket = (name: string) => ({ bucket: `\${aws_s3_bucket.${name}.id}` });
@@ -167,7 +167,7 @@ describe("GIVEN the shipped environments synthesized", () => {
 
 describe("GIVEN a waiver in settings", () => {
   it.each(RULES.map((r) => r.id))("WHEN the waiver of %s has no reason THEN loading fails naming the file and the key", async (id) => {
-    expect(await overrideError({ accept_risks: { waivers: { [id]: { reason: undefined } } } } as unknown as Override)).toContain(
+    expect(await overrideError({ accept_risks: { waivers: { [id]: { reason: undefined } } } })).toContain(
       `environments/prod.tfvars: accept_risks.waivers.${id}.reason: is required but set in neither file (expected a reason: why this environment accepts the risk`,
     );
   });

@@ -176,6 +176,13 @@ export const TYPE_MOCKS: Record<string, TypeMock> = {
   aws_s3_bucket_public_access_block: bucketChild,
   aws_s3_bucket_server_side_encryption_configuration: bucketChild,
   aws_s3_bucket_versioning: bucketChild,
+  aws_s3_bucket_logging: bucketChild,
+  aws_flow_log: {
+    instance: (c, a) => {
+      const id = `fl-${hex(`${c.stack}/${a}`, 17)}`;
+      return { id, arn: `arn:aws:ec2:${c.region}:${c.account}:vpc-flow-log/${id}` };
+    },
+  },
   aws_efs_file_system: {
     // Regional (not One Zone) file systems have no AZ; encrypted ones without a key use AWS's own.
     shared: () => ({ availability_zone_id: "", availability_zone_name: "" }),
@@ -284,6 +291,36 @@ export const TYPE_MOCKS: Record<string, TypeMock> = {
       return { id: arn, arn };
     },
   },
+  aws_acm_certificate: {
+    shared: () => ({ status: "ISSUED", type: "AMAZON_ISSUED", key_algorithm: "RSA_2048", renewal_eligibility: "ELIGIBLE", pending_renewal: false }),
+    instance: (c, a, cfg) => {
+      const h = hex(`${c.stack}/${a}`, 32);
+      const arn = `arn:aws:acm:${c.region}:${c.account}:certificate/${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+      const name = literal(cfg.domain_name) ?? "example.com";
+      // ACM's validation record: a CNAME of _<32 hex>.<name>. to _<32 hex>.<random>.acm-validations.aws.
+      return {
+        id: arn,
+        arn,
+        domain_validation_options: [
+          {
+            domain_name: name,
+            resource_record_name: `_${hex(`${c.stack}/${a}/n`, 32)}.${name}.`,
+            resource_record_type: "CNAME",
+            resource_record_value: `_${hex(`${c.stack}/${a}/v`, 32)}.xlfgrmvvlj.acm-validations.aws.`,
+          },
+        ],
+      };
+    },
+  },
+  aws_acm_certificate_validation: {
+    instance: (_c, a, cfg, resolve) => ({ id: "2025-01-01 00:00:00 +0000 UTC", certificate_arn: resolve(cfg.certificate_arn) ?? a }),
+  },
+  aws_route53_record: {
+    instance: (_c, a, cfg, resolve) => {
+      const name = (resolve(cfg.name) ?? a).replace(/\.$/, "");
+      return { id: `${resolve(cfg.zone_id) ?? "Z0"}_${name}_${resolve(cfg.type) ?? "A"}`, fqdn: name };
+    },
+  },
   aws_service_discovery_private_dns_namespace: {
     instance: (c, a) => {
       const id = `ns-${hex(`${c.stack}/${a}`, 16)}`;
@@ -346,6 +383,11 @@ export const TYPE_MOCKS: Record<string, TypeMock> = {
 
 /** Data sources that call AWS, with fixed answers. */
 export const DATA_MOCKS: Record<string, (c: MockContext) => Record<string, Json>> = {
+  // AWS's published Elastic Load Balancing log-delivery accounts of the regions the tests use.
+  aws_elb_service_account: (c) => {
+    const id = ({ "ap-northeast-2": "600734575887", "us-east-1": "127311923021", "eu-west-1": "156460612806" } as Record<string, string>)[c.region] ?? "000000000000";
+    return { id, arn: `arn:aws:iam::${id}:root` };
+  },
   aws_partition: () => ({ id: "aws", partition: "aws", dns_suffix: "amazonaws.com", reverse_dns_prefix: "com.amazonaws" }),
 };
 
@@ -476,6 +518,15 @@ export function wiringAssertions(layer: LayerId, stack: StackJson, s: Settings, 
   switch (layer) {
     case "00-bootstrap":
       out.push({ condition: `output.state_bucket_name == ${str(s.state_backend.bucket)}`, message: "the state bucket is the one state_backend.bucket names" });
+      if (names(stack, "aws_s3_bucket").includes("audit_logs_bucket")) {
+        const policy = "jsondecode(aws_s3_bucket_policy.audit_logs_policy.policy)";
+        out.push({ condition: `aws_s3_bucket.audit_logs_bucket.id == ${str(s.audit_logs.bucket_name)}`, message: "the log bucket is the one audit_logs.bucket_name names" });
+        out.push({
+          condition: `contains([for st in ${policy}.Statement : try(st.Principal.AWS, "")], data.aws_elb_service_account.audit_logs_elb_account.arn)`,
+          message: "the region's ELB log-delivery account may write ALB logs",
+        });
+        out.push({ condition: `aws_s3_bucket_logging.state_access_logs.target_bucket == aws_s3_bucket.audit_logs_bucket.id`, message: "the state bucket logs into the log bucket" });
+      }
       break;
     case "10-network": {
       for (const type of Object.keys(stack.resource ?? {})) {
@@ -498,6 +549,11 @@ export function wiringAssertions(layer: LayerId, stack: StackJson, s: Settings, 
     }
     case "30-storage": {
       out.push({ condition: `output.data_bucket_name == ${str(s.storage.data_bucket_name)}`, message: "the data bucket is the one storage.data_bucket_name names" });
+      out.push({ condition: `aws_s3_bucket_versioning.data_versioning.versioning_configuration[0].status == "Enabled"`, message: "the data bucket is versioned" });
+      for (const name of names(stack, "aws_s3_bucket_logging")) {
+        out.push({ condition: `aws_s3_bucket_logging.${name}.bucket == output.data_bucket_name`, message: "the data bucket's access logs are configured on the data bucket" });
+        out.push({ condition: `aws_s3_bucket_logging.${name}.target_bucket == ${str(s.audit_logs.bucket_name ?? "")}`, message: "the data bucket logs into audit_logs.bucket_name" });
+      }
       const mounts = names(stack, "aws_efs_mount_target");
       if (mounts.length > 0) {
         const priv = need(upstream, "10-network", "private_subnet_ids");
@@ -545,6 +601,23 @@ export function wiringAssertions(layer: LayerId, stack: StackJson, s: Settings, 
       for (const name of names(stack, "aws_lb")) {
         out.push({ condition: `toset(aws_lb.${name}.subnets) == toset(${str(pub)})`, message: `ALB ${name} is in the network layer's public subnets` });
         out.push({ condition: `toset(aws_lb.${name}.security_groups) == toset([${str(sg)}])`, message: `ALB ${name} has the security layer's ALB security group` });
+      }
+      // TLS (load_balancer.domain): the 443 listener serves the certificate validated in the zone, the
+      // name points at the ALB, and port 80 only redirects.
+      for (const name of names(stack, "aws_acm_certificate_validation")) {
+        out.push({ condition: `aws_lb_listener.public_https.certificate_arn == aws_acm_certificate_validation.${name}.certificate_arn`, message: "the HTTPS listener serves the validated certificate" });
+        out.push({ condition: `startswith(aws_lb_listener.public_https.certificate_arn, "arn:aws:acm:")`, message: "the HTTPS listener's certificate is an ACM certificate" });
+      }
+      if (s.load_balancer.domain) {
+        const zone = str(s.load_balancer.domain.zone_id);
+        for (const name of names(stack, "aws_route53_record")) {
+          out.push({ condition: `aws_route53_record.${name}.zone_id == ${zone}`, message: `record ${name} is in load_balancer.domain.zone_id` });
+        }
+        out.push({ condition: `aws_route53_record.alias.alias[0].name == aws_lb.public_alb.dns_name`, message: "the domain is an alias of the ALB" });
+        out.push({ condition: `aws_lb_listener.public_http.default_action[0].type == "redirect"`, message: "port 80 only redirects to HTTPS" });
+      }
+      if (s.audit_logs.enabled && s.audit_logs.alb_access_logs) {
+        out.push({ condition: `aws_lb.public_alb.access_logs[0].enabled && aws_lb.public_alb.access_logs[0].bucket == ${str(s.audit_logs.bucket_name)}`, message: "the ALB writes its access logs into audit_logs.bucket_name" });
       }
       for (const name of names(stack, "aws_service_discovery_private_dns_namespace")) {
         out.push({ condition: `aws_service_discovery_private_dns_namespace.${name}.vpc == ${str(vpc)}`, message: "the Cloud Map namespace is in the network layer's VPC" });

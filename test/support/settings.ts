@@ -9,7 +9,8 @@ import { parse } from "@cdktf/hcl2json";
 import { DEFAULT_ENVIRONMENTS_DIR, loadSettings, type Settings } from "../../settings";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-export type Override = { [k: string]: Json | undefined };
+/** Values to merge into a settings file; `undefined` at any depth deletes that key. */
+export type Override = { [k: string]: Json | Override | undefined };
 
 /** A temporary project root with an environments/ folder; removed by `cleanup`. */
 export function tempEnvironments(files: Record<string, string>): { root: string; dir: string; cleanup: () => void } {
@@ -31,7 +32,7 @@ export function merge(base: { [k: string]: Json }, override: Override): { [k: st
     if (v === undefined) delete out[k];
     else if (v && typeof v === "object" && !Array.isArray(v) && out[k] && typeof out[k] === "object" && !Array.isArray(out[k])) {
       out[k] = merge(out[k] as { [k: string]: Json }, v as Override);
-    } else out[k] = v;
+    } else out[k] = v as Json;
   }
   return out;
 }
