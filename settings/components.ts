@@ -67,6 +67,11 @@ export interface ComponentProfile {
   readonly receivesOtlp: boolean;
   /** The component's default HTTP port upstream, for reference in docs and messages. */
   readonly upstreamHttpPort: number;
+  /**
+   * The image's own non-root user (`uid:gid`), set on the container (Security Hub ECS.20); undefined
+   * where it is not verified for the pinned image, which then keeps its image default and a waiver.
+   */
+  readonly imageUser?: string;
 }
 
 export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
@@ -95,6 +100,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     storagePrefixes: ["loki"],
     receivesOtlp: false,
     upstreamHttpPort: 3100,
+    // cmd/loki/Dockerfile: `adduser -u 10001 loki`, `USER 10001`; /loki is chowned to it.
+    imageUser: "10001",
   },
   tempo: {
     prefixMode: "api",
@@ -107,6 +114,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     storagePrefixes: ["tempo"],
     receivesOtlp: true,
     upstreamHttpPort: 3200,
+    // cmd/tempo/Dockerfile: `adduser -u 10001 tempo`, `USER 10001:10001`; /var/tempo is chowned to it.
+    imageUser: "10001:10001",
   },
   pyroscope: {
     prefixMode: "server",
@@ -120,6 +129,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     storagePrefixes: ["pyroscope"],
     receivesOtlp: false,
     upstreamHttpPort: 4040,
+    // cmd/pyroscope/Dockerfile: `adduser -u 10001 pyroscope`, `USER pyroscope`; /data is chowned to it.
+    imageUser: "10001:10001",
   },
   grafana: {
     prefixMode: "none",
@@ -132,6 +143,9 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     storagePrefixes: [],
     receivesOtlp: false,
     upstreamHttpPort: 3000,
+    // Grafana's image: `USER "$GF_UID"` with GF_UID 472 (group from /etc/passwd, GF_GID 0); the EFS
+    // access point writes as 472 too. Only the uid is given, exactly as the image's USER line.
+    imageUser: "472",
   },
   alloy: {
     prefixMode: "none",
@@ -144,6 +158,9 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     storagePrefixes: [],
     receivesOtlp: true,
     upstreamHttpPort: 12345,
+    // Dockerfile: user `alloy` uid/gid 473 owns /var/lib/alloy (the storage path) and /bin/alloy, but the
+    // image does not switch to it (it runs as root by default); this project does.
+    imageUser: "473:473",
   },
 };
 

@@ -150,6 +150,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         dockerLabels: delivery.dockerLabels,
         secrets: name === "grafana" ? this.grafanaSecrets() : undefined,
         stopTimeoutSeconds: SHUTDOWN_BUDGET.stopTimeout,
+        user: COMPONENTS[name].imageUser,
         deployment: deploymentPercentages(s, name),
         logGroupName: logGroupName(s, name),
         logRetentionDays: s.logs.retention_days,

@@ -215,3 +215,22 @@ describe("GIVEN synth with an unwaived violation", () => {
     }
   });
 });
+
+describe("GIVEN the shipped prod task definitions (hardened containers, issue 17 part 3)", () => {
+  it("WHEN their containers are read THEN every config init container has a read-only root filesystem and every main container but Mimir runs as its image's non-root user", async () => {
+    const { containers, resources } = await import("../policy");
+    const { COMPONENTS } = await import("../settings");
+    const ecs = synthesizedStacks(await shipped("prod")).find((st) => st.id === "prod-60-ecs")!;
+    const seen: Record<string, string | undefined> = {};
+    for (const [address, task] of resources(ecs, "aws_ecs_task_definition")) {
+      for (const c of containers(task)) {
+        if (c.name === "config") {
+          expect(c.readonlyRootFilesystem, address).toBe(true);
+          expect(c.user, address).toBeUndefined();
+        } else seen[c.name] = c.user;
+      }
+    }
+    expect(seen).toEqual({ mimir: undefined, loki: "10001", tempo: "10001:10001", pyroscope: "10001:10001", grafana: "472", alloy: "473:473" });
+    for (const [name, user] of Object.entries(seen)) expect(user, name).toBe(COMPONENTS[name as keyof typeof COMPONENTS].imageUser);
+  });
+});
