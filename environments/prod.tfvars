@@ -45,6 +45,16 @@ storage = {
   data_bucket_name = "jsj-lgtm-data-s3"
 }
 
+# Images through the account's ECR pull-through cache (Docker Hub and ECR Public), scanned on push and
+# pulled through the ecr.api/ecr.dkr interface endpoints instead of anonymously through NAT.
+image_source = "pull_through"
+ecr = {
+  # PLACEHOLDER: replace with the ARN of the Secrets Manager secret holding a Docker Hub username and
+  # access token ({"username": "...", "accessToken": "..."}); AWS requires the name prefix
+  # "ecr-pullthroughcache/". Create it before the first apply of 30-storage.
+  docker_hub_credential_arn = "arn:aws:secretsmanager:ap-northeast-2:111111111111:secret:ecr-pullthroughcache/docker-hub-AbCdEf"
+}
+
 # The audit trail (Security Hub ELB.5, EC2.6, S3.9): ALB access logs, VPC flow logs and the S3 server
 # access logs of the data and state buckets, into this bucket (created by 00-bootstrap), kept a year.
 audit_logs = {

@@ -10,6 +10,32 @@ export function albFrontedServices(s: Settings): ServiceName[] {
   return SERVICE_NAMES.filter((n) => s.services[n].alb_paths.length > 0 || n === s.load_balancer.default_service);
 }
 
+/** `<repository>:<version>`, with `@<digest>` when `services.<name>.digest` pins it. */
+export function imageReference(s: Settings, name: ServiceName, repository: string = s.services[name].image): string {
+  const svc = s.services[name];
+  return `${repository}:${svc.version}${svc.digest ? `@${svc.digest}` : ""}`;
+}
+
+/** ECR pull-through cache rules: upstream registry host → the repository prefix in the account's ECR. */
+export const PULL_THROUGH_PREFIXES = { "public.ecr.aws": "ecr-public", "registry-1.docker.io": "docker-hub" } as const;
+
+/**
+ * Where an image reference is pulled from through the pull-through cache: `grafana/loki` (Docker
+ * Hub) → `<registry>/docker-hub/grafana/loki`, `busybox` → `<registry>/docker-hub/library/busybox`,
+ * `public.ecr.aws/docker/library/busybox:1.37.0` → `<registry>/ecr-public/docker/library/busybox:1.37.0`.
+ * A private ECR image stays as it is. Undefined for a registry the cache has no rule for.
+ */
+export function pullThroughReference(reference: string, registry: string): string | undefined {
+  const [first, ...rest] = reference.split("/");
+  const hasHost = rest.length > 0 && /[.:]/.test(first);
+  if (!hasHost) return `${registry}/${PULL_THROUGH_PREFIXES["registry-1.docker.io"]}/${rest.length === 0 ? `library/${first}` : reference}`;
+  if (first === "docker.io" || first === "registry-1.docker.io") return pullThroughReference(rest.join("/"), registry);
+  // Already in a private ECR registry: pulled as it is.
+  if (/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com$/.test(first)) return reference;
+  const prefix = (PULL_THROUGH_PREFIXES as Record<string, string>)[first];
+  return prefix ? `${registry}/${prefix}/${rest.join("/")}` : undefined;
+}
+
 /** The ALB serves HTTPS on 443 (and 80 only redirects): a certificate, or a domain to create one for. */
 export function albHasTls(s: Settings): boolean {
   return s.load_balancer.certificate_arn !== undefined || s.load_balancer.domain !== undefined;

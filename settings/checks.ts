@@ -12,7 +12,7 @@ import {
   servedHealthPaths,
   type ServiceName,
 } from "./components";
-import { GRAFANA_DATABASE_DEFAULT_PORTS, grafanaStateOnEfs } from "./catalog";
+import { GRAFANA_DATABASE_DEFAULT_PORTS, grafanaStateOnEfs, pullThroughReference } from "./catalog";
 import { didYouMean } from "./errors";
 import { checkReplication } from "./quorum";
 import { albName, NAME_LIMITS, namePrefix, targetGroupName, TARGET_GROUP_SUFFIX_LENGTH, taskRoleName } from "./names";
@@ -59,6 +59,7 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkNames(s),
     ...checkWaivers(s),
     ...checkAuditLogs(s),
+    ...checkPullThrough(s),
   ];
 }
 
@@ -384,4 +385,25 @@ function checkAuditLogs(s: Settings): Finding[] {
   return others
     .filter(([, name]) => name === a.bucket_name)
     .map(([key]) => ({ key: "audit_logs.bucket_name", message: `"${a.bucket_name}" is also ${key}; the log bucket must be a bucket of its own` }));
+}
+
+// ---------------------------------------------------------------- ECR pull-through cache
+
+function checkPullThrough(s: Settings): Finding[] {
+  if (s.image_source !== "pull_through") return [];
+  const out: Finding[] = [];
+  const images: [string, string][] = [...SERVICE_NAMES.map((n) => [`services.${n}.image`, s.services[n].image] as [string, string]), ["ecs.config_init_image", s.ecs.config_init_image]];
+  for (const [key, image] of images) {
+    const cached = pullThroughReference(image, "r");
+    if (cached === undefined) {
+      out.push({ key, message: `"${image}" is on a registry the pull-through cache has no rule for (Docker Hub and ECR Public only); use image_source = "ecr" or "upstream"` });
+    } else if (cached.startsWith("r/docker-hub/") && s.ecr.docker_hub_credential_arn === undefined) {
+      out.push({
+        key: "ecr.docker_hub_credential_arn",
+        message: `image_source = "pull_through" pulls ${image} from Docker Hub, whose pull-through cache rule needs credentials: the ARN of a Secrets Manager secret named "ecr-pullthroughcache/<name>"`,
+      });
+      break;
+    }
+  }
+  return out;
 }

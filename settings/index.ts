@@ -8,6 +8,9 @@ export { loadSettings, listEnvironments, DEFAULT_ENVIRONMENTS_DIR, COMMON_FILE }
 export {
   albFrontedServices,
   albHasTls,
+  imageReference,
+  pullThroughReference,
+  PULL_THROUGH_PREFIXES,
   auditLogBucket,
   AUDIT_LOG_PREFIXES,
   grafanaRootUrl,

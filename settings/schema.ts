@@ -57,6 +57,14 @@ const serviceSchema = z.strictObject({
   image: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, { error: 'expected an image repository such as "grafana/loki"' }),
   /** Image tag (the component's release). */
   version: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { error: 'expected an image tag such as "3.7.6"' }),
+  /**
+   * Image digest pinning `version` to exact bytes, `sha256:<64 hex>`: the task definition then names
+   * `image:version@digest`, so the plan shows it and a re-pushed tag cannot change what runs.
+   */
+  digest: z
+    .string()
+    .regex(/^sha256:[a-f0-9]{64}$/, { error: 'expected an image digest: "sha256:" followed by 64 lowercase hex digits (docker buildx imagetools inspect <image>:<version>)' })
+    .optional(),
   /** Task CPU units (1024 = 1 vCPU). */
   cpu: positiveInt("task CPU units (1024 = 1 vCPU)"),
   /** Task memory in MiB. */
@@ -248,7 +256,12 @@ export const settingsSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9!_.*'()-]{1,150}$/, { error: "expected a tenant id of letters, digits and !_.*'()- (no '/')" }),
   /** Where tasks pull images from: the upstream registry, or this project's ECR copies. */
-  image_source: z.enum(["upstream", "ecr"], { error: 'expected "upstream" or "ecr"' }).default("upstream"),
+  /**
+   * "upstream": the registries themselves, through NAT; "ecr": this project's ECR copies;
+   * "pull_through": the upstream images through the account's ECR pull-through cache (Docker Hub and
+   * ECR Public), scanned on push, pulled through the ECR interface endpoints.
+   */
+  image_source: z.enum(["upstream", "ecr", "pull_through"], { error: 'expected "upstream", "ecr" or "pull_through"' }).default("upstream"),
   network: z.strictObject({
     vpc_cidr: cidr,
     availability_zones: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, { error: 'expected an AZ name such as "ap-northeast-2a"' })),
@@ -348,6 +361,16 @@ export const settingsSchema = z.strictObject({
       scan_on_push: z.boolean().default(true),
       keep_last_images: positiveInt("a number of images").default(30),
       image_tag_mutability: z.enum(["IMMUTABLE", "MUTABLE"]).default("IMMUTABLE"),
+      /**
+       * Secrets Manager secret with the Docker Hub credentials (`{"username", "accessToken"}`) of the
+       * pull-through cache rule; AWS requires its name to start with "ecr-pullthroughcache/".
+       */
+      docker_hub_credential_arn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:secret:ecr-pullthroughcache\/[A-Za-z0-9/_+=.@-]+$/, {
+          error: 'expected the ARN of a Secrets Manager secret named "ecr-pullthroughcache/<name>" (AWS requires that prefix for pull-through cache credentials)',
+        })
+        .optional(),
     })
     .prefault({}),
   logs: z

@@ -3,7 +3,8 @@
  *
  * Owns the data bucket (one prefix per component, settings `storage_prefixes`) with its lifecycle,
  * one ECR repository per service (used when `image_source = "ecr"`; created either way so that
- * switching the setting needs no storage change), and, unless `grafana.database` names an external
+ * switching the setting needs no storage change), with `image_source = "pull_through"` the ECR
+ * pull-through cache rules of Docker Hub and ECR Public (modules/ecr-pull-through), and, unless `grafana.database` names an external
  * database, the encrypted EFS file system holding Grafana's SQLite database (users, API keys,
  * dashboards saved in the UI), so that it survives every task replacement.
  *
@@ -36,6 +37,7 @@
 import type { Construct } from "constructs";
 import {
   AUDIT_LOG_PREFIXES,
+  PULL_THROUGH_PREFIXES,
   auditLogBucket,
   COMPONENTS,
   SERVICE_NAMES,
@@ -49,6 +51,7 @@ import {
 import { EfsFileSystem } from "../modules/efs-file-system";
 import { DataBucket, type ExpiringPrefix } from "../modules/data-bucket";
 import { EcrRepositories } from "../modules/ecr-repositories";
+import { EcrPullThroughCache } from "../modules/ecr-pull-through";
 import { LayerStack, type LayerStackProps } from "./layer-stack";
 
 /**
@@ -92,6 +95,17 @@ export class StorageStack extends LayerStack<"30-storage"> {
       // Same switch as the bucket: an environment that may lose its data may lose its images.
       forceDelete: s.storage.force_destroy,
     });
+
+    // image_source = "pull_through": the account's ECR caches Docker Hub and ECR Public.
+    if (s.image_source === "pull_through") {
+      new EcrPullThroughCache(this, "pull_through", {
+        rules: {
+          docker_hub: { prefix: PULL_THROUGH_PREFIXES["registry-1.docker.io"], upstreamRegistryUrl: "registry-1.docker.io", credentialArn: s.ecr.docker_hub_credential_arn },
+          ecr_public: { prefix: PULL_THROUGH_PREFIXES["public.ecr.aws"], upstreamRegistryUrl: "public.ecr.aws" },
+        },
+        scanOnPush: s.ecr.scan_on_push,
+      });
+    }
 
     const grafana = grafanaStateOnEfs(s)
       ? new EfsFileSystem(this, "grafana", {

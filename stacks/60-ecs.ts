@@ -42,6 +42,7 @@ import type { Construct } from "constructs";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { configDelivery } from "../modules/config-delivery";
 import { EfsFileSystem } from "../modules/efs-file-system";
 import { FargateService, type ContainerPort } from "../modules/fargate-service";
@@ -56,6 +57,8 @@ import {
 } from "../templates";
 import {
   CIDRS_PER_RULE,
+  imageReference,
+  pullThroughReference,
   COMPONENTS,
   SHUTDOWN_BUDGET,
   albFrontedServices,
@@ -124,7 +127,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         serviceName: name,
         files: serviceConfigs(s, name),
         mountPath: CONFIG_DIR,
-        initImage: s.ecs.config_init_image,
+        initImage: s.image_source === "pull_through" ? this.cached(s.ecs.config_init_image) : s.ecs.config_init_image,
       });
       services[name] = new FargateService(this, name, {
         serviceName: name,
@@ -138,8 +141,10 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         ephemeralStorageGib: svc.ephemeral_storage_gib,
         image:
           s.image_source === "ecr"
-            ? `${this.remoteMapEntry("30-storage", "ecr_repository_urls", name)}:${svc.version}`
-            : `${svc.image}:${svc.version}`,
+            ? imageReference(s, name, this.remoteMapEntry("30-storage", "ecr_repository_urls", name))
+            : s.image_source === "pull_through"
+              ? imageReference(s, name, this.cached(svc.image))
+              : imageReference(s, name),
         ports: containerPorts(s, name),
         environment: { ...baseEnvironment(s, name, bucketName), ...configEnvironment(s, name) },
         command: serviceCommand(s, name),
@@ -197,6 +202,19 @@ export class EcsStack extends LayerStack<"60-ecs"> {
     const database = grafanaDatabase(this.settings);
     if (database) secrets[GRAFANA_DATABASE_PASSWORD_ENV] = database.passwordValueFrom;
     return secrets;
+  }
+
+  private registry?: string;
+
+  /** An upstream image reference as the account's ECR pull-through cache serves it (settings/checks.ts vouches for the registry). */
+  private cached(reference: string): string {
+    if (this.registry === undefined) {
+      const account = new DataAwsCallerIdentity(this, "account").accountId;
+      this.registry = `${account}.dkr.ecr.${this.settings.aws.region}.amazonaws.com`;
+    }
+    const cached = pullThroughReference(reference, this.registry);
+    if (cached === undefined) throw new Error(`${reference} is on a registry the pull-through cache has no rule for`);
+    return cached;
   }
 
   /** Grafana's data path on its EFS access point: users, API keys and UI-saved dashboards survive every task. */

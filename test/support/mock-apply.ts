@@ -235,6 +235,14 @@ export const TYPE_MOCKS: Record<string, TypeMock> = {
       };
     },
   },
+  aws_ecr_pull_through_cache_rule: {
+    shared: (c) => ({ registry_id: c.account, custom_role_arn: "", upstream_repository_prefix: "ROOT" }),
+    instance: (_c, a, cfg) => ({ id: literal(cfg.ecr_repository_prefix) ?? a }),
+  },
+  aws_ecr_registry_scanning_configuration: {
+    shared: (c) => ({ registry_id: c.account }),
+    instance: (c) => ({ id: c.account }),
+  },
   aws_ecr_lifecycle_policy: {
     shared: (c) => ({ registry_id: c.account }),
     instance: (_c, a, cfg, resolve) => ({ id: resolve(cfg.repository) ?? a }),
@@ -313,7 +321,7 @@ export const TYPE_MOCKS: Record<string, TypeMock> = {
     },
   },
   aws_acm_certificate_validation: {
-    instance: (_c, a, cfg, resolve) => ({ id: "2025-01-01 00:00:00 +0000 UTC", certificate_arn: resolve(cfg.certificate_arn) ?? a }),
+    instance: () => ({ id: "2025-01-01 00:00:00 +0000 UTC" }),
   },
   aws_route53_record: {
     instance: (_c, a, cfg, resolve) => {
@@ -383,6 +391,7 @@ export const TYPE_MOCKS: Record<string, TypeMock> = {
 
 /** Data sources that call AWS, with fixed answers. */
 export const DATA_MOCKS: Record<string, (c: MockContext) => Record<string, Json>> = {
+  aws_caller_identity: (c) => ({ id: c.account, account_id: c.account, arn: `arn:aws:sts::${c.account}:assumed-role/deploy/lgtm`, user_id: "AROAMOCKMOCKMOCKMOCK:lgtm" }),
   // AWS's published Elastic Load Balancing log-delivery accounts of the regions the tests use.
   aws_elb_service_account: (c) => {
     const id = ({ "ap-northeast-2": "600734575887", "us-east-1": "127311923021", "eu-west-1": "156460612806" } as Record<string, string>)[c.region] ?? "000000000000";
@@ -550,6 +559,12 @@ export function wiringAssertions(layer: LayerId, stack: StackJson, s: Settings, 
     case "30-storage": {
       out.push({ condition: `output.data_bucket_name == ${str(s.storage.data_bucket_name)}`, message: "the data bucket is the one storage.data_bucket_name names" });
       out.push({ condition: `aws_s3_bucket_versioning.data_versioning.versioning_configuration[0].status == "Enabled"`, message: "the data bucket is versioned" });
+      for (const name of names(stack, "aws_ecr_pull_through_cache_rule")) {
+        const rule = `aws_ecr_pull_through_cache_rule.${name}`;
+        if (name.endsWith("docker_hub")) {
+          out.push({ condition: `${rule}.credential_arn == ${str(s.ecr.docker_hub_credential_arn ?? "")} && ${rule}.upstream_registry_url == "registry-1.docker.io"`, message: "Docker Hub is cached with the ecr-pullthroughcache/ credential of the settings" });
+        }
+      }
       for (const name of names(stack, "aws_s3_bucket_logging")) {
         out.push({ condition: `aws_s3_bucket_logging.${name}.bucket == output.data_bucket_name`, message: "the data bucket's access logs are configured on the data bucket" });
         out.push({ condition: `aws_s3_bucket_logging.${name}.target_bucket == ${str(s.audit_logs.bucket_name ?? "")}`, message: "the data bucket logs into audit_logs.bucket_name" });
@@ -646,6 +661,16 @@ export function wiringAssertions(layer: LayerId, stack: StackJson, s: Settings, 
           out.push({
             condition: `contains(flatten([for c in jsondecode(${task}.container_definitions) : [for e in try(c.environment, []) : e.value]]), ${str(bucket)})`,
             message: `${svc}'s containers are given the storage layer's data bucket`,
+          });
+        }
+      }
+      if (s.image_source === "pull_through") {
+        const account = String(execRole).split(":")[4];
+        for (const svc of services) {
+          const task = `aws_ecs_task_definition.${ofService(stack, "aws_ecs_task_definition", svc)}`;
+          out.push({
+            condition: `alltrue([for c in jsondecode(${task}.container_definitions) : startswith(c.image, ${str(`${account}.dkr.ecr.${s.aws.region}.amazonaws.com/`)})])`,
+            message: `${svc}'s containers pull from the account's ECR (pull-through cache)`,
           });
         }
       }
