@@ -236,7 +236,7 @@ export const TYPE_MOCKS: Record<string, TypeMock> = {
     },
   },
   aws_ecr_pull_through_cache_rule: {
-    shared: (c) => ({ registry_id: c.account, custom_role_arn: "", upstream_repository_prefix: "ROOT" }),
+    shared: (c) => ({ registry_id: c.account }),
     instance: (_c, a, cfg) => ({ id: literal(cfg.ecr_repository_prefix) ?? a }),
   },
   aws_ecr_registry_scanning_configuration: {
