@@ -18,6 +18,7 @@ import { parseCommandLine } from "./cli";
 import { OPTIONS, USAGE } from "./synth-usage";
 import { buildEnvironment } from "../stacks";
 import { renderAndCheckAll, writeRenderedConfigs } from "../templates";
+import { checkPolicy, formatPolicySummary, readSynthesizedStacks, type PolicyReport } from "../policy";
 
 export { USAGE } from "./synth-usage";
 
@@ -108,7 +109,11 @@ function adoptionNotes(environments: readonly Settings[]): string[] {
  * of environments not synthesized now, and each stack's `terraform init` state while its providers
  * did not change, are kept (commands/output-folder.ts). Returns the stack folder names.
  */
-export function synthesize(environments: readonly Settings[], outdir: string, options: { readonly keepOtherEnvironments?: boolean } = {}): string[] {
+export function synthesize(
+  environments: readonly Settings[],
+  outdir: string,
+  options: { readonly keepOtherEnvironments?: boolean; readonly onPolicy?: (report: PolicyReport) => void } = {},
+): string[] {
   const rendered = renderAndCheckAll(environments);
   for (const w of adoptionNotes(environments)) console.warn(`warning: ${w}`);
   const target = path.resolve(outdir);
@@ -117,6 +122,8 @@ export function synthesize(environments: readonly Settings[], outdir: string, op
   removeAbandoned(target);
   removedOnSignal([staging, old], () => {
     buildApp(new App({ outdir: staging, stackTraces: false }), environments).synth();
+    // The policy pack (policy/): a violation no waiver covers fails synth before anything is swapped in.
+    options.onPolicy?.(checkPolicy(readSynthesizedStacks(staging), environments));
     // For teams that bake configs into images: <out>/rendered/<env>/<service>/<file>.
     for (const r of rendered) writeRenderedConfigs(staging, r.env, r.configs);
     carryOver(target, staging, { synthesized: environments.map((e) => e.env), keepOtherEnvironments: options.keepOtherEnvironments });
@@ -154,11 +161,15 @@ export async function run(argv: string[]): Promise<void> {
       }
     }
     app.synth();
+    console.error(formatPolicySummary(checkPolicy(readSynthesizedStacks(app.outdir), environments)));
     return;
   }
   const outdir = values.out ?? "cdktf.out";
   // A run over every environment drops the stacks of environments that no longer exist.
-  const stacks = synthesize(environments, outdir, { keepOtherEnvironments: envs !== undefined && envs.length > 0 });
+  const stacks = synthesize(environments, outdir, {
+    keepOtherEnvironments: envs !== undefined && envs.length > 0,
+    onPolicy: (report) => console.log(formatPolicySummary(report)),
+  });
   const names = environments.map((e) => e.env);
   const mine = stacks.filter((st) => names.some((n) => st.startsWith(`${n}-`)));
   const kept = [...new Set(stacks.filter((st) => !mine.includes(st)).map((st) => st.slice(0, st.indexOf("-"))))];

@@ -211,3 +211,4 @@ services = {
     http_port     = 12345
   }
 }
+

@@ -22,7 +22,7 @@ import { parseArgs } from "node:util";
 
 const root = path.resolve(__dirname, "..");
 const GNU_TIME = "/usr/bin/time";
-const SOURCES = ["main.ts", "commands", "settings", "stacks", "modules", "templates", "cost", "environments", "tsconfig.json", "package.json"];
+const SOURCES = ["main.ts", "commands", "settings", "stacks", "modules", "templates", "cost", "policy", "environments", "tsconfig.json", "package.json"];
 
 interface Scenario {
   readonly name: string;

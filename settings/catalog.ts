@@ -10,6 +10,52 @@ export function albFrontedServices(s: Settings): ServiceName[] {
   return SERVICE_NAMES.filter((n) => s.services[n].alb_paths.length > 0 || n === s.load_balancer.default_service);
 }
 
+/** `<repository>:<version>`, with `@<digest>` when `services.<name>.digest` pins it. */
+export function imageReference(s: Settings, name: ServiceName, repository: string = s.services[name].image): string {
+  const svc = s.services[name];
+  return `${repository}:${svc.version}${svc.digest ? `@${svc.digest}` : ""}`;
+}
+
+/** ECR pull-through cache rules: upstream registry host → the repository prefix in the account's ECR. */
+export const PULL_THROUGH_PREFIXES = { "public.ecr.aws": "ecr-public", "registry-1.docker.io": "docker-hub" } as const;
+
+/**
+ * Where an image reference is pulled from through the pull-through cache: `grafana/loki` (Docker
+ * Hub) → `<registry>/docker-hub/grafana/loki`, `busybox` → `<registry>/docker-hub/library/busybox`,
+ * `public.ecr.aws/docker/library/busybox:1.37.0` → `<registry>/ecr-public/docker/library/busybox:1.37.0`.
+ * A private ECR image stays as it is. Undefined for a registry the cache has no rule for.
+ */
+export function pullThroughReference(reference: string, registry: string): string | undefined {
+  const [first, ...rest] = reference.split("/");
+  const hasHost = rest.length > 0 && /[.:]/.test(first);
+  if (!hasHost) return `${registry}/${PULL_THROUGH_PREFIXES["registry-1.docker.io"]}/${rest.length === 0 ? `library/${first}` : reference}`;
+  if (first === "docker.io" || first === "registry-1.docker.io") return pullThroughReference(rest.join("/"), registry);
+  // Already in a private ECR registry: pulled as it is.
+  if (/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com$/.test(first)) return reference;
+  const prefix = (PULL_THROUGH_PREFIXES as Record<string, string>)[first];
+  return prefix ? `${registry}/${prefix}/${rest.join("/")}` : undefined;
+}
+
+/** The ALB serves HTTPS on 443 (and 80 only redirects): a certificate, or a domain to create one for. */
+export function albHasTls(s: Settings): boolean {
+  return s.load_balancer.certificate_arn !== undefined || s.load_balancer.domain !== undefined;
+}
+
+/** The URL users open Grafana at, when the settings name one (`load_balancer.domain`). */
+export function grafanaRootUrl(s: Settings): string | undefined {
+  return s.load_balancer.domain ? `https://${s.load_balancer.domain.name}/` : undefined;
+}
+
+/** The log bucket, when the audit trail is on; `kind` narrows to one of its three feeds. */
+export function auditLogBucket(s: Settings, kind?: "alb_access_logs" | "vpc_flow_logs" | "s3_access_logs"): string | undefined {
+  const a = s.audit_logs;
+  if (!a.enabled || a.bucket_name === undefined) return undefined;
+  return kind === undefined || a[kind] ? a.bucket_name : undefined;
+}
+
+/** Key prefixes of the log bucket, one per feed. */
+export const AUDIT_LOG_PREFIXES = { alb: "alb", vpcFlowLogs: "vpc-flow-logs", s3: "s3" } as const;
+
 /** Health-check path: the service's own setting, else the readiness path its prefix mode serves. */
 export function healthCheckPath(s: Settings, name: ServiceName): string {
   const svc = s.services[name];

@@ -12,7 +12,7 @@ import {
   servedHealthPaths,
   type ServiceName,
 } from "./components";
-import { GRAFANA_DATABASE_DEFAULT_PORTS, grafanaStateOnEfs } from "./catalog";
+import { GRAFANA_DATABASE_DEFAULT_PORTS, grafanaStateOnEfs, pullThroughReference } from "./catalog";
 import { didYouMean } from "./errors";
 import { checkReplication } from "./quorum";
 import { albName, NAME_LIMITS, namePrefix, targetGroupName, TARGET_GROUP_SUFFIX_LENGTH, taskRoleName } from "./names";
@@ -22,6 +22,7 @@ import { checkSizing } from "./sizing-checks";
 import { checkArchitectures } from "./architecture";
 
 export { FARGATE_SIZES };
+import { RULE_IDS } from "../policy/rules";
 
 export interface Finding {
   readonly key: string;
@@ -48,6 +49,9 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkArchitectures(s),
     ...checkSelfMonitoring(s),
     ...checkAdoption(s),
+    ...checkWaivers(s),
+    ...checkAuditLogs(s),
+    ...checkPullThrough(s),
   ];
 }
 
@@ -378,5 +382,56 @@ function checkNames(s: Settings): Finding[] {
     }
   }
   if (!/^[a-z]/.test(namePrefix(s))) out.push({ key: "project", message: "must start with a letter" });
+  return out;
+}
+
+// ---------------------------------------------------------------- policy waivers
+
+function checkWaivers(s: Settings): Finding[] {
+  const out: Finding[] = [];
+  for (const control of Object.keys(s.accept_risks.waivers)) {
+    if (!RULE_IDS.includes(control)) {
+      const hint = didYouMean(control, RULE_IDS);
+      out.push({
+        key: `accept_risks.waivers.${control}`,
+        message: `the policy pack has no control "${control}"${hint ? `; did you mean "${hint}"?` : ""} (expected one of: ${RULE_IDS.join(", ")})`,
+      });
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- audit logs
+
+function checkAuditLogs(s: Settings): Finding[] {
+  const a = s.audit_logs;
+  if (!a.enabled) return [];
+  if (a.bucket_name === undefined) {
+    return [{ key: "audit_logs.bucket_name", message: "audit logs are enabled: name the log bucket 00-bootstrap creates (or set audit_logs.enabled = false and waive ELB.5, EC2.6 and S3.9)" }];
+  }
+  const others: [string, string][] = [["storage.data_bucket_name", s.storage.data_bucket_name], ["state_backend.bucket", s.state_backend.bucket]];
+  return others
+    .filter(([, name]) => name === a.bucket_name)
+    .map(([key]) => ({ key: "audit_logs.bucket_name", message: `"${a.bucket_name}" is also ${key}; the log bucket must be a bucket of its own` }));
+}
+
+// ---------------------------------------------------------------- ECR pull-through cache
+
+function checkPullThrough(s: Settings): Finding[] {
+  if (s.image_source !== "pull_through") return [];
+  const out: Finding[] = [];
+  const images: [string, string][] = [...SERVICE_NAMES.map((n) => [`services.${n}.image`, s.services[n].image] as [string, string]), ["ecs.config_init_image", s.ecs.config_init_image]];
+  for (const [key, image] of images) {
+    const cached = pullThroughReference(image, "r");
+    if (cached === undefined) {
+      out.push({ key, message: `"${image}" is on a registry the pull-through cache has no rule for (Docker Hub and ECR Public only); use image_source = "ecr" or "upstream"` });
+    } else if (cached.startsWith("r/docker-hub/") && s.ecr.docker_hub_credential_arn === undefined) {
+      out.push({
+        key: "ecr.docker_hub_credential_arn",
+        message: `image_source = "pull_through" pulls ${image} from Docker Hub, whose pull-through cache rule needs credentials: the ARN of a Secrets Manager secret named "ecr-pullthroughcache/<name>"`,
+      });
+      break;
+    }
+  }
   return out;
 }

@@ -72,6 +72,11 @@ export interface ComponentProfile {
    * it (Mimir, Loki, Pyroscope: `<prefix>/metrics`); Tempo registers it on its root mux (note T1).
    */
   readonly metricsPath: string;
+  /**
+   * The image's own non-root user (`uid:gid`), set on the container (Security Hub ECS.20); undefined
+   * where it is not verified for the pinned image, which then keeps its image default and a waiver.
+   */
+  readonly imageUser?: string;
 }
 
 export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
@@ -102,6 +107,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     receivesOtlp: false,
     upstreamHttpPort: 3100,
     metricsPath: "/metrics",
+    // cmd/loki/Dockerfile: `adduser -u 10001 loki`, `USER 10001`; /loki is chowned to it.
+    imageUser: "10001",
   },
   tempo: {
     prefixMode: "api",
@@ -115,6 +122,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     receivesOtlp: true,
     upstreamHttpPort: 3200,
     metricsPath: "/metrics",
+    // cmd/tempo/Dockerfile: `adduser -u 10001 tempo`, `USER 10001:10001`; /var/tempo is chowned to it.
+    imageUser: "10001:10001",
   },
   pyroscope: {
     prefixMode: "server",
@@ -129,6 +138,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     receivesOtlp: false,
     upstreamHttpPort: 4040,
     metricsPath: "/metrics",
+    // cmd/pyroscope/Dockerfile: `adduser -u 10001 pyroscope`, `USER pyroscope`; /data is chowned to it.
+    imageUser: "10001:10001",
   },
   grafana: {
     prefixMode: "none",
@@ -142,6 +153,9 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     receivesOtlp: false,
     upstreamHttpPort: 3000,
     metricsPath: "/metrics",
+    // Grafana's image: `USER "$GF_UID"` with GF_UID 472 (group from /etc/passwd, GF_GID 0); the EFS
+    // access point writes as 472 too. Only the uid is given, exactly as the image's USER line.
+    imageUser: "472",
   },
   alloy: {
     prefixMode: "none",
@@ -155,6 +169,9 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     receivesOtlp: true,
     upstreamHttpPort: 12345,
     metricsPath: "/metrics",
+    // Dockerfile: user `alloy` uid/gid 473 owns /var/lib/alloy (the storage path) and /bin/alloy, but the
+    // image does not switch to it (it runs as root by default); this project does.
+    imageUser: "473:473",
   },
 };
 

@@ -8,6 +8,13 @@ export { FARGATE_SIZES } from "./fargate";
 export { loadSettings, listEnvironments, DEFAULT_ENVIRONMENTS_DIR, COMMON_FILE } from "./load";
 export {
   albFrontedServices,
+  albHasTls,
+  imageReference,
+  pullThroughReference,
+  PULL_THROUGH_PREFIXES,
+  auditLogBucket,
+  AUDIT_LOG_PREFIXES,
+  grafanaRootUrl,
   healthCheckPath,
   serviceEndpoint,
   serviceHost,

@@ -70,6 +70,14 @@ const serviceSchema = z.strictObject({
   image: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, { error: 'expected an image repository such as "grafana/loki"' }),
   /** Image tag (the component's release). */
   version: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { error: 'expected an image tag such as "3.7.6"' }),
+  /**
+   * Image digest pinning `version` to exact bytes, `sha256:<64 hex>`: the task definition then names
+   * `image:version@digest`, so the plan shows it and a re-pushed tag cannot change what runs.
+   */
+  digest: z
+    .string()
+    .regex(/^sha256:[a-f0-9]{64}$/, { error: 'expected an image digest: "sha256:" followed by 64 lowercase hex digits (docker buildx imagetools inspect <image>:<version>)' })
+    .optional(),
   /** Task CPU units (1024 = 1 vCPU). */
   cpu: positiveInt("task CPU units (1024 = 1 vCPU)"),
   /** Task memory in MiB. */
@@ -403,7 +411,12 @@ export const settingsSchema = z.strictObject({
   /** Tenant sent as X-Scope-OrgID by every producer and consumer. */
   tenant_id: tenantId,
   /** Where tasks pull images from: the upstream registry, or this project's ECR copies. */
-  image_source: z.enum(["upstream", "ecr"], { error: 'expected "upstream" or "ecr"' }).default("upstream"),
+  /**
+   * "upstream": the registries themselves, through NAT; "ecr": this project's ECR copies;
+   * "pull_through": the upstream images through the account's ECR pull-through cache (Docker Hub and
+   * ECR Public), scanned on push, pulled through the ECR interface endpoints.
+   */
+  image_source: z.enum(["upstream", "ecr", "pull_through"], { error: 'expected "upstream", "ecr" or "pull_through"' }).default("upstream"),
   network: z.strictObject({
     vpc_cidr: cidr,
     availability_zones: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, { error: 'expected an AZ name such as "ap-northeast-2a"' })),
@@ -417,14 +430,32 @@ export const settingsSchema = z.strictObject({
   load_balancer: z.strictObject({
     /** ACM certificate for the 443 listener; with it, port 80 redirects to 443. */
     certificate_arn: arn.optional(),
-    /** ELB's TLS security policy of the 443 listener (one of settings/aws-rules.ts ELB_SSL_POLICIES). */
+    /**
+     * The name users reach Grafana at, in a Route 53 hosted zone of this account: the project creates
+     * an ACM certificate validated through DNS (unless certificate_arn is set), the alias record to
+     * the ALB, and Grafana's root_url. With it, port 80 only redirects to 443.
+     */
+    domain: z
+      .strictObject({
+        /** Fully qualified name, e.g. "grafana.example.com". */
+        name: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { error: 'expected a lowercase DNS name such as "grafana.example.com"' }),
+        /** Id of the Route 53 public hosted zone that holds the name (and the certificate's validation record). */
+        zone_id: z.string({ error: 'expected the Route 53 hosted zone id holding the name, such as "Z0123456789ABCDEFGHIJ"' }).regex(/^Z[A-Z0-9]{1,32}$/, { error: 'expected a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ"' }),
+      })
+      .optional(),
+    /**
+     * TLS policy of the 443 listener: one of ELB's predefined policies (settings/aws-rules.ts
+     * ELB_SSL_POLICIES) with TLS 1.3 and TLS 1.2 or 1.3 as the minimum (Security Hub ELB.17).
+     */
     ssl_policy: z
       .string({ error: 'expected an ELB security policy name such as "ELBSecurityPolicy-TLS13-1-2-2021-06"' })
-      .refine((v) => (ELB_SSL_POLICIES as readonly string[]).includes(v), {
-        error: (i) => {
-          const hint = typeof i.input === "string" ? didYouMean(i.input, ELB_SSL_POLICIES) : undefined;
-          return `${shown(i.input)} is not an ELB security policy${hint ? `; did you mean "${hint}"?` : ""} (expected one of ELB's predefined policies, such as "ELBSecurityPolicy-TLS13-1-2-2021-06")`;
-        },
+      .superRefine((v, ctx) => {
+        if (!(ELB_SSL_POLICIES as readonly string[]).includes(v)) {
+          const hint = didYouMean(v, ELB_SSL_POLICIES);
+          ctx.addIssue({ code: "custom", message: `${shown(v)} is not an ELB security policy${hint ? `; did you mean "${hint}"?` : ""} (expected one of ELB's predefined policies, such as "ELBSecurityPolicy-TLS13-1-2-2021-06")` });
+        } else if (!/^ELBSecurityPolicy-TLS13-1-[23]-/.test(v)) {
+          ctx.addIssue({ code: "custom", message: `${shown(v)} accepts TLS below 1.2 or offers no TLS 1.3 (Security Hub ELB.17); expected a TLS13-1-2 or TLS13-1-3 policy such as "ELBSecurityPolicy-TLS13-1-2-2021-06"` });
+        }
       })
       .default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
     /** Who may reach the ALB at all (Grafana's UI). */
@@ -463,13 +494,48 @@ export const settingsSchema = z.strictObject({
       )
       .default([]),
     force_destroy: z.boolean().default(false),
+    /**
+     * The data bucket is versioned: a deleted or overwritten object stays recoverable this many days
+     * (an undo window against a compromised task role deleting its prefix), then S3 removes it. Short,
+     * because the components delete and rewrite blocks all the time (compaction).
+     */
+    noncurrent_version_days: positiveInt("a number of days").default(7),
   }),
+  /**
+   * The audit trail: one log bucket (created by 00-bootstrap) receiving the ALB's access logs, the
+   * VPC's flow logs and the S3 server access logs of the data and state buckets.
+   */
+  audit_logs: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Name of the log bucket; required while enabled. */
+      bucket_name: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "expected an S3 bucket name (3-63 lowercase letters, digits, '.', '-')" }).optional(),
+      /** Days a log object is kept. */
+      retention_days: positiveInt("a number of days").default(365),
+      /** ALB access logs (Security Hub ELB.5). */
+      alb_access_logs: z.boolean().default(true),
+      /** VPC flow logs, all traffic (EC2.6). */
+      vpc_flow_logs: z.boolean().default(true),
+      /** S3 server access logs of the data and state buckets (S3.9). */
+      s3_access_logs: z.boolean().default(true),
+    })
+    .prefault({}),
   storage_prefixes: z.strictObject(storagePrefixShape),
   ecr: z
     .strictObject({
       scan_on_push: z.boolean().default(true),
       keep_last_images: positiveInt("a number of images").default(30),
       image_tag_mutability: z.enum(["IMMUTABLE", "MUTABLE"]).default("IMMUTABLE"),
+      /**
+       * Secrets Manager secret with the Docker Hub credentials (`{"username", "accessToken"}`) of the
+       * pull-through cache rule; AWS requires its name to start with "ecr-pullthroughcache/".
+       */
+      docker_hub_credential_arn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:secret:ecr-pullthroughcache\/[A-Za-z0-9/_+=.@-]+$/, {
+          error: 'expected the ARN of a Secrets Manager secret named "ecr-pullthroughcache/<name>" (AWS requires that prefix for pull-through cache credentials)',
+        })
+        .optional(),
     })
     .prefault({}),
   logs: z
@@ -508,6 +574,26 @@ export const settingsSchema = z.strictObject({
        * availability zone stops their writes (settings/quorum.ts): dev's single tasks, Tempo 3 monolithic.
        */
       reduced_redundancy: z.array(z.string({ error: "expected a service name" })).default([]),
+      /**
+       * Findings of the synth-time policy pack (policy/) this environment accepts, by Security Hub
+       * control id: `{ "ELB.1" = { reason = "...", resources = ["aws_lb_listener.public_http"] } }`.
+       * The reason is mandatory and printed in the synth summary; `resources` (Terraform addresses,
+       * `address#container` for one container) narrows the waiver, omitted it covers the control.
+       */
+      waivers: z
+        .record(
+          z.string().regex(/^[A-Za-z0-9]+\.[0-9]+$/, { error: 'expected a Security Hub control id such as "ELB.1"' }),
+          z.strictObject({
+            reason: z
+              .string({ error: "expected a reason: why this environment accepts the risk (it is printed in the synth summary)" })
+              .trim()
+              .min(15, { error: "expected a reason of at least 15 characters: why this environment accepts the risk" }),
+            resources: z
+              .array(z.string().regex(/^[a-z0-9_]+\.[A-Za-z0-9_-]+(#[A-Za-z0-9_-]+)?$/, { error: 'expected a Terraform address such as "aws_lb_listener.public_http" (optionally "#<container>")' }))
+              .optional(),
+          }),
+        )
+        .default({}),
     })
     .prefault({}),
   /**

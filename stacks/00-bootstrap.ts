@@ -3,10 +3,17 @@
  *
  * Applied once per environment, with local state (it cannot live in the bucket it creates).
  * Versioned, so any earlier state can be recovered; protected by `prevent_destroy`.
+ *
+ * With `audit_logs.enabled` it also owns the environment's log bucket (modules/log-bucket): it must
+ * exist before anything logs into it, and this is the first layer applied. Later layers name it by
+ * `audit_logs.bucket_name` (settings), not through remote state: this layer's state is local.
+ * The state bucket's own S3 server access logs go there (`audit_logs.s3_access_logs`).
  */
 import type { Construct } from "constructs";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { LogBucket } from "../modules/log-bucket";
 import { SecureBucket } from "../modules/secure-bucket";
+import { AUDIT_LOG_PREFIXES, auditLogBucket } from "../settings";
 import { LayerStack, type LayerStackProps } from "./layer-stack";
 
 /** Old state versions are kept this long, then expire. */
@@ -15,10 +22,23 @@ const STATE_HISTORY_DAYS = 90;
 export class BootstrapStack extends LayerStack<"00-bootstrap"> {
   constructor(scope: Construct, props: LayerStackProps) {
     super(scope, "00-bootstrap", props);
+    const s = this.settings;
+    const logBucket = auditLogBucket(s);
+    const logs = logBucket
+      ? new LogBucket(this, "audit_logs", {
+          bucketName: logBucket,
+          accountIds: s.aws.allowed_account_ids,
+          prefixes: AUDIT_LOG_PREFIXES,
+          retentionDays: s.audit_logs.retention_days,
+          forceDestroy: s.storage.force_destroy,
+        })
+      : undefined;
+    const stateLogs = auditLogBucket(s, "s3_access_logs");
     const state = new SecureBucket(this, "state", {
-      bucketName: this.settings.state_backend.bucket,
+      bucketName: s.state_backend.bucket,
       versioned: true,
       preventDestroy: true,
+      accessLogs: stateLogs && logs ? { targetBucket: logs.bucket.id, targetPrefix: `${AUDIT_LOG_PREFIXES.s3}/${s.state_backend.bucket}/` } : undefined,
     });
     new S3BucketLifecycleConfiguration(this, "state_history", {
       bucket: state.bucket.id,

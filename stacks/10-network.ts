@@ -4,11 +4,12 @@
  * Owns the VPC, one public and one private subnet per AZ of `network.availability_zones`, the
  * internet gateway, NAT gateways (`network.nat_gateways`: one per AZ or a single one), route tables,
  * the S3 gateway endpoint, the optional interface endpoints of `network.interface_endpoints`, and
- * the locked-down default security group. Publishes the ids the other layers place things in.
+ * the locked-down default security group, and, with `audit_logs.vpc_flow_logs`, the VPC's flow log
+ * (all traffic) into the log bucket. Publishes the ids the other layers place things in.
  */
 import type { Construct } from "constructs";
 import { Network } from "../modules/network";
-import { namePrefix, securityGroupName } from "../settings";
+import { AUDIT_LOG_PREFIXES, auditLogBucket, namePrefix, securityGroupName } from "../settings";
 import { LayerStack, type LayerStackProps } from "./layer-stack";
 
 export class NetworkStack extends LayerStack<"10-network"> {
@@ -28,6 +29,8 @@ export class NetworkStack extends LayerStack<"10-network"> {
       natGateways: n.nat_gateways,
       interfaceEndpoints: n.interface_endpoints,
       endpointSecurityGroupName: securityGroupName(s, "vpc-endpoints"),
+      flowLogBucket: auditLogBucket(s, "vpc_flow_logs"),
+      flowLogPrefix: AUDIT_LOG_PREFIXES.vpcFlowLogs,
     });
 
     this.publish("vpc_id", this.network.vpc.id);

@@ -26,6 +26,7 @@ import { HTTP_PORT as HTTP_LISTENER_PORT, HTTPS_PORT as HTTPS_LISTENER_PORT } fr
 import { EFS_NFS_PORT } from "../modules/efs-file-system";
 import { SecurityGroup } from "../modules/security-groups";
 import {
+  albHasTls,
   COMPONENTS,
   CONSUMERS,
   parseCidr,
@@ -165,9 +166,9 @@ export function planFlows(s: Settings, vpcCidr: string): Flow[] {
     { id: "ui", key: "load_balancer.ui_allowed_cidrs", entries: lb.ui_allowed_cidrs },
     { id: "ingest", key: "load_balancer.ingest_allowed_cidrs", entries: lb.ingest_allowed_cidrs },
   ]);
-  // 80 always (it forwards, or redirects once a certificate is set); 443 with a certificate.
+  // 80 always (it forwards, or redirects once there is TLS); 443 with a certificate or domain.
   const listeners: [string, number][] = [["http", HTTP_LISTENER_PORT]];
-  if (lb.certificate_arn !== undefined) listeners.push(["https", HTTPS_LISTENER_PORT]);
+  if (albHasTls(s)) listeners.push(["https", HTTPS_LISTENER_PORT]);
   for (const source of albSources) {
     for (const [name, port] of listeners) {
       add({ to: "alb", from: { cidr: source }, name, port, protocol: "tcp", what: `${name.toUpperCase()} listener` }, "clients of the public ALB");

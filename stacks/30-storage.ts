@@ -3,7 +3,8 @@
  *
  * Owns the data bucket (one prefix per component, settings `storage_prefixes`) with its lifecycle,
  * one ECR repository per service (used when `image_source = "ecr"`; created either way so that
- * switching the setting needs no storage change), and, unless `grafana.database` names an external
+ * switching the setting needs no storage change), with `image_source = "pull_through"` the ECR
+ * pull-through cache rules of Docker Hub and ECR Public (modules/ecr-pull-through), and, unless `grafana.database` names an external
  * database, the encrypted EFS file system holding Grafana's SQLite database (users, API keys,
  * dashboards saved in the UI), so that it survives every task replacement.
  *
@@ -15,10 +16,17 @@
  * operation runs as Grafana's uid/gid 472 (the image's user) and the directory is created 0750; one
  * mount target per private subnet, so Grafana mounts it in whichever AZ its task lands.
  *
+ * Versioned (`storage.noncurrent_version_days`): a delete by a component, or by a compromised task
+ * role (which has no s3:DeleteObjectVersion), only hides an object for that many days. With
+ * `audit_logs.s3_access_logs` its server access logs go to the log bucket.
+ *
  * Lifecycle (settings `storage`):
- * - whole bucket: abort incomplete multipart uploads after `abort_incomplete_upload_days`;
+ * - whole bucket: abort incomplete multipart uploads after `abort_incomplete_upload_days`; noncurrent
+ *   versions expire `noncurrent_version_days` after they stop being current, and delete markers with
+ *   no version left behind them are removed;
  * - each live data prefix (Mimir blocks, Loki, Tempo, Pyroscope): `transitions`, then expiration at
- *   the owning service's `retention_days` + `lifecycle_margin_days`. This is a backstop behind the
+ *   the owning service's `retention_days` + `lifecycle_margin_days` (on a versioned bucket this makes
+ *   the object noncurrent; it is gone `noncurrent_version_days` later). This is a backstop behind the
  *   component's own retention (its compactor deletes on time); S3 only removes what it missed, and
  *   never anything a query inside the retention window can still read;
  * - Mimir's ruler and alertmanager prefixes never expire: rule groups and Alertmanager state are
@@ -28,6 +36,9 @@
  */
 import type { Construct } from "constructs";
 import {
+  AUDIT_LOG_PREFIXES,
+  PULL_THROUGH_PREFIXES,
+  auditLogBucket,
   COMPONENTS,
   SERVICE_NAMES,
   STORAGE_PREFIX_KEYS,
@@ -40,6 +51,7 @@ import {
 import { EfsFileSystem } from "../modules/efs-file-system";
 import { DataBucket, type ExpiringPrefix } from "../modules/data-bucket";
 import { EcrRepositories } from "../modules/ecr-repositories";
+import { EcrPullThroughCache } from "../modules/ecr-pull-through";
 import { LayerStack, type LayerStackProps } from "./layer-stack";
 
 /**
@@ -58,6 +70,8 @@ export class StorageStack extends LayerStack<"30-storage"> {
   constructor(scope: Construct, props: LayerStackProps) {
     super(scope, "30-storage", props);
     const s = this.settings;
+    // The log bucket 00-bootstrap creates, by its name in settings (00-bootstrap's state is local).
+    const logBucket = auditLogBucket(s, "s3_access_logs");
 
     const data = new DataBucket(this, "data", {
       bucketName: s.storage.data_bucket_name,
@@ -69,6 +83,8 @@ export class StorageStack extends LayerStack<"30-storage"> {
       expiringPrefixes: STORAGE_PREFIX_KEYS.filter((k) => !LONG_LIVED_PREFIXES.includes(k)).map((k) => expiringPrefix(s, k)),
       keptPrefixes: LONG_LIVED_PREFIXES.map((k) => s.storage_prefixes[k]),
       transitions: s.storage.transitions.map((t) => ({ days: t.days, storageClass: t.storage_class })),
+      noncurrentVersionDays: s.storage.noncurrent_version_days,
+      accessLogs: logBucket ? { targetBucket: logBucket, targetPrefix: `${AUDIT_LOG_PREFIXES.s3}/${s.storage.data_bucket_name}/` } : undefined,
     });
 
     const ecr = new EcrRepositories(this, "ecr", {
@@ -84,6 +100,16 @@ export class StorageStack extends LayerStack<"30-storage"> {
     // addresses a fresh deployment creates, so nothing is recreated and the data stays where it is.
     if (s.adopt.data_bucket) data.bucket.importFrom(s.storage.data_bucket_name);
     for (const n of s.adopt.ecr_repositories as ServiceName[]) ecr.repositories[n].importFrom(ecrRepositoryName(s, n));
+    // image_source = "pull_through": the account's ECR caches Docker Hub and ECR Public.
+    if (s.image_source === "pull_through") {
+      new EcrPullThroughCache(this, "pull_through", {
+        rules: {
+          docker_hub: { prefix: PULL_THROUGH_PREFIXES["registry-1.docker.io"], upstreamRegistryUrl: "registry-1.docker.io", credentialArn: s.ecr.docker_hub_credential_arn },
+          ecr_public: { prefix: PULL_THROUGH_PREFIXES["public.ecr.aws"], upstreamRegistryUrl: "public.ecr.aws" },
+        },
+        scanOnPush: s.ecr.scan_on_push,
+      });
+    }
 
     const grafana = grafanaStateOnEfs(s)
       ? new EfsFileSystem(this, "grafana", {

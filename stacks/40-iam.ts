@@ -22,6 +22,7 @@ import type { Construct } from "constructs";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import {
   COMPONENTS,
+  PULL_THROUGH_PREFIXES,
   SERVICE_NAMES,
   executionRoleName,
   grafanaDatabase,
@@ -66,6 +67,10 @@ export class IamStack extends LayerStack<"40-iam"> {
         accounts.map((account) => `arn:${partition}:logs:${s.aws.region}:${account}:log-group:${logGroupName(s, n)}`),
       ),
       ecrRepositoryArns: s.image_source === "ecr" ? SERVICE_NAMES.map((n) => this.remoteMapEntry("30-storage", "ecr_repository_arns", n)) : [],
+      pullThroughRepositoryArns:
+        s.image_source === "pull_through"
+          ? Object.values(PULL_THROUGH_PREFIXES).flatMap((prefix) => accounts.map((a) => `arn:${partition}:ecr:${s.aws.region}:${a}:repository/${prefix}/*`))
+          : [],
       // Secrets this layer generates, and the external Grafana database's password when there is one.
       secretArns: [...Object.values(secretArns), ...(database ? [database.passwordSecretArn] : [])],
     });

@@ -2,8 +2,10 @@
  * 50-loadbalancer: the public entry point and the service-discovery namespace.
  *
  * Owns the internet-facing ALB `albName(settings)` in the public subnets with the ALB security group
- * (20-security), its listeners (`load_balancer.*`: 80, and 443 when `certificate_arn` is set, 80
- * then redirecting), and the Cloud Map private DNS namespace `service_discovery.namespace` in the VPC.
+ * (20-security), its listeners (`load_balancer.*`: 80, and 443 when `certificate_arn` or `domain` is
+ * set, 80 then only redirecting), and the Cloud Map private DNS namespace `service_discovery.namespace`
+ * in the VPC. With `load_balancer.domain`: the DNS-validated ACM certificate of the name (unless
+ * `certificate_arn` is given) and the alias record pointing the name at the ALB.
  *
  * Why the listeners' default action is a fixed 404 and not "forward to Grafana": target groups live
  * in 60-ecs with their services, so that a path-prefix change, the health check it implies and the
@@ -15,8 +17,10 @@
  */
 import type { Construct } from "constructs";
 import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace";
+import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
+import { DnsValidatedCertificate } from "../modules/dns-certificate";
 import { PublicLoadBalancer } from "../modules/load-balancer";
-import { albName } from "../settings";
+import { albName, AUDIT_LOG_PREFIXES, auditLogBucket } from "../settings";
 import { LayerStack, type LayerStackProps } from "./layer-stack";
 
 export class LoadBalancerStack extends LayerStack<"50-loadbalancer"> {
@@ -28,15 +32,32 @@ export class LoadBalancerStack extends LayerStack<"50-loadbalancer"> {
     const s = this.settings;
     const lb = s.load_balancer;
 
+    const albLogs = auditLogBucket(s, "alb_access_logs");
+    // A domain without a certificate of its own gets one from ACM, validated in its hosted zone.
+    const certificate =
+      lb.domain && lb.certificate_arn === undefined
+        ? new DnsValidatedCertificate(this, "tls", { domainName: lb.domain.name, zoneId: lb.domain.zone_id })
+        : undefined;
+
     this.loadBalancer = new PublicLoadBalancer(this, "public", {
       name: albName(s),
       subnetIds: this.remoteList("10-network", "public_subnet_ids"),
       securityGroupIds: [this.remoteString("20-security", "alb_security_group_id")],
-      certificateArn: lb.certificate_arn,
+      certificateArn: lb.certificate_arn ?? certificate?.certificateArn,
       sslPolicy: lb.ssl_policy,
       deletionProtection: lb.deletion_protection,
       idleTimeoutSeconds: lb.idle_timeout_seconds,
+      accessLogs: albLogs ? { bucket: albLogs, prefix: AUDIT_LOG_PREFIXES.alb } : undefined,
     });
+
+    if (lb.domain) {
+      new Route53Record(this, "alias", {
+        zoneId: lb.domain.zone_id,
+        name: lb.domain.name,
+        type: "A",
+        alias: { name: this.loadBalancer.alb.dnsName, zoneId: this.loadBalancer.alb.zoneId, evaluateTargetHealth: true },
+      });
+    }
 
     // Tasks register here as `<service>.<namespace>`; ring members join each other and in-VPC
     // clients reach services through these names (60-ecs publishes them as service_endpoints).

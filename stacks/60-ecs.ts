@@ -45,6 +45,7 @@ import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { Fn } from "cdktf";
 import { Alerting } from "../modules/alerting";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { configDelivery } from "../modules/config-delivery";
 import { EfsFileSystem } from "../modules/efs-file-system";
 import { FargateService, type ContainerPort } from "../modules/fargate-service";
@@ -59,6 +60,8 @@ import {
 } from "../templates";
 import {
   CIDRS_PER_RULE,
+  imageReference,
+  pullThroughReference,
   COMPONENTS,
   SHUTDOWN_BUDGET,
   albFrontedServices,
@@ -131,7 +134,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         serviceName: name,
         files: serviceConfigs(s, name),
         mountPath: CONFIG_DIR,
-        initImage: s.ecs.config_init_image,
+        initImage: s.image_source === "pull_through" ? this.cached(s.ecs.config_init_image) : s.ecs.config_init_image,
       });
       services[name] = new FargateService(this, name, {
         serviceName: name,
@@ -145,8 +148,10 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         ephemeralStorageGib: svc.ephemeral_storage_gib,
         image:
           s.image_source === "ecr"
-            ? `${this.remoteMapEntry("30-storage", "ecr_repository_urls", name)}:${svc.version}`
-            : `${svc.image}:${svc.version}`,
+            ? imageReference(s, name, this.remoteMapEntry("30-storage", "ecr_repository_urls", name))
+            : s.image_source === "pull_through"
+              ? imageReference(s, name, this.cached(svc.image))
+              : imageReference(s, name),
         ports: containerPorts(s, name),
         environment: { ...baseEnvironment(s, name, bucketName), ...configEnvironment(s, name) },
         command: serviceCommand(s, name),
@@ -157,6 +162,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         dockerLabels: delivery.dockerLabels,
         secrets: name === "grafana" ? this.grafanaSecrets() : undefined,
         stopTimeoutSeconds: SHUTDOWN_BUDGET.stopTimeout,
+        user: COMPONENTS[name].imageUser,
         deployment: deploymentPercentages(s, name),
         logGroupName: logGroupName(s, name),
         logRetentionDays: s.logs.retention_days,
@@ -239,6 +245,19 @@ export class EcsStack extends LayerStack<"60-ecs"> {
     const database = grafanaDatabase(this.settings);
     if (database) secrets[GRAFANA_DATABASE_PASSWORD_ENV] = database.passwordValueFrom;
     return secrets;
+  }
+
+  private registry?: string;
+
+  /** An upstream image reference as the account's ECR pull-through cache serves it (settings/checks.ts vouches for the registry). */
+  private cached(reference: string): string {
+    if (this.registry === undefined) {
+      const account = new DataAwsCallerIdentity(this, "account").accountId;
+      this.registry = `${account}.dkr.ecr.${this.settings.aws.region}.amazonaws.com`;
+    }
+    const cached = pullThroughReference(reference, this.registry);
+    if (cached === undefined) throw new Error(`${reference} is on a registry the pull-through cache has no rule for`);
+    return cached;
   }
 
   /** Grafana's data path on its EFS access point: users, API keys and UI-saved dashboards survive every task. */

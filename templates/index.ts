@@ -12,7 +12,7 @@
  * Secrets Manager through `secrets`.
  */
 import * as path from "node:path";
-import { grafanaDatabase } from "../settings/catalog";
+import { albHasTls, grafanaDatabase, grafanaRootUrl } from "../settings/catalog";
 import type { ServiceName } from "../settings/components";
 import type { Settings } from "../settings/schema";
 import { UserError } from "../settings/errors";
@@ -74,6 +74,9 @@ export function serviceEnvironment(settings: Settings, service: ServiceName): Re
         GF_PATHS_PROVISIONING: GRAFANA_PROVISIONING_DIR,
         GF_SERVER_HTTP_PORT: String(settings.services.grafana.http_port),
         GF_SECURITY_ADMIN_USER: settings.grafana.admin_user,
+        // The public URL (links, redirects, OAuth callbacks) and cookies that never travel over plain HTTP.
+        ...(grafanaRootUrl(settings) ? { GF_SERVER_ROOT_URL: grafanaRootUrl(settings)! } : {}),
+        ...(albHasTls(settings) ? { GF_SECURITY_COOKIE_SECURE: "true" } : {}),
         // Secure by default: nobody sees data without logging in, nobody signs themselves up.
         GF_AUTH_ANONYMOUS_ENABLED: "false",
         GF_USERS_ALLOW_SIGN_UP: "false",

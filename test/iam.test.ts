@@ -97,9 +97,11 @@ describe.each([
     expect(actionsOf(stack, "alloy_task_role").sort()).toEqual(["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics", "tag:GetResources"]);
   });
 
-  it("WHEN synthesized with upstream images THEN the execution role has no ECR permission", () => {
-    expect(actionsOf(stack, "task_execution_role").filter((a) => a.startsWith("ecr:"))).toEqual([]);
-    expect(resourcesOf(stack, "aws_iam_role_policy").task_execution_ecr_pull).toBeUndefined();
+  it("WHEN synthesized with upstream images THEN the execution role has no ECR permission", async () => {
+    const upstream = synthLayer(await settingsWith({ image_source: "upstream" }, expected.env), "40-iam");
+    expect(actionsOf(upstream, "task_execution_role").filter((a) => a.startsWith("ecr:"))).toEqual([]);
+    expect(resourcesOf(upstream, "aws_iam_role_policy").task_execution_ecr_pull).toBeUndefined();
+    expect(resourcesOf(upstream, "aws_iam_role_policy").task_execution_ecr_pull_through).toBeUndefined();
   });
 
   it("WHEN synthesized THEN the execution role writes only to the six service log groups", () => {

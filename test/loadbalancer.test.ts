@@ -6,11 +6,11 @@ import { resourceOf, resourcesOf, synthLayer, type StackJson } from "./support/s
 
 const CERT = "arn:aws:acm:ap-northeast-2:111111111111:certificate/abc";
 
-describe("GIVEN prod settings (no certificate)", () => {
+describe("GIVEN prod settings without TLS (no domain, no certificate)", () => {
   let s: Settings;
   let stack: StackJson;
   beforeAll(async () => {
-    s = await shipped("prod");
+    s = await settingsWith({ load_balancer: { domain: undefined } });
     stack = synthLayer(s, "50-loadbalancer");
   });
 
@@ -57,15 +57,77 @@ describe("GIVEN prod settings (no certificate)", () => {
     expect(Object.keys(stack.data?.terraform_remote_state ?? {}).sort()).toEqual(["network", "security"]);
   });
 
+});
+
+describe("GIVEN the shipped prod settings (load_balancer.domain)", () => {
+  let s: Settings;
+  let stack: StackJson;
+  beforeAll(async () => {
+    s = await shipped("prod");
+    stack = synthLayer(s, "50-loadbalancer");
+  });
+
+  it("WHEN synthesized THEN ACM issues a certificate for the name, validated by a CNAME in the zone", () => {
+    const { name, zone_id } = s.load_balancer.domain!;
+    const cert = resourceOf(stack, "aws_acm_certificate");
+    expect(cert).toMatchObject({ domain_name: name, validation_method: "DNS", lifecycle: { create_before_destroy: true } });
+    const record = resourcesOf(stack, "aws_route53_record").tls_validation_record;
+    expect(record).toMatchObject({
+      zone_id,
+      name: "${tolist(aws_acm_certificate.tls_certificate.domain_validation_options).0.resource_record_name}",
+      type: "${tolist(aws_acm_certificate.tls_certificate.domain_validation_options).0.resource_record_type}",
+      records: ["${tolist(aws_acm_certificate.tls_certificate.domain_validation_options).0.resource_record_value}"],
+    });
+    expect(resourceOf(stack, "aws_acm_certificate_validation").validation_record_fqdns).toEqual(["${aws_route53_record.tls_validation_record.fqdn}"]);
+  });
+
+  it("WHEN synthesized THEN 443 serves the validated certificate with a TLS 1.3 policy and 80 only redirects", () => {
+    const listeners = resourcesOf(stack, "aws_lb_listener");
+    expect(listeners.public_https).toMatchObject({
+      port: 443,
+      protocol: "HTTPS",
+      certificate_arn: "${aws_acm_certificate_validation.tls_validation.certificate_arn}",
+      ssl_policy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    });
+    expect(listeners.public_http.default_action).toEqual([{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", status_code: "HTTP_301" } }]);
+    expect(stack.output?.listener_arn.value).toBe("${aws_lb_listener.public_https.arn}");
+  });
+
+  it("WHEN Grafana's environment is derived THEN its root_url is the domain over https and its cookies are secure; dev (no TLS) sets neither", async () => {
+    const { serviceEnvironment } = await import("../templates");
+    expect(serviceEnvironment(s, "grafana")).toMatchObject({ GF_SERVER_ROOT_URL: `https://${s.load_balancer.domain!.name}/`, GF_SECURITY_COOKIE_SECURE: "true" });
+    const dev = serviceEnvironment(await shipped("dev"), "grafana");
+    expect(dev.GF_SERVER_ROOT_URL).toBeUndefined();
+    expect(dev.GF_SECURITY_COOKIE_SECURE).toBeUndefined();
+  });
+
+  it("WHEN synthesized THEN the name is an alias A record of the ALB in the zone", () => {
+    expect(resourcesOf(stack, "aws_route53_record").alias).toMatchObject({
+      zone_id: s.load_balancer.domain!.zone_id,
+      name: s.load_balancer.domain!.name,
+      type: "A",
+      alias: { name: "${aws_lb.public_alb.dns_name}", zone_id: "${aws_lb.public_alb.zone_id}", evaluate_target_health: true },
+    });
+  });
+
   it("WHEN synthesized THEN the stack matches its snapshot", () => {
     expect(stack).toMatchSnapshot();
+  });
+});
+
+describe("GIVEN a domain and a certificate_arn", () => {
+  it("WHEN synthesized THEN the given certificate is served, none is requested, and the alias is still made", async () => {
+    const stack = synthLayer(await settingsWith({ load_balancer: { certificate_arn: CERT } }), "50-loadbalancer");
+    expect(resourcesOf(stack, "aws_acm_certificate")).toEqual({});
+    expect(resourcesOf(stack, "aws_lb_listener").public_https.certificate_arn).toBe(CERT);
+    expect(Object.keys(resourcesOf(stack, "aws_route53_record"))).toEqual(["alias"]);
   });
 });
 
 describe("GIVEN prod settings with a certificate", () => {
   let stack: StackJson;
   beforeAll(async () => {
-    stack = synthLayer(await settingsWith({ load_balancer: { certificate_arn: CERT } }), "50-loadbalancer");
+    stack = synthLayer(await settingsWith({ load_balancer: { certificate_arn: CERT, domain: undefined } }), "50-loadbalancer");
   });
 
   it("WHEN synthesized THEN 443 serves HTTPS with the certificate and the settings' TLS policy", () => {
@@ -96,5 +158,28 @@ describe("GIVEN dev settings", () => {
 
   it("WHEN synthesized THEN the stack matches its snapshot", () => {
     expect(stack).toMatchSnapshot();
+  });
+});
+
+describe("GIVEN bad TLS settings", () => {
+  it("WHEN a domain has no zone id THEN loading fails naming the file and the key", async () => {
+    const { overrideError } = await import("./support/settings");
+    expect(await overrideError({ load_balancer: { domain: { name: "grafana.example.com", zone_id: undefined } } })).toContain(
+      "environments/prod.tfvars: load_balancer.domain.zone_id: is required but set in neither file (expected the Route 53 hosted zone id holding the name",
+    );
+  });
+
+  it("WHEN the domain is not a DNS name THEN loading fails", async () => {
+    const { overrideError } = await import("./support/settings");
+    expect(await overrideError({ load_balancer: { domain: { name: "https://grafana.example.com" } } })).toContain(
+      'environments/prod.tfvars: load_balancer.domain.name: expected a lowercase DNS name such as "grafana.example.com"',
+    );
+  });
+
+  it("WHEN the TLS policy allows TLS 1.0 THEN loading fails naming ELB.17's expectation", async () => {
+    const { overrideError } = await import("./support/settings");
+    expect(await overrideError({ load_balancer: { ssl_policy: "ELBSecurityPolicy-2016-08" } })).toContain(
+      "environments/prod.tfvars: load_balancer.ssl_policy: expected a TLS 1.3 ALB security policy with TLS 1.2 or 1.3 as the minimum",
+    );
   });
 });

@@ -54,11 +54,18 @@ describe("GIVEN prod settings", () => {
     expect(resourcesOf(stack, "aws_security_group_rule")).toEqual({});
   });
 
-  it("WHEN synthesized THEN the ALB accepts only port 80 from each UI CIDR (no certificate) and the rule names the entry", () => {
-    const ingress = on(stack, INGRESS, "alb");
-    expect(ingress).toHaveLength(1);
-    expect(ingress[0]).toMatchObject({ id: "alb_from_ui_anywhere_http", from_port: 80, cidr_ipv4: "0.0.0.0/0", ip_protocol: "tcp" });
-    expect(ingress[0].description).toContain("load_balancer.ui_allowed_cidrs.anywhere");
+  it("WHEN synthesized THEN the ALB accepts 80 (redirect) and 443 from each UI CIDR (load_balancer.domain gives TLS) and each rule names the entry", () => {
+    const ingress = on(stack, INGRESS, "alb").sort((a, b) => a.from_port - b.from_port);
+    expect(ingress.map((r) => [r.id, r.from_port, r.cidr_ipv4, r.ip_protocol])).toEqual([
+      ["alb_from_ui_anywhere_http", 80, "0.0.0.0/0", "tcp"],
+      ["alb_from_ui_anywhere_https", 443, "0.0.0.0/0", "tcp"],
+    ]);
+    for (const r of ingress) expect(r.description).toContain("load_balancer.ui_allowed_cidrs.anywhere");
+  });
+
+  it("WHEN there is no TLS (no domain, no certificate) THEN the ALB accepts only port 80", async () => {
+    const plain = synthLayer(await settingsWith({ load_balancer: { domain: undefined } }), "20-security");
+    expect(on(plain, INGRESS, "alb").map((r) => r.from_port)).toEqual([80]);
   });
 
   it("WHEN synthesized THEN the ALB sends only to the HTTP port of each ALB-fronted service's task group", () => {

@@ -15,8 +15,12 @@
  *   (Mimir's rule groups and Alertmanager state): an age-based rule would delete a rule group that
  *   nobody edited for a year.
  *
- * Not versioned: components delete and rewrite objects all the time (compaction, bucket indexes),
- * and versioning would keep every deleted block forever unless expired separately.
+ * Versioned, with a short undo window: components delete and rewrite objects all the time
+ * (compaction, bucket indexes), so a deleted or overwritten object (a noncurrent version) is kept
+ * only `noncurrentVersionDays`, then expires, and a delete marker with nothing left behind it is
+ * removed. A task role that may DeleteObject but not DeleteObjectVersion can then hide data for that
+ * many days, never destroy it. An expiring prefix's age-based expiration makes the object
+ * noncurrent, so it is really gone `noncurrentVersionDays` after the prefix's expiration.
  *
  * Modelled on terraform-aws-modules/s3-bucket (`lifecycle_rule`) and aws-cdk's `s3.Bucket`
  * (`lifecycleRules`).
@@ -44,6 +48,8 @@ export interface StorageTransition {
 }
 
 export interface DataBucketProps extends Omit<SecureBucketProps, "versioned"> {
+  /** Days a noncurrent (deleted or overwritten) version is kept; the bucket is versioned. */
+  readonly noncurrentVersionDays: number;
   /** Days after which an incomplete multipart upload is aborted (whole bucket). */
   readonly abortIncompleteUploadDays: number;
   /** Prefixes of time series data, expired after the given age. */
@@ -59,6 +65,8 @@ export interface DataBucketProps extends Omit<SecureBucketProps, "versioned"> {
 
 /** Rule id of the whole-bucket multipart clean-up. */
 export const ABORT_UPLOADS_RULE_ID = "abort-incomplete-uploads";
+/** Rule id of the whole-bucket expiry of noncurrent versions and orphaned delete markers. */
+export const NONCURRENT_RULE_ID = "expire-noncurrent-versions";
 /** Rule id of an expiring prefix. */
 export const expireRuleId = (name: string) => `${name.replace(/_/g, "-")}-expire`;
 
@@ -66,7 +74,7 @@ export class DataBucket extends SecureBucket {
   readonly lifecycle: S3BucketLifecycleConfiguration;
 
   constructor(scope: Construct, id: string, props: DataBucketProps) {
-    super(scope, id, { ...props, versioned: false });
+    super(scope, id, { ...props, versioned: true });
     const kept = props.keptPrefixes ?? [];
     const transitions = props.transitions ?? [];
     for (const p of props.expiringPrefixes) {
@@ -89,6 +97,13 @@ export class DataBucket extends SecureBucket {
           status: "Enabled",
           filter: [{ prefix: "" }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: props.abortIncompleteUploadDays }],
+        },
+        {
+          id: NONCURRENT_RULE_ID,
+          status: "Enabled",
+          filter: [{ prefix: "" }],
+          noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionDays }],
+          expiration: [{ expiredObjectDeleteMarker: true }],
         },
         ...props.expiringPrefixes.map((p) => ({
           id: expireRuleId(p.name),

@@ -171,6 +171,11 @@ export interface FargateServiceProps {
   /** Seconds between SIGTERM and SIGKILL; Fargate allows at most 120. @default 120 */
   readonly stopTimeoutSeconds?: number;
   /**
+   * User (`uid[:gid]`) of the main container: the image's own non-root user, written out so the
+   * task definition says it (Security Hub ECS.20). @default the image's USER (root if it has none)
+   */
+  readonly user?: string;
+  /**
    * Further containers of the task, e.g. a non-essential init container writing a rendered config
    * to a task volume. They log to the same group under their own stream prefix.
    * @default none
@@ -260,6 +265,7 @@ export class FargateService extends Construct {
       initProcessEnabled: true,
       stopTimeout,
       logConfiguration: logs(props.serviceName),
+      user: props.user,
     };
     const extra = (props.extraContainers ?? []).map((c) => ({ ...c, logConfiguration: c.logConfiguration ?? logs(c.name) }));
 

@@ -2,7 +2,7 @@
  * PublicLoadBalancer: an internet-facing Application Load Balancer and its listeners, with nothing
  * behind them yet.
  *
- * Owns the ALB (invalid header fields dropped, deletion protection and idle timeout as given), the
+ * Owns the ALB (invalid header fields dropped, deletion protection, idle timeout and access logs as given), the
  * HTTP listener on 80 and, with a certificate, the HTTPS listener on 443 (80 then only redirects).
  * The serving listener's default action is a fixed 404: the services, their target groups and
  * their listener rules are added by whoever owns the services (see stacks/60-ecs.ts), so that a
@@ -31,6 +31,8 @@ export interface PublicLoadBalancerProps {
   readonly deletionProtection?: boolean;
   /** Seconds an idle connection stays open. @default 60 */
   readonly idleTimeoutSeconds?: number;
+  /** Access logs into an S3 bucket (SSE-S3, with the region's ELB account allowed to write). @default none */
+  readonly accessLogs?: { readonly bucket: string; readonly prefix: string };
 }
 
 export class PublicLoadBalancer extends Construct {
@@ -55,6 +57,7 @@ export class PublicLoadBalancer extends Construct {
       dropInvalidHeaderFields: true,
       enableDeletionProtection: props.deletionProtection ?? true,
       idleTimeout: props.idleTimeoutSeconds ?? 60,
+      accessLogs: props.accessLogs ? { bucket: props.accessLogs.bucket, prefix: props.accessLogs.prefix, enabled: true } : undefined,
       tags: { Name: props.name },
     });
 

@@ -7,7 +7,8 @@
  * accident can talk to anything), the internet gateway, NAT gateways with their Elastic IPs (one per
  * AZ, or a single one), the public route table, one private route table per AZ, the S3 gateway
  * endpoint on the private route tables, and optional interface endpoints in the private subnets with
- * their own security group (HTTPS from the VPC only).
+ * their own security group (HTTPS from the VPC only), and optionally the VPC's flow log (all
+ * traffic, 10-minute aggregation) into an S3 log bucket.
  *
  * Modelled on terraform-aws-modules/vpc (subnet, route-table and NAT layout, `single_nat_gateway`,
  * `manage_default_security_group`) and aws-cdk's `ec2.Vpc`. AZ names are given, never looked up:
@@ -24,6 +25,8 @@ import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-assoc
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 
@@ -52,6 +55,10 @@ export interface NetworkProps {
   readonly interfaceEndpoints?: readonly string[];
   /** Name of the interface endpoints' security group. @default "<namePrefix>-vpc-endpoints" */
   readonly endpointSecurityGroupName?: string;
+  /** S3 bucket receiving the VPC's flow logs (all traffic). @default none: no flow log */
+  readonly flowLogBucket?: string;
+  /** Key prefix of the flow logs in that bucket. @default "vpc-flow-logs" */
+  readonly flowLogPrefix?: string;
 }
 
 /** AWS APIs are HTTPS; interface endpoints accept nothing else. */
@@ -95,6 +102,19 @@ export class Network extends Construct {
       enableDnsHostnames: true,
       tags: name("vpc"),
     });
+
+    if (props.flowLogBucket) {
+      const partition = new DataAwsPartition(this, "partition").partition;
+      new FlowLog(this, "flow_log", {
+        vpcId: this.vpc.id,
+        trafficType: "ALL",
+        logDestinationType: "s3",
+        // Flow logs add AWSLogs/<account>/vpcflowlogs/<region>/... below this prefix.
+        logDestination: `arn:${partition}:s3:::${props.flowLogBucket}/${props.flowLogPrefix ?? "vpc-flow-logs"}/`,
+        maxAggregationInterval: 600,
+        tags: name("flow-log"),
+      });
+    }
 
     // No ingress or egress blocks: Terraform removes every rule of the default group, so a resource
     // created without a security group gets no network access instead of the default allow-all.

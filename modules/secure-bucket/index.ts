@@ -2,8 +2,9 @@
  * SecureBucket: an S3 bucket that is private, encrypted and TLS-only by construction.
  *
  * Owns the bucket, its ownership controls (ACLs disabled), default encryption, public access block,
- * optional versioning, and a bucket policy that denies any request not made over TLS. Used for the
- * Terraform state bucket and the data bucket.
+ * optional versioning, a bucket policy that denies any request not made over TLS (plus any statements
+ * the caller adds), and optionally its S3 server access logging into a log bucket. Used for the
+ * Terraform state bucket, the data bucket and the log bucket.
  */
 import { Construct } from "constructs";
 import { Fn, TerraformResourceLifecycle } from "cdktf";
@@ -13,6 +14,7 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { S3BucketLoggingA } from "@cdktf/provider-aws/lib/s3-bucket-logging";
 
 export interface SecureBucketProps {
   /** Globally unique bucket name. */
@@ -23,6 +25,13 @@ export interface SecureBucketProps {
   readonly forceDestroy?: boolean;
   /** Refuse any plan that would destroy the bucket (Terraform `prevent_destroy`). @default false */
   readonly preventDestroy?: boolean;
+  /**
+   * Statements added to the bucket policy after the TLS-only deny, given the bucket's ARN (e.g. the
+   * log-delivery services of a log bucket). @default none
+   */
+  readonly policyStatements?: (bucketArn: string, bucket: Construct) => Record<string, unknown>[];
+  /** Send this bucket's S3 server access logs to `targetBucket` under `targetPrefix`. @default none */
+  readonly accessLogs?: { readonly targetBucket: string; readonly targetPrefix: string };
 }
 
 export class SecureBucket extends Construct {
@@ -68,6 +77,7 @@ export class SecureBucket extends Construct {
         Resource: [this.bucket.arn, `${this.bucket.arn}/*`],
         Condition: { Bool: { "aws:SecureTransport": "false" } },
       },
+      ...(props.policyStatements?.(this.bucket.arn, this) ?? []),
     ];
     new S3BucketPolicy(this, "policy", {
       bucket: this.bucket.id,
@@ -75,6 +85,13 @@ export class SecureBucket extends Construct {
       // A policy put before the public access block exists can be rejected as public.
       dependsOn: [publicAccess],
     });
+    if (props.accessLogs) {
+      new S3BucketLoggingA(this, "access_logs", {
+        bucket: this.bucket.id,
+        targetBucket: props.accessLogs.targetBucket,
+        targetPrefix: props.accessLogs.targetPrefix,
+      });
+    }
     this.ready = [ownership, encryption, publicAccess];
   }
 }

@@ -56,6 +56,10 @@ export interface TaskExecutionRoleProps {
    * so the role gets no ECR permission at all, not even the authorization token)
    */
   readonly ecrRepositoryArns?: readonly string[];
+  /**
+   * Pull-through cache repositories (`arn:...:repository/<prefix>/*`): pull, plus creating the cached
+   * repository and importing the upstream image on the first pull. @default [] */
+  readonly pullThroughRepositoryArns?: readonly string[];
   /** Secrets Manager secrets the task definitions inject as container `secrets`. @default [] */
   readonly secretArns?: readonly string[];
   /** Role description, shown in the console. @default "ECS task execution role" */
@@ -89,6 +93,22 @@ export class TaskExecutionRole extends Construct {
     });
 
     const repositories = props.ecrRepositoryArns ?? [];
+    const cached = props.pullThroughRepositoryArns ?? [];
+    if (cached.length > 0) {
+      new IamRolePolicy(this, "ecr_pull_through", {
+        role: this.role.id,
+        name: "pull-through-cache",
+        policy: policyDocument([
+          { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+          {
+            Sid: "PullThroughCache",
+            Effect: "Allow",
+            Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+            Resource: [...cached],
+          },
+        ]),
+      });
+    }
     if (repositories.length > 0) {
       new IamRolePolicy(this, "ecr_pull", {
         role: this.role.id,

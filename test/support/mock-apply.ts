@@ -176,6 +176,13 @@ export const TYPE_MOCKS: Record<string, TypeMock> = {
   aws_s3_bucket_public_access_block: bucketChild,
   aws_s3_bucket_server_side_encryption_configuration: bucketChild,
   aws_s3_bucket_versioning: bucketChild,
+  aws_s3_bucket_logging: bucketChild,
+  aws_flow_log: {
+    instance: (c, a) => {
+      const id = `fl-${hex(`${c.stack}/${a}`, 17)}`;
+      return { id, arn: `arn:aws:ec2:${c.region}:${c.account}:vpc-flow-log/${id}` };
+    },
+  },
   aws_efs_file_system: {
     // Regional (not One Zone) file systems have no AZ; encrypted ones without a key use AWS's own.
     shared: () => ({ availability_zone_id: "", availability_zone_name: "" }),
@@ -227,6 +234,14 @@ export const TYPE_MOCKS: Record<string, TypeMock> = {
         repository_url: `${c.account}.dkr.ecr.${c.region}.amazonaws.com/${name}`,
       };
     },
+  },
+  aws_ecr_pull_through_cache_rule: {
+    shared: (c) => ({ registry_id: c.account }),
+    instance: (_c, a, cfg) => ({ id: literal(cfg.ecr_repository_prefix) ?? a }),
+  },
+  aws_ecr_registry_scanning_configuration: {
+    shared: (c) => ({ registry_id: c.account }),
+    instance: (c) => ({ id: c.account }),
   },
   aws_ecr_lifecycle_policy: {
     shared: (c) => ({ registry_id: c.account }),
@@ -282,6 +297,36 @@ export const TYPE_MOCKS: Record<string, TypeMock> = {
       const lb = resolve(cfg.load_balancer_arn) ?? `arn:aws:elasticloadbalancing:${c.region}:${c.account}:loadbalancer/app/${a}/0`;
       const arn = `${lb.replace(":loadbalancer/", ":listener/")}/${hex(`${c.stack}/${a}`, 16)}`;
       return { id: arn, arn };
+    },
+  },
+  aws_acm_certificate: {
+    shared: () => ({ status: "ISSUED", type: "AMAZON_ISSUED", key_algorithm: "RSA_2048", renewal_eligibility: "ELIGIBLE", pending_renewal: false }),
+    instance: (c, a, cfg) => {
+      const h = hex(`${c.stack}/${a}`, 32);
+      const arn = `arn:aws:acm:${c.region}:${c.account}:certificate/${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+      const name = literal(cfg.domain_name) ?? "example.com";
+      // ACM's validation record: a CNAME of _<32 hex>.<name>. to _<32 hex>.<random>.acm-validations.aws.
+      return {
+        id: arn,
+        arn,
+        domain_validation_options: [
+          {
+            domain_name: name,
+            resource_record_name: `_${hex(`${c.stack}/${a}/n`, 32)}.${name}.`,
+            resource_record_type: "CNAME",
+            resource_record_value: `_${hex(`${c.stack}/${a}/v`, 32)}.xlfgrmvvlj.acm-validations.aws.`,
+          },
+        ],
+      };
+    },
+  },
+  aws_acm_certificate_validation: {
+    instance: () => ({ id: "2025-01-01 00:00:00 +0000 UTC" }),
+  },
+  aws_route53_record: {
+    instance: (_c, a, cfg, resolve) => {
+      const name = (resolve(cfg.name) ?? a).replace(/\.$/, "");
+      return { id: `${resolve(cfg.zone_id) ?? "Z0"}_${name}_${resolve(cfg.type) ?? "A"}`, fqdn: name };
     },
   },
   aws_service_discovery_private_dns_namespace: {
@@ -391,6 +436,12 @@ export const TYPE_MOCKS: Record<string, TypeMock> = {
 
 /** Data sources that call AWS, with fixed answers. */
 export const DATA_MOCKS: Record<string, (c: MockContext) => Record<string, Json>> = {
+  aws_caller_identity: (c) => ({ id: c.account, account_id: c.account, arn: `arn:aws:sts::${c.account}:assumed-role/deploy/lgtm`, user_id: "AROAMOCKMOCKMOCKMOCK:lgtm" }),
+  // AWS's published Elastic Load Balancing log-delivery accounts of the regions the tests use.
+  aws_elb_service_account: (c) => {
+    const id = ({ "ap-northeast-2": "600734575887", "us-east-1": "127311923021", "eu-west-1": "156460612806" } as Record<string, string>)[c.region] ?? "000000000000";
+    return { id, arn: `arn:aws:iam::${id}:root` };
+  },
   aws_partition: () => ({ id: "aws", partition: "aws", dns_suffix: "amazonaws.com", reverse_dns_prefix: "com.amazonaws" }),
 };
 
@@ -521,6 +572,15 @@ export function wiringAssertions(layer: LayerId, stack: StackJson, s: Settings, 
   switch (layer) {
     case "00-bootstrap":
       out.push({ condition: `output.state_bucket_name == ${str(s.state_backend.bucket)}`, message: "the state bucket is the one state_backend.bucket names" });
+      if (names(stack, "aws_s3_bucket").includes("audit_logs_bucket")) {
+        const policy = "jsondecode(aws_s3_bucket_policy.audit_logs_policy.policy)";
+        out.push({ condition: `aws_s3_bucket.audit_logs_bucket.id == ${str(s.audit_logs.bucket_name)}`, message: "the log bucket is the one audit_logs.bucket_name names" });
+        out.push({
+          condition: `contains([for st in ${policy}.Statement : try(st.Principal.AWS, "")], data.aws_elb_service_account.audit_logs_elb_account.arn)`,
+          message: "the region's ELB log-delivery account may write ALB logs",
+        });
+        out.push({ condition: `aws_s3_bucket_logging.state_access_logs.target_bucket == aws_s3_bucket.audit_logs_bucket.id`, message: "the state bucket logs into the log bucket" });
+      }
       break;
     case "10-network": {
       for (const type of Object.keys(stack.resource ?? {})) {
@@ -543,6 +603,17 @@ export function wiringAssertions(layer: LayerId, stack: StackJson, s: Settings, 
     }
     case "30-storage": {
       out.push({ condition: `output.data_bucket_name == ${str(s.storage.data_bucket_name)}`, message: "the data bucket is the one storage.data_bucket_name names" });
+      out.push({ condition: `aws_s3_bucket_versioning.data_versioning.versioning_configuration[0].status == "Enabled"`, message: "the data bucket is versioned" });
+      for (const name of names(stack, "aws_ecr_pull_through_cache_rule")) {
+        const rule = `aws_ecr_pull_through_cache_rule.${name}`;
+        if (name.endsWith("docker_hub")) {
+          out.push({ condition: `${rule}.credential_arn == ${str(s.ecr.docker_hub_credential_arn ?? "")} && ${rule}.upstream_registry_url == "registry-1.docker.io"`, message: "Docker Hub is cached with the ecr-pullthroughcache/ credential of the settings" });
+        }
+      }
+      for (const name of names(stack, "aws_s3_bucket_logging")) {
+        out.push({ condition: `aws_s3_bucket_logging.${name}.bucket == output.data_bucket_name`, message: "the data bucket's access logs are configured on the data bucket" });
+        out.push({ condition: `aws_s3_bucket_logging.${name}.target_bucket == ${str(s.audit_logs.bucket_name ?? "")}`, message: "the data bucket logs into audit_logs.bucket_name" });
+      }
       const mounts = names(stack, "aws_efs_mount_target");
       if (mounts.length > 0) {
         const priv = need(upstream, "10-network", "private_subnet_ids");
@@ -591,6 +662,23 @@ export function wiringAssertions(layer: LayerId, stack: StackJson, s: Settings, 
         out.push({ condition: `toset(aws_lb.${name}.subnets) == toset(${str(pub)})`, message: `ALB ${name} is in the network layer's public subnets` });
         out.push({ condition: `toset(aws_lb.${name}.security_groups) == toset([${str(sg)}])`, message: `ALB ${name} has the security layer's ALB security group` });
       }
+      // TLS (load_balancer.domain): the 443 listener serves the certificate validated in the zone, the
+      // name points at the ALB, and port 80 only redirects.
+      for (const name of names(stack, "aws_acm_certificate_validation")) {
+        out.push({ condition: `aws_lb_listener.public_https.certificate_arn == aws_acm_certificate_validation.${name}.certificate_arn`, message: "the HTTPS listener serves the validated certificate" });
+        out.push({ condition: `startswith(aws_lb_listener.public_https.certificate_arn, "arn:aws:acm:")`, message: "the HTTPS listener's certificate is an ACM certificate" });
+      }
+      if (s.load_balancer.domain) {
+        const zone = str(s.load_balancer.domain.zone_id);
+        for (const name of names(stack, "aws_route53_record")) {
+          out.push({ condition: `aws_route53_record.${name}.zone_id == ${zone}`, message: `record ${name} is in load_balancer.domain.zone_id` });
+        }
+        out.push({ condition: `aws_route53_record.alias.alias[0].name == aws_lb.public_alb.dns_name`, message: "the domain is an alias of the ALB" });
+        out.push({ condition: `aws_lb_listener.public_http.default_action[0].type == "redirect"`, message: "port 80 only redirects to HTTPS" });
+      }
+      if (s.audit_logs.enabled && s.audit_logs.alb_access_logs) {
+        out.push({ condition: `aws_lb.public_alb.access_logs[0].enabled && aws_lb.public_alb.access_logs[0].bucket == ${str(s.audit_logs.bucket_name)}`, message: "the ALB writes its access logs into audit_logs.bucket_name" });
+      }
       for (const name of names(stack, "aws_service_discovery_private_dns_namespace")) {
         out.push({ condition: `aws_service_discovery_private_dns_namespace.${name}.vpc == ${str(vpc)}`, message: "the Cloud Map namespace is in the network layer's VPC" });
       }
@@ -618,6 +706,16 @@ export function wiringAssertions(layer: LayerId, stack: StackJson, s: Settings, 
           out.push({
             condition: `contains(flatten([for c in jsondecode(${task}.container_definitions) : [for e in try(c.environment, []) : e.value]]), ${str(bucket)})`,
             message: `${svc}'s containers are given the storage layer's data bucket`,
+          });
+        }
+      }
+      if (s.image_source === "pull_through") {
+        const account = String(execRole).split(":")[4];
+        for (const svc of services) {
+          const task = `aws_ecs_task_definition.${ofService(stack, "aws_ecs_task_definition", svc)}`;
+          out.push({
+            condition: `alltrue([for c in jsondecode(${task}.container_definitions) : startswith(c.image, ${str(`${account}.dkr.ecr.${s.aws.region}.amazonaws.com/`)})])`,
+            message: `${svc}'s containers pull from the account's ECR (pull-through cache)`,
           });
         }
       }

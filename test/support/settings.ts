@@ -9,6 +9,7 @@ import { parse } from "@cdktf/hcl2json";
 import { DEFAULT_ENVIRONMENTS_DIR, loadSettings, type Settings, type SettingsProblem } from "../../settings";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+/** Values to merge into a settings file; `undefined` at any depth deletes that key. */
 export type Override = { [k: string]: Json | Override | undefined };
 
 /** A temporary project root with an environments/ folder; removed by `cleanup`. */

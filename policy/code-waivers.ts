@@ -1,0 +1,31 @@
+/**
+ * Waivers written in code, not in settings: findings that follow from how this project is built,
+ * the same in every environment, each with the reason a reviewer needs. They are printed in the
+ * synth summary like the settings' waivers (`accept_risks.waivers`).
+ */
+import type { Waiver } from "./types";
+
+const SOURCE = "policy/code-waivers.ts";
+
+export const CODE_WAIVERS: readonly Waiver[] = [
+  {
+    control: "SecretsManager.1",
+    resources: ["aws_secretsmanager_secret.grafana_admin_password_secret"],
+    reason:
+      "Grafana reads GF_SECURITY_ADMIN_PASSWORD only when it first creates the admin user; a rotated secret would no longer match the password stored in Grafana's database and lock the admin out. Rotate by hand as README \"Rotating the Grafana admin password\" describes",
+    source: SOURCE,
+  },
+  {
+    control: "ECS.20",
+    resources: ["mimir", "loki", "tempo", "pyroscope", "grafana", "alloy"].map((n) => `aws_ecs_task_definition.${n}_task_definition#config`),
+    reason:
+      "the config init container (modules/config-delivery) writes the rendered files into the task-scoped volume, which Fargate creates owned by root; it runs for a second with a read-only root filesystem, no ports and no task secrets, then exits",
+    source: SOURCE,
+  },
+  {
+    control: "S3.9",
+    resources: ["aws_s3_bucket.audit_logs_bucket"],
+    reason: "the log bucket is the access logs' destination; logging it into itself would log its own log deliveries without end (AWS advises against it)",
+    source: SOURCE,
+  },
+];

@@ -1,0 +1,93 @@
+/**
+ * Images (issue 17): a digest pin per service beside its version, and the ECR pull-through cache
+ * option (Docker Hub with its "ecr-pullthroughcache/" credential, ECR Public), wired from settings
+ * into 30-storage (rules, scan on push), 40-iam (execution role) and 60-ecs (image references).
+ */
+import { describe, expect, it } from "vitest";
+import { containers, resources } from "../policy";
+import { pullThroughReference } from "../settings";
+import { overrideError, settingsWith } from "./support/settings";
+import { resourcesOf, synthLayer, type StackJson } from "./support/synth";
+
+const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
+const CREDENTIAL = "arn:aws:secretsmanager:ap-northeast-2:111111111111:secret:ecr-pullthroughcache/docker-hub-AbCdEf";
+const images = (stack: StackJson) =>
+  Object.fromEntries(resources({ id: "x", json: stack as never }, "aws_ecs_task_definition").flatMap(([, t]) => containers(t).map((c) => [`${c.name === "config" ? `${t.family}/config` : c.name}`, c.image])));
+
+describe("GIVEN a digest pin", () => {
+  it("WHEN services.loki.digest is set THEN Loki's task definition names version and digest, and the others only their version", async () => {
+    const ecs = synthLayer(await settingsWith({ image_source: "upstream", services: { loki: { digest: DIGEST } } }), "60-ecs");
+    const all = images(ecs);
+    expect(all.loki).toBe(`grafana/loki:3.7.6@${DIGEST}`);
+    expect(all.mimir).toBe("grafana/mimir:3.0.4");
+  });
+
+  it.each([
+    ["too short", "sha256:abc"],
+    ["upper case", `sha256:${"A".repeat(64)}`],
+    ["another algorithm", `sha512:${"a".repeat(64)}`],
+  ])("WHEN the digest is %s THEN loading fails naming the key", async (_what, digest) => {
+    expect(await overrideError({ services: { loki: { digest } } })).toContain(
+      'environments/prod.tfvars: services.loki.digest: expected an image digest: "sha256:" followed by 64 lowercase hex digits',
+    );
+  });
+});
+
+describe("GIVEN image_source = pull_through", () => {
+  it("WHEN references are mapped THEN Docker Hub, official images and ECR Public land under their prefixes", () => {
+    const r = "111111111111.dkr.ecr.ap-northeast-2.amazonaws.com";
+    expect(pullThroughReference("grafana/loki", r)).toBe(`${r}/docker-hub/grafana/loki`);
+    expect(pullThroughReference("busybox:1.37.0", r)).toBe(`${r}/docker-hub/library/busybox:1.37.0`);
+    expect(pullThroughReference("public.ecr.aws/docker/library/busybox:1.37.0", r)).toBe(`${r}/ecr-public/docker/library/busybox:1.37.0`);
+    expect(pullThroughReference("ghcr.io/x/y:1", r)).toBeUndefined();
+    expect(pullThroughReference("123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/busybox:1.37.0", r)).toBe("123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/busybox:1.37.0");
+  });
+
+  it("WHEN synthesized THEN 30-storage has the two cache rules with the credential and scan on push for both prefixes", async () => {
+    const s = await settingsWith({ image_source: "pull_through", ecr: { docker_hub_credential_arn: CREDENTIAL } });
+    const storage = synthLayer(s, "30-storage");
+    const rules = resourcesOf(storage, "aws_ecr_pull_through_cache_rule");
+    expect(rules.pull_through_docker_hub).toMatchObject({ ecr_repository_prefix: "docker-hub", upstream_registry_url: "registry-1.docker.io", credential_arn: CREDENTIAL });
+    expect(rules.pull_through_ecr_public).toMatchObject({ ecr_repository_prefix: "ecr-public", upstream_registry_url: "public.ecr.aws" });
+    expect(rules.pull_through_ecr_public.credential_arn).toBeUndefined();
+    expect(resourcesOf(storage, "aws_ecr_registry_scanning_configuration").pull_through_scanning).toMatchObject({
+      scan_type: "BASIC",
+      rule: [{ scan_frequency: "SCAN_ON_PUSH", repository_filter: [{ filter: "docker-hub/*", filter_type: "WILDCARD" }, { filter: "ecr-public/*", filter_type: "WILDCARD" }] }],
+    });
+  });
+
+  it("WHEN synthesized THEN every container pulls from the account's ECR, and the execution role may pull, create and import only under the cache prefixes", async () => {
+    const s = await settingsWith({ image_source: "pull_through", ecr: { docker_hub_credential_arn: CREDENTIAL }, services: { tempo: { digest: DIGEST } } });
+    const ecs = synthLayer(s, "60-ecs");
+    const registry = "${data.aws_caller_identity.account.account_id}.dkr.ecr.ap-northeast-2.amazonaws.com";
+    const all = images(ecs);
+    expect(all.mimir).toBe(`${registry}/docker-hub/grafana/mimir:3.0.4`);
+    expect(all.tempo).toBe(`${registry}/docker-hub/grafana/tempo:3.0.3@${DIGEST}`);
+    expect(all["lgtm-prod-loki/config"]).toBe(`${registry}/ecr-public/docker/library/busybox:1.37.0`);
+    for (const image of Object.values(all)) expect(image.startsWith(registry)).toBe(true);
+    const policy = JSON.parse(resourcesOf(synthLayer(s, "40-iam"), "aws_iam_role_policy").task_execution_ecr_pull_through.policy);
+    expect(policy.Statement[1].Action).toEqual(["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"]);
+    expect(policy.Statement[1].Resource).toEqual([
+      "arn:${data.aws_partition.current.partition}:ecr:ap-northeast-2:111111111111:repository/ecr-public/*",
+      "arn:${data.aws_partition.current.partition}:ecr:ap-northeast-2:111111111111:repository/docker-hub/*",
+    ]);
+  });
+
+  it("WHEN the Docker Hub credential is missing THEN loading fails naming ecr.docker_hub_credential_arn", async () => {
+    expect(await overrideError({ image_source: "pull_through", ecr: { docker_hub_credential_arn: undefined } })).toContain(
+      'environments/prod.tfvars: ecr.docker_hub_credential_arn: image_source = "pull_through" pulls grafana/mimir from Docker Hub, whose pull-through cache rule needs credentials',
+    );
+  });
+
+  it("WHEN the credential secret is not named ecr-pullthroughcache/... THEN loading fails", async () => {
+    expect(await overrideError({ ecr: { docker_hub_credential_arn: "arn:aws:secretsmanager:ap-northeast-2:111111111111:secret:dockerhub-AbCdEf" } })).toContain(
+      'environments/prod.tfvars: ecr.docker_hub_credential_arn: expected the ARN of a Secrets Manager secret named "ecr-pullthroughcache/<name>"',
+    );
+  });
+
+  it("WHEN an image is on a registry the cache has no rule for THEN loading fails naming the image key", async () => {
+    expect(await overrideError({ image_source: "pull_through", ecr: { docker_hub_credential_arn: CREDENTIAL }, ecs: { config_init_image: "ghcr.io/x/busybox:1" } })).toContain(
+      'ecs.config_init_image: "ghcr.io/x/busybox:1" is on a registry the pull-through cache has no rule for',
+    );
+  });
+});

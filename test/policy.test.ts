@@ -1,0 +1,236 @@
+/**
+ * The synth-time policy pack (policy/): each rule on a minimal compliant and violating stack, the
+ * shipped environments with zero unwaived violations, waivers (reason mandatory, narrowed by
+ * address), and synth refusing an unwaived violation.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { checkPolicy, evaluatePolicy, formatPolicySummary, PolicyError, RULES, type SynthesizedStack } from "../policy";
+import type { Settings } from "../settings";
+import { overrideError, settingsWith, shipped } from "./support/settings";
+import { goodContainer, stackOf, synthesizedStacks, taskWith } from "./support/policy";
+
+const bucket = (name: string) => ({ bucket: `\${aws_s3_bucket.${name}.id}` });
+const denyHttp =
+  '${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "DenyInsecureTransport", "Effect" = "Deny", "Principal" = "*", "Action" = "s3:*", "Resource" = [aws_s3_bucket.b.arn], "Condition" = {"Bool" = {"aws:SecureTransport" = "false"}}}]})}';
+const fullAccess = { b: { bucket: "b" } };
+const alb = (o: Record<string, unknown> = {}) => ({
+  aws_lb: { public_alb: { load_balancer_type: "application", drop_invalid_header_fields: true, enable_deletion_protection: true, access_logs: { bucket: "logs", enabled: true }, ...o } },
+});
+const listener = (o: Record<string, unknown>) => ({ aws_lb_listener: { public_x: o } });
+const redirect = { protocol: "HTTP", port: 80, default_action: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", status_code: "HTTP_301" } }] };
+const repo = (o: Record<string, unknown> = {}) => ({
+  aws_ecr_repository: { ecr_x: { name: "x", image_tag_mutability: "IMMUTABLE", image_scanning_configuration: { scan_on_push: true }, ...o } },
+  aws_ecr_lifecycle_policy: { ecr_x_lifecycle: { repository: "${aws_ecr_repository.ecr_x.name}" } },
+});
+const vpc = (extra: Record<string, Record<string, unknown>> = {}) => ({
+  aws_vpc: { network_vpc: { cidr_block: "10.0.0.0/16" } },
+  aws_default_security_group: { network_default: { vpc_id: "${aws_vpc.network_vpc.id}" } },
+  aws_flow_log: { network_flow_log: { vpc_id: "${aws_vpc.network_vpc.id}", log_destination_type: "s3" } },
+  ...extra,
+});
+const s3 = (drop?: string, o: Record<string, Record<string, unknown>> = {}) => {
+  const all: Record<string, Record<string, Record<string, unknown>>> = {
+    aws_s3_bucket: fullAccess,
+    aws_s3_bucket_policy: { b_policy: { ...bucket("b"), policy: denyHttp } },
+    aws_s3_bucket_public_access_block: { b_pab: { ...bucket("b"), block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true } },
+    aws_s3_bucket_logging: { b_logging: { ...bucket("b"), target_bucket: "logs", target_prefix: "s3/b/" } },
+    ...o,
+  };
+  if (drop) delete all[drop];
+  return all;
+};
+const policy = (doc: object) => ({ aws_iam_role_policy: { x_policy: { role: "x", policy: JSON.stringify(doc) } } });
+const allow = (Action: unknown) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action, Resource: "*" }] });
+
+/** [control, a compliant stack, a violating stack, the address the violation names]. */
+const CASES: [string, SynthesizedStack, SynthesizedStack, string][] = [
+  ["ELB.1", stackOf(listener(redirect)), stackOf(listener({ protocol: "HTTP", port: 80, default_action: [{ type: "fixed-response" }] })), "aws_lb_listener.public_x"],
+  ["ELB.4", stackOf(alb()), stackOf(alb({ drop_invalid_header_fields: false })), "aws_lb.public_alb"],
+  ["ELB.5", stackOf(alb()), stackOf(alb({ access_logs: undefined })), "aws_lb.public_alb"],
+  ["ELB.6", stackOf(alb()), stackOf(alb({ enable_deletion_protection: false })), "aws_lb.public_alb"],
+  [
+    "ELB.17",
+    stackOf(listener({ protocol: "HTTPS", port: 443, ssl_policy: "ELBSecurityPolicy-TLS13-1-2-2021-06" })),
+    stackOf(listener({ protocol: "HTTPS", port: 443, ssl_policy: "ELBSecurityPolicy-2016-08" })),
+    "aws_lb_listener.public_x",
+  ],
+  ["EC2.2", stackOf(vpc()), stackOf(vpc({ aws_default_security_group: {} })), "aws_vpc.network_vpc"],
+  ["EC2.6", stackOf(vpc()), stackOf(vpc({ aws_flow_log: {} })), "aws_vpc.network_vpc"],
+  ["S3.5", stackOf(s3()), stackOf(s3("aws_s3_bucket_policy")), "aws_s3_bucket.b"],
+  ["S3.8", stackOf(s3()), stackOf(s3(undefined, { aws_s3_bucket_public_access_block: { b_pab: { ...bucket("b"), block_public_acls: true } } })), "aws_s3_bucket.b"],
+  ["S3.9", stackOf(s3()), stackOf(s3("aws_s3_bucket_logging")), "aws_s3_bucket.b"],
+  ["EFS.1", stackOf({ aws_efs_file_system: { fs: { encrypted: true } } }), stackOf({ aws_efs_file_system: { fs: { encrypted: false } } }), "aws_efs_file_system.fs"],
+  ["IAM.1", stackOf(policy(allow(["s3:GetObject"]))), stackOf(policy(allow("*"))), "aws_iam_role_policy.x_policy"],
+  ["ECR.1", stackOf(repo()), stackOf(repo({ image_scanning_configuration: { scan_on_push: false } })), "aws_ecr_repository.ecr_x"],
+  ["ECR.2", stackOf(repo()), stackOf(repo({ image_tag_mutability: "MUTABLE" })), "aws_ecr_repository.ecr_x"],
+  ["ECR.3", stackOf(repo()), stackOf({ aws_ecr_repository: repo().aws_ecr_repository }), "aws_ecr_repository.ecr_x"],
+  [
+    "ECS.2",
+    stackOf({ aws_ecs_service: { app_service: { network_configuration: { assign_public_ip: false } } } }),
+    stackOf({ aws_ecs_service: { app_service: { network_configuration: { assign_public_ip: true } } } }),
+    "aws_ecs_service.app_service",
+  ],
+  ["ECS.4", taskWith(goodContainer()), taskWith(goodContainer({ privileged: true })), "aws_ecs_task_definition.app_task_definition"],
+  ["ECS.5", taskWith(goodContainer()), taskWith(goodContainer({ readonlyRootFilesystem: undefined })), "aws_ecs_task_definition.app_task_definition"],
+  [
+    "ECS.8",
+    taskWith(goodContainer({ secrets: [{ name: "GF_SECURITY_ADMIN_PASSWORD", valueFrom: "arn:aws:secretsmanager:ap-northeast-2:111111111111:secret:x-AbCdEf" }] })),
+    taskWith(goodContainer({ environment: [{ name: "GF_SECURITY_ADMIN_PASSWORD", value: "admin" }] })),
+    "aws_ecs_task_definition.app_task_definition",
+  ],
+  ["ECS.9", taskWith(goodContainer()), taskWith(goodContainer({ logConfiguration: undefined })), "aws_ecs_task_definition.app_task_definition"],
+  [
+    "ECS.12",
+    stackOf({ aws_ecs_cluster: { cluster: { setting: [{ name: "containerInsights", value: "enhanced" }] } } }),
+    stackOf({ aws_ecs_cluster: { cluster: { setting: [{ name: "containerInsights", value: "disabled" }] } } }),
+    "aws_ecs_cluster.cluster",
+  ],
+  ["ECS.20", taskWith(goodContainer()), taskWith(goodContainer({ user: "0" })), "aws_ecs_task_definition.app_task_definition"],
+  [
+    "SecretsManager.1",
+    stackOf({ aws_secretsmanager_secret: { s: { name: "x" } }, aws_secretsmanager_secret_rotation: { s_rotation: { secret_id: "${aws_secretsmanager_secret.s.id}" } } }),
+    stackOf({ aws_secretsmanager_secret: { s: { name: "x" } } }),
+    "aws_secretsmanager_secret.s",
+  ],
+];
+
+const idsOf = (stack: SynthesizedStack) => evaluatePolicy([stack], []).violations.map((v) => `${v.rule.id} ${v.address}`);
+
+describe("GIVEN the policy pack", () => {
+  it("WHEN listed THEN every rule has a case below, and ids are unique Security Hub control ids", () => {
+    expect(RULES.map((r) => r.id).sort()).toEqual(CASES.map(([id]) => id).sort());
+    for (const r of RULES) {
+      expect(r.id).toMatch(/^[A-Za-z0-9]+\.\d+$/);
+      expect(r.fix, r.id).toMatch(/\w/);
+      expect(r.reason, r.id).toMatch(/\w/);
+    }
+  });
+
+  it.each(CASES)("WHEN rule %s checks a compliant stack THEN it finds nothing, and a violating one THEN it names the control and the address", (id, good, bad, address) => {
+    expect(idsOf(good).filter((v) => v.startsWith(`${id} `))).toEqual([]);
+    expect(idsOf(bad)).toContain(`${id} ${address}`);
+  });
+
+  it("WHEN IAM.1 reads a jsonencode() policy as cdktf writes it THEN it sees the wildcard too", () => {
+    const hcl = (action: string) => ({
+      aws_iam_role_policy: { p: { policy: `\${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "X", "Effect" = "Allow", "Action" = ${action}, "Resource" = "*"}]})}` } },
+    });
+    expect(idsOf(stackOf(hcl('["s3:GetObject"]')))).toEqual([]);
+    expect(idsOf(stackOf(hcl('"*"')))).toEqual(["IAM.1 aws_iam_role_policy.p"]);
+    expect(idsOf(stackOf(hcl('["s3:GetObject", "*"]')))).toEqual(["IAM.1 aws_iam_role_policy.p"]);
+  });
+
+  it("WHEN a violation is reported THEN the message names the stack, the address, the container, the control and the fixing setting", () => {
+    const bad = taskWith(goodContainer({ name: "loki", readonlyRootFilesystem: undefined }));
+    expect(() => checkPolicy([bad], [])).toThrow(PolicyError);
+    try {
+      checkPolicy([bad], []);
+    } catch (e) {
+      expect((e as Error).message).toContain("policy check failed (1 violation):");
+      expect((e as Error).message).toContain("test-60-ecs: aws_ecs_task_definition.app_task_definition (loki): ECS.5 ");
+      expect((e as Error).message).toContain("fix: modules/fargate-service (readonlyRootFilesystem");
+      expect((e as Error).message).toContain('accept_risks.waivers."ECS.5" with a reason');
+    }
+  });
+});
+
+describe("GIVEN the shipped environments synthesized", () => {
+  let prod: Settings;
+  let dev: Settings;
+  let stacks: SynthesizedStack[];
+  beforeAll(async () => {
+    [prod, dev] = await Promise.all([shipped("prod"), shipped("dev")]);
+    stacks = synthesizedStacks(prod, dev);
+  });
+
+  it("WHEN the pack runs THEN there is no unwaived violation and the summary counts rules, stacks and waivers", () => {
+    const report = checkPolicy(stacks, [prod, dev]);
+    expect(report.violations).toEqual([]);
+    expect(report.stacks).toBe(14);
+    const summary = formatPolicySummary(report);
+    expect(summary).toMatch(new RegExp(`^policy: ${RULES.length} rules \\(ELB\\.1, .*\\) on 14 stacks: 0 violations, ${report.waived.length} waived`));
+    // Every waiver is printed with its reason.
+    for (const w of report.waived) expect(summary).toContain(w.waiver.reason);
+    expect(report.unusedWaivers).toEqual([]);
+  });
+
+  it("WHEN the environments' waivers are dropped THEN the findings they covered are violations", () => {
+    const bare = (s: Settings) => ({ ...s, accept_risks: { ...s.accept_risks, waivers: {} } }) as Settings;
+    const report = evaluatePolicy(stacks, [bare(prod), bare(dev)]);
+    const waivedBefore = evaluatePolicy(stacks, [prod, dev]).waived.filter((w) => !w.waiver.source.startsWith("policy/"));
+    expect(report.violations.length).toBe(waivedBefore.length);
+  });
+});
+
+describe("GIVEN a waiver in settings", () => {
+  it.each(RULES.map((r) => r.id))("WHEN the waiver of %s has no reason THEN loading fails naming the file and the key", async (id) => {
+    expect(await overrideError({ accept_risks: { waivers: { [id]: { reason: undefined } } } })).toContain(
+      `environments/prod.tfvars: accept_risks.waivers.${id}.reason: is required but set in neither file (expected a reason: why this environment accepts the risk`,
+    );
+  });
+
+  it("WHEN the reason is too short to say anything THEN loading fails", async () => {
+    expect(await overrideError({ accept_risks: { waivers: { "ECS.4": { reason: "ok" } } } })).toContain(
+      "accept_risks.waivers.ECS.4.reason: expected a reason of at least 15 characters",
+    );
+  });
+
+  it("WHEN it names a control the pack does not have THEN loading fails with a did-you-mean", async () => {
+    expect(await overrideError({ accept_risks: { waivers: { "ELB.7": { reason: "a long enough reason here" } } } })).toContain(
+      'accept_risks.waivers.ELB.7: the policy pack has no control "ELB.7"; did you mean "ELB.1"?',
+    );
+  });
+
+  it("WHEN it lists resources THEN it covers only those, and the rest stay violations", async () => {
+    const s = await settingsWith({ accept_risks: { waivers: { "ECS.5": { reason: "this one container writes its root fs", resources: ["aws_ecs_task_definition.app_task_definition#loki"] } } } });
+    const task = taskWith(goodContainer({ name: "loki", readonlyRootFilesystem: undefined }), goodContainer({ name: "mimir", readonlyRootFilesystem: undefined }));
+    const report = evaluatePolicy([{ ...task, id: "prod-60-ecs" }], [s]);
+    expect(report.waived.map((w) => w.part)).toEqual(["loki"]);
+    expect(report.violations.map((v) => v.part)).toEqual(["mimir"]);
+    expect(formatPolicySummary(report)).toContain('waived ECS.5 in prod (prod settings, accept_risks.waivers."ECS.5"): aws_ecs_task_definition.app_task_definition#loki: this one container writes its root fs');
+  });
+
+  it("WHEN it matches nothing THEN the summary says to remove it", async () => {
+    const s = await settingsWith({ accept_risks: { waivers: { "EFS.1": { reason: "nothing here is unencrypted" } } } });
+    const report = evaluatePolicy([{ ...taskWith(goodContainer()), id: "prod-60-ecs" }], [s]);
+    expect(formatPolicySummary(report)).toContain('warning: prod settings, accept_risks.waivers."EFS.1" matched nothing in prod; remove it');
+  });
+});
+
+describe("GIVEN synth with an unwaived violation", () => {
+  it("WHEN synthesize runs THEN it throws PolicyError and leaves the previous output untouched", async () => {
+    const { synthesize } = await import("../commands/synth");
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-policy-"));
+    try {
+      fs.mkdirSync(path.join(out, "stacks"), { recursive: true });
+      fs.writeFileSync(path.join(out, "marker"), "previous");
+      const s = await settingsWith({ load_balancer: { deletion_protection: false } });
+      expect(() => synthesize([s], out)).toThrow(/prod-50-loadbalancer: aws_lb\.public_alb: ELB\.6 .*fix: load_balancer\.deletion_protection/);
+      expect(fs.readFileSync(path.join(out, "marker"), "utf8")).toBe("previous");
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("GIVEN the shipped prod task definitions (hardened containers, issue 17 part 3)", () => {
+  it("WHEN their containers are read THEN every config init container has a read-only root filesystem and every main container but Mimir runs as its image's non-root user", async () => {
+    const { containers, resources } = await import("../policy");
+    const { COMPONENTS } = await import("../settings");
+    const ecs = synthesizedStacks(await shipped("prod")).find((st) => st.id === "prod-60-ecs")!;
+    const seen: Record<string, string | undefined> = {};
+    for (const [address, task] of resources(ecs, "aws_ecs_task_definition")) {
+      for (const c of containers(task)) {
+        if (c.name === "config") {
+          expect(c.readonlyRootFilesystem, address).toBe(true);
+          expect(c.user, address).toBeUndefined();
+        } else seen[c.name] = c.user;
+      }
+    }
+    expect(seen).toEqual({ mimir: undefined, loki: "10001", tempo: "10001:10001", pyroscope: "10001:10001", grafana: "472", alloy: "473:473" });
+    for (const [name, user] of Object.entries(seen)) expect(user, name).toBe(COMPONENTS[name as keyof typeof COMPONENTS].imageUser);
+  });
+});
