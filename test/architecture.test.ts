@@ -29,7 +29,7 @@ describe("GIVEN an architecture setting", () => {
   });
 
   it("WHEN the init image is not known for arm64 THEN the default falls back to X86_64", async () => {
-    const s = await settingsWith({ ecs: { config_init_image: "registry.example.com/tools/init:1.0" } });
+    const s = await settingsWith({ image_source: "upstream", ecs: { config_init_image: "registry.example.com/tools/init:1.0" } });
     expect(new Set(Object.values(archs(s)))).toEqual(new Set(["X86_64"]));
     expect(imageRepository("registry.example.com:5000/tools/init:1.0")).toBe("registry.example.com:5000/tools/init");
   });

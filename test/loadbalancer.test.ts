@@ -179,7 +179,7 @@ describe("GIVEN bad TLS settings", () => {
   it("WHEN the TLS policy allows TLS 1.0 THEN loading fails naming ELB.17's expectation", async () => {
     const { overrideError } = await import("./support/settings");
     expect(await overrideError({ load_balancer: { ssl_policy: "ELBSecurityPolicy-2016-08" } })).toContain(
-      "environments/prod.tfvars: load_balancer.ssl_policy: expected a TLS 1.3 ALB security policy with TLS 1.2 or 1.3 as the minimum",
+      'environments/prod.tfvars: load_balancer.ssl_policy: "ELBSecurityPolicy-2016-08" accepts TLS below 1.2 or offers no TLS 1.3 (Security Hub ELB.17); expected a TLS13-1-2 or TLS13-1-3 policy such as "ELBSecurityPolicy-TLS13-1-2-2021-06"',
     );
   });
 });
