@@ -15,6 +15,7 @@ import {
 import { GRAFANA_DATABASE_DEFAULT_PORTS, grafanaStateOnEfs } from "./catalog";
 import { didYouMean } from "./errors";
 import { checkReplication } from "./quorum";
+import { checkTenants } from "./tenants";
 import { albName, NAME_LIMITS, namePrefix, targetGroupName, TARGET_GROUP_SUFFIX_LENGTH, taskRoleName } from "./names";
 import { GRAFANA_DATABASE_SSL_MODES, type Settings } from "./schema";
 
@@ -56,6 +57,7 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkReplication(s),
     ...checkGrafanaState(s),
     ...checkNames(s),
+    ...checkTenants(s),
   ];
 }
 

@@ -162,6 +162,16 @@ function toProblem(issue: z.core.$ZodIssue, provenance: Provenance, files: reado
     const keyPath = issue.keys.length === 1 ? [...parts, issue.keys[0]] : parts;
     return { file: fileFor(keyPath.map(String), provenance, files), key: keyOf(keyPath), message: messages.join("; ") };
   }
+  if (issue.code === "invalid_key") {
+    // A map key the schema refuses (a tenant id, a CIDR name): say why, with the key quoted.
+    const inner = (issue as unknown as { issues?: { message: string }[] }).issues?.[0]?.message ?? issue.message;
+    const key = String(parts[parts.length - 1]);
+    return {
+      file: fileFor(parts.map(String), provenance, files),
+      key: `${keyOf(parts.slice(0, -1))}[${JSON.stringify(key)}]`,
+      message: `${inner.replace(/^Invalid input: /, "")}, got key ${JSON.stringify(key)}`,
+    };
+  }
   const stringParts = parts.map(String);
   const isMissing = issue.code === "invalid_type" && (issue as { input?: unknown }).input === undefined;
   if (isMissing) {

@@ -27,7 +27,8 @@ import { ringClusterLabel } from "../settings/names";
 import type { Settings } from "../settings/schema";
 import { FARGATE_MAX_STOP_TIMEOUT_SECONDS } from "../settings/shutdown";
 import { AlloySyntaxError, attribute, childBlocks, parseAlloy, stringMap, type AlloyFile } from "./alloy-syntax";
-import { LOKI_PUSH_PATH, MIMIR_PROMETHEUS_PREFIX, MIMIR_PUSH_PATH } from "./context";
+import { tenants } from "../settings/tenants";
+import { LOKI_PUSH_PATH, MIMIR_PROMETHEUS_PREFIX, MIMIR_PUSH_PATH, RUNTIME_OVERRIDES_FILE } from "./context";
 import {
   checkAlloy,
   checkGrafanaDatasources,
@@ -36,6 +37,7 @@ import {
   loadAlloyReference,
   loadGrafanaReference,
   loadKeyReference,
+  loadRuntimeOverridesReference,
   referenceVersion,
   type KeyFinding,
 } from "./reference";
@@ -105,6 +107,8 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
   // ------------------------------------------------------------ parse
   const yamlBy = new Map<ServiceName, ParsedYaml>();
   const yamlDocs: ParsedYaml[] = [];
+  /** Runtime overrides files (per-tenant limits), checked against their own references. */
+  const overridesDocs: ParsedYaml[] = [];
   let alloy: { config: RenderedConfig; file: AlloyFile } | undefined;
   for (const config of configs) {
     if (config.fileName.endsWith(".alloy")) {
@@ -129,6 +133,10 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
         continue;
       }
       const parsed = { config, doc: value };
+      if (config.fileName === RUNTIME_OVERRIDES_FILE) {
+        overridesDocs.push(parsed);
+        continue;
+      }
       yamlDocs.push(parsed);
       if (!yamlBy.has(config.service)) yamlBy.set(config.service, parsed);
     }
@@ -140,7 +148,10 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
   }
 
   // ------------------------------------------------------------ upstream references
-  checkReferences(s, referenceDir ?? defaultReferenceDir(), yamlDocs, alloy, grafana, errors, warnings);
+  checkReferences(s, referenceDir ?? defaultReferenceDir(), yamlDocs, overridesDocs, alloy, grafana, errors, warnings);
+
+  // ------------------------------------------------------------ runtime overrides: delivered, per known tenant
+  checkRuntimeOverrides(s, configs, yamlBy, overridesDocs, errors);
 
   // ------------------------------------------------------------ producers listen where the settings say
   const servedPrefix = new Map<ServiceName, string>();
@@ -395,6 +406,7 @@ function checkReferences(
   s: Settings,
   dir: string,
   yamlDocs: readonly ParsedYaml[],
+  overridesDocs: readonly ParsedYaml[],
   alloy: { config: RenderedConfig; file: AlloyFile } | undefined,
   grafana: ParsedYaml | undefined,
   errors: string[],
@@ -420,6 +432,13 @@ function checkReferences(
     if (!ref.ok) warnings.push(ref.warning);
     else report(p.config, ref.value.check(p.doc), `services.${service}.version`);
   }
+  for (const p of overridesDocs) {
+    const service = p.config.service;
+    if (!(RING_SERVICES as readonly string[]).includes(service)) continue;
+    const ref = loadRuntimeOverridesReference(dir, service as RingServiceName, s.services[service].version);
+    if (!ref.ok) warnings.push(ref.warning);
+    else report(p.config, ref.value.check(p.doc), `services.${service}.version`);
+  }
   if (alloy) {
     const ref = loadAlloyReference(dir, s.services.alloy.version);
     if (!ref.ok) warnings.push(ref.warning);
@@ -434,6 +453,56 @@ function checkReferences(
       const major = referenceVersion(s.services.grafana.version).split(".")[0];
       if (majors.length > 0 && !majors.includes(major)) {
         warnings.push(`services.grafana.version: Grafana ${s.services.grafana.version} is outside the datasource reference's era (${ref.value.era}); its fields may have changed`);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- runtime overrides
+
+/** Where each ring member's main config names its runtime overrides file. */
+const RUNTIME_FILE_KEY: Readonly<Record<RingServiceName, string>> = {
+  mimir: "runtime_config.file",
+  loki: "runtime_config.file",
+  tempo: "overrides.per_tenant_override_config",
+  pyroscope: "runtime_config.file",
+};
+
+/**
+ * Producer/consumer check of the per-tenant files: each backend's main config names exactly the
+ * overrides file delivered with it (a file the init container writes into the same task), and every
+ * tenant section in it is a tenant of the settings.
+ */
+function checkRuntimeOverrides(
+  s: Settings,
+  configs: readonly RenderedConfig[],
+  yamlBy: ReadonlyMap<ServiceName, ParsedYaml>,
+  overridesDocs: readonly ParsedYaml[],
+  errors: string[],
+): void {
+  const known = new Set(tenants(s).map((t) => t.id));
+  for (const service of RING_SERVICES) {
+    const main = yamlBy.get(service);
+    if (!main) continue;
+    const key = RUNTIME_FILE_KEY[service];
+    const value = get(main.doc, key);
+    const delivered = configs.find((c) => c.service === service && c.fileName === RUNTIME_OVERRIDES_FILE);
+    if (!delivered) {
+      errors.push(`templates/${service}/${RUNTIME_OVERRIDES_FILE}.hbs: ${service} has no rendered runtime overrides file, so tenants.<name>.limits.${service} reach no task`);
+      continue;
+    }
+    if (value !== delivered.containerPath) {
+      errors.push(
+        `${templateOf(main.config)}: ${where(main.config)} sets ${key} to ${value === undefined ? "nothing" : JSON.stringify(value)}, but ${service}'s overrides are delivered at ${delivered.containerPath}; per-tenant limits would not apply`,
+      );
+    }
+  }
+  for (const p of overridesDocs) {
+    const overrides = get(p.doc, "overrides");
+    if (!isMap(overrides)) continue;
+    for (const tenant of Object.keys(overrides)) {
+      if (!known.has(tenant)) {
+        errors.push(`${templateOf(p.config)}: ${where(p.config)} has a section for tenant "${tenant}", which is not a tenant of the settings (tenant_id, tenants: ${[...known].join(", ")})`);
       }
     }
   }

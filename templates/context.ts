@@ -13,7 +13,8 @@ import { CONSUMERS, COMPONENTS, RING_SERVICES, joinPath, type ProducerPort, type
 import { serviceHost } from "../settings/catalog";
 import { ringClusterLabel } from "../settings/names";
 import { replicationFactor } from "../settings/quorum";
-import type { Settings } from "../settings/schema";
+import type { LokiLimits, MimirLimits, PyroscopeLimits, Settings, TempoLimits } from "../settings/schema";
+import { tenantsOverriding } from "../settings/tenants";
 import { SHUTDOWN_BUDGET, seconds } from "../settings/shutdown";
 
 /** Where every config file is mounted in its container (a task-scoped volume, read-only). */
@@ -42,6 +43,13 @@ export const DATA_DIRS = {
   alloy: "/var/lib/alloy/data",
   grafana: "/var/lib/grafana",
 } as const satisfies Record<ServiceName, string>;
+
+/**
+ * The runtime overrides file of Mimir, Loki, Tempo and Pyroscope, beside the main config in
+ * CONFIG_DIR: per-tenant limits, delivered by the init container like the main file. A local file
+ * always: Mimir fails to start on an s3:// runtime_config (seed 000).
+ */
+export const RUNTIME_OVERRIDES_FILE = "overrides.yaml";
 
 /** Grafana datasource uids, referenced by the trace/log/metric/profile links between them. */
 export const DATASOURCE_UIDS = { mimir: "mimir", loki: "loki", tempo: "tempo", pyroscope: "pyroscope" } as const;
@@ -108,6 +116,19 @@ export interface ObjectStoreView {
   readonly endpoint: string;
 }
 
+/** One tenant's section of a runtime overrides file: upstream key → value, only what the tenant overrides. */
+export interface TenantOverridesView {
+  readonly tenant: string;
+  readonly limits: readonly { readonly key: string; readonly value: unknown }[];
+}
+
+/** Tempo's per-tenant section: its limits are grouped (global.*, ingestion.*). */
+export interface TempoTenantOverridesView {
+  readonly tenant: string;
+  readonly global: readonly { readonly key: string; readonly value: unknown }[];
+  readonly ingestion: readonly { readonly key: string; readonly value: unknown }[];
+}
+
 export interface TemplateContext {
   /** First line of every rendered file. */
   readonly header: string;
@@ -132,6 +153,11 @@ export interface TemplateContext {
     readonly prefixes: { readonly blocks: string; readonly ruler: string; readonly alertmanager: string };
     readonly retention: string;
     readonly dataDir: string;
+    /** mimir.limits. */
+    readonly limits: MimirLimits;
+    /** `runtime_config.file`: the overrides file's container path. */
+    readonly runtimeConfigFile: string;
+    readonly tenantOverrides: readonly TenantOverridesView[];
   };
   readonly loki: {
     readonly server: ServerView;
@@ -146,7 +172,11 @@ export interface TemplateContext {
     readonly retention: string;
     readonly dataDir: string;
     readonly schemaFrom: string;
-    readonly limits: Settings["loki"]["limits"];
+    /** loki.limits with max_query_lookback derived from the retention when omitted. */
+    readonly limits: LokiLimits & { readonly max_query_lookback: string };
+    readonly patternIngester: boolean;
+    readonly runtimeConfigFile: string;
+    readonly tenantOverrides: readonly TenantOverridesView[];
     readonly retentionStreams: readonly { readonly selector: string; readonly period: string; readonly priority: number }[];
   };
   readonly tempo: {
@@ -166,6 +196,10 @@ export interface TemplateContext {
     readonly dataDir: string;
     /** Metrics-generator remote write to Mimir. */
     readonly remoteWriteUrl: string;
+    readonly limits: TempoLimits;
+    /** `overrides.per_tenant_override_config`: the overrides file's container path. */
+    readonly runtimeConfigFile: string;
+    readonly tenantOverrides: readonly TempoTenantOverridesView[];
   };
   readonly pyroscope: {
     readonly server: ServerView;
@@ -181,6 +215,10 @@ export interface TemplateContext {
     readonly prefix: string;
     readonly retention: string;
     readonly dataDir: string;
+    /** pyroscope.limits with max_query_lookback derived from the retention when omitted. */
+    readonly limits: PyroscopeLimits & { readonly max_query_lookback: string };
+    readonly runtimeConfigFile: string;
+    readonly tenantOverrides: readonly TenantOverridesView[];
   };
   readonly alloy: {
     readonly otlpGrpcListen: string;
@@ -287,6 +325,43 @@ function memberlistOf(settings: Settings, service: RingServiceName): MemberlistV
 // One source for the rings' replication factor: settings/quorum.ts, which the checks also use.
 export { replicationFactor };
 
+/** Container path of the runtime overrides file. */
+export function runtimeOverridesPath(): string {
+  return `${CONFIG_DIR}/${RUNTIME_OVERRIDES_FILE}`;
+}
+
+/**
+ * Per-tenant sections of Mimir's, Loki's and Pyroscope's runtime file, whose `overrides.<tenant>`
+ * keys are the component's limit keys, which the settings spell the same way.
+ */
+function flatOverrides(s: Settings, component: "mimir" | "loki" | "pyroscope"): TenantOverridesView[] {
+  return tenantsOverriding(s, component).map((t) => ({
+    tenant: t.tenant,
+    limits: Object.keys(t.limits)
+      .sort()
+      .map((key) => ({ key, value: t.limits[key] })),
+  }));
+}
+
+/** Where each tempo.limits field lives under `overrides.defaults` / `overrides.<tenant>`. */
+export const TEMPO_LIMIT_KEYS = {
+  max_bytes_per_trace: ["global", "max_bytes_per_trace"],
+  ingestion_rate_limit_bytes: ["ingestion", "rate_limit_bytes"],
+  ingestion_burst_size_bytes: ["ingestion", "burst_size_bytes"],
+  max_traces_per_user: ["ingestion", "max_traces_per_user"],
+} as const satisfies Record<keyof TempoLimits, readonly ["global" | "ingestion", string]>;
+
+function tempoOverrides(s: Settings): TempoTenantOverridesView[] {
+  return tenantsOverriding(s, "tempo").map((t) => {
+    const group = (g: "global" | "ingestion") =>
+      (Object.keys(t.limits) as (keyof TempoLimits)[])
+        .filter((k) => TEMPO_LIMIT_KEYS[k][0] === g)
+        .map((k) => ({ key: TEMPO_LIMIT_KEYS[k][1] as string, value: t.limits[k] }))
+        .sort((a, b) => a.key.localeCompare(b.key));
+    return { tenant: t.tenant, global: group("global"), ingestion: group("ingestion") };
+  });
+}
+
 export function buildContext(settings: Settings): TemplateContext {
   const s = settings;
   const ring = (fields: Partial<Omit<RingView, "interfaceNames">> = {}): RingView => ({
@@ -333,6 +408,9 @@ export function buildContext(settings: Settings): TemplateContext {
       },
       retention: retentionOf(s, "mimir"),
       dataDir: DATA_DIRS.mimir,
+      limits: s.mimir.limits,
+      runtimeConfigFile: runtimeOverridesPath(),
+      tenantOverrides: flatOverrides(s, "mimir"),
     },
     loki: {
       server: server("loki", true),
@@ -346,7 +424,10 @@ export function buildContext(settings: Settings): TemplateContext {
       retention: retentionOf(s, "loki"),
       dataDir: DATA_DIRS.loki,
       schemaFrom: s.loki.schema_from,
-      limits: s.loki.limits,
+      limits: { ...s.loki.limits, max_query_lookback: s.loki.limits.max_query_lookback ?? retentionOf(s, "loki") },
+      patternIngester: s.loki.pattern_ingester,
+      runtimeConfigFile: runtimeOverridesPath(),
+      tenantOverrides: flatOverrides(s, "loki"),
       retentionStreams: s.loki.retention_streams.map((r) => ({ selector: r.selector, period: daysToDuration(r.days), priority: r.priority })),
     },
     tempo: {
@@ -362,6 +443,9 @@ export function buildContext(settings: Settings): TemplateContext {
       retention: retentionOf(s, "tempo"),
       dataDir: DATA_DIRS.tempo,
       remoteWriteUrl: producerHttpUrl(s, "tempo", "mimir", producerPath(s, "mimir", MIMIR_PUSH_PATH)),
+      limits: s.tempo.limits,
+      runtimeConfigFile: runtimeOverridesPath(),
+      tenantOverrides: tempoOverrides(s),
     },
     pyroscope: {
       server: server("pyroscope", true),
@@ -374,6 +458,9 @@ export function buildContext(settings: Settings): TemplateContext {
       prefix: s.storage_prefixes.pyroscope,
       retention: retentionOf(s, "pyroscope"),
       dataDir: DATA_DIRS.pyroscope,
+      limits: { ...s.pyroscope.limits, max_query_lookback: s.pyroscope.limits.max_query_lookback ?? retentionOf(s, "pyroscope") },
+      runtimeConfigFile: runtimeOverridesPath(),
+      tenantOverrides: flatOverrides(s, "pyroscope"),
     },
     alloy: {
       otlpGrpcListen: `0.0.0.0:${s.otlp.grpc_port}`,

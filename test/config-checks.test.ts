@@ -9,9 +9,11 @@ import { checkRenderedConfigs, renderConfigs, type RenderedConfig } from "../tem
 import { parseDuration } from "../templates/config-checks";
 import { overrideError, settingsWith, shipped } from "./support/settings";
 
-function edit(configs: readonly RenderedConfig[], service: string, change: (content: string) => string): RenderedConfig[] {
+/** Edits the service's main config (`fileName` picks another of its files, e.g. "overrides.yaml"). */
+function edit(configs: readonly RenderedConfig[], service: string, change: (content: string) => string, fileName?: string): RenderedConfig[] {
   return configs.map((c) => {
     if (c.service !== service) return c;
+    if (fileName === undefined ? c.fileName === "overrides.yaml" : c.fileName !== fileName) return c;
     const content = change(c.content);
     if (content === c.content) throw new Error(`the edit of ${service}/${c.fileName} changed nothing: the test would prove nothing`);
     return { ...c, content };
@@ -205,12 +207,27 @@ describe("GIVEN the shipped prod settings", () => {
   });
 
   describe("WHEN runtime configuration points at a URL (seed 000 Mimir outage)", () => {
-    it("THEN an s3:// runtime_config is an error, a local file is not", () => {
-      const remote = errorsOf(edit(configs, "mimir", (c) => `${c}runtime_config:\n  file: s3://jsj-lgtm-data-s3/mimir/runtime-config.yaml\n`));
-      expect(remote).toEqual([expect.stringContaining('sets runtime_config.file to "s3://jsj-lgtm-data-s3/mimir/runtime-config.yaml", but mimir reads runtime configuration only from a local file')]);
-      expect(errorsOf(edit(configs, "mimir", (c) => `${c}runtime_config:\n  file: /etc/lgtm/runtime.yaml\n`))).toEqual([]);
-      const tempo = errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, "overrides:\n", "overrides:\n  per_tenant_override_config: s3://b/overrides.yaml\n")));
-      expect(tempo).toEqual([expect.stringContaining("sets overrides.per_tenant_override_config")]);
+    it("THEN an s3:// runtime_config is an error (seed 000), besides not being the delivered file", () => {
+      const remote = errorsOf(edit(configs, "mimir", (c) => replaceOnce(c, 'file: "/etc/lgtm/overrides.yaml"', "file: s3://jsj-lgtm-data-s3/mimir/runtime-config.yaml")));
+      expect(remote).toContainEqual(expect.stringContaining('sets runtime_config.file to "s3://jsj-lgtm-data-s3/mimir/runtime-config.yaml", but mimir reads runtime configuration only from a local file'));
+      const tempo = errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, 'per_tenant_override_config: "/etc/lgtm/overrides.yaml"', "per_tenant_override_config: s3://b/overrides.yaml")));
+      expect(tempo).toContainEqual(expect.stringContaining("sets overrides.per_tenant_override_config"));
+    });
+
+    it("THEN each backend reads exactly the overrides file delivered with it: another local path, or none, is an error", () => {
+      const other = errorsOf(edit(configs, "loki", (c) => replaceOnce(c, 'file: "/etc/lgtm/overrides.yaml"', 'file: "/etc/lgtm/runtime.yaml"')));
+      expect(other).toEqual([
+        'templates/loki/loki.yaml.hbs: loki/loki.yaml sets runtime_config.file to "/etc/lgtm/runtime.yaml", but loki\'s overrides are delivered at /etc/lgtm/overrides.yaml; per-tenant limits would not apply',
+      ]);
+      const none = errorsOf(edit(configs, "pyroscope", (c) => replaceOnce(c, /runtime_config:\n {2}file: "\/etc\/lgtm\/overrides\.yaml"\n/, "")));
+      expect(none).toEqual([expect.stringMatching(/^templates\/pyroscope\/pyroscope\.yaml\.hbs: pyroscope\/pyroscope\.yaml sets runtime_config\.file to nothing/)]);
+      const undelivered = errorsOf(configs.filter((c) => !(c.service === "mimir" && c.fileName === "overrides.yaml")));
+      expect(undelivered).toEqual([expect.stringMatching(/^templates\/mimir\/overrides\.yaml\.hbs: mimir has no rendered runtime overrides file/)]);
+    });
+
+    it("THEN a tenant section for a tenant the settings do not have is an error", () => {
+      const errors = errorsOf(edit(configs, "loki", (c) => replaceOnce(c, '"aws-rag-ec2":', '"aws-rag-ec3":'), "overrides.yaml"));
+      expect(errors).toEqual([expect.stringMatching(/^templates\/loki\/overrides\.yaml\.hbs: loki\/overrides\.yaml has a section for tenant "aws-rag-ec3", which is not a tenant of the settings/)]);
     });
   });
 

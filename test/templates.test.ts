@@ -20,7 +20,8 @@ import { overrideError, settingsWith, shipped } from "./support/settings";
 type Doc = Record<string, any>;
 
 function configOf(configs: readonly RenderedConfig[], service: string, fileName?: string): RenderedConfig {
-  const found = configs.filter((c) => c.service === service && (fileName === undefined || c.fileName === fileName));
+  // Without a file name: the service's main config (not its runtime overrides file).
+  const found = configs.filter((c) => c.service === service && (fileName === undefined ? c.fileName !== "overrides.yaml" : c.fileName === fileName));
   if (found.length !== 1) throw new Error(`expected one ${service} config${fileName ? ` ${fileName}` : ""}, found ${found.map((c) => c.fileName).join(", ") || "none"}`);
   return found[0];
 }
@@ -49,8 +50,12 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
   it("WHEN rendered THEN each service has its files in a stable order, mounted under the config directory, each with its content's sha256", () => {
     expect(configs.map((c) => `${c.service}/${c.fileName}`)).toEqual([
       "mimir/mimir.yaml",
+      "mimir/overrides.yaml",
       "loki/loki.yaml",
+      "loki/overrides.yaml",
+      "tempo/overrides.yaml",
       "tempo/tempo.yaml",
+      "pyroscope/overrides.yaml",
       "pyroscope/pyroscope.yaml",
       "grafana/provisioning/datasources/datasources.yaml",
       "alloy/config.alloy",
@@ -98,9 +103,9 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       expect(doc.ruler_storage.storage_prefix).toBe(s.storage_prefixes.mimir_ruler);
       expect(doc.alertmanager_storage.storage_prefix).toBe(s.storage_prefixes.mimir_alertmanager);
     });
-    it("THEN retention is services.mimir.retention_days and there is no runtime_config (seed 000 s3:// outage)", () => {
+    it("THEN retention is services.mimir.retention_days and runtime_config is the local overrides file, never s3:// (seed 000 outage)", () => {
       expect(doc.limits.compactor_blocks_retention_period).toBe(hours(s.services.mimir.retention_days!));
-      expect(doc.runtime_config).toBeUndefined();
+      expect(doc.runtime_config).toEqual({ file: path.posix.join(CONFIG_DIR, "overrides.yaml") });
     });
     it("THEN it joins only its own ring through Cloud Map and advertises the task ENI on every ring", () => {
       expect(doc.memberlist).toMatchObject({
@@ -145,7 +150,9 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       expect(doc.limits_config.retention_stream).toEqual(s.loki.retention_streams.map((r) => ({ selector: r.selector, priority: r.priority, period: hours(r.days) })));
     });
     it("THEN the limits are the settings' (seed 004: max_concurrent_tail_requests 20)", () => {
-      for (const [k, v] of Object.entries(s.loki.limits)) expect(doc.limits_config[k], k).toBe(v);
+      for (const [k, v] of Object.entries(s.loki.limits)) if (v !== undefined) expect(doc.limits_config[k], k).toBe(v);
+      // Omitted in the settings: the lookback is the retention (nothing older exists).
+      expect(doc.limits_config.max_query_lookback).toBe(s.loki.limits.max_query_lookback ?? hours(s.services.loki.retention_days!));
       expect(doc.limits_config.max_concurrent_tail_requests).toBe(20);
     });
     it("THEN it joins only its own ring and keeps the ruler's rules off the shared bucket root", () => {
@@ -457,7 +464,7 @@ describe("GIVEN an output folder", () => {
     const run = cli("--env", "dev", "--out", out);
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain("rendered 6 files for dev");
+    expect(run.stdout).toContain("rendered 10 files for dev");
     expect(fs.existsSync(path.join(out, "rendered", "dev", "alloy", "config.alloy"))).toBe(true);
   });
 

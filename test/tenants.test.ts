@@ -1,0 +1,191 @@
+/**
+ * Limits per component and tenants (issue 18): the settings model (types, units, tenant ids every
+ * backend accepts, overrides only for declared tenants), the limits rendered into each component's
+ * main config under the pinned version's keys, and per-tenant overrides rendered into each
+ * component's runtime overrides file, only under their own tenant's section.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { tenants, type Settings } from "../settings";
+import { checkRenderedConfigs, renderConfigs, type RenderedConfig } from "../templates";
+import { overrideError, settingsWith, shipped } from "./support/settings";
+import { REFERENCE_DIR, skipWithoutUpstream } from "./support/upstream";
+
+type Doc = Record<string, any>;
+const docOf = (configs: readonly RenderedConfig[], service: string, fileName: string): Doc => {
+  const c = configs.find((x) => x.service === service && x.fileName === fileName);
+  if (!c) throw new Error(`no ${service}/${fileName}`);
+  return parseYaml(c.content) as Doc;
+};
+const hours = (days: number) => `${days * 24}h`;
+
+describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
+  let s: Settings;
+  let configs: RenderedConfig[];
+  beforeAll(async () => {
+    s = await shipped(env);
+    configs = renderConfigs(s);
+  });
+
+  it("WHEN loaded THEN the default tenant comes first, then the declared tenants, each with its description", () => {
+    expect(tenants(s).map((t) => [t.id, t.isDefault])).toEqual([
+      ["jsj-lgtm-header", true],
+      ["aws-rag-ec2", false],
+    ]);
+    expect(tenants(s)[1].description).toBe("RAG EC2 hosts");
+  });
+
+  it("WHEN mimir.yaml is rendered THEN it carries the team's limits instead of upstream's (100k samples/s, 2M series, 10m out of order)", () => {
+    const limits = docOf(configs, "mimir", "mimir.yaml").limits;
+    expect(limits).toMatchObject({
+      ingestion_rate: 100000,
+      ingestion_burst_size: 500000,
+      max_global_series_per_user: 2000000,
+      max_global_series_per_metric: 300000,
+      out_of_order_time_window: "10m",
+      max_label_names_per_series: 30,
+    });
+  });
+
+  it("WHEN loki.yaml is rendered THEN query timeout, lookback, old-sample window, structured metadata and the pattern ingester are set", () => {
+    const doc = docOf(configs, "loki", "loki.yaml");
+    expect(doc.limits_config).toMatchObject({
+      query_timeout: "10m",
+      max_query_lookback: hours(s.services.loki.retention_days!),
+      reject_old_samples: true,
+      reject_old_samples_max_age: "1y",
+      allow_structured_metadata: true,
+    });
+    expect(doc.pattern_ingester).toEqual({ enabled: true, lifecycler: { interface_names: s.ring_interface_names, ring: { kvstore: { store: "memberlist" } } } });
+  });
+
+  it("WHEN tempo.yaml is rendered THEN trace size and ingestion limits are Tempo 3's overrides.defaults (the legacy flat keys are off in Tempo 3)", () => {
+    const overrides = docOf(configs, "tempo", "tempo.yaml").overrides;
+    expect(overrides.defaults.global).toEqual({ max_bytes_per_trace: 5_000_000 });
+    expect(overrides.defaults.ingestion).toEqual({ rate_limit_bytes: 30_000_000, burst_size_bytes: 30_000_000, max_traces_per_user: 10000 });
+    expect(overrides.max_bytes_per_trace).toBeUndefined();
+  });
+
+  it("WHEN pyroscope.yaml is rendered THEN its limits are set and queries reach back over the whole retention (upstream: 1w)", () => {
+    expect(docOf(configs, "pyroscope", "pyroscope.yaml").limits).toMatchObject({
+      ingestion_rate_mb: 4,
+      ingestion_burst_size_mb: 2,
+      max_global_series_per_tenant: 5000,
+      max_profile_size_bytes: 4 * 1024 * 1024,
+      max_query_length: "7d",
+      max_query_lookback: hours(s.services.pyroscope.retention_days!),
+    });
+  });
+
+  it("WHEN the runtime overrides files are rendered THEN each backend reads its own local file and only aws-rag-ec2's Loki override is in it", () => {
+    expect(docOf(configs, "mimir", "mimir.yaml").runtime_config).toEqual({ file: "/etc/lgtm/overrides.yaml" });
+    expect(docOf(configs, "loki", "loki.yaml").runtime_config).toEqual({ file: "/etc/lgtm/overrides.yaml" });
+    expect(docOf(configs, "pyroscope", "pyroscope.yaml").runtime_config).toEqual({ file: "/etc/lgtm/overrides.yaml" });
+    expect(docOf(configs, "tempo", "tempo.yaml").overrides.per_tenant_override_config).toBe("/etc/lgtm/overrides.yaml");
+    expect(docOf(configs, "loki", "overrides.yaml")).toEqual({ overrides: { "aws-rag-ec2": { ingestion_rate_mb: 20, ingestion_burst_size_mb: 40 } } });
+    for (const service of ["mimir", "tempo", "pyroscope"]) expect(docOf(configs, service, "overrides.yaml"), service).toEqual({ overrides: {} });
+  });
+
+  it("WHEN every file, the overrides included, is checked against the pinned upstream references THEN no key is unknown", () => {
+    if (skipWithoutUpstream("tenant limits key check")) return;
+    const { errors } = checkRenderedConfigs(s, configs, REFERENCE_DIR);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe("GIVEN prod with a tenant that overrides every component's limits and another that overrides none", () => {
+  let s: Settings;
+  let configs: RenderedConfig[];
+  beforeAll(async () => {
+    s = await settingsWith({
+      tenants: {
+        "team-a": {
+          description: "Team A's hosts",
+          limits: {
+            mimir: { ingestion_rate: 250000, out_of_order_time_window: "30m" },
+            loki: { query_timeout: "5m", reject_old_samples_max_age: "2w" },
+            tempo: { max_bytes_per_trace: "20MiB", ingestion_rate_limit_bytes: "50MB" },
+            pyroscope: { max_global_series_per_tenant: 20000 },
+          },
+        },
+        "team.b": { description: "Team B" },
+      },
+    });
+    configs = renderConfigs(s);
+  });
+
+  it("WHEN rendered THEN each override reaches only team-a's section of its component's file, sizes in bytes", () => {
+    expect(docOf(configs, "mimir", "overrides.yaml").overrides).toEqual({ "team-a": { ingestion_rate: 250000, out_of_order_time_window: "30m" } });
+    expect(docOf(configs, "loki", "overrides.yaml").overrides).toEqual({
+      "aws-rag-ec2": { ingestion_rate_mb: 20, ingestion_burst_size_mb: 40 },
+      "team-a": { query_timeout: "5m", reject_old_samples_max_age: "2w" },
+    });
+    expect(docOf(configs, "tempo", "overrides.yaml").overrides).toEqual({ "team-a": { global: { max_bytes_per_trace: 20 * 1024 * 1024 }, ingestion: { rate_limit_bytes: 50_000_000 } } });
+    expect(docOf(configs, "pyroscope", "overrides.yaml").overrides).toEqual({ "team-a": { max_global_series_per_tenant: 20000 } });
+  });
+
+  it("WHEN rendered THEN the main configs keep every tenant's defaults: a tenant's override never changes another's limits", () => {
+    expect(docOf(configs, "mimir", "mimir.yaml").limits.ingestion_rate).toBe(100000);
+    expect(docOf(configs, "loki", "loki.yaml").limits_config.query_timeout).toBe("10m");
+    expect(docOf(configs, "tempo", "tempo.yaml").overrides.defaults.global.max_bytes_per_trace).toBe(5_000_000);
+    expect(docOf(configs, "pyroscope", "pyroscope.yaml").limits.max_global_series_per_tenant).toBe(5000);
+  });
+
+  it("WHEN the files are checked THEN the per-tenant keys exist in each component's runtime-overrides reference", () => {
+    if (skipWithoutUpstream("tenant overrides key check")) return;
+    expect(checkRenderedConfigs(s, configs, REFERENCE_DIR).errors).toEqual([]);
+  });
+
+  it("WHEN an overrides file carries a key the pinned version does not have THEN the key check names it", () => {
+    if (skipWithoutUpstream("tenant overrides key check")) return;
+    const broken = configs.map((c) =>
+      c.service === "mimir" && c.fileName === "overrides.yaml" ? { ...c, content: c.content.replace("ingestion_rate: 250000", "ingestion_rte: 250000") } : c,
+    );
+    expect(broken).not.toEqual(configs);
+    expect(checkRenderedConfigs(s, broken, REFERENCE_DIR).errors).toEqual([expect.stringMatching(/^templates\/mimir\/overrides\.yaml\.hbs: .*overrides\.team-a\.ingestion_rte/)]);
+  });
+});
+
+describe("GIVEN bad tenant or limit settings", () => {
+  it("WHEN a tenant id has a character Mimir or Loki refuse, is too long, or is '.'/'..' THEN the error names the file, the key and the rule", async () => {
+    expect(await overrideError({ tenants: { "team/a": { description: "x" } } })).toContain(
+      `environments/prod.tfvars: tenants["team/a"]: expected a tenant id of 1-150 letters, digits and !_.*'()- (Mimir, Loki, Tempo and Pyroscope refuse others; no '/' or '|'), got key "team/a"`,
+    );
+    expect(await overrideError({ tenants: { "a|b": { description: "x" } } })).toContain(`tenants["a|b"]: expected a tenant id`);
+    expect(await overrideError({ tenants: { ["x".repeat(151)]: { description: "x" } } })).toContain(`tenants["${"x".repeat(151)}"]: expected a tenant id of 1-150`);
+    expect(await overrideError({ tenants: { "..": { description: "x" } } })).toContain(`tenants[".."]: a tenant id may not be "." or ".."`);
+    expect(await overrideError({ tenant_id: "." })).toContain(`environments/prod.tfvars: tenant_id: a tenant id may not be "." or ".."`);
+    expect(await overrideError({ tenants: { ["x".repeat(150)]: { description: "x" } } })).toBe("");
+  });
+
+  it("WHEN a limit has the wrong type or unit THEN the error names the key and what was expected", async () => {
+    expect(await overrideError({ mimir: { limits: { ingestion_rate: "100k" } } })).toContain('environments/prod.tfvars: mimir.limits.ingestion_rate: expected samples per second, got "100k"');
+    expect(await overrideError({ loki: { limits: { query_timeout: "10 minutes" } } })).toContain('loki.limits.query_timeout: expected a duration such as "30m", "168h" or "1w", got "10 minutes"');
+    expect(await overrideError({ tempo: { limits: { max_bytes_per_trace: "5 megabytes" } } })).toContain(
+      'tempo.limits.max_bytes_per_trace: expected a size: whole bytes, or a number with a unit such as "5MB", "20MiB"',
+    );
+    expect(await overrideError({ tempo: { limits: { max_bytes_per_trace: "0.5B" } } })).toContain('"0.5B" is not a whole number of bytes');
+    expect(await overrideError({ loki: { limits: { reject_old_samples: "yes" } } })).toContain("loki.limits.reject_old_samples: expected true or false");
+    expect(await overrideError({ tenants: { "aws-rag-ec2": { limits: { pyroscope: { max_query_length: 7 } } } } })).toContain(
+      "tenants.aws-rag-ec2.limits.pyroscope.max_query_length: expected a duration in quotes",
+    );
+  });
+
+  it("WHEN a tenant's override names a limit the component does not have THEN the error suggests the real one", async () => {
+    expect(await overrideError({ tenants: { "aws-rag-ec2": { limits: { mimir: { ingestion_rat: 5 } } } } })).toContain(
+      'tenants.aws-rag-ec2.limits.mimir.ingestion_rat: unknown key "ingestion_rat"; did you mean "ingestion_rate"?',
+    );
+    expect(await overrideError({ tenants: { "aws-rag-ec2": { limits: { mimirr: { ingestion_rate: 5 } } } } })).toContain('unknown key "mimirr"; did you mean "mimir"?');
+  });
+
+  it("WHEN an environment overrides the limits of a tenant no file declares (a misspelt name) THEN the error names it and the known tenants", async () => {
+    expect(await overrideError({ tenants: { "aws-rag-ec3": { limits: { loki: { ingestion_rate_mb: 5 } } } } })).toContain(
+      'environments/prod.tfvars: tenants.aws-rag-ec3: unknown tenant "aws-rag-ec3": it overrides limits.loki, but no file declares it with a description; did you mean "aws-rag-ec2"? (known tenants: jsj-lgtm-header, aws-rag-ec2;',
+    );
+  });
+
+  it("WHEN sizes are written with units THEN they load as whole bytes", async () => {
+    const s = await settingsWith({ tempo: { limits: { max_bytes_per_trace: "20MiB", ingestion_rate_limit_bytes: "1.5GB", ingestion_burst_size_bytes: 1234 } } });
+    expect(s.tempo.limits).toMatchObject({ max_bytes_per_trace: 20971520, ingestion_rate_limit_bytes: 1_500_000_000, ingestion_burst_size_bytes: 1234 });
+  });
+});
