@@ -54,8 +54,8 @@ function main(): void {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs takes a whole number of at least 1, got "${values.runs}"`);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-bench-"));
   const scenarios: Scenario[] = [
-    { name: "synth, every environment", command: [tsx, "main.ts", "--out", path.join(out, "all")] },
-    { name: "synth, --env prod", command: [tsx, "main.ts", "--env", "prod", "--out", path.join(out, "prod")] },
+    { name: "synth, every environment", command: [tsx, "main.ts", "synth", "--out", path.join(out, "all")] },
+    { name: "synth, --env prod", command: [tsx, "main.ts", "synth", "--env", "prod", "--out", path.join(out, "prod")] },
     { name: "provider root import (avoided)", command: ["node", "-e", "require('@cdktf/provider-aws')"] },
     { name: "provider deep import (used)", command: ["node", "-e", "require('@cdktf/provider-aws/lib/ecs-service')"] },
   ];

@@ -12,7 +12,13 @@ export interface SettingsProblem {
   readonly message: string;
 }
 
-export class SettingsError extends Error {
+/**
+ * An error whose message alone tells the user what to fix (bad settings, a failed check, a missing
+ * tool): commands print the message, without a stack trace, and exit 1.
+ */
+export class UserError extends Error {}
+
+export class SettingsError extends UserError {
   constructor(readonly problems: readonly SettingsProblem[]) {
     super(formatProblems(problems));
     this.name = "SettingsError";

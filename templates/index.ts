@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { grafanaDatabase } from "../settings/catalog";
 import type { ServiceName } from "../settings/components";
 import type { Settings } from "../settings/schema";
+import { UserError } from "../settings/errors";
 import { CONFIG_DIR, DATA_DIRS } from "./context";
 import { renderConfigs, type RenderedConfig } from "./render";
 import { checkRenderedConfigs } from "./config-checks";
@@ -127,7 +128,7 @@ export function renderAndCheck(settings: Settings, referenceDir?: string): Check
 }
 
 /** Rendered configs failed their checks; every problem names the setting to change. */
-export class ConfigCheckError extends Error {
+export class ConfigCheckError extends UserError {
   constructor(readonly problems: readonly string[]) {
     super(`rendered configs failed their checks (${problems.length}):\n${problems.map((p) => `  ${p}`).join("\n")}`);
     this.name = "ConfigCheckError";

@@ -1,5 +1,5 @@
 /**
- * scripts/drift.ts, the scheduled drift check: plan summaries from real `terraform show -json`
+ * commands/drift.ts, the scheduled drift check: plan summaries from real `terraform show -json`
  * output (test/fixtures, see make-plan-fixtures.sh), the command run as a user runs it against a
  * fake terraform that records its calls, its argument errors, and, where terraform and the provider
  * mirror exist, one run with the real terraform against an S3 backend on 127.0.0.1.
@@ -13,10 +13,10 @@ import * as path from "node:path";
 import { App } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { buildApp } from "../main";
+import { buildApp } from "../commands/synth";
 import { loadSettings, type Settings } from "../settings";
 import { LAYER_OUTPUTS, LAYERS, stackId, stateKey, type LayerId } from "../stacks/contract";
-import { renderMarkdown, statusOf, summarizePlan, type DriftReport, type PlanJson } from "../scripts/drift";
+import { renderMarkdown, statusOf, summarizePlan, type DriftReport, type PlanJson } from "../commands/drift";
 import { startS3Server, type S3Server } from "./support/s3-server";
 import { envFileWith, shippedFile, tempEnvironments } from "./support/settings";
 import { synthToDisk, type StackJson } from "./support/synth";
@@ -30,7 +30,7 @@ const BACKED: LayerId[] = LAYERS.filter((l) => l !== "00-bootstrap");
 
 /** `npm run drift -- <args>` as a fresh process, from the project root. */
 function drift(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(tsx, ["scripts/drift.ts", ...args], { cwd: root, encoding: "utf8", env: { ...process.env, ...env } });
+  return spawnSync(tsx, ["main.ts", "drift", ...args], { cwd: root, encoding: "utf8", env: { ...process.env, ...env } });
 }
 
 interface Exit {
@@ -430,7 +430,7 @@ describe.skipIf(skipReal)("GIVEN prod's state in an S3 server on 127.0.0.1, with
     const [reportFile, jsonFile] = [path.join(work, "report.md"), path.join(work, "report.json")];
     result = await runAsync(
       tsx,
-      ["scripts/drift.ts", "--env", "prod", "--no-synth", "--out", out, "--layer", "20-security", "--layer", "10-network", "--report", reportFile, "--json", jsonFile],
+      ["main.ts", "drift", "--env", "prod", "--no-synth", "--out", out, "--layer", "20-security", "--layer", "10-network", "--report", reportFile, "--json", jsonFile],
       { cwd: root, env: { ...process.env, ...tfEnv } },
     );
     markdown = fs.readFileSync(reportFile, "utf8");

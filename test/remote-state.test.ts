@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../main";
+import { buildApp } from "../commands/synth";
 import { loadSettings, type Settings } from "../settings";
 import { LAYERS, stackId, stateKey, type LayerId } from "../stacks/contract";
 import { errorsOf, inPool, runAsync, runTestFile, testFile, wiringAssertions, type MockRun, type RunResult } from "./support/mock-apply";

@@ -30,7 +30,7 @@ describe("GIVEN the shipped environments synthesized twice by the CLI into two f
     first = path.join(work, "first");
     second = path.join(work, "second");
     // Two processes of the CLI (`npm run synth`), side by side, from two working directories.
-    const synth = (out: string, cwd: string) => execFileAsync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "main.ts"), "--out", out], { cwd });
+    const synth = (out: string, cwd: string) => execFileAsync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "main.ts"), "synth", "--out", out], { cwd });
     await Promise.all([synth(first, ROOT), synth(second, work)]);
   });
 

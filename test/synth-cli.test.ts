@@ -1,5 +1,5 @@
 /**
- * The synth command as a user runs it: `npm run synth` (tsx main.ts) in a fresh process.
+ * The synth command as a user runs it: `npm run synth` (tsx main.ts synth) in a fresh process.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -13,7 +13,7 @@ const root = path.resolve(__dirname, "..");
 const tsx = path.join(root, "node_modules", ".bin", "tsx");
 
 function synth(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(tsx, ["main.ts", ...args], { cwd: root, encoding: "utf8", env: { ...process.env, ...env } });
+  return spawnSync(tsx, ["main.ts", "synth", ...args], { cwd: root, encoding: "utf8", env: { ...process.env, ...env } });
 }
 
 function readTree(dir: string): Map<string, string> {
@@ -111,7 +111,7 @@ describe("GIVEN the synth command", () => {
 
   it("WHEN npm run render is given an environment THEN it writes that environment's files and manifest", () => {
     const out = path.join(work, "render-only");
-    const r = spawnSync(tsx, ["scripts/render.ts", "--env", "dev", "--out", out], { cwd: root, encoding: "utf8" });
+    const r = spawnSync(tsx, ["main.ts", "render", "--env", "dev", "--out", out], { cwd: root, encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("rendered");
     expect(fs.readdirSync(path.join(out, "rendered"))).toEqual(["dev"]);
@@ -119,10 +119,10 @@ describe("GIVEN the synth command", () => {
   });
 
   it("WHEN npm run render gets a bad flag or environment THEN it exits with the usage or the settings error", () => {
-    const bad = spawnSync(tsx, ["scripts/render.ts", "--envs", "dev"], { cwd: root, encoding: "utf8" });
+    const bad = spawnSync(tsx, ["main.ts", "render", "--envs", "dev"], { cwd: root, encoding: "utf8" });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("usage: npm run render");
-    const unknown = spawnSync(tsx, ["scripts/render.ts", "--env", "qa"], { cwd: root, encoding: "utf8" });
+    const unknown = spawnSync(tsx, ["main.ts", "render", "--env", "qa"], { cwd: root, encoding: "utf8" });
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain('environments/qa.tfvars: unknown environment "qa"');
   });

@@ -39,7 +39,7 @@ export function resourceOf(stack: StackJson, type: string, nameContains = ""): R
 /** Synthesizes the given environments (default: all) into `outdir`, as `npm run synth` does. */
 export async function synthToDisk(outdir: string, envs?: readonly string[]): Promise<string[]> {
   const { App } = await import("cdktf");
-  const { buildApp, loadEnvironments } = await import("../../main");
+  const { buildApp, loadEnvironments } = await import("../../commands/synth");
   buildApp(new App({ outdir }), await loadEnvironments(envs)).synth();
   return stackDirs(outdir);
 }

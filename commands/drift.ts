@@ -22,12 +22,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { didYouMean, listEnvironments, loadSettings, SettingsError } from "../settings";
 import { LAYERS, layerShortName, stackId, type LayerId } from "../stacks/contract";
-import { ConfigCheckError } from "../templates";
-import { parseCommandLine, runCommand, UsageError } from "./cli";
+import { parseCommandLine, UsageError, UserError } from "./cli";
 
 export { UsageError } from "./cli";
 
-const USAGE = `usage: npm run drift -- --env <name> [--layer <layer> ...] [--out <dir>] [--report <file>] [--json <file>] [--no-synth]
+export const USAGE = `usage: npm run drift -- --env <name> [--layer <layer> ...] [--out <dir>] [--report <file>] [--json <file>] [--no-synth]
   --env <name>       the environment to check (one per run: each has its own account and credentials)
   --layer <layer>    only this layer (repeatable; "10-network" or "network"); default: every layer
                      except 00-bootstrap, whose state is local. Layers always run in deploy order.
@@ -341,7 +340,7 @@ export function renderMarkdown(report: DriftReport): string {
 // ---------------------------------------------------------------------------------------------
 
 /** The machine cannot run the check (no terraform): exit 1, no stack trace. */
-export class SetupError extends Error {}
+export class SetupError extends UserError {}
 
 export interface DriftOptions {
   readonly env: string;
@@ -403,7 +402,7 @@ async function checkEnvironment(env: string): Promise<void> {
 /** Synthesizes one environment into `outdir` exactly as `npm run synth -- --env <env>` does. */
 async function synthesize(env: string, outdir: string): Promise<void> {
   // Imported here: the stacks pull in the provider classes, which --no-synth runs do not need.
-  const { loadEnvironments, synthesize: synthesizeEnvironments } = await import("../main");
+  const { loadEnvironments, synthesize: synthesizeEnvironments } = await import("./synth");
   synthesizeEnvironments(await loadEnvironments([env]), outdir);
   const target = path.resolve(outdir);
   log(`synthesized ${env} into ${path.relative(process.cwd(), target) || target}`);
@@ -450,7 +449,7 @@ function write(file: string, text: string): void {
   fs.writeFileSync(file, text);
 }
 
-async function main(argv: string[]): Promise<number> {
+export async function run(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
   if (options === "help") {
     console.log(USAGE);
@@ -463,9 +462,4 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(markdown);
   log(`wrote ${options.report} and ${options.json}; exit ${report.exit_code} (${report.result})`);
   return report.exit_code;
-}
-
-if (require.main === module) {
-  // runCommand sets exitCode rather than calling exit(): a piped stdout may still be flushing the report.
-  runCommand(USAGE, () => main(process.argv.slice(2)), [SettingsError, SetupError, ConfigCheckError]);
 }

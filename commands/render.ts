@@ -9,17 +9,17 @@
  *   npm run render                               every environments/*.tfvars
  */
 import * as path from "node:path";
-import { loadEnvironments } from "../main";
-import { listEnvironments, SettingsError } from "../settings";
-import { ConfigCheckError, renderAndCheckAll, writeRenderedConfigs } from "../templates";
-import { parseCommandLine, runCommand, UsageError } from "./cli";
+import { loadEnvironments } from "./synth";
+import { listEnvironments } from "../settings";
+import { renderAndCheckAll, writeRenderedConfigs } from "../templates";
+import { parseCommandLine, UsageError } from "./cli";
 
-const USAGE = `usage: npm run render [-- --env <name> ...] [--out <dir>]
+export const USAGE = `usage: npm run render [-- --env <name> ...] [--out <dir>]
   --env <name>   render this environment (repeatable; default: every environments/*.tfvars)
   --out <dir>    output folder; files go to <dir>/rendered/<env>/<service>/ (default: cdktf.out)
   -h, --help     show this help`;
 
-async function main(argv: string[]): Promise<void> {
+export async function run(argv: string[]): Promise<void> {
   const values = parseCommandLine(argv, {
     env: { type: "string", multiple: true },
     out: { type: "string" },
@@ -40,8 +40,4 @@ async function main(argv: string[]): Promise<void> {
     const dir = writeRenderedConfigs(outDir, env, configs);
     console.log(`rendered ${configs.length} files for ${env} into ${path.relative(process.cwd(), dir) || dir}`);
   }
-}
-
-if (require.main === module) {
-  runCommand(USAGE, () => main(process.argv.slice(2)), [SettingsError, ConfigCheckError]);
 }
