@@ -97,7 +97,20 @@ interface Address {
   /** Tenant header value sent with it, if the format carries one. */
   readonly tenant?: string | undefined;
   readonly tenantWhere?: string;
+  /** The sender forwards the tenant of each request it received (Tempo's generator): no fixed tenant to check. */
+  readonly tenantOfRequest?: boolean;
 }
+
+/**
+ * Where each backend turns on queries across tenants (`X-Scope-OrgID: a|b`), and the upstream
+ * default when the key is absent. Pyroscope 2.2.1 has none: a federated header reaches no data.
+ */
+const FEDERATION_KEYS: Readonly<Record<RingServiceName, { key: string; default: boolean } | undefined>> = {
+  mimir: { key: "tenant_federation.enabled", default: false },
+  loki: { key: "querier.multi_tenant_queries_enabled", default: false },
+  tempo: { key: "query_frontend.multi_tenant_queries_enabled", default: true },
+  pyroscope: undefined,
+};
 
 export function checkRenderedConfigs(settings: Settings, configs: readonly RenderedConfig[], referenceDir?: string): CheckResult {
   const errors: string[] = [];
@@ -223,7 +236,10 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
     (Array.isArray(rw) ? rw : []).forEach((entry, i) => {
       if (!isMap(entry)) return;
       const headers = isMap(entry.headers) ? entry.headers : {};
+      // With remote_write_add_org_id_header (default true) Tempo sends each trace's own tenant.
+      const ofRequest = get(tempoDoc.doc, "metrics_generator.storage.remote_write_add_org_id_header") !== false;
       addresses.push({
+        tenantOfRequest: ofRequest && headers[TENANT_HEADER] === undefined,
         consumer: "tempo",
         config: tempoDoc.config,
         what: `metrics_generator.storage.remote_write[${i}].url`,
@@ -235,7 +251,14 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
       });
     });
   }
-  checkAddresses(s, addresses, errors);
+  const federates = (producer: ServiceName): boolean => {
+    const f = (RING_SERVICES as readonly string[]).includes(producer) ? FEDERATION_KEYS[producer as RingServiceName] : undefined;
+    const doc = yamlBy.get(producer)?.doc;
+    if (!f || !doc) return false;
+    const v = get(doc, f.key);
+    return v === undefined ? f.default : v === true;
+  };
+  checkAddresses(s, addresses, errors, federates);
   if (grafana) checkDatasourceLinks(grafana, errors);
 
   // ------------------------------------------------------------ storage
@@ -618,8 +641,9 @@ function expectedPort(s: Settings, producer: ServiceName, kind: ProducerPort): n
   }
 }
 
-function checkAddresses(s: Settings, addresses: readonly Address[], errors: string[]): void {
+function checkAddresses(s: Settings, addresses: readonly Address[], errors: string[], federates: (producer: ServiceName) => boolean): void {
   const namespace = s.service_discovery.namespace;
+  const known = tenants(s).map((t) => t.id);
   const reached = new Set<string>();
   for (const a of addresses) {
     const at = `${where(a.config)}: ${a.what}`;
@@ -668,10 +692,19 @@ function checkAddresses(s: Settings, addresses: readonly Address[], errors: stri
         );
       }
     }
-    if (a.tenant !== s.tenant_id) {
-      errors.push(
-        `tenant_id: ${where(a.config)}: ${a.tenantWhere ?? a.what} sends ${a.tenant === undefined ? "no tenant" : `tenant "${a.tenant}"`}, but ${producer} requires X-Scope-OrgID "${s.tenant_id}"`,
-      );
+    if (a.tenantOfRequest) continue;
+    const at2 = `${where(a.config)}: ${a.tenantWhere ?? a.what}`;
+    if (a.tenant === undefined) {
+      errors.push(`tenant_id: ${at2} sends no tenant, but ${producer} runs multi-tenant and requires X-Scope-OrgID (one of the settings' tenants: ${known.join(", ")})`);
+      continue;
+    }
+    const parts = a.tenant.split("|");
+    if (parts.length > 1 && !federates(producer)) {
+      errors.push(`templates/${producer}/: ${at2} sends the federated tenant "${a.tenant}", but ${producer}'s config does not enable tenant federation${FEDERATION_KEYS[producer as RingServiceName] ? ` (${FEDERATION_KEYS[producer as RingServiceName]!.key})` : " (its pinned version has none)"}, so the query fails`);
+    }
+    const unknown = parts.filter((t) => !known.includes(t));
+    if (unknown.length > 0) {
+      errors.push(`tenants: ${at2} sends tenant "${a.tenant}", but ${unknown.map((t) => `"${t}"`).join(", ")} is not a tenant of the settings (${known.join(", ")}); declare it in tenants`);
     }
   }
   for (const consumer of ["alloy", "grafana", "tempo"] as const) {
@@ -683,15 +716,33 @@ function checkAddresses(s: Settings, addresses: readonly Address[], errors: stri
   }
 }
 
-/** Every trace/log/metric/profile link (`...datasourceUid`) names a datasource the file provisions. */
+/** The X-Scope-OrgID a datasource sends, if any. */
+function datasourceTenant(ds: Record<string, unknown>): string | undefined {
+  const json = isMap(ds.jsonData) ? ds.jsonData : {};
+  const secure = isMap(ds.secureJsonData) ? ds.secureJsonData : {};
+  const n = Object.entries(json).find(([k, v]) => /^httpHeaderName[1-9][0-9]*$/.test(k) && v === TENANT_HEADER)?.[0]?.slice("httpHeaderName".length);
+  const value = n === undefined ? undefined : secure[`httpHeaderValue${n}`];
+  return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * Every trace/log/metric/profile link (`...datasourceUid`) names a datasource the file provisions,
+ * and one that sends the same tenant: a tenant's trace must not open another tenant's logs.
+ */
 function checkDatasourceLinks(p: ParsedYaml, errors: string[]): void {
   const list = Array.isArray(p.doc.datasources) ? p.doc.datasources : [];
-  const uids = new Set(list.filter(isMap).map((ds) => ds.uid).filter((u): u is string => typeof u === "string"));
+  const byUid = new Map(list.filter(isMap).filter((ds) => typeof ds.uid === "string").map((ds) => [ds.uid as string, ds]));
   list.forEach((ds, i) => {
     if (!isMap(ds)) return;
     for (const [key, value] of walkValues(ds)) {
-      if (/(^|\.)datasourceUid$/.test(key) && !uids.has(String(value))) {
-        errors.push(`${templateOf(p.config)}: datasource "${String(ds.name ?? i)}" ${key} links to uid "${String(value)}", which the file does not provision (known: ${[...uids].join(", ")})`);
+      if (!/(^|\.)datasourceUid$/.test(key)) continue;
+      const target = byUid.get(String(value));
+      if (!target) {
+        errors.push(`${templateOf(p.config)}: datasource "${String(ds.name ?? i)}" ${key} links to uid "${String(value)}", which the file does not provision (known: ${[...byUid.keys()].join(", ")})`);
+      } else if (datasourceTenant(target) !== datasourceTenant(ds)) {
+        errors.push(
+          `${templateOf(p.config)}: datasource "${String(ds.name ?? i)}" (tenant "${datasourceTenant(ds)}") ${key} links to "${String(target.name)}" (tenant "${datasourceTenant(target)}"): links must stay within one tenant`,
+        );
       }
     }
   });

@@ -14,7 +14,8 @@ import { serviceHost } from "../settings/catalog";
 import { ringClusterLabel } from "../settings/names";
 import { replicationFactor } from "../settings/quorum";
 import type { LokiLimits, MimirLimits, PyroscopeLimits, Settings, TempoLimits } from "../settings/schema";
-import { tenantsOverriding } from "../settings/tenants";
+import { createHash } from "node:crypto";
+import { tenants, tenantsOverriding } from "../settings/tenants";
 import { SHUTDOWN_BUDGET, seconds } from "../settings/shutdown";
 
 /** Where every config file is mounted in its container (a task-scoped volume, read-only). */
@@ -51,8 +52,37 @@ export const DATA_DIRS = {
  */
 export const RUNTIME_OVERRIDES_FILE = "overrides.yaml";
 
-/** Grafana datasource uids, referenced by the trace/log/metric/profile links between them. */
+/**
+ * Grafana datasource uids of the default tenant (tenant_id), referenced by the trace/log/metric/
+ * profile links between them. Kept from the single-tenant file, so dashboards that name them still work.
+ */
 export const DATASOURCE_UIDS = { mimir: "mimir", loki: "loki", tempo: "tempo", pyroscope: "pyroscope" } as const;
+export type DatasourceComponent = keyof typeof DATASOURCE_UIDS;
+/** Grafana's limit on a datasource uid. */
+export const GRAFANA_UID_MAX = 40;
+/** Display names of the datasources, per component. */
+export const DATASOURCE_NAMES = { mimir: "Mimir", loki: "Loki", tempo: "Tempo", pyroscope: "Pyroscope" } as const satisfies Record<DatasourceComponent, string>;
+/**
+ * Components whose pinned version answers a query for several tenants (`X-Scope-OrgID: a|b`), with
+ * the key that turns it on (rendered in their templates). Pyroscope 2.2.1 has no tenant federation.
+ */
+export const FEDERATED_COMPONENTS = ["mimir", "loki", "tempo"] as const satisfies readonly DatasourceComponent[];
+
+/**
+ * The uid of `component`'s datasource for one tenant: the shipped uid for the default tenant;
+ * `<component>-t-<tenant>` when that is a valid uid within 40 characters; otherwise a readable
+ * part plus a hash of the tenant id, so distinct tenants never share a uid. The federated
+ * datasources are `<component>-all`, which no tenant's uid can be (those have "-t-").
+ */
+export function datasourceUid(component: DatasourceComponent, tenant: string, isDefault: boolean): string {
+  if (isDefault) return DATASOURCE_UIDS[component];
+  const plain = `${component}-t-${tenant}`;
+  if (/^[A-Za-z0-9_-]+$/.test(tenant) && plain.length <= GRAFANA_UID_MAX) return plain;
+  const hash = createHash("sha256").update(tenant).digest("hex").slice(0, 8);
+  const readable = tenant.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, GRAFANA_UID_MAX - component.length - 3 - 1 - hash.length);
+  return `${component}-t-${readable}-${hash}`;
+}
+export const federatedUid = (component: DatasourceComponent): string => `${component}-all`;
 
 /**
  * `auto_forget_unhealthy_periods` of the rings that have the key (Mimir's distributor, store-gateway,
@@ -127,6 +157,17 @@ export interface TempoTenantOverridesView {
   readonly tenant: string;
   readonly global: readonly { readonly key: string; readonly value: unknown }[];
   readonly ingestion: readonly { readonly key: string; readonly value: unknown }[];
+}
+
+export interface DatasourceSetView {
+  /** Suffix of the datasource names: "" for the default tenant, " (<tenant>)", " (all tenants)". */
+  readonly nameSuffix: string;
+  /** X-Scope-OrgID value: the tenant, or every tenant joined with "|" (federated). */
+  readonly tenantHeader: string;
+  readonly isDefault: boolean;
+  readonly federated: boolean;
+  /** Uids of the set's datasources; pyroscope is null where the set has none (federated: no Pyroscope federation). */
+  readonly uids: { readonly mimir: string; readonly loki: string; readonly tempo: string; readonly pyroscope: string | null };
 }
 
 export interface TemplateContext {
@@ -237,6 +278,12 @@ export interface TemplateContext {
   };
   readonly grafana: {
     readonly uids: typeof DATASOURCE_UIDS;
+    /**
+     * One set of datasources per tenant (the default tenant first, its datasources named plainly and
+     * Mimir the default), then the federated "all tenants" set when there are several tenants. Links
+     * (exemplars, derived fields, traces to logs/metrics/profiles) stay within a set.
+     */
+    readonly datasourceSets: readonly DatasourceSetView[];
     readonly mimirUrl: string;
     readonly lokiUrl: string;
     readonly tempoUrl: string;
@@ -362,6 +409,33 @@ function tempoOverrides(s: Settings): TempoTenantOverridesView[] {
   });
 }
 
+/** Grafana's datasource sets: one per tenant, then the federated one (with two tenants or more). */
+export function datasourceSets(s: Settings): DatasourceSetView[] {
+  const all = tenants(s);
+  const sets: DatasourceSetView[] = all.map((t) => ({
+    nameSuffix: t.isDefault ? "" : ` (${t.id})`,
+    tenantHeader: t.id,
+    isDefault: t.isDefault,
+    federated: false,
+    uids: {
+      mimir: datasourceUid("mimir", t.id, t.isDefault),
+      loki: datasourceUid("loki", t.id, t.isDefault),
+      tempo: datasourceUid("tempo", t.id, t.isDefault),
+      pyroscope: datasourceUid("pyroscope", t.id, t.isDefault),
+    },
+  }));
+  if (all.length > 1) {
+    sets.push({
+      nameSuffix: " (all tenants)",
+      tenantHeader: all.map((t) => t.id).join("|"),
+      isDefault: false,
+      federated: true,
+      uids: { mimir: federatedUid("mimir"), loki: federatedUid("loki"), tempo: federatedUid("tempo"), pyroscope: null },
+    });
+  }
+  return sets;
+}
+
 export function buildContext(settings: Settings): TemplateContext {
   const s = settings;
   const ring = (fields: Partial<Omit<RingView, "interfaceNames">> = {}): RingView => ({
@@ -479,6 +553,7 @@ export function buildContext(settings: Settings): TemplateContext {
     },
     grafana: {
       uids: DATASOURCE_UIDS,
+      datasourceSets: datasourceSets(s),
       mimirUrl: producerHttpUrl(s, "grafana", "mimir", producerPath(s, "mimir", MIMIR_PROMETHEUS_PREFIX)),
       lokiUrl: producerHttpUrl(s, "grafana", "loki", producerPath(s, "loki", "")),
       // Grafana's Tempo datasource appends /api/...: with http_api_prefix those live under the prefix.

@@ -58,12 +58,12 @@ describe("GIVEN the shipped prod settings", () => {
     });
 
     it("THEN Grafana's Tempo datasource without Tempo's API prefix names services.tempo.path_prefix", () => {
-      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, "tempo.lgtm.local:3200/tempo", "tempo.lgtm.local:3200")));
+      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: "Tempo"[\s\S]*?)tempo\.lgtm\.local:3200\/tempo/, "$1tempo.lgtm.local:3200")));
       expect(errors).toEqual([expect.stringMatching(/^services\.tempo\.path_prefix: grafana\/.*datasource "Tempo" url .* requests path "\/", but tempo serves it at "\/tempo"/)]);
     });
 
     it("THEN Grafana's Mimir datasource without /prometheus names services.mimir.path_prefix", () => {
-      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, "mimir.lgtm.local:9009/prometheus", "mimir.lgtm.local:9009")));
+      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: "Mimir"[\s\S]*?)mimir\.lgtm\.local:9009\/prometheus/, "$1mimir.lgtm.local:9009")));
       expect(errors).toEqual([expect.stringMatching(/^services\.mimir\.path_prefix: .*datasource "Mimir" url .* serves it at "\/prometheus"/)]);
     });
 
@@ -90,7 +90,7 @@ describe("GIVEN the shipped prod settings", () => {
     });
 
     it("THEN a consumer calling a port the catalog does not list for it names settings/components.ts CONSUMERS", () => {
-      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, "http://loki.lgtm.local:3100", "http://pyroscope.lgtm.local:4040")));
+      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: "Loki"[\s\S]*?)http:\/\/loki\.lgtm\.local:3100/, "$1http://pyroscope.lgtm.local:4040")));
       expect(errors).toContainEqual(expect.stringContaining('datasource "Loki" of type loki points at pyroscope, but that type reads from loki'));
       const viaAlloy = errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, '"tempo.lgtm.local:4317"', '"pyroscope.lgtm.local:4317"')));
       expect(viaAlloy).toContainEqual(expect.stringContaining("calls pyroscope's otlp_grpc port, which settings/components.ts CONSUMERS does not list for alloy"));
@@ -104,11 +104,14 @@ describe("GIVEN the shipped prod settings", () => {
 
     it("THEN a consumer sending another tenant, or none, names tenant_id", () => {
       const other = errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, 'tenant_id = "jsj-lgtm-header"', 'tenant_id = "someone-else"')));
-      expect(other).toEqual([expect.stringMatching(/^tenant_id: alloy\/config\.alloy: loki\.write "loki" endpoint\.tenant_id sends tenant "someone-else", but loki requires X-Scope-OrgID "jsj-lgtm-header"/)]);
-      const none = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: Pyroscope[\s\S]*?)httpHeaderName1: X-Scope-OrgID/, "$1httpHeaderName1: X-Other")));
-      expect(none).toEqual([expect.stringMatching(/^tenant_id: .*datasource "Pyroscope" .* sends no tenant/)]);
-      const tempo = errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, 'X-Scope-OrgID: "jsj-lgtm-header"', 'X-Scope-OrgID: "x"')));
-      expect(tempo).toEqual([expect.stringMatching(/^tenant_id: tempo\/tempo\.yaml: metrics_generator\.storage\.remote_write\[0\]\.headers\.X-Scope-OrgID sends tenant "x"/)]);
+      expect(other).toEqual([
+        expect.stringMatching(/^tenants: alloy\/config\.alloy: loki\.write "loki" endpoint\.tenant_id sends tenant "someone-else", but "someone-else" is not a tenant of the settings \(jsj-lgtm-header, aws-rag-ec2\)/),
+      ]);
+      const none = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: "Pyroscope"[\s\S]*?)httpHeaderName1: X-Scope-OrgID/, "$1httpHeaderName1: X-Other")));
+      expect(none).toContainEqual(expect.stringMatching(/^tenant_id: .*datasource "Pyroscope" .* sends no tenant/));
+      // Tempo's generator forwards each trace's tenant; with that off and no header it sends none.
+      const tempo = errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, "remote_write_add_org_id_header: true", "remote_write_add_org_id_header: false")));
+      expect(tempo).toEqual([expect.stringMatching(/^tenant_id: tempo\/tempo\.yaml: metrics_generator\.storage\.remote_write\[0\]\.headers\.X-Scope-OrgID sends no tenant/)]);
     });
 
     it("THEN a Grafana link to a datasource the file does not provision is an error", () => {

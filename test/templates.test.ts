@@ -32,8 +32,10 @@ const blockOf = (file: AlloyFile, name: string, label: string) => {
   if (!b) throw new Error(`no ${name} "${label}" in config.alloy`);
   return b;
 };
+/** The default tenant's datasource of a type (the file has one set per tenant; test/tenants.test.ts covers the others). */
+const DEFAULT_UIDS: Record<string, string> = { prometheus: "mimir", loki: "loki", tempo: "tempo", "grafana-pyroscope-datasource": "pyroscope" };
 const datasource = (doc: Doc, type: string): Doc => {
-  const ds = (doc.datasources as Doc[]).filter((d) => d.type === type);
+  const ds = (doc.datasources as Doc[]).filter((d) => d.type === type && d.uid === DEFAULT_UIDS[type]);
   if (ds.length !== 1) throw new Error(`expected one ${type} datasource, found ${ds.length}`);
   return ds[0];
 };
@@ -192,14 +194,15 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       expect(doc.storage.trace.s3).toMatchObject({ bucket: s.storage.data_bucket_name, prefix: s.storage_prefixes.tempo, region: s.aws.region, native_aws_auth_enabled: true });
       expect(doc.backend_worker.compaction.block_retention).toBe(hours(s.services.tempo.retention_days!));
     });
-    it("THEN the metrics generator remote-writes to Mimir's push path with the tenant header", () => {
+    it("THEN the metrics generator remote-writes to Mimir's push path under each trace's tenant", () => {
       expect(doc.metrics_generator.storage.remote_write).toEqual([
         {
           url: `http://mimir.${s.service_discovery.namespace}:${s.services.mimir.http_port}/api/v1/push`,
           send_exemplars: true,
-          headers: { "X-Scope-OrgID": s.tenant_id },
         },
       ]);
+      // Each trace's own tenant (Tempo sets X-Scope-OrgID per tenant), so span metrics stay with their tenant.
+      expect(doc.metrics_generator.storage.remote_write_add_org_id_header).toBe(true);
       expect(doc.overrides.defaults.metrics_generator.processors).toEqual(["service-graphs", "span-metrics"]);
       expect(doc.memberlist.join_members).toEqual([`dns+tempo.${s.service_discovery.namespace}:${s.memberlist_port}`]);
     });
@@ -281,7 +284,8 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       expect(datasource(doc, "loki").url).toBe(`http://loki.${ns}:${s.services.loki.http_port}`);
       expect(datasource(doc, "tempo").url).toBe(`http://tempo.${ns}:${s.services.tempo.http_port}${s.services.tempo.path_prefix}`);
       expect(datasource(doc, "grafana-pyroscope-datasource").url).toBe(`http://pyroscope.${ns}:${s.services.pyroscope.http_port}${s.services.pyroscope.path_prefix}`);
-      for (const ds of doc.datasources as Doc[]) {
+      for (const type of Object.keys(DEFAULT_UIDS)) {
+        const ds = datasource(doc, type);
         expect(ds.jsonData.httpHeaderName1, ds.name).toBe("X-Scope-OrgID");
         expect(ds.secureJsonData.httpHeaderValue1, ds.name).toBe(s.tenant_id);
       }
@@ -359,10 +363,12 @@ describe("GIVEN prod settings with Tempo's API under /traces and a different ten
     expect(datasource(yamlOf(configs, "grafana"), "tempo").url).toBe("http://tempo.obs.internal:3200/traces");
     expect(yamlOf(configs, "mimir").memberlist.join_members).toEqual(["dns+mimir.obs.internal:7946"]);
     for (const c of configs) {
-      expect(c.content, c.fileName).not.toContain("jsj-lgtm-header");
+      // jsj-lgtm-header stays a declared tenant (tenants in common.tfvars): only Grafana has datasources for it.
+      if (c.service !== "grafana") expect(c.content, c.fileName).not.toContain("jsj-lgtm-header");
       expect(c.content, c.fileName).not.toContain("lgtm.local");
     }
     expect(configOf(configs, "alloy").content).toContain('tenant_id = "team-a"');
+    expect(datasource(yamlOf(configs, "grafana"), "prometheus").secureJsonData.httpHeaderValue1).toBe("team-a");
   });
 });
 
@@ -458,7 +464,7 @@ describe("GIVEN an output folder", () => {
   });
 
   const cli = (...args: string[]) =>
-    spawnSync(path.resolve(__dirname, "..", "node_modules", ".bin", "tsx"), [path.resolve(__dirname, "..", "scripts", "render.ts"), ...args], { encoding: "utf8", cwd: out });
+    spawnSync(path.resolve(__dirname, "..", "node_modules", ".bin", "tsx"), [path.resolve(__dirname, "..", "main.ts"), "render", ...args], { encoding: "utf8", cwd: out });
 
   it("WHEN `npm run render -- --env dev --out <dir>` runs THEN it writes dev's files and says where", () => {
     const run = cli("--env", "dev", "--out", out);

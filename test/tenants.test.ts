@@ -189,3 +189,105 @@ describe("GIVEN bad tenant or limit settings", () => {
     expect(s.tempo.limits).toMatchObject({ max_bytes_per_trace: 20971520, ingestion_rate_limit_bytes: 1_500_000_000, ingestion_burst_size_bytes: 1234 });
   });
 });
+
+describe("GIVEN the shipped prod settings' Grafana datasources", () => {
+  let s: Settings;
+  let configs: RenderedConfig[];
+  let list: Doc[];
+  const byName = (name: string): Doc => {
+    const ds = list.filter((d) => d.name === name);
+    if (ds.length !== 1) throw new Error(`expected one datasource "${name}", found ${ds.length}`);
+    return ds[0];
+  };
+  const tenantOf = (ds: Doc) => ds.secureJsonData.httpHeaderValue1 as string;
+  /** Every `...datasourceUid` a datasource links to. */
+  const links = (ds: Doc): string[] => {
+    const out: string[] = [];
+    const walk = (v: unknown, key = ""): void => {
+      if (Array.isArray(v)) v.forEach((x) => walk(x, key));
+      else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, k);
+      else if (key === "datasourceUid") out.push(String(v));
+    };
+    walk(ds.jsonData);
+    return out;
+  };
+  beforeAll(async () => {
+    s = await shipped("prod");
+    configs = renderConfigs(s);
+    list = docOf(configs, "grafana", "provisioning/datasources/datasources.yaml").datasources;
+  });
+
+  it("WHEN rendered THEN each tenant has one datasource per component, sending its own tenant, and only the default tenant's Mimir is the default", () => {
+    for (const [suffix, tenant] of [["", "jsj-lgtm-header"], [" (aws-rag-ec2)", "aws-rag-ec2"]]) {
+      for (const [name, type] of [["Mimir", "prometheus"], ["Loki", "loki"], ["Tempo", "tempo"], ["Pyroscope", "grafana-pyroscope-datasource"]]) {
+        const ds = byName(`${name}${suffix}`);
+        expect(ds.type).toBe(type);
+        expect(ds.jsonData.httpHeaderName1).toBe("X-Scope-OrgID");
+        expect(tenantOf(ds)).toBe(tenant);
+      }
+    }
+    expect(list.filter((d) => d.isDefault).map((d) => d.name)).toEqual(["Mimir"]);
+    expect(byName("Mimir").uid).toBe("mimir");
+    expect(byName("Mimir (aws-rag-ec2)").uid).toBe("mimir-t-aws-rag-ec2");
+    expect(new Set(list.map((d) => d.uid)).size).toBe(list.length);
+  });
+
+  it("WHEN rendered THEN the all-tenants datasources exist for Mimir, Loki and Tempo (federation on in their configs) and not for Pyroscope (2.2.1 has none)", () => {
+    for (const name of ["Mimir", "Loki", "Tempo"]) expect(tenantOf(byName(`${name} (all tenants)`))).toBe("jsj-lgtm-header|aws-rag-ec2");
+    expect(list.some((d) => d.name === "Pyroscope (all tenants)")).toBe(false);
+    expect(docOf(configs, "mimir", "mimir.yaml").tenant_federation.enabled).toBe(true);
+    expect(docOf(configs, "loki", "loki.yaml").querier.multi_tenant_queries_enabled).toBe(true);
+    expect(docOf(configs, "tempo", "tempo.yaml").query_frontend.multi_tenant_queries_enabled).toBe(true);
+  });
+
+  it("WHEN rendered THEN every trace/log/metric/profile link stays within its datasource's tenant, and each tenant's Tempo links to all three others", () => {
+    const uidTenant = new Map(list.map((d) => [d.uid as string, tenantOf(d)]));
+    for (const ds of list) for (const uid of links(ds)) expect(uidTenant.get(uid), `${ds.name} → ${uid}`).toBe(tenantOf(ds));
+    const tempo = byName("Tempo (aws-rag-ec2)").jsonData;
+    expect([tempo.tracesToLogsV2.datasourceUid, tempo.tracesToMetrics.datasourceUid, tempo.tracesToProfiles.datasourceUid]).toEqual([
+      "loki-t-aws-rag-ec2",
+      "mimir-t-aws-rag-ec2",
+      "pyroscope-t-aws-rag-ec2",
+    ]);
+    expect(byName("Tempo (all tenants)").jsonData.tracesToProfiles).toBeUndefined();
+  });
+
+  it("WHEN a link crosses tenants THEN the synth check names both datasources and tenants", () => {
+    const broken = configs.map((c) =>
+      c.service === "grafana" ? { ...c, content: c.content.replace('datasourceUid: "tempo-t-aws-rag-ec2"', 'datasourceUid: "tempo"') } : c,
+    );
+    expect(broken).not.toEqual(configs);
+    expect(checkRenderedConfigs(s, broken).errors).toContainEqual(
+      'templates/grafana/provisioning/datasources/datasources.yaml.hbs: datasource "Mimir (aws-rag-ec2)" (tenant "aws-rag-ec2") jsonData.exemplarTraceIdDestinations[].datasourceUid links to "Tempo" (tenant "jsj-lgtm-header"): links must stay within one tenant',
+    );
+  });
+
+  it("WHEN a federated header reaches a backend without federation, or names an unknown tenant, THEN the synth check says so", () => {
+    const noFederation = configs.map((c) =>
+      c.service === "loki" && c.fileName === "loki.yaml" ? { ...c, content: c.content.replace("multi_tenant_queries_enabled: true", "multi_tenant_queries_enabled: false") } : c,
+    );
+    expect(checkRenderedConfigs(s, noFederation).errors).toEqual([
+      expect.stringMatching(/^templates\/loki\/: grafana\/.*datasource "Loki \(all tenants\)" secureJsonData\.httpHeaderValue1 sends the federated tenant "jsj-lgtm-header\|aws-rag-ec2", but loki's config does not enable tenant federation \(querier\.multi_tenant_queries_enabled\)/),
+    ]);
+    const pyroscope = configs.map((c) =>
+      c.service === "grafana" ? { ...c, content: c.content.replace('httpHeaderValue1: "aws-rag-ec2"\n\n  - name: "Mimir (all', 'httpHeaderValue1: "aws-rag-ec2|jsj-lgtm-header"\n\n  - name: "Mimir (all') } : c,
+    );
+    expect(pyroscope).not.toEqual(configs);
+    expect(checkRenderedConfigs(s, pyroscope).errors).toContainEqual(expect.stringContaining("but pyroscope's config does not enable tenant federation (its pinned version has none)"));
+    const unknown = configs.map((c) => (c.service === "grafana" ? { ...c, content: c.content.replaceAll('"jsj-lgtm-header|aws-rag-ec2"', '"jsj-lgtm-header|nobody"') } : c));
+    expect(checkRenderedConfigs(s, unknown).errors).toContainEqual(expect.stringMatching(/^tenants: .*datasource "Mimir \(all tenants\)" .* sends tenant "jsj-lgtm-header\|nobody", but "nobody" is not a tenant of the settings/));
+  });
+});
+
+describe("GIVEN a tenant whose id is not a valid Grafana uid (dots, quotes, 150 characters)", () => {
+  it("WHEN the datasources are rendered THEN every uid is at most 40 characters of Grafana's alphabet and distinct, and the key check passes", async () => {
+    const long = `${"x".repeat(149)}.`;
+    const s = await settingsWith({ tenants: { "team.a": { description: "A" }, team_a: { description: "A too" }, [long]: { description: "long" }, "o'neil(*)": { description: "quotes" } } });
+    const configs = renderConfigs(s);
+    const list = docOf(configs, "grafana", "provisioning/datasources/datasources.yaml").datasources as Doc[];
+    for (const d of list) expect(d.uid, d.name).toMatch(/^[A-Za-z0-9_-]{1,40}$/);
+    expect(new Set(list.map((d) => d.uid)).size).toBe(list.length);
+    expect(list.filter((d) => d.name.startsWith("Mimir")).length).toBe(7); // six tenants + all tenants
+    expect(checkRenderedConfigs(s, configs).errors).toEqual([]);
+  });
+});
