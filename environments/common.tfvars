@@ -192,8 +192,6 @@ services = {
     http_port      = 9009
     grpc_port      = 9095
     path_prefix    = ""
-    # /api/v1/push is remote write; /prometheus is api.prometheus_http_prefix (queries).
-    alb_paths      = ["/api/v1/push", "/prometheus/*"]
     retention_days = 365
     # Replication factor 3 (derived from 3 tasks): one task or one AZ can go and writes continue.
     # Disk: the TSDB head and WAL (up to ~3h of samples), the local blocks kept for queries for
@@ -213,7 +211,6 @@ services = {
     http_port      = 3100
     grpc_port      = 9095
     path_prefix    = ""
-    alb_paths      = ["/loki/*"]
     retention_days = 365
     # Disk: the WAL of unflushed chunks, the TSDB index being built and its cache, the compactor's
     # working directory.
@@ -230,7 +227,6 @@ services = {
     # Tempo takes this as http_api_prefix: /tempo/api/... is its API, /ready stays at the root.
     # (Seed 000 set server.http_path_prefix and a /tempo/ready health check, which never passes.)
     path_prefix    = "/tempo"
-    alb_paths      = ["/tempo/*"]
     retention_days = 7
     # Disk: the live store's WAL and its complete blocks (kept 20m after upload for queries), the
     # generator's WAL and the backend scheduler's work file.
@@ -249,7 +245,6 @@ services = {
     http_port      = 4040
     grpc_port      = 4041
     path_prefix    = "/pyroscope"
-    alb_paths      = ["/pyroscope/*"]
     retention_days = 30
     # Disk: the head and the local blocks until they are shipped (pyroscopedb keeps 10 GB free) and
     # the compactor's workspace.
@@ -270,5 +265,18 @@ services = {
     memory        = 1024
     desired_count = 1
     http_port     = 12345
+  }
+  # The authenticating gateway (README "The gateway"): nginx from ECR Public (no Docker Hub limits).
+  # Every ingestion and query path of the ALB goes to it, never to a backend: it checks the tenant's
+  # credentials and sets X-Scope-OrgID. /otlp/* is OTLP over HTTP for metrics, logs and traces.
+  gateway = {
+    image         = "public.ecr.aws/nginx/nginx"
+    version       = "1.28.0"
+    cpu           = 256
+    memory        = 512
+    # Stateless: two tasks, so a deploy or a lost task never stops ingestion.
+    desired_count = 2
+    http_port     = 8080
+    alb_paths     = ["/api/v1/push", "/otlp/*", "/prometheus/*", "/loki/*", "/tempo/*", "/pyroscope/*"]
   }
 }

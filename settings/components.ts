@@ -9,7 +9,7 @@
  * Sources: ../shared/upstream/README.md (facts table, note T1), read at the pinned releases.
  */
 
-export const SERVICE_NAMES = ["mimir", "loki", "tempo", "pyroscope", "grafana", "alloy"] as const;
+export const SERVICE_NAMES = ["mimir", "loki", "tempo", "pyroscope", "grafana", "alloy", "gateway"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** The components that keep a memberlist hash ring (gossip on the memberlist port, TCP and UDP). */
@@ -145,6 +145,20 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     receivesOtlp: true,
     upstreamHttpPort: 12345,
   },
+  // This project's authenticating gateway (nginx, templates/gateway/): the backends' ingestion and
+  // query routes at their own paths, plus /otlp/v1/{metrics,logs,traces}; /healthz answers unauthenticated.
+  gateway: {
+    prefixMode: "none",
+    readinessPath: "/healthz",
+    alternativeHealthPaths: [],
+    apiRoots: ["/api/v1/push", "/otlp", "/prometheus", "/loki", "/tempo", "/pyroscope"],
+    stateful: false,
+    replicates: false,
+    singleton: false,
+    storagePrefixes: [],
+    receivesOtlp: false,
+    upstreamHttpPort: 80,
+  },
 };
 
 /** Health-check paths the component answers given its `path_prefix`. */
@@ -211,6 +225,13 @@ export const CONSUMERS: Readonly<Record<ServiceName, readonly Consumption[]>> = 
     { producer: "tempo", port: "otlp_grpc", purpose: "OTLP trace export" },
   ],
   tempo: [{ producer: "mimir", port: "http", purpose: "metrics-generator remote_write" }],
+  gateway: [
+    { producer: "mimir", port: "http", purpose: "authenticated metrics push and queries" },
+    { producer: "loki", port: "http", purpose: "authenticated log push and queries" },
+    { producer: "tempo", port: "http", purpose: "authenticated trace queries" },
+    { producer: "tempo", port: "otlp_http", purpose: "authenticated OTLP trace push" },
+    { producer: "pyroscope", port: "http", purpose: "authenticated profile push and queries" },
+  ],
   mimir: [],
   loki: [],
   pyroscope: [],

@@ -3,7 +3,7 @@ export * from "./schema";
 export * from "./components";
 export * from "./errors";
 export * from "./names";
-export { tenants, tenantOverrides, tenantsOverriding, DEFAULT_TENANT_DESCRIPTION, type Tenant } from "./tenants";
+export { tenants, tenantOverrides, tenantsOverriding, tenantSlug, gatewaySecretKey, DEFAULT_TENANT_DESCRIPTION, type Tenant } from "./tenants";
 export { checkSettings, taskPorts, FARGATE_SIZES, parseCidr, CIDRS_PER_RULE } from "./checks";
 export { loadSettings, listEnvironments, DEFAULT_ENVIRONMENTS_DIR, COMMON_FILE } from "./load";
 export {

@@ -71,8 +71,8 @@ const serviceSchema = z.strictObject({
   path_prefix: pathPrefix.default(""),
   /** Target-group health-check path; derived from the component and its prefix when omitted. */
   health_check_path: urlPath.optional(),
-  /** ALB path patterns routed to this service (at most 5 per service). */
-  alb_paths: z.array(albPathPattern).max(5, { error: "at most 5 ALB path patterns per service" }).default([]),
+  /** ALB path patterns routed to this service (at most 8 per service: listener-rule priorities 10 apart). */
+  alb_paths: z.array(albPathPattern).max(8, { error: "at most 8 ALB path patterns per service" }).default([]),
   /** FARGATE_SPOT weight in the capacity-provider strategy; 0 runs on FARGATE only. */
   spot_weight: nonNegativeInt("a weight of 0 or more").default(0),
   /** Tasks always placed on FARGATE (on-demand) before weights apply. */
@@ -387,9 +387,22 @@ export const tenantId = z
   .regex(TENANT_ID_RE, { error: "expected a tenant id of 1-150 letters, digits and !_.*'()- (Mimir, Loki, Tempo and Pyroscope refuse others; no '/' or '|')" })
   .refine((v) => v !== "." && v !== "..", { error: 'a tenant id may not be "." or ".." (Mimir, Loki, Tempo and Pyroscope refuse them: they would name a parent directory)' });
 
+/** What a tenant's gateway credentials may push and query. */
+export const SIGNALS = ["metrics", "logs", "traces", "profiles"] as const;
+export type Signal = (typeof SIGNALS)[number];
+
 const tenantSchema = z.strictObject({
   /** Who sends under this tenant; shown in Grafana's datasource names. Required: it declares the tenant. */
   description: z.string({ error: "expected a description in quotes" }).max(200, { error: "expected at most 200 characters" }).optional(),
+  /**
+   * Who may send: the signals the tenant's gateway credentials may push and query (the gateway
+   * answers 401 on the others). Its credentials are generated into Secrets Manager.
+   */
+  signals: z
+    .array(z.enum(SIGNALS, { error: `expected one of ${SIGNALS.join(", ")}` }))
+    .min(1, { error: "expected at least one signal" })
+    .refine((v) => new Set(v).size === v.length, { error: "expected each signal once" })
+    .default([...SIGNALS]),
   /** This tenant's limits where they differ from the component sections (mimir.limits, loki.limits, ...). */
   limits: z
     .strictObject({

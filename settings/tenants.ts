@@ -3,6 +3,7 @@
  * declared in `tenants`. One list, in one order (the default first, then by name), read by the
  * runtime overrides files, Grafana's datasources and the checks, so they cannot disagree.
  */
+import { createHash } from "node:crypto";
 import { didYouMean } from "./errors";
 import { LIMITED_COMPONENTS, type LimitedComponent, type LokiLimits, type MimirLimits, type PyroscopeLimits, type Settings, type TempoLimits } from "./schema";
 
@@ -79,3 +80,17 @@ export function checkTenants(s: Settings): TenantFinding[] {
   }
   return out;
 }
+
+/**
+ * A tenant id as a name segment AWS and Terraform accept everywhere (secret names, resource names):
+ * the id itself when it is only letters, digits, '_' and '-' and at most 64 characters; otherwise its
+ * safe characters, shortened, plus a hash of the id, so two tenants never share a slug.
+ */
+export function tenantSlug(id: string): string {
+  if (/^[A-Za-z0-9_-]{1,64}$/.test(id)) return id;
+  const hash = createHash("sha256").update(id).digest("hex").slice(0, 8);
+  return `${id.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 55)}-${hash}`;
+}
+
+/** Key of a tenant's gateway password in 40-iam's `secret_arns` output. */
+export const gatewaySecretKey = (id: string): string => `gateway_${tenantSlug(id).replace(/-/g, "_")}`;

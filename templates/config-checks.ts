@@ -251,6 +251,8 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
       });
     });
   }
+  const gatewayConf = configs.find((c) => c.service === "gateway" && c.fileName === "nginx.conf");
+  if (gatewayConf) addresses.push(...gatewayAddresses(s, gatewayConf, errors));
   const federates = (producer: ServiceName): boolean => {
     const f = (RING_SERVICES as readonly string[]).includes(producer) ? FEDERATION_KEYS[producer as RingServiceName] : undefined;
     const doc = yamlBy.get(producer)?.doc;
@@ -707,13 +709,55 @@ function checkAddresses(s: Settings, addresses: readonly Address[], errors: stri
       errors.push(`tenants: ${at2} sends tenant "${a.tenant}", but ${unknown.map((t) => `"${t}"`).join(", ")} is not a tenant of the settings (${known.join(", ")}); declare it in tenants`);
     }
   }
-  for (const consumer of ["alloy", "grafana", "tempo"] as const) {
+  for (const consumer of ["alloy", "grafana", "tempo", "gateway"] as const) {
     for (const c of CONSUMERS[consumer]) {
       if (!reached.has(`${consumer}>${c.producer}>${c.port}`)) {
         errors.push(`templates/${consumer}/: the rendered ${consumer} config never calls ${c.producer}'s ${c.port} port, which the catalog lists for ${c.purpose} (settings/components.ts CONSUMERS)`);
       }
     }
   }
+}
+
+/**
+ * The gateway's upstreams, parsed back out of the rendered nginx.conf: every `location` must check
+ * credentials (`auth_basic_user_file`), every `proxy_pass` is an address checked like any consumer's
+ * (catalog port, CONSUMERS), and the tenant header is set once, at server level, from the
+ * authenticated user and nowhere overridden: the client's X-Scope-OrgID never passes.
+ */
+function gatewayAddresses(s: Settings, config: RenderedConfig, errors: string[]): Address[] {
+  const out: Address[] = [];
+  const text = config.content.replace(/#[^\n]*/g, "");
+  const setHeader = [...text.matchAll(/proxy_set_header\s+X-Scope-OrgID\s+([^;]+);/gi)].map((m) => m[1].trim());
+  if (setHeader.length !== 1 || setHeader[0] !== "$remote_user") {
+    errors.push(`${templateOf(config)}: ${where(config)} must set X-Scope-OrgID exactly once, to $remote_user (the authenticated tenant), found ${setHeader.length === 0 ? "none" : setHeader.join(", ")}: a client could choose its tenant`);
+  }
+  for (const m of text.matchAll(/location\s+(=\s+)?(\S+)\s*\{([^}]*)\}/g)) {
+    const [, , location, body] = m;
+    const pass = /proxy_pass\s+([^;]+);/.exec(body)?.[1].trim();
+    if (!pass) continue;
+    if (/proxy_set_header/.test(body)) {
+      errors.push(`${templateOf(config)}: ${where(config)} location ${location} sets its own proxy headers, which drops the server-level X-Scope-OrgID from the authenticated user`);
+    }
+    if (!/auth_basic_user_file\s+\S+;/.test(body) || /auth_basic\s+off/.test(body)) {
+      errors.push(`${templateOf(config)}: ${where(config)} location ${location} forwards to ${pass} without checking credentials (auth_basic_user_file)`);
+    }
+    let otlp = false;
+    try {
+      // Tempo's OTLP HTTP receiver serves /v1/traces; every other upstream is a service's HTTP port.
+      otlp = new URL(pass).pathname === "/v1/traces";
+    } catch {
+      // checkAddresses reports an unparsable address
+    }
+    out.push({
+      consumer: "gateway",
+      config,
+      what: `location ${location} proxy_pass`,
+      raw: pass,
+      kind: otlp ? "otlp_http" : "http",
+      tenantOfRequest: true,
+    });
+  }
+  return out;
 }
 
 /** The X-Scope-OrgID a datasource sends, if any. */

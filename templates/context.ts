@@ -13,7 +13,7 @@ import { CONSUMERS, COMPONENTS, RING_SERVICES, joinPath, type ProducerPort, type
 import { serviceHost } from "../settings/catalog";
 import { ringClusterLabel } from "../settings/names";
 import { replicationFactor } from "../settings/quorum";
-import type { LokiLimits, MimirLimits, PyroscopeLimits, Settings, TempoLimits } from "../settings/schema";
+import { SIGNALS, type LokiLimits, type MimirLimits, type PyroscopeLimits, type Settings, type Signal, type TempoLimits } from "../settings/schema";
 import { createHash } from "node:crypto";
 import { tenants, tenantsOverriding } from "../settings/tenants";
 import { SHUTDOWN_BUDGET, seconds } from "../settings/shutdown";
@@ -43,6 +43,7 @@ export const DATA_DIRS = {
   pyroscope: "/data",
   alloy: "/var/lib/alloy/data",
   grafana: "/var/lib/grafana",
+  gateway: "/var/cache/nginx",
 } as const satisfies Record<ServiceName, string>;
 
 /**
@@ -170,6 +171,35 @@ export interface DatasourceSetView {
   readonly uids: { readonly mimir: string; readonly loki: string; readonly tempo: string; readonly pyroscope: string | null };
 }
 
+/**
+ * Where the gateway keeps its run-time files (pid, temp files, the password files its start script
+ * writes from the task's secrets). A path inside the container, never in the config volume (that one
+ * is read-only and holds no secret).
+ */
+export const GATEWAY_RUN_DIR = "/tmp/gateway";
+/** The gateway's environment variable holding the password of the tenant at `index` in tenants(). */
+export const gatewayPasswordEnv = (index: number): string => `LGTM_TENANT_PASSWORD_${index}`;
+/** OTLP over HTTP: one base URL for every signal, `<gateway>/otlp`, as OTLP exporters append /v1/<signal>. */
+export const GATEWAY_OTLP_BASE = "/otlp";
+
+/** One route of the gateway: a location, the signal it serves, the producer it forwards to. */
+export interface GatewayRouteView {
+  /** nginx location: "= /path" (exact) or "/path/" (prefix). */
+  readonly location: string;
+  readonly signal: Signal;
+  readonly producer: ServiceName;
+  /** `proxy_pass` target: `http://host:port` (the path passes unchanged) or with a path (replaces an exact location). */
+  readonly upstream: string;
+}
+
+export interface GatewayTenantView {
+  readonly id: string;
+  /** The id quoted for a POSIX shell. */
+  readonly shellId: string;
+  readonly passwordEnv: string;
+  readonly signals: readonly Signal[];
+}
+
 export interface TemplateContext {
   /** First line of every rendered file. */
   readonly header: string;
@@ -275,6 +305,16 @@ export interface TemplateContext {
         readonly metrics: readonly { readonly name: string; readonly statistics: readonly string[]; readonly period: string }[];
       }[];
     };
+  };
+  readonly gateway: {
+    readonly httpPort: number;
+    readonly runDir: string;
+    readonly configFile: string;
+    readonly routes: readonly GatewayRouteView[];
+    readonly tenants: readonly GatewayTenantView[];
+    readonly signals: readonly Signal[];
+    /** Who may read the status page (nginx stub_status): the VPC. */
+    readonly statusAllowCidr: string;
   };
   readonly grafana: {
     readonly uids: typeof DATASOURCE_UIDS;
@@ -407,6 +447,35 @@ function tempoOverrides(s: Settings): TempoTenantOverridesView[] {
         .sort((a, b) => a.key.localeCompare(b.key));
     return { tenant: t.tenant, global: group("global"), ingestion: group("ingestion") };
   });
+}
+
+/** A string as a single-quoted POSIX shell word. */
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The gateway's routes: each backend's ingestion and query routes at the path the backend itself
+ * serves (so the gateway is transparent and the ALB paths stay the same), plus OTLP over HTTP for
+ * every signal under /otlp (traces go to Tempo's OTLP HTTP port, which serves /v1/traces).
+ */
+export function gatewayRoutes(s: Settings): GatewayRouteView[] {
+  const http = (producer: ServiceName) => `http://${producerAddress(s, "gateway", producer, "http")}`;
+  const prefixRoute = (producer: ServiceName, route: string): string => {
+    const p = producerPath(s, producer, route);
+    if (p === "" || p === "/") throw new Error(`templates: the gateway cannot route ${producer} at "/" (services.${producer}.path_prefix is empty); give ${producer} a path prefix`);
+    return p;
+  };
+  return [
+    { location: `= ${producerPath(s, "mimir", MIMIR_PUSH_PATH)}`, signal: "metrics", producer: "mimir", upstream: http("mimir") },
+    { location: `= ${producerPath(s, "mimir", "/otlp/v1/metrics")}`, signal: "metrics", producer: "mimir", upstream: http("mimir") },
+    { location: `${prefixRoute("mimir", MIMIR_PROMETHEUS_PREFIX)}/`, signal: "metrics", producer: "mimir", upstream: http("mimir") },
+    { location: `${prefixRoute("loki", "/loki/api")}/`, signal: "logs", producer: "loki", upstream: http("loki") },
+    { location: `= ${producerPath(s, "loki", "/otlp/v1/logs")}`, signal: "logs", producer: "loki", upstream: http("loki") },
+    { location: `${prefixRoute("tempo", "/api")}/`, signal: "traces", producer: "tempo", upstream: http("tempo") },
+    { location: `= ${GATEWAY_OTLP_BASE}/v1/traces`, signal: "traces", producer: "tempo", upstream: `http://${producerAddress(s, "gateway", "tempo", "otlp_http")}/v1/traces` },
+    { location: `${prefixRoute("pyroscope", "")}/`, signal: "profiles", producer: "pyroscope", upstream: http("pyroscope") },
+  ];
 }
 
 /** Grafana's datasource sets: one per tenant, then the federated one (with two tenants or more). */
@@ -550,6 +619,20 @@ export function buildContext(settings: Settings): TemplateContext {
           metrics: n.metrics.map((m) => ({ name: m.name, statistics: [...m.statistics], period: m.period })),
         })),
       },
+    },
+    gateway: {
+      httpPort: s.services.gateway.http_port,
+      runDir: GATEWAY_RUN_DIR,
+      configFile: `${CONFIG_DIR}/nginx.conf`,
+      routes: gatewayRoutes(s),
+      tenants: tenants(s).map((t, i) => ({
+        id: t.id,
+        shellId: shellQuote(t.id),
+        passwordEnv: gatewayPasswordEnv(i),
+        signals: [...(s.tenants[t.id]?.signals ?? SIGNALS)],
+      })),
+      signals: [...SIGNALS],
+      statusAllowCidr: s.network.vpc_cidr,
     },
     grafana: {
       uids: DATASOURCE_UIDS,

@@ -32,6 +32,7 @@ const PREFIXES: Record<ServiceName, string[]> = {
   pyroscope: ["pyroscope"],
   grafana: [],
   alloy: [],
+  gateway: [],
 };
 const ALL_PREFIXES = Object.values(PREFIXES).flat();
 
