@@ -58,6 +58,21 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkGrafanaState(s),
     ...checkNames(s),
     ...checkTenants(s),
+    ...checkGatewayRoutes(s),
+  ];
+}
+
+/**
+ * The gateway serves each backend's routes at the backend's own paths; Pyroscope's only distinct root
+ * is its path prefix, so without one its routes would be "/" and swallow every other path.
+ */
+function checkGatewayRoutes(s: Settings): Finding[] {
+  if (s.services.pyroscope.path_prefix !== "") return [];
+  return [
+    {
+      key: "services.pyroscope.path_prefix",
+      message: 'the gateway routes profiles by Pyroscope\'s path prefix; without one Pyroscope serves at "/", which the gateway cannot tell from other routes; expected a prefix such as "/pyroscope"',
+    },
   ];
 }
 

@@ -61,6 +61,8 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       "pyroscope/pyroscope.yaml",
       "grafana/provisioning/datasources/datasources.yaml",
       "alloy/config.alloy",
+      "gateway/nginx.conf",
+      "gateway/start.sh",
     ]);
     for (const c of configs) {
       expect(c.containerPath).toBe(path.posix.join(CONFIG_DIR, c.fileName));
@@ -363,8 +365,8 @@ describe("GIVEN prod settings with Tempo's API under /traces and a different ten
     expect(datasource(yamlOf(configs, "grafana"), "tempo").url).toBe("http://tempo.obs.internal:3200/traces");
     expect(yamlOf(configs, "mimir").memberlist.join_members).toEqual(["dns+mimir.obs.internal:7946"]);
     for (const c of configs) {
-      // jsj-lgtm-header stays a declared tenant (tenants in common.tfvars): only Grafana has datasources for it.
-      if (c.service !== "grafana") expect(c.content, c.fileName).not.toContain("jsj-lgtm-header");
+      // jsj-lgtm-header stays a declared tenant (tenants in common.tfvars): Grafana has datasources and the gateway credentials for it.
+      if (c.service !== "grafana" && c.service !== "gateway") expect(c.content, c.fileName).not.toContain("jsj-lgtm-header");
       expect(c.content, c.fileName).not.toContain("lgtm.local");
     }
     expect(configOf(configs, "alloy").content).toContain('tenant_id = "team-a"');
@@ -470,7 +472,7 @@ describe("GIVEN an output folder", () => {
     const run = cli("--env", "dev", "--out", out);
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain("rendered 10 files for dev");
+    expect(run.stdout).toContain("rendered 12 files for dev");
     expect(fs.existsSync(path.join(out, "rendered", "dev", "alloy", "config.alloy"))).toBe(true);
   });
 
