@@ -322,6 +322,8 @@ const cloudwatchNamespaceSchema = z.strictObject({
       }),
     )
     .min(1, { error: "expected at least one metric" }),
+  /** Tenant the namespace's metrics are written under; omitted: tenant_id. Must be a tenant of the settings. */
+  tenant: z.string().optional(),
 });
 
 const alloySchema = z.strictObject({
@@ -332,6 +334,12 @@ const alloySchema = z.strictObject({
       namespaces: z.array(cloudwatchNamespaceSchema).default([]),
     })
     .prefault({}),
+  /**
+   * Tenant of everything Alloy's OTLP receivers get (metrics, logs, traces); omitted: tenant_id.
+   * Those receivers take unauthenticated in-VPC senders (README "Who can reach what"): keep this a
+   * tenant that may receive such data.
+   */
+  otlp_tenant: z.string().optional(),
 });
 
 /** Database engines Grafana supports besides its embedded SQLite. */

@@ -65,6 +65,17 @@ export interface TenantFinding {
  */
 export function checkTenants(s: Settings): TenantFinding[] {
   const out: TenantFinding[] = [];
+  // Alloy's pipelines name their tenant; it must be one the settings declare.
+  const all = tenants(s).map((t) => t.id);
+  const refs: [string, string | undefined][] = [
+    ["alloy.otlp_tenant", s.alloy.otlp_tenant],
+    ...s.alloy.cloudwatch.namespaces.map((n, i): [string, string | undefined] => [`alloy.cloudwatch.namespaces[${i}].tenant`, n.tenant]),
+  ];
+  for (const [key, tenant] of refs) {
+    if (tenant === undefined || all.includes(tenant)) continue;
+    const hint = didYouMean(tenant, all);
+    out.push({ key, message: `unknown tenant "${tenant}"${hint ? `; did you mean "${hint}"?` : ""} (expected one of: ${all.join(", ")}; declare new tenants in tenants)` });
+  }
   const declared = Object.keys(s.tenants).filter((id) => id === s.tenant_id || s.tenants[id].description !== undefined);
   const known = [...new Set([s.tenant_id, ...declared])];
   for (const [id, t] of Object.entries(s.tenants)) {
@@ -94,3 +105,6 @@ export function tenantSlug(id: string): string {
 
 /** Key of a tenant's gateway password in 40-iam's `secret_arns` output. */
 export const gatewaySecretKey = (id: string): string => `gateway_${tenantSlug(id).replace(/-/g, "_")}`;
+
+/** A tenant as part of an Alloy component label (letters, digits, '_'). */
+export const alloyLabelPart = (id: string): string => tenantSlug(id).replace(/-/g, "_");

@@ -15,7 +15,7 @@ import { ringClusterLabel } from "../settings/names";
 import { replicationFactor } from "../settings/quorum";
 import { SIGNALS, type LokiLimits, type MimirLimits, type PyroscopeLimits, type Settings, type Signal, type TempoLimits } from "../settings/schema";
 import { createHash } from "node:crypto";
-import { tenants, tenantsOverriding } from "../settings/tenants";
+import { alloyLabelPart, tenants, tenantsOverriding } from "../settings/tenants";
 import { SHUTDOWN_BUDGET, seconds } from "../settings/shutdown";
 
 /** Where every config file is mounted in its container (a task-scoped volume, read-only). */
@@ -297,12 +297,24 @@ export interface TemplateContext {
     readonly mimirPushUrl: string;
     readonly lokiPushUrl: string;
     readonly tempoOtlpEndpoint: string;
+    /** One remote_write to Mimir per tenant a pipeline writes under (the default tenant's is "mimir"). */
+    readonly remoteWrites: readonly { readonly label: string; readonly tenant: string }[];
+    /** alloy.otlp_tenant (or tenant_id) and its remote_write's label. */
+    readonly otlpTenant: string;
+    readonly otlpRemoteWrite: string;
     readonly cloudwatch: {
       readonly scrapeInterval: string;
-      readonly namespaces: readonly {
-        readonly type: string;
-        readonly regions: readonly string[];
-        readonly metrics: readonly { readonly name: string; readonly statistics: readonly string[]; readonly period: string }[];
+      /** The namespaces grouped by tenant: one exporter and scrape per group. */
+      readonly groups: readonly {
+        readonly exporter: string;
+        readonly scrape: string;
+        readonly tenant: string;
+        readonly remoteWrite: string;
+        readonly namespaces: readonly {
+          readonly type: string;
+          readonly regions: readonly string[];
+          readonly metrics: readonly { readonly name: string; readonly statistics: readonly string[]; readonly period: string }[];
+        }[];
       }[];
     };
   };
@@ -447,6 +459,44 @@ function tempoOverrides(s: Settings): TempoTenantOverridesView[] {
         .sort((a, b) => a.key.localeCompare(b.key));
     return { tenant: t.tenant, global: group("global"), ingestion: group("ingestion") };
   });
+}
+
+/**
+ * Alloy's per-tenant pipelines: the CloudWatch namespaces grouped by their tenant (an exporter and a
+ * scrape each), the OTLP receivers' tenant, and one Mimir remote_write per tenant used. The default
+ * tenant keeps the single-tenant labels ("mimir", "aws", "cloudwatch").
+ */
+function alloyTenantViews(s: Settings): Pick<TemplateContext["alloy"], "remoteWrites" | "otlpTenant" | "otlpRemoteWrite" | "cloudwatch"> {
+  const label = (base: string, tenant: string) => (tenant === s.tenant_id ? base : `${base}_${alloyLabelPart(tenant)}`);
+  const order = tenants(s).map((t) => t.id);
+  const otlpTenant = s.alloy.otlp_tenant ?? s.tenant_id;
+  const byTenant = new Map<string, (typeof s.alloy.cloudwatch.namespaces)[number][]>();
+  for (const n of s.alloy.cloudwatch.namespaces) {
+    const t = n.tenant ?? s.tenant_id;
+    byTenant.set(t, [...(byTenant.get(t) ?? []), n]);
+  }
+  const used = order.filter((t) => t === otlpTenant || byTenant.has(t));
+  return {
+    remoteWrites: used.map((t) => ({ label: label("mimir", t), tenant: t })),
+    otlpTenant,
+    otlpRemoteWrite: label("mimir", otlpTenant),
+    cloudwatch: {
+      scrapeInterval: s.alloy.cloudwatch.scrape_interval,
+      groups: order
+        .filter((t) => byTenant.has(t))
+        .map((t) => ({
+          exporter: label("aws", t),
+          scrape: label("cloudwatch", t),
+          tenant: t,
+          remoteWrite: label("mimir", t),
+          namespaces: byTenant.get(t)!.map((n) => ({
+            type: n.type,
+            regions: [s.aws.region],
+            metrics: n.metrics.map((m) => ({ name: m.name, statistics: [...m.statistics], period: m.period })),
+          })),
+        })),
+    },
+  };
 }
 
 /** A string as a single-quoted POSIX shell word. */
@@ -611,14 +661,7 @@ export function buildContext(settings: Settings): TemplateContext {
       mimirPushUrl: mimirPush,
       lokiPushUrl: producerHttpUrl(s, "alloy", "loki", producerPath(s, "loki", LOKI_PUSH_PATH)),
       tempoOtlpEndpoint: producerAddress(s, "alloy", "tempo", "otlp_grpc"),
-      cloudwatch: {
-        scrapeInterval: s.alloy.cloudwatch.scrape_interval,
-        namespaces: s.alloy.cloudwatch.namespaces.map((n) => ({
-          type: n.type,
-          regions: [s.aws.region],
-          metrics: n.metrics.map((m) => ({ name: m.name, statistics: [...m.statistics], period: m.period })),
-        })),
-      },
+      ...alloyTenantViews(s),
     },
     gateway: {
       httpPort: s.services.gateway.http_port,

@@ -387,10 +387,11 @@ describe("GIVEN prod settings with no CloudWatch namespaces", () => {
 describe("GIVEN the templates", () => {
   it("WHEN a template reads a field the view model lacks THEN rendering fails with the template's name instead of writing an empty value", async () => {
     const s = await shipped("prod");
-    const { tenant: _omitted, ...withoutTenant } = buildContext(s);
+    const { alloy, ...rest } = buildContext(s);
+    const { otlpTenant: _omitted, ...alloyWithoutTenant } = alloy;
     const file = listTemplates().find((t) => t.service === "alloy")!;
     expect(renderTemplate(file, buildContext(s))).toContain(`tenant_id = "${s.tenant_id}"`);
-    expect(() => renderTemplate(file, withoutTenant)).toThrow(/templates\/alloy\/config\.alloy\.hbs: .*undefined/);
+    expect(() => renderTemplate(file, { ...rest, alloy: alloyWithoutTenant })).toThrow(/templates\/alloy\/config\.alloy\.hbs: .*undefined/);
   });
 
   it("WHEN a template would call a producer port the catalog does not list THEN building its address fails", async () => {

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { tenants, type Settings } from "../settings";
 import { checkRenderedConfigs, renderConfigs, type RenderedConfig } from "../templates";
+import { attribute, childBlocks, parseAlloy, stringMap, type AlloyFile } from "../templates/alloy-syntax";
 import { overrideError, settingsWith, shipped } from "./support/settings";
 import { REFERENCE_DIR, skipWithoutUpstream } from "./support/upstream";
 
@@ -289,5 +290,50 @@ describe("GIVEN a tenant whose id is not a valid Grafana uid (dots, quotes, 150 
     expect(new Set(list.map((d) => d.uid)).size).toBe(list.length);
     expect(list.filter((d) => d.name.startsWith("Mimir")).length).toBe(7); // six tenants + all tenants
     expect(checkRenderedConfigs(s, configs).errors).toEqual([]);
+  });
+});
+
+describe("GIVEN Alloy pipelines that choose their tenant (the NLB namespace and the OTLP receivers under aws-rag-ec2)", () => {
+  let s: Settings;
+  let configs: RenderedConfig[];
+  let file: AlloyFile;
+  const block = (name: string, label: string) => {
+    const b = file.blocks.find((x) => x.name === name && x.label === label);
+    if (!b) throw new Error(`no ${name} "${label}"`);
+    return b;
+  };
+  beforeAll(async () => {
+    const shippedProd = await shipped("prod");
+    const namespaces = shippedProd.alloy.cloudwatch.namespaces.map((n) => ({ ...n, tenant: n.type === "AWS/NetworkELB" ? "aws-rag-ec2" : undefined }));
+    s = await settingsWith({ alloy: { otlp_tenant: "aws-rag-ec2", cloudwatch: { namespaces: JSON.parse(JSON.stringify(namespaces)) } } });
+    configs = renderConfigs(s);
+    file = parseAlloy(configs.find((c) => c.service === "alloy")!.content);
+  });
+
+  it("WHEN rendered THEN each tenant gets its own remote write, and each namespace group its own exporter and scrape forwarding to it", () => {
+    expect(stringMap(attribute(childBlocks(block("prometheus.remote_write", "mimir"), "endpoint")[0], "headers"))).toEqual({ "X-Scope-OrgID": "jsj-lgtm-header" });
+    expect(stringMap(attribute(childBlocks(block("prometheus.remote_write", "mimir_aws_rag_ec2"), "endpoint")[0], "headers"))).toEqual({ "X-Scope-OrgID": "aws-rag-ec2" });
+    const types = (label: string) => childBlocks(block("prometheus.exporter.cloudwatch", label), "discovery").map((d) => attribute(d, "type"));
+    expect(types("aws_aws_rag_ec2")).toEqual(["AWS/NetworkELB"]);
+    expect(types("aws")).not.toContain("AWS/NetworkELB");
+    expect(configs.find((c) => c.service === "alloy")!.content).toContain("forward_to      = [prometheus.remote_write.mimir_aws_rag_ec2.receiver]");
+  });
+
+  it("WHEN rendered THEN everything the OTLP receivers get goes under alloy.otlp_tenant: metrics, logs and traces", () => {
+    const content = configs.find((c) => c.service === "alloy")!.content;
+    expect(content).toMatch(/otelcol\.exporter\.prometheus "mimir" \{\n {2}forward_to = \[prometheus\.remote_write\.mimir_aws_rag_ec2\.receiver\]/);
+    expect(attribute(childBlocks(block("loki.write", "loki"), "endpoint")[0], "tenant_id")).toBe("aws-rag-ec2");
+    expect(stringMap(attribute(childBlocks(block("otelcol.exporter.otlp", "tempo"), "client")[0], "headers"))).toEqual({ "X-Scope-OrgID": "aws-rag-ec2" });
+  });
+
+  it("WHEN checked THEN every tenant header is a tenant of the settings and every Alloy component and argument exists upstream", () => {
+    if (skipWithoutUpstream("Alloy tenant pipelines key check")) return;
+    expect(checkRenderedConfigs(s, configs, REFERENCE_DIR).errors).toEqual([]);
+  });
+
+  it("WHEN a pipeline names a tenant no file declares THEN loading fails naming the key, with did-you-mean", async () => {
+    expect(await overrideError({ alloy: { otlp_tenant: "aws-rag-ec3" } })).toContain(
+      'environments/prod.tfvars: alloy.otlp_tenant: unknown tenant "aws-rag-ec3"; did you mean "aws-rag-ec2"? (expected one of: jsj-lgtm-header, aws-rag-ec2;',
+    );
   });
 });
