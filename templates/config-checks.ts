@@ -15,7 +15,13 @@
  * - each ring joins only its own Cloud Map name on the memberlist port, under its own cluster label;
  * - Mimir and Loki flush to S3 on SIGTERM, and every ring member's bounded shutdown phases leave time
  *   for that flush within ECS's stop timeout;
- * - every key exists in the upstream reference of the pinned version (./reference.ts).
+ * - every tenant header (Alloy, Grafana, the gateway's) is a tenant of the settings; a federated one
+ *   reaches only a backend whose config enables federation; datasource links stay within a tenant;
+ * - the gateway's upstreams use the catalog's ports, every route checks credentials and the tenant
+ *   header comes from the authenticated user only;
+ * - each backend reads the runtime overrides file delivered with it, whose sections name known tenants;
+ * - every key exists in the upstream reference of the pinned version (./reference.ts), the runtime
+ *   overrides files' keys in their own references.
  *
  * Each error starts with the setting to change (or the template, when no setting can fix it).
  */
