@@ -166,6 +166,17 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
     if (!configs.some((c) => c.service === service)) errors.push(`templates/${service}/: no rendered config for ${service}; every service needs one`);
   }
 
+  // ------------------------------------------------------------ files travel in Terraform strings
+  // The task definition carries every file: Terraform reads "${" and "%{" there as its own template
+  // syntax (an apply-time error, or a silently changed file). "$${" and "%%{" are its escapes.
+  for (const config of configs) {
+    const m = /(^|[^$])\$\{|(^|[^%])%\{/m.exec(config.content);
+    if (m) {
+      const line = config.content.slice(0, m.index).split("\n").length;
+      errors.push(`${templateOf(config)}: ${where(config)} line ${line} has "\${" or "%{", which Terraform would read as interpolation in the task definition; write it another way (or "$\${" for a literal)`);
+    }
+  }
+
   // ------------------------------------------------------------ upstream references
   checkReferences(s, referenceDir ?? defaultReferenceDir(), yamlDocs, overridesDocs, alloy, grafana, errors, warnings);
 

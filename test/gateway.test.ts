@@ -173,3 +173,15 @@ describe("GIVEN the shipped prod gateway config and the synth-time checks", () =
     expect(errors).toContainEqual(expect.stringContaining("the rendered gateway config never calls tempo's otlp_http port"));
   });
 });
+
+describe("GIVEN a rendered file that would reach Terraform with its template syntax", () => {
+  it("WHEN a shell ${VAR} expansion is in the gateway's start.sh THEN synth fails naming the file and line (the task definition carries it)", async () => {
+    const s = await settingsWith({});
+    const configs = renderConfigs(s);
+    const broken = configs.map((c) => (c.service === "gateway" && c.fileName === "start.sh" ? { ...c, content: c.content.replace("set -eu", 'set -eu\necho "${HOME}"') } : c));
+    expect(checkRenderedConfigs(s, broken).errors).toEqual([expect.stringMatching(/^templates\/gateway\/start\.sh\.hbs: gateway\/start\.sh line \d+ has "\$\{" or "%\{", which Terraform would read as interpolation/)]);
+    // Grafana's own "$${...}" (Terraform's escape) stays allowed.
+    expect(configs.find((c) => c.service === "grafana")!.content).toContain("$${__value.raw}");
+    expect(checkRenderedConfigs(s, configs).errors).toEqual([]);
+  });
+});
