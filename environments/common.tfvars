@@ -4,7 +4,27 @@
 # Lists and scalar values replace. Reference: README.md, "Settings reference".
 
 project   = "lgtm"
+# The default tenant: Alloy's own pipelines (CloudWatch, OTLP) send under it.
 tenant_id = "jsj-lgtm-header"
+
+# Every tenant with its description (shown in Grafana's datasource names) and the limits where it
+# differs from the component sections below (rendered into each component's runtime overrides file).
+# Names: 1-150 letters, digits and !_.*'()- (what Mimir, Loki, Tempo and Pyroscope all accept).
+tenants = {
+  "jsj-lgtm-header" = {
+    description = "Stack collector: CloudWatch metrics, OTLP through Alloy"
+  }
+  # Seed 002: the RAG EC2 hosts send metrics and logs under their own tenant.
+  "aws-rag-ec2" = {
+    description = "RAG EC2 hosts"
+    limits = {
+      loki = {
+        ingestion_rate_mb       = 20
+        ingestion_burst_size_mb = 40
+      }
+    }
+  }
+}
 
 service_discovery = {
   namespace = "lgtm.local"
@@ -44,8 +64,22 @@ logs = {
 # eth1 (eth0 only has 169.254.172.x, which the rings skip), other awsvpc platforms name it eth0.
 ring_interface_names = ["eth1", "eth0"]
 
+# Per-component limits, every tenant (README "Limits"). Mimir: the team's own Mimir (issue 18);
+# upstream's 10,000 samples/s and 150,000 series would answer their senders with 429s on day one.
+mimir = {
+  limits = {
+    ingestion_rate               = 100000
+    ingestion_burst_size         = 500000
+    max_global_series_per_user   = 2000000
+    max_global_series_per_metric = 300000
+    out_of_order_time_window     = "10m"
+  }
+}
+
 # Rendered into Loki's config. Limits are seed 004's; max_streams_per_user = 100000 there is the global
 # per-tenant stream limit here (Loki 3 enforces the global one; the local one is off by default).
+# Query timeout and the old-sample window are the team's (upstream: 1m and 1w); the lookback is the
+# retention unless set.
 loki = {
   schema_from = "2025-01-01"
   limits = {
@@ -56,11 +90,38 @@ loki = {
     max_concurrent_tail_requests = 20
     split_queries_by_interval    = "30m"
     max_query_length             = "168h"
+    query_timeout                = "10m"
+    reject_old_samples           = true
+    reject_old_samples_max_age   = "1y"
+    allow_structured_metadata    = true
   }
+  pattern_ingester = true
   # Seed 003: logs are kept for services.loki.retention_days, info-level streams 30 days.
   retention_streams = [
     { selector = "{level=\"info\"}", days = 30, priority = 1 },
   ]
+}
+
+# Tempo: upstream's limits, written down (the team had none of its own): 5 MB per trace, 30 MB/s.
+tempo = {
+  limits = {
+    max_bytes_per_trace        = "5MB"
+    ingestion_rate_limit_bytes = "30MB"
+    ingestion_burst_size_bytes = "30MB"
+    max_traces_per_user        = 10000
+  }
+}
+
+# Pyroscope: upstream's ingestion limits; queries may span a week (upstream 1d) and reach back over
+# the whole retention (upstream 1w).
+pyroscope = {
+  limits = {
+    ingestion_rate_mb            = 4
+    ingestion_burst_size_mb      = 2
+    max_global_series_per_tenant = 5000
+    max_profile_size_bytes       = "4MiB"
+    max_query_length             = "7d"
+  }
 }
 
 # CloudWatch metrics Alloy collects (seed 001/003: ALB, NLB, ECS, RDS, ElastiCache) into Mimir.
@@ -131,8 +192,6 @@ services = {
     http_port      = 9009
     grpc_port      = 9095
     path_prefix    = ""
-    # /api/v1/push is remote write; /prometheus is api.prometheus_http_prefix (queries).
-    alb_paths      = ["/api/v1/push", "/prometheus/*"]
     retention_days = 365
     # Replication factor 3 (derived from 3 tasks): one task or one AZ can go and writes continue.
     # Disk: the TSDB head and WAL (up to ~3h of samples), the local blocks kept for queries for
@@ -152,7 +211,6 @@ services = {
     http_port      = 3100
     grpc_port      = 9095
     path_prefix    = ""
-    alb_paths      = ["/loki/*"]
     retention_days = 365
     # Disk: the WAL of unflushed chunks, the TSDB index being built and its cache, the compactor's
     # working directory.
@@ -169,7 +227,6 @@ services = {
     # Tempo takes this as http_api_prefix: /tempo/api/... is its API, /ready stays at the root.
     # (Seed 000 set server.http_path_prefix and a /tempo/ready health check, which never passes.)
     path_prefix    = "/tempo"
-    alb_paths      = ["/tempo/*"]
     retention_days = 7
     # Disk: the live store's WAL and its complete blocks (kept 20m after upload for queries), the
     # generator's WAL and the backend scheduler's work file.
@@ -188,7 +245,6 @@ services = {
     http_port      = 4040
     grpc_port      = 4041
     path_prefix    = "/pyroscope"
-    alb_paths      = ["/pyroscope/*"]
     retention_days = 30
     # Disk: the head and the local blocks until they are shipped (pyroscopedb keeps 10 GB free) and
     # the compactor's workspace.
@@ -209,6 +265,19 @@ services = {
     memory        = 1024
     desired_count = 1
     http_port     = 12345
+  }
+  # The authenticating gateway (README "The gateway"): nginx from ECR Public (no Docker Hub limits).
+  # Every ingestion and query path of the ALB goes to it, never to a backend: it checks the tenant's
+  # credentials and sets X-Scope-OrgID. /otlp/* is OTLP over HTTP for metrics, logs and traces.
+  gateway = {
+    image         = "public.ecr.aws/nginx/nginx"
+    version       = "1.28.0"
+    cpu           = 256
+    memory        = 512
+    # Stateless: two tasks, so a deploy or a lost task never stops ingestion.
+    desired_count = 2
+    http_port     = 8080
+    alb_paths     = ["/api/v1/push", "/otlp/*", "/prometheus/*", "/loki/*", "/tempo/*", "/pyroscope/*"]
   }
 }
 

@@ -81,4 +81,8 @@ services = {
   alloy = {
     spot_weight = 1
   }
+  gateway = {
+    desired_count = 1
+    spot_weight   = 1
+  }
 }

@@ -15,6 +15,7 @@ import {
 import { GRAFANA_DATABASE_DEFAULT_PORTS, grafanaStateOnEfs, pullThroughReference } from "./catalog";
 import { didYouMean } from "./errors";
 import { checkReplication } from "./quorum";
+import { checkTenants } from "./tenants";
 import { albName, NAME_LIMITS, namePrefix, targetGroupName, TARGET_GROUP_SUFFIX_LENGTH, taskRoleName } from "./names";
 import { GRAFANA_DATABASE_SSL_MODES, type Settings } from "./schema";
 import { FARGATE_SIZES } from "./fargate";
@@ -52,6 +53,22 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkWaivers(s),
     ...checkAuditLogs(s),
     ...checkPullThrough(s),
+    ...checkTenants(s),
+    ...checkGatewayRoutes(s),
+  ];
+}
+
+/**
+ * The gateway serves each backend's routes at the backend's own paths; Pyroscope's only distinct root
+ * is its path prefix, so without one its routes would be "/" and swallow every other path.
+ */
+function checkGatewayRoutes(s: Settings): Finding[] {
+  if (s.services.pyroscope.path_prefix !== "") return [];
+  return [
+    {
+      key: "services.pyroscope.path_prefix",
+      message: 'the gateway routes profiles by Pyroscope\'s path prefix; without one Pyroscope serves at "/", which the gateway cannot tell from other routes; expected a prefix such as "/pyroscope"',
+    },
   ];
 }
 

@@ -9,7 +9,7 @@
  * Sources: ../shared/upstream/README.md (facts table, note T1), read at the pinned releases.
  */
 
-export const SERVICE_NAMES = ["mimir", "loki", "tempo", "pyroscope", "grafana", "alloy"] as const;
+export const SERVICE_NAMES = ["mimir", "loki", "tempo", "pyroscope", "grafana", "alloy", "gateway"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** The components that keep a memberlist hash ring (gossip on the memberlist port, TCP and UDP). */
@@ -70,8 +70,10 @@ export interface ComponentProfile {
   /**
    * Where the component serves its own Prometheus metrics with no prefix. A `server`-mode prefix moves
    * it (Mimir, Loki, Pyroscope: `<prefix>/metrics`); Tempo registers it on its root mux (note T1).
+   * Undefined: no Prometheus endpoint (the gateway's nginx has only the text stub_status), so Alloy
+   * does not scrape it; its CloudWatch alarms (running tasks, target health, 5xx) watch it instead.
    */
-  readonly metricsPath: string;
+  readonly metricsPath?: string;
   /**
    * The image's own non-root user (`uid:gid`), set on the container (Security Hub ECS.20); undefined
    * where it is not verified for the pinned image, which then keeps its image default and a waiver.
@@ -173,6 +175,20 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     // image does not switch to it (it runs as root by default); this project does.
     imageUser: "473:473",
   },
+  // This project's authenticating gateway (nginx, templates/gateway/): the backends' ingestion and
+  // query routes at their own paths, plus /otlp/v1/{metrics,logs,traces}; /healthz answers unauthenticated.
+  gateway: {
+    prefixMode: "none",
+    readinessPath: "/healthz",
+    alternativeHealthPaths: [],
+    apiRoots: ["/api/v1/push", "/otlp", "/prometheus", "/loki", "/tempo", "/pyroscope"],
+    stateful: false,
+    replicates: false,
+    singleton: false,
+    storagePrefixes: [],
+    receivesOtlp: false,
+    upstreamHttpPort: 80,
+  },
 };
 
 /** Health-check paths the component answers given its `path_prefix`. */
@@ -185,8 +201,12 @@ export function servedHealthPaths(service: ServiceName, pathPrefix: string): str
 /** Where the component serves its own /metrics given its `path_prefix` (only `server` mode moves it). */
 export function servedMetricsPath(service: ServiceName, pathPrefix: string): string {
   const profile = COMPONENTS[service];
+  if (profile.metricsPath === undefined) throw new Error(`${service} serves no Prometheus metrics (settings/components.ts)`);
   return profile.prefixMode === "server" ? joinPath(pathPrefix, profile.metricsPath) : profile.metricsPath;
 }
+
+/** The services whose own /metrics Alloy scrapes: every one that serves Prometheus metrics. */
+export const SCRAPED_SERVICES: readonly ServiceName[] = SERVICE_NAMES.filter((n) => COMPONENTS[n].metricsPath !== undefined);
 
 /** The HTTP API roots the component serves given its `path_prefix`. */
 export function servedApiRoots(service: ServiceName, pathPrefix: string): string[] {
@@ -253,6 +273,13 @@ export const CONSUMERS: Readonly<Record<ServiceName, readonly Consumption[]>> = 
     { producer: "alloy", port: "http", purpose: "self-monitoring scrape of /metrics", scrape: true },
   ],
   tempo: [{ producer: "mimir", port: "http", purpose: "metrics-generator remote_write" }],
+  gateway: [
+    { producer: "mimir", port: "http", purpose: "authenticated metrics push and queries" },
+    { producer: "loki", port: "http", purpose: "authenticated log push and queries" },
+    { producer: "tempo", port: "http", purpose: "authenticated trace queries" },
+    { producer: "tempo", port: "otlp_http", purpose: "authenticated OTLP trace push" },
+    { producer: "pyroscope", port: "http", purpose: "authenticated profile push and queries" },
+  ],
   mimir: [],
   loki: [],
   pyroscope: [],

@@ -231,8 +231,18 @@ function toProblem(issue: z.core.$ZodIssue, provenance: Provenance, files: reado
     const keyPath = issue.keys.length === 1 ? [...parts, issue.keys[0]] : parts;
     return { file: fileFor(keyPath.map(String), provenance, files), key: keyOf(keyPath), message: messages.join("; ") };
   }
-  if (issue.code === "invalid_key" || issue.code === "invalid_element") {
-    // A record key (or value) that broke a rule: zod nests the real issue; name the key itself.
+  if (issue.code === "invalid_key") {
+    // A map key the schema refuses (a tenant id, a CIDR name): say why, with the key quoted.
+    const inner = (issue as unknown as { issues?: { message: string }[] }).issues?.[0]?.message ?? issue.message;
+    const key = String(parts[parts.length - 1]);
+    return {
+      file: fileFor(parts.map(String), provenance, files),
+      key: `${keyOf(parts.slice(0, -1))}[${JSON.stringify(key)}]`,
+      message: `${inner.replace(/^Invalid input: /, "")}, got key ${JSON.stringify(key)}`,
+    };
+  }
+  if (issue.code === "invalid_element") {
+    // A record value that broke a rule: zod nests the real issue.
     const inner = (issue as { issues?: z.core.$ZodIssue[] }).issues?.[0];
     const key = String((issue as { key?: unknown }).key ?? (issue as { input?: unknown }).input ?? "");
     const message = inner ? messageOf(inner) : "is not allowed here";

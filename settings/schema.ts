@@ -92,8 +92,8 @@ const serviceSchema = z.strictObject({
   path_prefix: pathPrefix.default(""),
   /** Target-group health-check path; derived from the component and its prefix when omitted. */
   health_check_path: urlPath.optional(),
-  /** ALB path patterns routed to this service (at most 5 per service). */
-  alb_paths: z.array(albPathPattern).max(5, { error: "at most 5 ALB path patterns per service" }).default([]),
+  /** ALB path patterns routed to this service (at most 8 per service: listener-rule priorities 10 apart). */
+  alb_paths: z.array(albPathPattern).max(8, { error: "at most 8 ALB path patterns per service" }).default([]),
   /** FARGATE_SPOT weight in the capacity-provider strategy; 0 runs on FARGATE only. */
   spot_weight: nonNegativeInt("a weight of 0 or more").default(0),
   /** Tasks always placed on FARGATE (on-demand) before weights apply. */
@@ -136,28 +136,185 @@ const storagePrefixShape = Object.fromEntries(
 // region are not repeated here: the templates read them from the keys above.
 
 /** Prometheus/Loki-style duration: "30m", "168h", "1w" (model.Duration). */
-const modelDuration = z.string().regex(/^(\d+(ms|s|m|h|d|w|y))+$/, { error: 'expected a duration such as "30m", "168h" or "1w"' });
+const modelDuration = z.string({ error: 'expected a duration in quotes, such as "30m", "168h" or "1w"' }).regex(/^(\d+(ms|s|m|h|d|w|y))+$/, { error: 'expected a duration such as "30m", "168h" or "1w"' });
 /** Go duration as Alloy reads it: "30s", "5m", "1h" (no days). */
 const goDuration = z.string().regex(/^(\d+(ms|s|m|h))+$/, { error: 'expected a duration such as "30s", "5m" or "1h" (no days)' });
 const positiveNumber = (what: string) => z.number({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
 export const CLOUDWATCH_STATISTICS = ["Sum", "Average", "Maximum", "Minimum", "SampleCount"] as const;
 
+/**
+ * A size in bytes: a whole number of bytes, or a number with a unit, "5MB" (10^6) or "5MiB" (2^20).
+ * Rendered as whole bytes, which every component parses.
+ */
+const BYTE_UNITS: Readonly<Record<string, number>> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+const BYTE_SIZE_RE = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)$/;
+const BYTE_SIZE_ERROR = 'expected a size: whole bytes, or a number with a unit such as "5MB", "20MiB" (B, KB, MB, GB, KiB, MiB, GiB)';
+export const byteSize = z
+  .union([z.number({ error: BYTE_SIZE_ERROR }).int({ error: BYTE_SIZE_ERROR }).positive({ error: BYTE_SIZE_ERROR }), z.string({ error: BYTE_SIZE_ERROR }).regex(BYTE_SIZE_RE, { error: BYTE_SIZE_ERROR })], { error: BYTE_SIZE_ERROR })
+  .transform((v, ctx) => {
+    if (typeof v === "number") return v;
+    const m = BYTE_SIZE_RE.exec(v)!;
+    const bytes = Number(m[1]) * BYTE_UNITS[m[2]];
+    if (!Number.isInteger(bytes) || bytes < 1) {
+      ctx.issues.push({ code: "custom", message: `${BYTE_SIZE_ERROR}; ${JSON.stringify(v)} is not a whole number of bytes`, input: v });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
+type Fields = Record<string, z.ZodType>;
+type FieldsOutput<F extends Fields> = { [K in keyof F]: z.output<F[K]> };
+type FieldsInput<F extends Fields> = { [K in keyof F]?: z.input<F[K]> };
+
+/**
+ * A component's limits: every field with its production default (undefined: derived elsewhere, e.g.
+ * from the retention). The same fields, all optional and without defaults, are a tenant's overrides
+ * (`limitOverrides`), so a tenant can change any limit the component section has and nothing else.
+ */
+function limitsWithDefaults<F extends Fields>(fields: F, defaults: FieldsOutput<F>) {
+  const shape = Object.fromEntries(
+    Object.entries(fields).map(([k, f]) => [k, defaults[k] === undefined ? f.optional() : f.default(defaults[k] as never)]),
+  );
+  return z.strictObject(shape).prefault({}) as unknown as z.ZodPrefault<z.ZodType<FieldsOutput<F>, FieldsInput<F>>>;
+}
+function limitOverrides<F extends Fields>(fields: F) {
+  const shape = Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, f.optional()]));
+  return z.strictObject(shape).optional() as unknown as z.ZodOptional<z.ZodType<Partial<FieldsOutput<F>>, FieldsInput<F>>>;
+}
+
+// Sources of the defaults: README "Limits". "team": the values the team's hand-written stack ran
+// with (issue 18); "seed 004": the team's Loki limits; "upstream": the pinned release's own default,
+// written down so that it shows in the rendered file and a tenant can override it.
+
+/** Mimir `limits` (and `overrides.<tenant>` in its runtime file). */
+const MIMIR_LIMIT_FIELDS = {
+  /** Samples per second per tenant, across the distributors. */
+  ingestion_rate: positiveNumber("samples per second"),
+  /** Samples a tenant may send in a burst above ingestion_rate. */
+  ingestion_burst_size: positiveInt("a number of samples"),
+  /** In-memory series per tenant across the ingesters (before replication). 0: no limit. */
+  max_global_series_per_user: nonNegativeInt("a number of series (0: no limit)"),
+  /** In-memory series per metric name per tenant. 0: no limit. */
+  max_global_series_per_metric: nonNegativeInt("a number of series (0: no limit)"),
+  /** How far behind the newest sample a sample may arrive and still be accepted ("0s": in order only). */
+  out_of_order_time_window: modelDuration,
+  /** Label names per series. */
+  max_label_names_per_series: positiveInt("a number of label names"),
+};
+const MIMIR_LIMIT_DEFAULTS: FieldsOutput<typeof MIMIR_LIMIT_FIELDS> = {
+  ingestion_rate: 100_000, // team (upstream 10,000)
+  ingestion_burst_size: 500_000, // team (upstream 200,000)
+  max_global_series_per_user: 2_000_000, // team (upstream 150,000)
+  max_global_series_per_metric: 300_000, // team (upstream: no limit)
+  out_of_order_time_window: "10m", // team (upstream: 0s, in order only)
+  max_label_names_per_series: 30, // upstream
+};
+
+/** Loki `limits_config` (and `overrides.<tenant>` in its runtime file). */
+const LOKI_LIMIT_FIELDS = {
+  ingestion_rate_mb: positiveNumber("MB per second"),
+  ingestion_burst_size_mb: positiveNumber("MB"),
+  max_query_parallelism: positiveInt("a number of queries"),
+  max_global_streams_per_user: positiveInt("a number of streams"),
+  /** Tail (live) queries at once per tenant; Loki's default 10 was too low for the canary (seed 004). */
+  max_concurrent_tail_requests: positiveInt("a number of requests"),
+  split_queries_by_interval: modelDuration,
+  max_query_length: modelDuration,
+  /** A query running longer is cancelled. */
+  query_timeout: modelDuration,
+  /** How far back a query may reach. Omitted: services.loki.retention_days (nothing older exists). */
+  max_query_lookback: modelDuration.optional(),
+  /** Refuse lines older than reject_old_samples_max_age. */
+  reject_old_samples: z.boolean({ error: "expected true or false" }),
+  reject_old_samples_max_age: modelDuration,
+  /** Accept OpenTelemetry attributes as structured metadata (Loki's OTLP endpoint needs it). */
+  allow_structured_metadata: z.boolean({ error: "expected true or false" }),
+};
+const LOKI_LIMIT_DEFAULTS: FieldsOutput<typeof LOKI_LIMIT_FIELDS> = {
+  ingestion_rate_mb: 4, // upstream; the shipped files set seed 004's 50
+  ingestion_burst_size_mb: 6, // upstream; seed 004: 100
+  max_query_parallelism: 32, // upstream; seed 004: 256
+  max_global_streams_per_user: 5000, // upstream; seed 004: 100,000
+  max_concurrent_tail_requests: 10, // upstream; seed 004: 20
+  split_queries_by_interval: "1h", // upstream; seed 004: 30m
+  max_query_length: "721h", // upstream; seed 004: 168h
+  query_timeout: "10m", // team (upstream 1m)
+  max_query_lookback: undefined, // derived: the retention
+  reject_old_samples: true, // upstream
+  reject_old_samples_max_age: "1y", // team (upstream 1w)
+  allow_structured_metadata: true, // upstream 3.x
+};
+
+/** Tempo `overrides.defaults` (and `overrides.<tenant>` in its per-tenant file). */
+const TEMPO_LIMIT_FIELDS = {
+  /** Largest trace; spans past it are refused (global.max_bytes_per_trace). */
+  max_bytes_per_trace: byteSize,
+  /** Bytes per second per tenant (ingestion.rate_limit_bytes). */
+  ingestion_rate_limit_bytes: byteSize,
+  /** Burst above the rate (ingestion.burst_size_bytes). */
+  ingestion_burst_size_bytes: byteSize,
+  /** Live traces per tenant in the live store (ingestion.max_traces_per_user). */
+  max_traces_per_user: positiveInt("a number of traces"),
+};
+const TEMPO_LIMIT_DEFAULTS: FieldsOutput<typeof TEMPO_LIMIT_FIELDS> = {
+  max_bytes_per_trace: 5_000_000, // upstream (the team had no Tempo limits)
+  ingestion_rate_limit_bytes: 30_000_000, // upstream
+  ingestion_burst_size_bytes: 30_000_000, // upstream
+  max_traces_per_user: 10_000, // upstream
+};
+
+/** Pyroscope `limits` (and `overrides.<tenant>` in its runtime file). */
+const PYROSCOPE_LIMIT_FIELDS = {
+  ingestion_rate_mb: positiveNumber("MB per second"),
+  ingestion_burst_size_mb: positiveNumber("MB"),
+  /** Active profile series per tenant. */
+  max_global_series_per_tenant: positiveInt("a number of series"),
+  /** Largest profile accepted. */
+  max_profile_size_bytes: byteSize,
+  /** Longest time range of one query. */
+  max_query_length: modelDuration,
+  /** How far back a query may reach. Omitted: services.pyroscope.retention_days (upstream 1w would hide most of it). */
+  max_query_lookback: modelDuration.optional(),
+};
+const PYROSCOPE_LIMIT_DEFAULTS: FieldsOutput<typeof PYROSCOPE_LIMIT_FIELDS> = {
+  ingestion_rate_mb: 4, // upstream
+  ingestion_burst_size_mb: 2, // upstream
+  max_global_series_per_tenant: 5000, // upstream
+  max_profile_size_bytes: 4 * 1024 * 1024, // upstream
+  max_query_length: "7d", // one week, like Loki's team value (upstream 1d)
+  max_query_lookback: undefined, // derived: the retention
+};
+
+export type MimirLimits = FieldsOutput<typeof MIMIR_LIMIT_FIELDS>;
+export type LokiLimits = FieldsOutput<typeof LOKI_LIMIT_FIELDS>;
+export type TempoLimits = FieldsOutput<typeof TEMPO_LIMIT_FIELDS>;
+export type PyroscopeLimits = FieldsOutput<typeof PYROSCOPE_LIMIT_FIELDS>;
+/** The components that keep per-tenant limits. */
+export const LIMITED_COMPONENTS = ["mimir", "loki", "tempo", "pyroscope"] as const;
+export type LimitedComponent = (typeof LIMITED_COMPONENTS)[number];
+
+const mimirSchema = z.strictObject({
+  /** Rendered into `limits` (every tenant) and overridable per tenant (tenants.<name>.limits.mimir). */
+  limits: limitsWithDefaults(MIMIR_LIMIT_FIELDS, MIMIR_LIMIT_DEFAULTS),
+});
+
+const tempoSchema = z.strictObject({
+  /** Rendered into `overrides.defaults` and overridable per tenant (tenants.<name>.limits.tempo). */
+  limits: limitsWithDefaults(TEMPO_LIMIT_FIELDS, TEMPO_LIMIT_DEFAULTS),
+});
+
+const pyroscopeSchema = z.strictObject({
+  /** Rendered into `limits` and overridable per tenant (tenants.<name>.limits.pyroscope). */
+  limits: limitsWithDefaults(PYROSCOPE_LIMIT_FIELDS, PYROSCOPE_LIMIT_DEFAULTS),
+});
+
 const lokiSchema = z.strictObject({
   /** First day of the TSDB v13 schema period (YYYY-MM-DD, before the first log line). Never change it once logs exist. */
   schema_from: z.iso.date({ error: 'expected a date such as "2025-01-01"' }).default("2025-01-01"),
-  /** `limits_config` values (seed 004). Loki's own defaults apply where omitted. */
-  limits: z
-    .strictObject({
-      ingestion_rate_mb: positiveNumber("MB per second").default(4),
-      ingestion_burst_size_mb: positiveNumber("MB").default(6),
-      max_query_parallelism: positiveInt("a number of queries").default(32),
-      max_global_streams_per_user: positiveInt("a number of streams").default(5000),
-      /** Tail (live) queries at once per tenant; Loki's default 10 was too low for the canary (seed 004). */
-      max_concurrent_tail_requests: positiveInt("a number of requests").default(10),
-      split_queries_by_interval: modelDuration.default("1h"),
-      max_query_length: modelDuration.default("721h"),
-    })
-    .prefault({}),
+  /** `limits_config` values (seed 004 and the team's). Overridable per tenant (tenants.<name>.limits.loki). */
+  limits: limitsWithDefaults(LOKI_LIMIT_FIELDS, LOKI_LIMIT_DEFAULTS),
+  /** The pattern ingester (log patterns in Grafana's Logs Drilldown). */
+  pattern_ingester: z.boolean({ error: "expected true or false" }).default(true),
   /** Streams kept for a different time than services.loki.retention_days (seed 003: info logs 30 days). */
   retention_streams: z
     .array(
@@ -188,6 +345,8 @@ const cloudwatchNamespaceSchema = z.strictObject({
       }),
     )
     .min(1, { error: "expected at least one metric" }),
+  /** Tenant the namespace's metrics are written under; omitted: tenant_id. Must be a tenant of the settings. */
+  tenant: z.string().optional(),
 });
 
 const alloySchema = z.strictObject({
@@ -198,12 +357,18 @@ const alloySchema = z.strictObject({
       namespaces: z.array(cloudwatchNamespaceSchema).default([]),
     })
     .prefault({}),
+  /**
+   * Tenant of everything Alloy's OTLP receivers get (metrics, logs, traces); omitted: tenant_id.
+   * Those receivers take unauthenticated in-VPC senders (README "Who can reach what"): keep this a
+   * tenant that may receive such data.
+   */
+  otlp_tenant: z.string().optional(),
 });
 
 /** A tenant id (X-Scope-OrgID) every backend accepts: Mimir's, Loki's, Tempo's and Pyroscope's rules. */
 const tenantId = z
   .string({ error: "expected a tenant id in quotes" })
-  .regex(TENANT_ID_RE, { error: "expected a tenant id of 1-150 letters, digits and !_.*'()- (no '/')" })
+  .regex(TENANT_ID_RE, { error: "expected a tenant id of 1-150 letters, digits and !_.*'()- (Mimir, Loki, Tempo and Pyroscope refuse others; no '/' or '|')" })
   .refine((v) => !(UNSAFE_TENANT_IDS as readonly string[]).includes(v), {
     error: (i) => `tenant id ${shown(i.input)} is refused by Mimir, Loki, Tempo and Pyroscope (it would be a path segment in the bucket); expected a name such as "lgtm"`,
   });
@@ -366,6 +531,34 @@ const costSchema = z.strictObject({
   usage: costUsageSchema.prefault({}),
 });
 
+/** What a tenant's gateway credentials may push and query. */
+export const SIGNALS = ["metrics", "logs", "traces", "profiles"] as const;
+export type Signal = (typeof SIGNALS)[number];
+
+const tenantSchema = z.strictObject({
+  /** Who sends under this tenant; shown in Grafana's datasource names. Required: it declares the tenant. */
+  description: z.string({ error: "expected a description in quotes" }).max(200, { error: "expected at most 200 characters" }).optional(),
+  /**
+   * Who may send: the signals the tenant's gateway credentials may push and query (the gateway
+   * answers 401 on the others). Its credentials are generated into Secrets Manager.
+   */
+  signals: z
+    .array(z.enum(SIGNALS, { error: `expected one of ${SIGNALS.join(", ")}` }))
+    .min(1, { error: "expected at least one signal" })
+    .refine((v) => new Set(v).size === v.length, { error: "expected each signal once" })
+    .default([...SIGNALS]),
+  /** This tenant's limits where they differ from the component sections (mimir.limits, loki.limits, ...). */
+  limits: z
+    .strictObject({
+      mimir: limitOverrides(MIMIR_LIMIT_FIELDS),
+      loki: limitOverrides(LOKI_LIMIT_FIELDS),
+      tempo: limitOverrides(TEMPO_LIMIT_FIELDS),
+      pyroscope: limitOverrides(PYROSCOPE_LIMIT_FIELDS),
+    })
+    .prefault({}),
+});
+export type TenantSettings = z.infer<typeof tenantSchema>;
+
 export const settingsSchema = z.strictObject({
   /** Short project name used in every resource name ("lgtm"). */
   project: z
@@ -408,8 +601,13 @@ export const settingsSchema = z.strictObject({
     /** Path-style addressing, needed by most S3-compatible servers. */
     use_path_style: z.boolean().default(false),
   }),
-  /** Tenant sent as X-Scope-OrgID by every producer and consumer. */
+  /**
+   * The default tenant: Alloy's own pipelines and the first datasource of each kind use it. Kept from
+   * the single-tenant settings; declare more tenants in `tenants`.
+   */
   tenant_id: tenantId,
+  /** Tenants beyond (or describing) tenant_id: description and per-tenant limit overrides. */
+  tenants: z.record(tenantId, tenantSchema).default({}),
   /** Where tasks pull images from: the upstream registry, or this project's ECR copies. */
   /**
    * "upstream": the registries themselves, through NAT; "ecr": this project's ECR copies;
@@ -605,8 +803,14 @@ export const settingsSchema = z.strictObject({
     .array(z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, { error: 'expected a network interface name such as "eth1"' }))
     .min(1, { error: "expected at least one interface name" })
     .default(["eth1", "eth0"]),
+  /** Mimir settings rendered into its config (limits). */
+  mimir: mimirSchema.prefault({}),
   /** Loki settings rendered into its config (limits, per-stream retention, schema start). */
   loki: lokiSchema.prefault({}),
+  /** Tempo settings rendered into its config (limits). */
+  tempo: tempoSchema.prefault({}),
+  /** Pyroscope settings rendered into its config (limits). */
+  pyroscope: pyroscopeSchema.prefault({}),
   /** Alloy settings rendered into config.alloy. */
   alloy: alloySchema.prefault({}),
   /** Alloy scrapes every task's own /metrics into Mimir under a dedicated tenant (README, "Operating it"). */

@@ -9,7 +9,7 @@
  * matching that address against the private subnet of each AZ (every task runs in the private
  * subnets, one per AZ of `network.availability_zones`).
  */
-import { SERVICE_NAMES, servedMetricsPath, type ServiceName } from "./components";
+import { SCRAPED_SERVICES, servedMetricsPath, type ServiceName } from "./components";
 import { serviceHost } from "./catalog";
 import type { Settings } from "./schema";
 
@@ -23,10 +23,10 @@ export interface ScrapeTarget {
   readonly azRules: readonly { readonly az: string; readonly regex: string }[];
 }
 
-/** The services Alloy scrapes: every one of the catalog (the gateway of issue 18 joins at merge). */
+/** The services Alloy scrapes: every one of the catalog that serves Prometheus metrics (not the gateway). */
 export function selfScrapeTargets(s: Settings): ScrapeTarget[] {
   const azRules = s.network.availability_zones.map((az, i) => ({ az, regex: `${cidrRegex(s.network.private_subnet_cidrs[i])}:[0-9]+` }));
-  return SERVICE_NAMES.map((service) => ({
+  return SCRAPED_SERVICES.map((service) => ({
     service,
     dnsName: serviceHost(s, service),
     port: s.services[service].http_port,

@@ -224,27 +224,28 @@ export function planFlows(s: Settings, vpcCidr: string): Flow[] {
     { id: "internal", key: "load_balancer.internal_client_cidrs", entries: lb.internal_client_cidrs },
   ]);
   const namespace = s.service_discovery.namespace;
+  // Senders authenticate at the gateway (issue 18): it is the only HTTP API clients reach. The
+  // backends admit only their consumers (gateway, Alloy, Grafana, Tempo's metrics generator →
+  // Mimir, from CONSUMERS above) and their own ring peers, never the VPC CIDR.
+  const gateway = portOf(s, "gateway", "http");
+  for (const source of clientSources) {
+    add(
+      { to: "gateway", from: { cidr: source }, name: "http", port: gateway.port, protocol: "tcp", what: `gateway http (${gateway.key})` },
+      `authenticated clients of http://gateway.${namespace}:${gateway.port}`,
+    );
+  }
+  // Waiver: Alloy's OTLP receivers stay open to the VPC and peered networks (OTLP gRPC has no
+  // gateway route). What they receive goes to the default tenant only (tenant_id); a sender that needs
+  // its own tenant, or authentication, uses the gateway's OTLP HTTP route.
   for (const name of SERVICE_NAMES) {
-    const profile = COMPONENTS[name];
-    // The storage backends: their HTTP API is where clients push and query.
-    if (profile.storagePrefixes.length > 0) {
-      const p = portOf(s, name, "http");
+    if (name !== "alloy" || !COMPONENTS[name].receivesOtlp) continue;
+    for (const port of ["otlp_grpc", "otlp_http"] as const) {
+      const p = portOf(s, name, port);
       for (const source of clientSources) {
         add(
-          { to: name, from: { cidr: source }, name: "http", port: p.port, protocol: "tcp", what: `${name} http (${p.key})` },
-          `clients of http://${name}.${namespace}:${p.port}`,
+          { to: name, from: { cidr: source }, name: port, port: p.port, protocol: "tcp", what: `${name} ${port} (${p.key})` },
+          `OTLP senders to ${name}.${namespace}:${p.port} (default tenant)`,
         );
-      }
-    }
-    if (profile.receivesOtlp) {
-      for (const port of ["otlp_grpc", "otlp_http"] as const) {
-        const p = portOf(s, name, port);
-        for (const source of clientSources) {
-          add(
-            { to: name, from: { cidr: source }, name: port, port: p.port, protocol: "tcp", what: `${name} ${port} (${p.key})` },
-            `OTLP senders to ${name}.${namespace}:${p.port}`,
-          );
-        }
       }
     }
   }

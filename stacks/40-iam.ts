@@ -25,11 +25,14 @@ import {
   PULL_THROUGH_PREFIXES,
   SERVICE_NAMES,
   executionRoleName,
+  gatewaySecretKey,
   grafanaDatabase,
   alertsTopicArn,
   grafanaStateOnEfs,
   logGroupName,
   taskRoleName,
+  tenantSlug,
+  tenants,
   type ServiceName,
 } from "../settings";
 import { GeneratedSecret } from "../modules/generated-secret";
@@ -56,7 +59,18 @@ export class IamStack extends LayerStack<"40-iam"> {
       // A throw-away environment (force_destroy) must be able to re-create the same name right away.
       recoveryWindowInDays: s.storage.force_destroy ? 0 : SECRET_RECOVERY_DAYS,
     });
-    const secretArns = { grafana_admin_password: grafanaAdmin.arn };
+    const secretArns: Record<string, string> = { grafana_admin_password: grafanaAdmin.arn };
+    // One generated basic-auth password per tenant for the gateway, never in state or the repo:
+    // senders read theirs from Secrets Manager; the gateway task gets them as container secrets.
+    for (const t of tenants(s)) {
+      const key = gatewaySecretKey(t.id);
+      const secret = new GeneratedSecret(this, key, {
+        secretName: `${s.project}/${s.env}/gateway/${tenantSlug(t.id)}`,
+        description: `Gateway password of tenant "${t.id}" (user name: the tenant id) in ${s.project} ${s.env}`,
+        recoveryWindowInDays: s.storage.force_destroy ? 0 : SECRET_RECOVERY_DAYS,
+      });
+      secretArns[key] = secret.arn;
+    }
     const database = grafanaDatabase(s);
 
     const execution = new TaskExecutionRole(this, "task_execution", {

@@ -54,6 +54,9 @@ import {
   DATA_DIRS,
   GRAFANA_ADMIN_PASSWORD_ENV,
   GRAFANA_DATABASE_PASSWORD_ENV,
+  gatewayPasswordEnv,
+  gatewayRoutes,
+  GATEWAY_OTLP_BASE,
   serviceCommand,
   serviceConfigs,
   serviceEnvironment as configEnvironment,
@@ -66,6 +69,7 @@ import {
   SHUTDOWN_BUDGET,
   albFrontedServices,
   deploymentPercentages,
+  gatewaySecretKey,
   grafanaDatabase,
   grafanaStateOnEfs,
   healthCheckPath,
@@ -79,6 +83,9 @@ import {
   taskFamily,
   taskPorts,
   targetGroupName,
+  tenantSlug,
+  tenants,
+  SIGNALS,
   type ServiceName,
   type Settings,
   cpuArchitecture,
@@ -160,7 +167,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         mountPoints: [...delivery.mountPoints, ...state.mountPoints],
         containerDependsOn: delivery.containerDependsOn,
         dockerLabels: delivery.dockerLabels,
-        secrets: name === "grafana" ? this.grafanaSecrets() : undefined,
+        secrets: name === "grafana" ? this.grafanaSecrets() : name === "gateway" ? this.gatewaySecrets() : undefined,
         stopTimeoutSeconds: SHUTDOWN_BUDGET.stopTimeout,
         user: COMPONENTS[name].imageUser,
         deployment: deploymentPercentages(s, name),
@@ -237,6 +244,11 @@ export class EcsStack extends LayerStack<"60-ecs"> {
       target5xxPer5m: s.alerts.target_5xx_per_5m,
       alb5xxPer5m: s.alerts.alb_5xx_per_5m,
     });
+  }
+
+  /** The gateway's container secrets: each tenant's generated password, as start.sh reads them. */
+  private gatewaySecrets(): Record<string, string> {
+    return Object.fromEntries(tenants(this.settings).map((t, i) => [gatewayPasswordEnv(i), this.remoteMapEntry("40-iam", "secret_arns", gatewaySecretKey(t.id))]));
   }
 
   /** Grafana's container secrets: its admin password, and the external database's password when set. */
@@ -339,8 +351,29 @@ export function baseEnvironment(s: Settings, name: ServiceName, bucketName: stri
 }
 
 /** In-VPC address of each service: its Cloud Map name and HTTP port. */
-export function serviceEndpoints(s: Settings): Record<ServiceName, string> {
-  return byService((n) => serviceEndpoint(s, n));
+/**
+ * The `service_endpoints` output: each service's in-VPC base URL (by service name), then where
+ * senders go, per signal (`gateway.<signal>_*`: through the authenticating gateway, in the VPC at
+ * gateway.<namespace>; from outside at the ALB on the same paths), and per tenant the basic-auth user
+ * and the Secrets Manager secret holding its password (`tenant.<id>`).
+ */
+export function serviceEndpoints(s: Settings): Record<string, string> {
+  const gw = serviceEndpoint(s, "gateway");
+  const routes = gatewayRoutes(s);
+  const at = (signal: string, index: number) => `${gw}${routes.filter((r) => r.signal === signal)[index].location.replace(/^= /, "")}`;
+  return {
+    ...byService((n) => serviceEndpoint(s, n)),
+    "gateway.metrics_push": at("metrics", 0),
+    "gateway.metrics_query": at("metrics", 2),
+    "gateway.logs_push": `${at("logs", 0)}v1/push`,
+    "gateway.logs_query": at("logs", 0),
+    "gateway.traces_query": at("traces", 0),
+    "gateway.profiles": at("profiles", 0),
+    "gateway.otlp_http": `${gw}${GATEWAY_OTLP_BASE}`,
+    ...Object.fromEntries(
+      tenants(s).map((t) => [`tenant.${t.id}`, `user "${t.id}", password in Secrets Manager ${s.project}/${s.env}/gateway/${tenantSlug(t.id)}; signals: ${(s.tenants[t.id]?.signals ?? SIGNALS).join(", ")}`]),
+    ),
+  };
 }
 
 function byService<T>(f: (n: ServiceName) => T): Record<ServiceName, T> {

@@ -68,7 +68,7 @@ export const LAYER_OUTPUTS = {
     cluster_arn: { kind: "string", description: "ECS cluster ARN" },
     service_names: { kind: "map", description: "ECS service name of each component, by service" },
     task_definition_arns: { kind: "map", description: "Current task definition ARN of each component, by service" },
-    service_endpoints: { kind: "map", description: "In-VPC address of each component (http://<name>.<namespace>:<port>), by service" },
+    service_endpoints: { kind: "map", description: "In-VPC address of each component by service; the gateway's endpoints per signal (gateway.<signal>_*); each tenant's user and password secret (tenant.<id>)" },
     alerts_topic_arn: { kind: "string", description: "SNS topic every alert goes to (AWS alarms, task events, Grafana's contact point): the one place to subscribe" },
   },
 } as const satisfies Record<LayerId, Record<string, OutputSpec>>;

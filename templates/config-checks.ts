@@ -15,19 +15,26 @@
  * - each ring joins only its own Cloud Map name on the memberlist port, under its own cluster label;
  * - Mimir and Loki flush to S3 on SIGTERM, and every ring member's bounded shutdown phases leave time
  *   for that flush within ECS's stop timeout;
- * - every key exists in the upstream reference of the pinned version (./reference.ts).
+ * - every tenant header (Alloy, Grafana, the gateway's) is a tenant of the settings; a federated one
+ *   reaches only a backend whose config enables federation; datasource links stay within a tenant;
+ * - the gateway's upstreams use the catalog's ports, every route checks credentials and the tenant
+ *   header comes from the authenticated user only;
+ * - each backend reads the runtime overrides file delivered with it, whose sections name known tenants;
+ * - every key exists in the upstream reference of the pinned version (./reference.ts), the runtime
+ *   overrides files' keys in their own references.
  *
  * Each error starts with the setting to change (or the template, when no setting can fix it).
  */
 import * as fs from "node:fs";
 import { parseDocument } from "yaml";
-import { CONSUMERS, RING_SERVICES, SERVICE_NAMES, STORAGE_PREFIX_KEYS, joinPath, servedMetricsPath, type ProducerPort, type RingServiceName, type ServiceName, type StoragePrefixKey } from "../settings/components";
+import { CONSUMERS, RING_SERVICES, SCRAPED_SERVICES, SERVICE_NAMES, STORAGE_PREFIX_KEYS, joinPath, servedMetricsPath, type ProducerPort, type RingServiceName, type ServiceName, type StoragePrefixKey } from "../settings/components";
 import { serviceHost } from "../settings/catalog";
 import { ringClusterLabel } from "../settings/names";
 import type { Settings } from "../settings/schema";
 import { FARGATE_MAX_STOP_TIMEOUT_SECONDS } from "../settings/shutdown";
 import { AlloySyntaxError, attribute, childBlocks, parseAlloy, referencesIn, stringMap, type AlloyBlock, type AlloyFile, type AlloyValue } from "./alloy-syntax";
-import { LOKI_PUSH_PATH, MIMIR_PROMETHEUS_PREFIX, MIMIR_PUSH_PATH } from "./context";
+import { tenants } from "../settings/tenants";
+import { LOKI_PUSH_PATH, MIMIR_PROMETHEUS_PREFIX, MIMIR_PUSH_PATH, RUNTIME_OVERRIDES_FILE } from "./context";
 import { SELF_MONITORING_DATASOURCE_UID } from "./grafana-alerting";
 import {
   checkAlloy,
@@ -37,6 +44,7 @@ import {
   loadAlloyReference,
   loadGrafanaReference,
   loadKeyReference,
+  loadRuntimeOverridesReference,
   referenceVersion,
   type KeyFinding,
 } from "./reference";
@@ -101,7 +109,20 @@ interface Address {
    * metrics; null for a call that carries none (a scrape).
    */
   readonly expectedTenant?: { readonly value: string; readonly key: string } | null;
+  /** The sender forwards the tenant of each request it received (Tempo's generator): no fixed tenant to check. */
+  readonly tenantOfRequest?: boolean;
 }
+
+/**
+ * Where each backend turns on queries across tenants (`X-Scope-OrgID: a|b`), and the upstream
+ * default when the key is absent. Pyroscope 2.2.1 has none: a federated header reaches no data.
+ */
+const FEDERATION_KEYS: Readonly<Record<RingServiceName, { key: string; default: boolean } | undefined>> = {
+  mimir: { key: "tenant_federation.enabled", default: false },
+  loki: { key: "querier.multi_tenant_queries_enabled", default: false },
+  tempo: { key: "query_frontend.multi_tenant_queries_enabled", default: true },
+  pyroscope: undefined,
+};
 
 export function checkRenderedConfigs(settings: Settings, configs: readonly RenderedConfig[], referenceDir?: string): CheckResult {
   const errors: string[] = [];
@@ -111,6 +132,8 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
   // ------------------------------------------------------------ parse
   const yamlBy = new Map<ServiceName, ParsedYaml>();
   const yamlDocs: ParsedYaml[] = [];
+  /** Runtime overrides files (per-tenant limits), checked against their own references. */
+  const overridesDocs: ParsedYaml[] = [];
   let alloy: { config: RenderedConfig; file: AlloyFile } | undefined;
   for (const config of configs) {
     if (config.fileName.endsWith(".alloy")) {
@@ -135,6 +158,10 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
         continue;
       }
       const parsed = { config, doc: value };
+      if (config.fileName === RUNTIME_OVERRIDES_FILE) {
+        overridesDocs.push(parsed);
+        continue;
+      }
       yamlDocs.push(parsed);
       if (!yamlBy.has(config.service)) yamlBy.set(config.service, parsed);
     }
@@ -145,8 +172,22 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
     if (!configs.some((c) => c.service === service)) errors.push(`templates/${service}/: no rendered config for ${service}; every service needs one`);
   }
 
+  // ------------------------------------------------------------ files travel in Terraform strings
+  // The task definition carries every file: Terraform reads "${" and "%{" there as its own template
+  // syntax (an apply-time error, or a silently changed file). "$${" and "%%{" are its escapes.
+  for (const config of configs) {
+    const m = /(^|[^$])\$\{|(^|[^%])%\{/m.exec(config.content);
+    if (m) {
+      const line = config.content.slice(0, m.index).split("\n").length;
+      errors.push(`${templateOf(config)}: ${where(config)} line ${line} has "\${" or "%{", which Terraform would read as interpolation in the task definition; write it another way (or "$\${" for a literal)`);
+    }
+  }
+
   // ------------------------------------------------------------ upstream references
-  checkReferences(s, referenceDir ?? defaultReferenceDir(), yamlDocs, alloy, grafana, errors, warnings);
+  checkReferences(s, referenceDir ?? defaultReferenceDir(), yamlDocs, overridesDocs, alloy, grafana, errors, warnings);
+
+  // ------------------------------------------------------------ runtime overrides: delivered, per known tenant
+  checkRuntimeOverrides(s, configs, yamlBy, overridesDocs, errors);
 
   // ------------------------------------------------------------ producers listen where the settings say
   const servedPrefix = new Map<ServiceName, string>();
@@ -221,7 +262,10 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
     (Array.isArray(rw) ? rw : []).forEach((entry, i) => {
       if (!isMap(entry)) return;
       const headers = isMap(entry.headers) ? entry.headers : {};
+      // With remote_write_add_org_id_header (default true) Tempo sends each trace's own tenant.
+      const ofRequest = get(tempoDoc.doc, "metrics_generator.storage.remote_write_add_org_id_header") !== false;
       addresses.push({
+        tenantOfRequest: ofRequest && headers[TENANT_HEADER] === undefined,
         consumer: "tempo",
         config: tempoDoc.config,
         what: `metrics_generator.storage.remote_write[${i}].url`,
@@ -233,7 +277,16 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
       });
     });
   }
-  checkAddresses(s, addresses, errors);
+  const gatewayConf = configs.find((c) => c.service === "gateway" && c.fileName === "nginx.conf");
+  if (gatewayConf) addresses.push(...gatewayAddresses(s, gatewayConf, errors));
+  const federates = (producer: ServiceName): boolean => {
+    const f = (RING_SERVICES as readonly string[]).includes(producer) ? FEDERATION_KEYS[producer as RingServiceName] : undefined;
+    const doc = yamlBy.get(producer)?.doc;
+    if (!f || !doc) return false;
+    const v = get(doc, f.key);
+    return v === undefined ? f.default : v === true;
+  };
+  checkAddresses(s, addresses, errors, federates);
   if (grafana) checkDatasourceLinks(grafana, errors);
 
   // ------------------------------------------------------------ storage
@@ -420,6 +473,7 @@ function checkReferences(
   s: Settings,
   dir: string,
   yamlDocs: readonly ParsedYaml[],
+  overridesDocs: readonly ParsedYaml[],
   alloy: { config: RenderedConfig; file: AlloyFile } | undefined,
   grafana: ParsedYaml | undefined,
   errors: string[],
@@ -447,6 +501,13 @@ function checkReferences(
     if (!ref.ok) warnings.push(ref.warning);
     else report(p.config, ref.value.check(p.doc), `services.${service}.version`);
   }
+  for (const p of overridesDocs) {
+    const service = p.config.service;
+    if (!(RING_SERVICES as readonly string[]).includes(service)) continue;
+    const ref = loadRuntimeOverridesReference(dir, service as RingServiceName, s.services[service].version);
+    if (!ref.ok) warnings.push(ref.warning);
+    else report(p.config, ref.value.check(p.doc), `services.${service}.version`);
+  }
   if (alloy) {
     const ref = loadAlloyReference(dir, s.services.alloy.version);
     if (!ref.ok) warnings.push(ref.warning);
@@ -461,6 +522,56 @@ function checkReferences(
       const major = referenceVersion(s.services.grafana.version).split(".")[0];
       if (majors.length > 0 && !majors.includes(major)) {
         warnings.push(`services.grafana.version: Grafana ${s.services.grafana.version} is outside the datasource reference's era (${ref.value.era}); its fields may have changed`);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- runtime overrides
+
+/** Where each ring member's main config names its runtime overrides file. */
+const RUNTIME_FILE_KEY: Readonly<Record<RingServiceName, string>> = {
+  mimir: "runtime_config.file",
+  loki: "runtime_config.file",
+  tempo: "overrides.per_tenant_override_config",
+  pyroscope: "runtime_config.file",
+};
+
+/**
+ * Producer/consumer check of the per-tenant files: each backend's main config names exactly the
+ * overrides file delivered with it (a file the init container writes into the same task), and every
+ * tenant section in it is a tenant of the settings.
+ */
+function checkRuntimeOverrides(
+  s: Settings,
+  configs: readonly RenderedConfig[],
+  yamlBy: ReadonlyMap<ServiceName, ParsedYaml>,
+  overridesDocs: readonly ParsedYaml[],
+  errors: string[],
+): void {
+  const known = new Set(tenants(s).map((t) => t.id));
+  for (const service of RING_SERVICES) {
+    const main = yamlBy.get(service);
+    if (!main) continue;
+    const key = RUNTIME_FILE_KEY[service];
+    const value = get(main.doc, key);
+    const delivered = configs.find((c) => c.service === service && c.fileName === RUNTIME_OVERRIDES_FILE);
+    if (!delivered) {
+      errors.push(`templates/${service}/${RUNTIME_OVERRIDES_FILE}.hbs: ${service} has no rendered runtime overrides file, so tenants.<name>.limits.${service} reach no task`);
+      continue;
+    }
+    if (value !== delivered.containerPath) {
+      errors.push(
+        `${templateOf(main.config)}: ${where(main.config)} sets ${key} to ${value === undefined ? "nothing" : JSON.stringify(value)}, but ${service}'s overrides are delivered at ${delivered.containerPath}; per-tenant limits would not apply`,
+      );
+    }
+  }
+  for (const p of overridesDocs) {
+    const overrides = get(p.doc, "overrides");
+    if (!isMap(overrides)) continue;
+    for (const tenant of Object.keys(overrides)) {
+      if (!known.has(tenant)) {
+        errors.push(`${templateOf(p.config)}: ${where(p.config)} has a section for tenant "${tenant}", which is not a tenant of the settings (tenant_id, tenants: ${[...known].join(", ")})`);
       }
     }
   }
@@ -587,7 +698,7 @@ function alloySelfScrapes(
       });
     }
   }
-  for (const service of SERVICE_NAMES) {
+  for (const service of SCRAPED_SERVICES) {
     if (!scraped.has(service)) errors.push(`${templateOf(config)}: no self-monitoring scrape of ${service} (discovery.dns of ${serviceHost(s, service)} → prometheus.scrape); every component's own /metrics must reach Mimir under self_monitoring.tenant`);
   }
   // The self-monitoring remote_write carries only the stack's own series, and those go nowhere else.
@@ -668,8 +779,9 @@ function expectedPort(s: Settings, producer: ServiceName, kind: ProducerPort): n
   }
 }
 
-function checkAddresses(s: Settings, addresses: readonly Address[], errors: string[]): void {
+function checkAddresses(s: Settings, addresses: readonly Address[], errors: string[], federates: (producer: ServiceName) => boolean): void {
   const namespace = s.service_discovery.namespace;
+  const known = tenants(s).map((t) => t.id);
   const reached = new Set<string>();
   for (const a of addresses) {
     const at = `${where(a.config)}: ${a.what}`;
@@ -718,14 +830,29 @@ function checkAddresses(s: Settings, addresses: readonly Address[], errors: stri
         );
       }
     }
-    const tenant = a.expectedTenant === undefined ? { value: s.tenant_id, key: "tenant_id" } : a.expectedTenant;
-    if (tenant !== null && a.tenant !== tenant.value) {
-      errors.push(
-        `${tenant.key}: ${where(a.config)}: ${a.tenantWhere ?? a.what} sends ${a.tenant === undefined ? "no tenant" : `tenant "${a.tenant}"`}, but ${producer} requires X-Scope-OrgID "${tenant.value}"`,
-      );
+    if (a.tenantOfRequest || a.expectedTenant === null) continue;
+    const at2 = `${where(a.config)}: ${a.tenantWhere ?? a.what}`;
+    if (a.expectedTenant !== undefined) {
+      // A fixed tenant (the stack's own metrics under self_monitoring.tenant).
+      if (a.tenant !== a.expectedTenant.value) {
+        errors.push(`${a.expectedTenant.key}: ${at2} sends ${a.tenant === undefined ? "no tenant" : `tenant "${a.tenant}"`}, but ${producer} requires X-Scope-OrgID "${a.expectedTenant.value}"`);
+      }
+      continue;
+    }
+    if (a.tenant === undefined) {
+      errors.push(`tenant_id: ${at2} sends no tenant, but ${producer} runs multi-tenant and requires X-Scope-OrgID (one of the settings' tenants: ${known.join(", ")})`);
+      continue;
+    }
+    const parts = a.tenant.split("|");
+    if (parts.length > 1 && !federates(producer)) {
+      errors.push(`templates/${producer}/: ${at2} sends the federated tenant "${a.tenant}", but ${producer}'s config does not enable tenant federation${FEDERATION_KEYS[producer as RingServiceName] ? ` (${FEDERATION_KEYS[producer as RingServiceName]!.key})` : " (its pinned version has none)"}, so the query fails`);
+    }
+    const unknown = parts.filter((t) => !known.includes(t));
+    if (unknown.length > 0) {
+      errors.push(`tenants: ${at2} sends tenant "${a.tenant}", but ${unknown.map((t) => `"${t}"`).join(", ")} is not a tenant of the settings (${known.join(", ")}); declare it in tenants`);
     }
   }
-  for (const consumer of ["alloy", "grafana", "tempo"] as const) {
+  for (const consumer of ["alloy", "grafana", "tempo", "gateway"] as const) {
     for (const c of CONSUMERS[consumer]) {
       if (!reached.has(`${consumer}>${c.producer}>${c.port}${c.scrape ? ">scrape" : ""}`)) {
         errors.push(`templates/${consumer}/: the rendered ${consumer} config never calls ${c.producer}'s ${c.port} port, which the catalog lists for ${c.purpose} (settings/components.ts CONSUMERS)`);
@@ -734,15 +861,75 @@ function checkAddresses(s: Settings, addresses: readonly Address[], errors: stri
   }
 }
 
-/** Every trace/log/metric/profile link (`...datasourceUid`) names a datasource the file provisions. */
+/**
+ * The gateway's upstreams, parsed back out of the rendered nginx.conf: every `location` must check
+ * credentials (`auth_basic_user_file`), every `proxy_pass` is an address checked like any consumer's
+ * (catalog port, CONSUMERS), and the tenant header is set once, at server level, from the
+ * authenticated user and nowhere overridden: the client's X-Scope-OrgID never passes.
+ */
+function gatewayAddresses(s: Settings, config: RenderedConfig, errors: string[]): Address[] {
+  const out: Address[] = [];
+  const text = config.content.replace(/#[^\n]*/g, "");
+  const setHeader = [...text.matchAll(/proxy_set_header\s+X-Scope-OrgID\s+([^;]+);/gi)].map((m) => m[1].trim());
+  if (setHeader.length !== 1 || setHeader[0] !== "$remote_user") {
+    errors.push(`${templateOf(config)}: ${where(config)} must set X-Scope-OrgID exactly once, to $remote_user (the authenticated tenant), found ${setHeader.length === 0 ? "none" : setHeader.join(", ")}: a client could choose its tenant`);
+  }
+  for (const m of text.matchAll(/location\s+(=\s+)?(\S+)\s*\{([^}]*)\}/g)) {
+    const [, , location, body] = m;
+    const pass = /proxy_pass\s+([^;]+);/.exec(body)?.[1].trim();
+    if (!pass) continue;
+    if (/proxy_set_header/.test(body)) {
+      errors.push(`${templateOf(config)}: ${where(config)} location ${location} sets its own proxy headers, which drops the server-level X-Scope-OrgID from the authenticated user`);
+    }
+    if (!/auth_basic_user_file\s+\S+;/.test(body) || /auth_basic\s+off/.test(body)) {
+      errors.push(`${templateOf(config)}: ${where(config)} location ${location} forwards to ${pass} without checking credentials (auth_basic_user_file)`);
+    }
+    let otlp = false;
+    try {
+      // Tempo's OTLP HTTP receiver serves /v1/traces; every other upstream is a service's HTTP port.
+      otlp = new URL(pass).pathname === "/v1/traces";
+    } catch {
+      // checkAddresses reports an unparsable address
+    }
+    out.push({
+      consumer: "gateway",
+      config,
+      what: `location ${location} proxy_pass`,
+      raw: pass,
+      kind: otlp ? "otlp_http" : "http",
+      tenantOfRequest: true,
+    });
+  }
+  return out;
+}
+
+/** The X-Scope-OrgID a datasource sends, if any. */
+function datasourceTenant(ds: Record<string, unknown>): string | undefined {
+  const json = isMap(ds.jsonData) ? ds.jsonData : {};
+  const secure = isMap(ds.secureJsonData) ? ds.secureJsonData : {};
+  const n = Object.entries(json).find(([k, v]) => /^httpHeaderName[1-9][0-9]*$/.test(k) && v === TENANT_HEADER)?.[0]?.slice("httpHeaderName".length);
+  const value = n === undefined ? undefined : secure[`httpHeaderValue${n}`];
+  return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * Every trace/log/metric/profile link (`...datasourceUid`) names a datasource the file provisions,
+ * and one that sends the same tenant: a tenant's trace must not open another tenant's logs.
+ */
 function checkDatasourceLinks(p: ParsedYaml, errors: string[]): void {
   const list = Array.isArray(p.doc.datasources) ? p.doc.datasources : [];
-  const uids = new Set(list.filter(isMap).map((ds) => ds.uid).filter((u): u is string => typeof u === "string"));
+  const byUid = new Map(list.filter(isMap).filter((ds) => typeof ds.uid === "string").map((ds) => [ds.uid as string, ds]));
   list.forEach((ds, i) => {
     if (!isMap(ds)) return;
     for (const [key, value] of walkValues(ds)) {
-      if (/(^|\.)datasourceUid$/.test(key) && !uids.has(String(value))) {
-        errors.push(`${templateOf(p.config)}: datasource "${String(ds.name ?? i)}" ${key} links to uid "${String(value)}", which the file does not provision (known: ${[...uids].join(", ")})`);
+      if (!/(^|\.)datasourceUid$/.test(key)) continue;
+      const target = byUid.get(String(value));
+      if (!target) {
+        errors.push(`${templateOf(p.config)}: datasource "${String(ds.name ?? i)}" ${key} links to uid "${String(value)}", which the file does not provision (known: ${[...byUid.keys()].join(", ")})`);
+      } else if (datasourceTenant(target) !== datasourceTenant(ds)) {
+        errors.push(
+          `${templateOf(p.config)}: datasource "${String(ds.name ?? i)}" (tenant "${datasourceTenant(ds)}") ${key} links to "${String(target.name)}" (tenant "${datasourceTenant(target)}"): links must stay within one tenant`,
+        );
       }
     }
   });

@@ -16,7 +16,9 @@ import { SELF_MONITORING_DATASOURCE_UID, alertingProvisioning } from "./grafana-
 import { dashboardJson, dashboardSpecs } from "./grafana-dashboards";
 import { ringClusterLabel } from "../settings/names";
 import { replicationFactor } from "../settings/quorum";
-import type { Settings } from "../settings/schema";
+import { SIGNALS, type LokiLimits, type MimirLimits, type PyroscopeLimits, type Settings, type Signal, type TempoLimits } from "../settings/schema";
+import { createHash } from "node:crypto";
+import { alloyLabelPart, tenants, tenantsOverriding } from "../settings/tenants";
 import { SHUTDOWN_BUDGET, seconds } from "../settings/shutdown";
 
 /** Where every config file is mounted in its container (a task-scoped volume, read-only). */
@@ -44,10 +46,47 @@ export const DATA_DIRS = {
   pyroscope: "/data",
   alloy: "/var/lib/alloy/data",
   grafana: "/var/lib/grafana",
+  gateway: "/var/cache/nginx",
 } as const satisfies Record<ServiceName, string>;
 
-/** Grafana datasource uids, referenced by the trace/log/metric/profile links between them. */
+/**
+ * The runtime overrides file of Mimir, Loki, Tempo and Pyroscope, beside the main config in
+ * CONFIG_DIR: per-tenant limits, delivered by the init container like the main file. A local file
+ * always: Mimir fails to start on an s3:// runtime_config (seed 000).
+ */
+export const RUNTIME_OVERRIDES_FILE = "overrides.yaml";
+
+/**
+ * Grafana datasource uids of the default tenant (tenant_id), referenced by the trace/log/metric/
+ * profile links between them. Kept from the single-tenant file, so dashboards that name them still work.
+ */
 export const DATASOURCE_UIDS = { mimir: "mimir", loki: "loki", tempo: "tempo", pyroscope: "pyroscope" } as const;
+export type DatasourceComponent = keyof typeof DATASOURCE_UIDS;
+/** Grafana's limit on a datasource uid. */
+export const GRAFANA_UID_MAX = 40;
+/** Display names of the datasources, per component. */
+export const DATASOURCE_NAMES = { mimir: "Mimir", loki: "Loki", tempo: "Tempo", pyroscope: "Pyroscope" } as const satisfies Record<DatasourceComponent, string>;
+/**
+ * Components whose pinned version answers a query for several tenants (`X-Scope-OrgID: a|b`), with
+ * the key that turns it on (rendered in their templates). Pyroscope 2.2.1 has no tenant federation.
+ */
+export const FEDERATED_COMPONENTS = ["mimir", "loki", "tempo"] as const satisfies readonly DatasourceComponent[];
+
+/**
+ * The uid of `component`'s datasource for one tenant: the shipped uid for the default tenant;
+ * `<component>-t-<tenant>` when that is a valid uid within 40 characters; otherwise a readable
+ * part plus a hash of the tenant id, so distinct tenants never share a uid. The federated
+ * datasources are `<component>-all`, which no tenant's uid can be (those have "-t-").
+ */
+export function datasourceUid(component: DatasourceComponent, tenant: string, isDefault: boolean): string {
+  if (isDefault) return DATASOURCE_UIDS[component];
+  const plain = `${component}-t-${tenant}`;
+  if (/^[A-Za-z0-9_-]+$/.test(tenant) && plain.length <= GRAFANA_UID_MAX) return plain;
+  const hash = createHash("sha256").update(tenant).digest("hex").slice(0, 8);
+  const readable = tenant.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, GRAFANA_UID_MAX - component.length - 3 - 1 - hash.length);
+  return `${component}-t-${readable}-${hash}`;
+}
+export const federatedUid = (component: DatasourceComponent): string => `${component}-all`;
 
 /**
  * `auto_forget_unhealthy_periods` of the rings that have the key (Mimir's distributor, store-gateway,
@@ -111,6 +150,59 @@ export interface ObjectStoreView {
   readonly endpoint: string;
 }
 
+/** One tenant's section of a runtime overrides file: upstream key → value, only what the tenant overrides. */
+export interface TenantOverridesView {
+  readonly tenant: string;
+  readonly limits: readonly { readonly key: string; readonly value: unknown }[];
+}
+
+/** Tempo's per-tenant section: its limits are grouped (global.*, ingestion.*). */
+export interface TempoTenantOverridesView {
+  readonly tenant: string;
+  readonly global: readonly { readonly key: string; readonly value: unknown }[];
+  readonly ingestion: readonly { readonly key: string; readonly value: unknown }[];
+}
+
+export interface DatasourceSetView {
+  /** Suffix of the datasource names: "" for the default tenant, " (<tenant>)", " (all tenants)". */
+  readonly nameSuffix: string;
+  /** X-Scope-OrgID value: the tenant, or every tenant joined with "|" (federated). */
+  readonly tenantHeader: string;
+  readonly isDefault: boolean;
+  readonly federated: boolean;
+  /** Uids of the set's datasources; pyroscope is null where the set has none (federated: no Pyroscope federation). */
+  readonly uids: { readonly mimir: string; readonly loki: string; readonly tempo: string; readonly pyroscope: string | null };
+}
+
+/**
+ * Where the gateway keeps its run-time files (pid, temp files, the password files its start script
+ * writes from the task's secrets). A path inside the container, never in the config volume (that one
+ * is read-only and holds no secret).
+ */
+export const GATEWAY_RUN_DIR = "/tmp/gateway";
+/** The gateway's environment variable holding the password of the tenant at `index` in tenants(). */
+export const gatewayPasswordEnv = (index: number): string => `LGTM_TENANT_PASSWORD_${index}`;
+/** OTLP over HTTP: one base URL for every signal, `<gateway>/otlp`, as OTLP exporters append /v1/<signal>. */
+export const GATEWAY_OTLP_BASE = "/otlp";
+
+/** One route of the gateway: a location, the signal it serves, the producer it forwards to. */
+export interface GatewayRouteView {
+  /** nginx location: "= /path" (exact) or "/path/" (prefix). */
+  readonly location: string;
+  readonly signal: Signal;
+  readonly producer: ServiceName;
+  /** `proxy_pass` target: `http://host:port` (the path passes unchanged) or with a path (replaces an exact location). */
+  readonly upstream: string;
+}
+
+export interface GatewayTenantView {
+  readonly id: string;
+  /** The id quoted for a POSIX shell. */
+  readonly shellId: string;
+  readonly passwordEnv: string;
+  readonly signals: readonly Signal[];
+}
+
 export interface TemplateContext {
   /** First line of every rendered file. */
   readonly header: string;
@@ -135,6 +227,11 @@ export interface TemplateContext {
     readonly prefixes: { readonly blocks: string; readonly ruler: string; readonly alertmanager: string };
     readonly retention: string;
     readonly dataDir: string;
+    /** mimir.limits. */
+    readonly limits: MimirLimits;
+    /** `runtime_config.file`: the overrides file's container path. */
+    readonly runtimeConfigFile: string;
+    readonly tenantOverrides: readonly TenantOverridesView[];
   };
   readonly loki: {
     readonly server: ServerView;
@@ -149,7 +246,11 @@ export interface TemplateContext {
     readonly retention: string;
     readonly dataDir: string;
     readonly schemaFrom: string;
-    readonly limits: Settings["loki"]["limits"];
+    /** loki.limits with max_query_lookback derived from the retention when omitted. */
+    readonly limits: LokiLimits & { readonly max_query_lookback: string };
+    readonly patternIngester: boolean;
+    readonly runtimeConfigFile: string;
+    readonly tenantOverrides: readonly TenantOverridesView[];
     readonly retentionStreams: readonly { readonly selector: string; readonly period: string; readonly priority: number }[];
   };
   readonly tempo: {
@@ -169,6 +270,10 @@ export interface TemplateContext {
     readonly dataDir: string;
     /** Metrics-generator remote write to Mimir. */
     readonly remoteWriteUrl: string;
+    readonly limits: TempoLimits;
+    /** `overrides.per_tenant_override_config`: the overrides file's container path. */
+    readonly runtimeConfigFile: string;
+    readonly tenantOverrides: readonly TempoTenantOverridesView[];
   };
   readonly pyroscope: {
     readonly server: ServerView;
@@ -184,6 +289,10 @@ export interface TemplateContext {
     readonly prefix: string;
     readonly retention: string;
     readonly dataDir: string;
+    /** pyroscope.limits with max_query_lookback derived from the retention when omitted. */
+    readonly limits: PyroscopeLimits & { readonly max_query_lookback: string };
+    readonly runtimeConfigFile: string;
+    readonly tenantOverrides: readonly TenantOverridesView[];
   };
   readonly alloy: {
     readonly otlpGrpcListen: string;
@@ -206,14 +315,36 @@ export interface TemplateContext {
         readonly azRules: readonly { readonly az: string; readonly regex: string }[];
       }[];
     };
+    /** One remote_write to Mimir per tenant a pipeline writes under (the default tenant's is "mimir"). */
+    readonly remoteWrites: readonly { readonly label: string; readonly tenant: string }[];
+    /** alloy.otlp_tenant (or tenant_id) and its remote_write's label. */
+    readonly otlpTenant: string;
+    readonly otlpRemoteWrite: string;
     readonly cloudwatch: {
       readonly scrapeInterval: string;
-      readonly namespaces: readonly {
-        readonly type: string;
-        readonly regions: readonly string[];
-        readonly metrics: readonly { readonly name: string; readonly statistics: readonly string[]; readonly period: string }[];
+      /** The namespaces grouped by tenant: one exporter and scrape per group. */
+      readonly groups: readonly {
+        readonly exporter: string;
+        readonly scrape: string;
+        readonly tenant: string;
+        readonly remoteWrite: string;
+        readonly namespaces: readonly {
+          readonly type: string;
+          readonly regions: readonly string[];
+          readonly metrics: readonly { readonly name: string; readonly statistics: readonly string[]; readonly period: string }[];
+        }[];
       }[];
     };
+  };
+  readonly gateway: {
+    readonly httpPort: number;
+    readonly runDir: string;
+    readonly configFile: string;
+    readonly routes: readonly GatewayRouteView[];
+    readonly tenants: readonly GatewayTenantView[];
+    readonly signals: readonly Signal[];
+    /** Who may read the status page (nginx stub_status): the VPC. */
+    readonly statusAllowCidr: string;
   };
   readonly grafana: {
     readonly uids: typeof DATASOURCE_UIDS;
@@ -225,6 +356,12 @@ export interface TemplateContext {
     readonly dashboardsDir: string;
     /** provisioning/alerting/lgtm.yaml (templates/grafana-alerting.ts). */
     readonly alerting: ReturnType<typeof alertingProvisioning>;
+    /**
+     * One set of datasources per tenant (the default tenant first, its datasources named plainly and
+     * Mimir the default), then the federated "all tenants" set when there are several tenants. Links
+     * (exemplars, derived fields, traces to logs/metrics/profiles) stay within a set.
+     */
+    readonly datasourceSets: readonly DatasourceSetView[];
     readonly mimirUrl: string;
     readonly lokiUrl: string;
     readonly tempoUrl: string;
@@ -313,6 +450,137 @@ function memberlistOf(settings: Settings, service: RingServiceName): MemberlistV
 // One source for the rings' replication factor: settings/quorum.ts, which the checks also use.
 export { replicationFactor };
 
+/** Container path of the runtime overrides file. */
+export function runtimeOverridesPath(): string {
+  return `${CONFIG_DIR}/${RUNTIME_OVERRIDES_FILE}`;
+}
+
+/**
+ * Per-tenant sections of Mimir's, Loki's and Pyroscope's runtime file, whose `overrides.<tenant>`
+ * keys are the component's limit keys, which the settings spell the same way.
+ */
+function flatOverrides(s: Settings, component: "mimir" | "loki" | "pyroscope"): TenantOverridesView[] {
+  return tenantsOverriding(s, component).map((t) => ({
+    tenant: t.tenant,
+    limits: Object.keys(t.limits)
+      .sort()
+      .map((key) => ({ key, value: t.limits[key] })),
+  }));
+}
+
+/** Where each tempo.limits field lives under `overrides.defaults` / `overrides.<tenant>`. */
+export const TEMPO_LIMIT_KEYS = {
+  max_bytes_per_trace: ["global", "max_bytes_per_trace"],
+  ingestion_rate_limit_bytes: ["ingestion", "rate_limit_bytes"],
+  ingestion_burst_size_bytes: ["ingestion", "burst_size_bytes"],
+  max_traces_per_user: ["ingestion", "max_traces_per_user"],
+} as const satisfies Record<keyof TempoLimits, readonly ["global" | "ingestion", string]>;
+
+function tempoOverrides(s: Settings): TempoTenantOverridesView[] {
+  return tenantsOverriding(s, "tempo").map((t) => {
+    const group = (g: "global" | "ingestion") =>
+      (Object.keys(t.limits) as (keyof TempoLimits)[])
+        .filter((k) => TEMPO_LIMIT_KEYS[k][0] === g)
+        .map((k) => ({ key: TEMPO_LIMIT_KEYS[k][1] as string, value: t.limits[k] }))
+        .sort((a, b) => a.key.localeCompare(b.key));
+    return { tenant: t.tenant, global: group("global"), ingestion: group("ingestion") };
+  });
+}
+
+/**
+ * Alloy's per-tenant pipelines: the CloudWatch namespaces grouped by their tenant (an exporter and a
+ * scrape each), the OTLP receivers' tenant, and one Mimir remote_write per tenant used. The default
+ * tenant keeps the single-tenant labels ("mimir", "aws", "cloudwatch").
+ */
+function alloyTenantViews(s: Settings): Pick<TemplateContext["alloy"], "remoteWrites" | "otlpTenant" | "otlpRemoteWrite" | "cloudwatch"> {
+  const label = (base: string, tenant: string) => (tenant === s.tenant_id ? base : `${base}_${alloyLabelPart(tenant)}`);
+  const order = tenants(s).map((t) => t.id);
+  const otlpTenant = s.alloy.otlp_tenant ?? s.tenant_id;
+  const byTenant = new Map<string, (typeof s.alloy.cloudwatch.namespaces)[number][]>();
+  for (const n of s.alloy.cloudwatch.namespaces) {
+    const t = n.tenant ?? s.tenant_id;
+    byTenant.set(t, [...(byTenant.get(t) ?? []), n]);
+  }
+  const used = order.filter((t) => t === otlpTenant || byTenant.has(t));
+  return {
+    remoteWrites: used.map((t) => ({ label: label("mimir", t), tenant: t })),
+    otlpTenant,
+    otlpRemoteWrite: label("mimir", otlpTenant),
+    cloudwatch: {
+      scrapeInterval: s.alloy.cloudwatch.scrape_interval,
+      groups: order
+        .filter((t) => byTenant.has(t))
+        .map((t) => ({
+          exporter: label("aws", t),
+          scrape: label("cloudwatch", t),
+          tenant: t,
+          remoteWrite: label("mimir", t),
+          namespaces: byTenant.get(t)!.map((n) => ({
+            type: n.type,
+            regions: [s.aws.region],
+            metrics: n.metrics.map((m) => ({ name: m.name, statistics: [...m.statistics], period: m.period })),
+          })),
+        })),
+    },
+  };
+}
+
+/** A string as a single-quoted POSIX shell word. */
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The gateway's routes: each backend's ingestion and query routes at the path the backend itself
+ * serves (so the gateway is transparent and the ALB paths stay the same), plus OTLP over HTTP for
+ * every signal under /otlp (traces go to Tempo's OTLP HTTP port, which serves /v1/traces).
+ */
+export function gatewayRoutes(s: Settings): GatewayRouteView[] {
+  const http = (producer: ServiceName) => `http://${producerAddress(s, "gateway", producer, "http")}`;
+  const prefixRoute = (producer: ServiceName, route: string): string => {
+    const p = producerPath(s, producer, route);
+    if (p === "" || p === "/") throw new Error(`templates: the gateway cannot route ${producer} at "/" (services.${producer}.path_prefix is empty); give ${producer} a path prefix`);
+    return p;
+  };
+  return [
+    { location: `= ${producerPath(s, "mimir", MIMIR_PUSH_PATH)}`, signal: "metrics", producer: "mimir", upstream: http("mimir") },
+    { location: `= ${producerPath(s, "mimir", "/otlp/v1/metrics")}`, signal: "metrics", producer: "mimir", upstream: http("mimir") },
+    { location: `${prefixRoute("mimir", MIMIR_PROMETHEUS_PREFIX)}/`, signal: "metrics", producer: "mimir", upstream: http("mimir") },
+    { location: `${prefixRoute("loki", "/loki/api")}/`, signal: "logs", producer: "loki", upstream: http("loki") },
+    { location: `= ${producerPath(s, "loki", "/otlp/v1/logs")}`, signal: "logs", producer: "loki", upstream: http("loki") },
+    { location: `${prefixRoute("tempo", "/api")}/`, signal: "traces", producer: "tempo", upstream: http("tempo") },
+    { location: `= ${GATEWAY_OTLP_BASE}/v1/traces`, signal: "traces", producer: "tempo", upstream: `http://${producerAddress(s, "gateway", "tempo", "otlp_http")}/v1/traces` },
+    { location: `${prefixRoute("pyroscope", "")}/`, signal: "profiles", producer: "pyroscope", upstream: http("pyroscope") },
+  ];
+}
+
+/** Grafana's datasource sets: one per tenant, then the federated one (with two tenants or more). */
+export function datasourceSets(s: Settings): DatasourceSetView[] {
+  const all = tenants(s);
+  const sets: DatasourceSetView[] = all.map((t) => ({
+    nameSuffix: t.isDefault ? "" : ` (${t.id})`,
+    tenantHeader: t.id,
+    isDefault: t.isDefault,
+    federated: false,
+    uids: {
+      mimir: datasourceUid("mimir", t.id, t.isDefault),
+      loki: datasourceUid("loki", t.id, t.isDefault),
+      tempo: datasourceUid("tempo", t.id, t.isDefault),
+      pyroscope: datasourceUid("pyroscope", t.id, t.isDefault),
+    },
+  }));
+  if (all.length > 1) {
+    sets.push({
+      nameSuffix: " (all tenants)",
+      tenantHeader: all.map((t) => t.id).join("|"),
+      isDefault: false,
+      federated: true,
+      uids: { mimir: federatedUid("mimir"), loki: federatedUid("loki"), tempo: federatedUid("tempo"), pyroscope: null },
+    });
+  }
+  return sets;
+}
+
 export function buildContext(settings: Settings): TemplateContext {
   const s = settings;
   const ring = (fields: Partial<Omit<RingView, "interfaceNames">> = {}): RingView => ({
@@ -360,6 +628,9 @@ export function buildContext(settings: Settings): TemplateContext {
       },
       retention: retentionOf(s, "mimir"),
       dataDir: DATA_DIRS.mimir,
+      limits: s.mimir.limits,
+      runtimeConfigFile: runtimeOverridesPath(),
+      tenantOverrides: flatOverrides(s, "mimir"),
     },
     loki: {
       server: server("loki", true),
@@ -373,7 +644,10 @@ export function buildContext(settings: Settings): TemplateContext {
       retention: retentionOf(s, "loki"),
       dataDir: DATA_DIRS.loki,
       schemaFrom: s.loki.schema_from,
-      limits: s.loki.limits,
+      limits: { ...s.loki.limits, max_query_lookback: s.loki.limits.max_query_lookback ?? retentionOf(s, "loki") },
+      patternIngester: s.loki.pattern_ingester,
+      runtimeConfigFile: runtimeOverridesPath(),
+      tenantOverrides: flatOverrides(s, "loki"),
       retentionStreams: s.loki.retention_streams.map((r) => ({ selector: r.selector, period: daysToDuration(r.days), priority: r.priority })),
     },
     tempo: {
@@ -389,6 +663,9 @@ export function buildContext(settings: Settings): TemplateContext {
       retention: retentionOf(s, "tempo"),
       dataDir: DATA_DIRS.tempo,
       remoteWriteUrl: producerHttpUrl(s, "tempo", "mimir", producerPath(s, "mimir", MIMIR_PUSH_PATH)),
+      limits: s.tempo.limits,
+      runtimeConfigFile: runtimeOverridesPath(),
+      tenantOverrides: tempoOverrides(s),
     },
     pyroscope: {
       server: server("pyroscope", true),
@@ -401,6 +678,9 @@ export function buildContext(settings: Settings): TemplateContext {
       prefix: s.storage_prefixes.pyroscope,
       retention: retentionOf(s, "pyroscope"),
       dataDir: DATA_DIRS.pyroscope,
+      limits: { ...s.pyroscope.limits, max_query_lookback: s.pyroscope.limits.max_query_lookback ?? retentionOf(s, "pyroscope") },
+      runtimeConfigFile: runtimeOverridesPath(),
+      tenantOverrides: flatOverrides(s, "pyroscope"),
     },
     alloy: {
       otlpGrpcListen: `0.0.0.0:${s.otlp.grpc_port}`,
@@ -426,17 +706,25 @@ export function buildContext(settings: Settings): TemplateContext {
           };
         }),
       },
-      cloudwatch: {
-        scrapeInterval: s.alloy.cloudwatch.scrape_interval,
-        namespaces: s.alloy.cloudwatch.namespaces.map((n) => ({
-          type: n.type,
-          regions: [s.aws.region],
-          metrics: n.metrics.map((m) => ({ name: m.name, statistics: [...m.statistics], period: m.period })),
-        })),
-      },
+      ...alloyTenantViews(s),
+    },
+    gateway: {
+      httpPort: s.services.gateway.http_port,
+      runDir: GATEWAY_RUN_DIR,
+      configFile: `${CONFIG_DIR}/nginx.conf`,
+      routes: gatewayRoutes(s),
+      tenants: tenants(s).map((t, i) => ({
+        id: t.id,
+        shellId: shellQuote(t.id),
+        passwordEnv: gatewayPasswordEnv(i),
+        signals: [...(s.tenants[t.id]?.signals ?? SIGNALS)],
+      })),
+      signals: [...SIGNALS],
+      statusAllowCidr: s.network.vpc_cidr,
     },
     grafana: {
       uids: DATASOURCE_UIDS,
+      datasourceSets: datasourceSets(s),
       metaUid: SELF_MONITORING_DATASOURCE_UID,
       metaTenant: s.self_monitoring.tenant,
       alerting: alertingProvisioning(s),

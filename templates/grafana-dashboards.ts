@@ -7,7 +7,7 @@
  * metric families it reads (`metrics`), which test/grafana-alerting.test.ts checks like the alert
  * rules' queries.
  */
-import { SERVICE_NAMES, type ServiceName } from "../settings/components";
+import { SCRAPED_SERVICES, type ServiceName } from "../settings/components";
 import type { Settings } from "../settings/schema";
 import { SELF_MONITORING_DATASOURCE_UID } from "./grafana-alerting";
 
@@ -41,7 +41,7 @@ function common(service: ServiceName): PanelSpec[] {
 
 export function dashboardSpecs(s: Settings): DashboardSpec[] {
   const job = (service: ServiceName) => `job="self/${service}"`;
-  const specific: Record<ServiceName, PanelSpec[]> = {
+  const specific: Record<Exclude<ServiceName, "gateway">, PanelSpec[]> = {
     mimir: [
       { title: "Samples received / s", expr: rate("cortex_distributor_received_samples_total", job("mimir"), "user"), metrics: ["cortex_distributor_received_samples_total"], legend: "{{user}}" },
       { title: "Discarded samples / s (reason, tenant)", expr: rate("cortex_discarded_samples_total", job("mimir"), "reason, user"), metrics: ["cortex_discarded_samples_total"], legend: "{{reason}} {{user}}" },
@@ -81,7 +81,7 @@ export function dashboardSpecs(s: Settings): DashboardSpec[] {
       { title: "Query latency p99 by service", expr: `${p99("cortex_request_duration_seconds", `${job("mimir")}, route=~".*query.*"`)} or ${p99("loki_request_duration_seconds", `${job("loki")}, route=~".*query.*"`)}`, metrics: ["cortex_request_duration_seconds", "loki_request_duration_seconds"], unit: "s" },
     ],
   };
-  return [stack, ...SERVICE_NAMES.map((service) => ({ uid: `lgtm-${service}`, title: `LGTM ${s.env}: ${service}`, panels: [...common(service), ...specific[service]] }))];
+  return [stack, ...SCRAPED_SERVICES.filter((n): n is Exclude<ServiceName, "gateway"> => n !== "gateway").map((service) => ({ uid: `lgtm-${service}`, title: `LGTM ${s.env}: ${service}`, panels: [...common(service), ...specific[service]] }))];
 }
 
 /** A Grafana dashboard model (schemaVersion 39) from a compact description: two panels per row. */

@@ -22,7 +22,7 @@ import { checkRenderedConfigs } from "./config-checks";
 
 export { renderConfigs, writeRenderedConfigs, type RenderedConfig } from "./render";
 export { checkRenderedConfigs, type CheckResult } from "./config-checks";
-export { CONFIG_DIR, DATA_DIRS, DATASOURCE_UIDS, buildContext, type TemplateContext } from "./context";
+export { CONFIG_DIR, DATA_DIRS, DATASOURCE_UIDS, GATEWAY_RUN_DIR, GATEWAY_OTLP_BASE, gatewayPasswordEnv, gatewayRoutes, buildContext, type TemplateContext } from "./context";
 export { defaultReferenceDir } from "./reference";
 
 /** Grafana's provisioning root: the datasources file lives in its datasources/ folder. */
@@ -62,6 +62,11 @@ export function serviceCommand(settings: Settings, service: ServiceName): string
       ];
     case "grafana":
       return [];
+    case "gateway":
+      // The nginx image's entrypoint runs any other command as given: start.sh writes the password
+      // files from the task's secrets, then execs nginx with the rendered nginx.conf.
+      mainConfigPath(settings, "gateway", "nginx.conf");
+      return ["sh", mainConfigPath(settings, "gateway", "start.sh")];
   }
 }
 

@@ -216,6 +216,19 @@ export function loadKeyReference(dir: string, component: "mimir" | "loki" | "tem
   return { ok: true, value: new KeyReference(`${TITLES[component]} ${v}`, rel, data.keys) };
 }
 
+/**
+ * `<dir>/<component>/<version>.runtime-overrides.keys.json`: the keys of the component's runtime
+ * overrides file (Mimir/Loki/Pyroscope `runtime_config.file`, Tempo `per_tenant_override_config`).
+ */
+export function loadRuntimeOverridesReference(dir: string, component: "mimir" | "loki" | "tempo" | "pyroscope", version: string): Loaded<KeyReference> {
+  const v = referenceVersion(version);
+  const rel = `${component}/${v}.runtime-overrides.keys.json`;
+  const file = path.join(dir, rel);
+  if (!fs.existsSync(file)) return { ok: false, warning: missingReference(dir, component, v, ".runtime-overrides.keys.json") };
+  const data = readJson(file) as { keys: Record<string, KeyInfo> };
+  return { ok: true, value: new KeyReference(`${TITLES[component]} ${v} runtime overrides`, rel, data.keys) };
+}
+
 export interface AlloyComponentRef {
   readonly arguments: readonly string[];
   readonly blocks: readonly string[];

@@ -78,6 +78,8 @@ function hbEnvironment(): { hb: typeof Handlebars; templates: Map<string, Handle
   hb.registerHelper("alloy", (value: unknown) => alloyValue(value));
   // An object with one dynamic key, for Alloy header maps: (kv "X-Scope-OrgID" tenant).
   hb.registerHelper("kv", (name: unknown, value: unknown) => ({ [String(name)]: value }));
+  // Strings joined: (concat "Mimir" nameSuffix).
+  hb.registerHelper("concat", (...args: unknown[]) => args.slice(0, -1).map(String).join(""));
   // A POSIX path under a directory: (path dataDir "tsdb").
   hb.registerHelper("path", (...args: unknown[]) => path.posix.join(...args.slice(0, -1).map(String)));
   for (const file of fs.readdirSync(PARTIALS_DIR).filter((f) => f.endsWith(".hbs")).sort()) {

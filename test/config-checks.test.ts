@@ -9,10 +9,14 @@ import { checkRenderedConfigs, renderConfigs, type RenderedConfig } from "../tem
 import { parseDuration } from "../templates/config-checks";
 import { overrideError, settingsWith, shipped } from "./support/settings";
 
-function edit(configs: readonly RenderedConfig[], service: string, change: (content: string) => string): RenderedConfig[] {
+/** Edits the service's main config (`fileName` picks another of its files, e.g. "overrides.yaml"). */
+function edit(configs: readonly RenderedConfig[], service: string, change: (content: string) => string, fileName?: string): RenderedConfig[] {
   return configs.map((c) => {
-    // Grafana's edits here are to its datasources; its alerting file has tests of its own.
-    if (c.service !== service || (service === "grafana" && !c.fileName.startsWith("provisioning/datasources/"))) return c;
+    if (c.service !== service) return c;
+    // Grafana's "main" config here is its datasources file (its alerting file has tests of its own);
+    // every other service's is the file that is not its runtime overrides.
+    const main = service === "grafana" ? c.fileName.startsWith("provisioning/datasources/") : c.fileName !== "overrides.yaml";
+    if (fileName === undefined ? !main : c.fileName !== fileName) return c;
     const content = change(c.content);
     if (content === c.content) throw new Error(`the edit of ${service}/${c.fileName} changed nothing: the test would prove nothing`);
     return { ...c, content };
@@ -57,12 +61,12 @@ describe("GIVEN the shipped prod settings", () => {
     });
 
     it("THEN Grafana's Tempo datasource without Tempo's API prefix names services.tempo.path_prefix", () => {
-      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, "tempo.lgtm.local:3200/tempo", "tempo.lgtm.local:3200")));
+      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: "Tempo"[\s\S]*?)tempo\.lgtm\.local:3200\/tempo/, "$1tempo.lgtm.local:3200")));
       expect(errors).toEqual([expect.stringMatching(/^services\.tempo\.path_prefix: grafana\/.*datasource "Tempo" url .* requests path "\/", but tempo serves it at "\/tempo"/)]);
     });
 
     it("THEN Grafana's Mimir datasource without /prometheus names services.mimir.path_prefix", () => {
-      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: Mimir\n[\s\S]*?url: "http:\/\/)mimir\.lgtm\.local:9009\/prometheus/, "$1mimir.lgtm.local:9009")));
+      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: "Mimir"[\s\S]*?)mimir\.lgtm\.local:9009\/prometheus/, "$1mimir.lgtm.local:9009")));
       expect(errors).toEqual([expect.stringMatching(/^services\.mimir\.path_prefix: .*datasource "Mimir" url .* serves it at "\/prometheus"/)]);
     });
 
@@ -94,7 +98,7 @@ describe("GIVEN the shipped prod settings", () => {
     });
 
     it("THEN a consumer calling a port the catalog does not list for it names settings/components.ts CONSUMERS", () => {
-      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, "http://loki.lgtm.local:3100", "http://pyroscope.lgtm.local:4040")));
+      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: "Loki"[\s\S]*?)http:\/\/loki\.lgtm\.local:3100/, "$1http://pyroscope.lgtm.local:4040")));
       expect(errors).toContainEqual(expect.stringContaining('datasource "Loki" of type loki points at pyroscope, but that type reads from loki'));
       const viaAlloy = errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, '"tempo.lgtm.local:4317"', '"pyroscope.lgtm.local:4317"')));
       expect(viaAlloy).toContainEqual(expect.stringContaining("calls pyroscope's otlp_grpc port, which settings/components.ts CONSUMERS does not list for alloy"));
@@ -109,11 +113,14 @@ describe("GIVEN the shipped prod settings", () => {
 
     it("THEN a consumer sending another tenant, or none, names tenant_id", () => {
       const other = errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, 'tenant_id = "jsj-lgtm-header"', 'tenant_id = "someone-else"')));
-      expect(other).toEqual([expect.stringMatching(/^tenant_id: alloy\/config\.alloy: loki\.write "loki" endpoint\.tenant_id sends tenant "someone-else", but loki requires X-Scope-OrgID "jsj-lgtm-header"/)]);
-      const none = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: Pyroscope[\s\S]*?)httpHeaderName1: X-Scope-OrgID/, "$1httpHeaderName1: X-Other")));
-      expect(none).toEqual([expect.stringMatching(/^tenant_id: .*datasource "Pyroscope" .* sends no tenant/)]);
-      const tempo = errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, 'X-Scope-OrgID: "jsj-lgtm-header"', 'X-Scope-OrgID: "x"')));
-      expect(tempo).toEqual([expect.stringMatching(/^tenant_id: tempo\/tempo\.yaml: metrics_generator\.storage\.remote_write\[0\]\.headers\.X-Scope-OrgID sends tenant "x"/)]);
+      expect(other).toEqual([
+        expect.stringMatching(/^tenants: alloy\/config\.alloy: loki\.write "loki" endpoint\.tenant_id sends tenant "someone-else", but "someone-else" is not a tenant of the settings \(jsj-lgtm-header, aws-rag-ec2\)/),
+      ]);
+      const none = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: "Pyroscope"[\s\S]*?)httpHeaderName1: X-Scope-OrgID/, "$1httpHeaderName1: X-Other")));
+      expect(none).toContainEqual(expect.stringMatching(/^tenant_id: .*datasource "Pyroscope" .* sends no tenant/));
+      // Tempo's generator forwards each trace's tenant; with that off and no header it sends none.
+      const tempo = errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, "remote_write_add_org_id_header: true", "remote_write_add_org_id_header: false")));
+      expect(tempo).toEqual([expect.stringMatching(/^tenant_id: tempo\/tempo\.yaml: metrics_generator\.storage\.remote_write\[0\]\.headers\.X-Scope-OrgID sends no tenant/)]);
     });
 
     it("THEN a Grafana link to a datasource the file does not provision is an error", () => {
@@ -212,12 +219,27 @@ describe("GIVEN the shipped prod settings", () => {
   });
 
   describe("WHEN runtime configuration points at a URL (seed 000 Mimir outage)", () => {
-    it("THEN an s3:// runtime_config is an error, a local file is not", () => {
-      const remote = errorsOf(edit(configs, "mimir", (c) => `${c}runtime_config:\n  file: s3://jsj-lgtm-data-s3/mimir/runtime-config.yaml\n`));
-      expect(remote).toEqual([expect.stringContaining('sets runtime_config.file to "s3://jsj-lgtm-data-s3/mimir/runtime-config.yaml", but mimir reads runtime configuration only from a local file')]);
-      expect(errorsOf(edit(configs, "mimir", (c) => `${c}runtime_config:\n  file: /etc/lgtm/runtime.yaml\n`))).toEqual([]);
-      const tempo = errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, "overrides:\n", "overrides:\n  per_tenant_override_config: s3://b/overrides.yaml\n")));
-      expect(tempo).toEqual([expect.stringContaining("sets overrides.per_tenant_override_config")]);
+    it("THEN an s3:// runtime_config is an error (seed 000), besides not being the delivered file", () => {
+      const remote = errorsOf(edit(configs, "mimir", (c) => replaceOnce(c, 'file: "/etc/lgtm/overrides.yaml"', "file: s3://jsj-lgtm-data-s3/mimir/runtime-config.yaml")));
+      expect(remote).toContainEqual(expect.stringContaining('sets runtime_config.file to "s3://jsj-lgtm-data-s3/mimir/runtime-config.yaml", but mimir reads runtime configuration only from a local file'));
+      const tempo = errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, 'per_tenant_override_config: "/etc/lgtm/overrides.yaml"', "per_tenant_override_config: s3://b/overrides.yaml")));
+      expect(tempo).toContainEqual(expect.stringContaining("sets overrides.per_tenant_override_config"));
+    });
+
+    it("THEN each backend reads exactly the overrides file delivered with it: another local path, or none, is an error", () => {
+      const other = errorsOf(edit(configs, "loki", (c) => replaceOnce(c, 'file: "/etc/lgtm/overrides.yaml"', 'file: "/etc/lgtm/runtime.yaml"')));
+      expect(other).toEqual([
+        'templates/loki/loki.yaml.hbs: loki/loki.yaml sets runtime_config.file to "/etc/lgtm/runtime.yaml", but loki\'s overrides are delivered at /etc/lgtm/overrides.yaml; per-tenant limits would not apply',
+      ]);
+      const none = errorsOf(edit(configs, "pyroscope", (c) => replaceOnce(c, /runtime_config:\n {2}file: "\/etc\/lgtm\/overrides\.yaml"\n/, "")));
+      expect(none).toEqual([expect.stringMatching(/^templates\/pyroscope\/pyroscope\.yaml\.hbs: pyroscope\/pyroscope\.yaml sets runtime_config\.file to nothing/)]);
+      const undelivered = errorsOf(configs.filter((c) => !(c.service === "mimir" && c.fileName === "overrides.yaml")));
+      expect(undelivered).toEqual([expect.stringMatching(/^templates\/mimir\/overrides\.yaml\.hbs: mimir has no rendered runtime overrides file/)]);
+    });
+
+    it("THEN a tenant section for a tenant the settings do not have is an error", () => {
+      const errors = errorsOf(edit(configs, "loki", (c) => replaceOnce(c, '"aws-rag-ec2":', '"aws-rag-ec3":'), "overrides.yaml"));
+      expect(errors).toEqual([expect.stringMatching(/^templates\/loki\/overrides\.yaml\.hbs: loki\/overrides\.yaml has a section for tenant "aws-rag-ec3", which is not a tenant of the settings/)]);
     });
   });
 

@@ -32,12 +32,12 @@ import { skipWithoutUpstream } from "./support/upstream";
 type Doc = Record<string, any>;
 
 const yamlOf = (configs: readonly RenderedConfig[], service: string): Doc => {
-  const found = configs.find((c) => c.service === service && c.fileName.endsWith(".yaml"));
+  const found = configs.find((c) => c.service === service && c.fileName === `${service}.yaml`);
   if (!found) throw new Error(`no rendered YAML for ${service}`);
   return parseYaml(found.content) as Doc;
 };
 const edit = (configs: readonly RenderedConfig[], service: string, change: (content: string) => string): RenderedConfig[] =>
-  configs.map((c) => (c.service === service && c.fileName.endsWith(".yaml") ? { ...c, content: change(c.content) } : c));
+  configs.map((c) => (c.service === service && c.fileName === `${service}.yaml` ? { ...c, content: change(c.content) } : c));
 const replaceOnce = (content: string, from: string, to: string): string => {
   const count = content.split(from).length - 1;
   if (count !== 1) throw new Error(`expected one "${from}", found ${count}`);
@@ -199,7 +199,7 @@ describe("GIVEN the shipped prod settings", () => {
 
   it("WHEN the deployment percentages are derived THEN ring members stop one task at a time and never exceed their count; singletons stop before they start", () => {
     const got = Object.fromEntries(SERVICE_NAMES.map((n) => [n, [deploymentPercentages(s, n).minimumHealthyPercent, deploymentPercentages(s, n).maximumPercent]]));
-    expect(got).toEqual({ mimir: [66, 100], loki: [66, 100], tempo: [0, 100], pyroscope: [66, 100], grafana: [0, 100], alloy: [100, 200] });
+    expect(got).toEqual({ mimir: [66, 100], loki: [66, 100], tempo: [0, 100], pyroscope: [66, 100], grafana: [0, 100], alloy: [100, 200], gateway: [100, 200] });
   });
 });
 
@@ -301,7 +301,7 @@ describe("GIVEN the shipped dev settings", () => {
   it("WHEN the deployment percentages are derived THEN single-task rings start the new task first, except Tempo (a singleton) and Grafana (one SQLite writer)", async () => {
     const s = await shipped("dev");
     const got = Object.fromEntries(SERVICE_NAMES.map((n) => [n, [deploymentPercentages(s, n).minimumHealthyPercent, deploymentPercentages(s, n).maximumPercent]]));
-    expect(got).toEqual({ mimir: [100, 200], loki: [100, 200], tempo: [0, 100], pyroscope: [100, 200], grafana: [0, 100], alloy: [100, 200] });
+    expect(got).toEqual({ mimir: [100, 200], loki: [100, 200], tempo: [0, 100], pyroscope: [100, 200], grafana: [0, 100], alloy: [100, 200], gateway: [100, 200] });
   });
 });
 
@@ -372,8 +372,8 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings synthesized", (env
     );
     expect(sizes).toEqual(
       env === "prod"
-        ? { mimir: 100, loki: 50, tempo: 50, pyroscope: 50, grafana: 21, alloy: 21 }
-        : { mimir: 40, loki: 30, tempo: 30, pyroscope: 30, grafana: 21, alloy: 21 },
+        ? { mimir: 100, loki: 50, tempo: 50, pyroscope: 50, grafana: 21, alloy: 21, gateway: 21 }
+        : { mimir: 40, loki: 30, tempo: 30, pyroscope: 30, grafana: 21, alloy: 21, gateway: 21 },
     );
   });
 });

@@ -38,9 +38,9 @@ describe("GIVEN prod settings", () => {
     expect(resourceOf(stack, "aws_ecs_cluster_capacity_providers").capacity_providers).toEqual(["FARGATE", "FARGATE_SPOT"]);
   });
 
-  it("WHEN synthesized THEN there are six services, each with one task definition sized from the catalog", () => {
+  it("WHEN synthesized THEN there are seven services (the gateway included), each with one task definition sized from the catalog", () => {
     expect(Object.values(resourcesOf(stack, "aws_ecs_service")).map((x) => x.name).sort()).toEqual([...SERVICE_NAMES].sort());
-    expect(Object.keys(resourcesOf(stack, "aws_ecs_task_definition"))).toHaveLength(6);
+    expect(Object.keys(resourcesOf(stack, "aws_ecs_task_definition"))).toHaveLength(7);
     for (const n of SERVICE_NAMES) {
       const td = resourceOf(stack, "aws_ecs_task_definition", `${n}_task_definition`);
       expect([td.family, td.cpu, td.memory], n).toEqual([`lgtm-prod-${n}`, String(s.services[n].cpu), String(s.services[n].memory)]);
@@ -58,13 +58,10 @@ describe("GIVEN prod settings", () => {
 
   it("WHEN synthesized THEN health checks hit paths each component serves", () => {
     const path = (n: string) => resourceOf(stack, "aws_lb_target_group", `${n}_target_group`).health_check.path;
-    expect(path("pyroscope")).toBe("/pyroscope/ready");
-    expect(path("tempo")).toBe("/ready");
+    expect(path("gateway")).toBe("/healthz");
     expect(path("grafana")).toBe("/api/health");
-    expect(path("mimir")).toBe("/ready");
-    expect(path("loki")).toBe("/ready");
-    // Alloy has no ALB path and is not the default service: no target group at all.
-    expect(Object.keys(resourcesOf(stack, "aws_lb_target_group")).some((k) => k.startsWith("alloy"))).toBe(false);
+    // The backends are reached only through the gateway, Alloy has no ALB path: no target group for them.
+    expect(Object.keys(resourcesOf(stack, "aws_lb_target_group")).sort()).toEqual(["gateway_target_group", "grafana_target_group"]);
   });
 
   it("WHEN synthesized THEN no task gets a public IP, tasks run in the private subnets, and a failed deploy rolls back", () => {
@@ -85,7 +82,8 @@ describe("GIVEN prod settings", () => {
   });
 
   it("WHEN synthesized THEN the grace period is set only on services with a target group", () => {
-    expect(resourceOf(stack, "aws_ecs_service", "loki_service").health_check_grace_period_seconds).toBe(s.ecs.health_check_grace_period_seconds);
+    expect(resourceOf(stack, "aws_ecs_service", "gateway_service").health_check_grace_period_seconds).toBe(s.ecs.health_check_grace_period_seconds);
+    expect(resourceOf(stack, "aws_ecs_service", "loki_service").health_check_grace_period_seconds).toBeUndefined();
     expect(resourceOf(stack, "aws_ecs_service", "alloy_service").health_check_grace_period_seconds).toBeUndefined();
     expect(resourceOf(stack, "aws_ecs_service", "alloy_service").load_balancer).toBeUndefined();
   });
@@ -140,6 +138,17 @@ describe("GIVEN prod settings", () => {
     expect(grafana.environment.map((e: Rule) => e.name)).not.toContain("GF_SECURITY_ADMIN_PASSWORD");
   });
 
+  it("WHEN synthesized THEN the gateway runs start.sh with each tenant's password from its 40-iam secret, never a plain value", () => {
+    const [gateway] = containers(stack, "gateway");
+    expect(gateway.image).toBe("public.ecr.aws/nginx/nginx:1.28.0");
+    expect(gateway.command).toEqual(["sh", "/etc/lgtm/start.sh"]);
+    expect(gateway.secrets).toEqual([
+      { name: "LGTM_TENANT_PASSWORD_0", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_jsj_lgtm_header}" },
+      { name: "LGTM_TENANT_PASSWORD_1", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_aws_rag_ec2}" },
+    ]);
+    expect(JSON.stringify(gateway.environment)).not.toContain("PASSWORD");
+  });
+
   it("WHEN synthesized with no ingest CIDRs THEN every path rule is a 403 and only the catch-all forwards, to Grafana", () => {
     const all = rules(stack);
     const pathCount = SERVICE_NAMES.reduce((n, x) => n + s.services[x].alb_paths.length, 0);
@@ -153,32 +162,32 @@ describe("GIVEN prod settings", () => {
     const targets = catchAll.action[0].forward.target_group as Rule[];
     // Grafana takes every request; the others are attached (weight 0) so ECS accepts their target groups.
     expect(targets.filter((t) => t.weight > 0)).toEqual([{ arn: "${aws_lb_target_group.grafana_target_group.arn}", weight: 1 }]);
-    expect(targets.filter((t) => t.weight === 0)).toHaveLength(4);
+    expect(targets.filter((t) => t.weight === 0)).toEqual([{ arn: "${aws_lb_target_group.gateway_target_group.arn}", weight: 0 }]);
     expect(all.filter(isDeny).map(pathOf).sort()).toEqual(SERVICE_NAMES.flatMap((n) => s.services[n].alb_paths).sort());
   });
 
   it("WHEN synthesized THEN rule priorities are unique and follow the catalog order", () => {
     const priorities = rules(stack).map((r) => r.priority);
     expect(new Set(priorities).size).toBe(priorities.length);
-    expect(resourceOf(stack, "aws_lb_listener_rule", "mimir_path0_deny").priority).toBe(109);
-    expect(resourceOf(stack, "aws_lb_listener_rule", "mimir_path1_deny").priority).toBe(119);
-    expect(resourceOf(stack, "aws_lb_listener_rule", "loki_path0_deny").priority).toBe(209);
-    expect(resourceOf(stack, "aws_lb_listener_rule", "pyroscope_path0_deny").priority).toBe(409);
+    // The gateway is service 7 in catalog order: 700 + 10 per path + 9 for the 403.
+    expect(resourceOf(stack, "aws_lb_listener_rule", "gateway_path0_deny").priority).toBe(709);
+    expect(resourceOf(stack, "aws_lb_listener_rule", "gateway_path1_deny").priority).toBe(719);
+    expect(resourceOf(stack, "aws_lb_listener_rule", "gateway_path5_deny").priority).toBe(759);
   });
 
   it("WHEN synthesized THEN services wait for the rules that attach their target groups", () => {
-    const loki = resourceOf(stack, "aws_ecs_service", "loki_service");
-    expect(loki.depends_on).toEqual(
+    const gateway = resourceOf(stack, "aws_ecs_service", "gateway_service");
+    expect(gateway.depends_on).toEqual(
       expect.arrayContaining(["aws_ecs_cluster_capacity_providers.capacity_providers", "aws_lb_listener_rule.default_service_catch_all"]),
     );
   });
 
   it("WHEN synthesized THEN target groups are ip/HTTP on the HTTP port, named with a hash suffix and replaced before destroyed", () => {
-    const tg = resourceOf(stack, "aws_lb_target_group", "loki_target_group");
-    expect([tg.port, tg.protocol, tg.target_type]).toEqual([3100, "HTTP", "ip"]);
-    expect(tg.name).toMatch(/^lgtm-prod-loki-[0-9a-f]{4}$/);
+    const tg = resourceOf(stack, "aws_lb_target_group", "gateway_target_group");
+    expect([tg.port, tg.protocol, tg.target_type]).toEqual([8080, "HTTP", "ip"]);
+    expect(tg.name).toMatch(/^lgtm-prod-gateway-[0-9a-f]{4}$/);
     expect(tg.lifecycle).toEqual({ create_before_destroy: true });
-    expect(tg.health_check.port).toBe("3100");
+    expect(tg.health_check.port).toBe("8080");
   });
 
   it("WHEN synthesized THEN the in-VPC endpoints and every 60-ecs output are published", () => {
@@ -190,6 +199,18 @@ describe("GIVEN prod settings", () => {
       pyroscope: "http://pyroscope.lgtm.local:4040",
       grafana: "http://grafana.lgtm.local:3000",
       alloy: "http://alloy.lgtm.local:12345",
+      gateway: "http://gateway.lgtm.local:8080",
+      // Where senders go, per signal: the authenticating gateway.
+      "gateway.metrics_push": "http://gateway.lgtm.local:8080/api/v1/push",
+      "gateway.metrics_query": "http://gateway.lgtm.local:8080/prometheus/",
+      "gateway.logs_push": "http://gateway.lgtm.local:8080/loki/api/v1/push",
+      "gateway.logs_query": "http://gateway.lgtm.local:8080/loki/api/",
+      "gateway.traces_query": "http://gateway.lgtm.local:8080/tempo/api/",
+      "gateway.profiles": "http://gateway.lgtm.local:8080/pyroscope/",
+      "gateway.otlp_http": "http://gateway.lgtm.local:8080/otlp",
+      // Per tenant: the basic-auth user and the secret with its password (never the password).
+      "tenant.jsj-lgtm-header": 'user "jsj-lgtm-header", password in Secrets Manager lgtm/prod/gateway/jsj-lgtm-header; signals: metrics, logs, traces, profiles',
+      "tenant.aws-rag-ec2": 'user "aws-rag-ec2", password in Secrets Manager lgtm/prod/gateway/aws-rag-ec2; signals: metrics, logs, traces, profiles',
     });
   });
 
@@ -213,7 +234,7 @@ describe("GIVEN prod settings with five ingest CIDRs", () => {
   });
 
   it("WHEN synthesized THEN each path has two allow rules (4 + 1 CIDRs) forwarding to its service, then a 403", () => {
-    for (const svc of ["mimir", "loki", "tempo", "pyroscope"]) {
+    for (const svc of ["gateway"]) {
       const own = rulesOf(stack, svc).map(([, r]) => r);
       const paths = [...new Set(own.map(pathOf))];
       for (const path of paths) {
@@ -239,29 +260,29 @@ describe("GIVEN prod settings with five ingest CIDRs", () => {
   });
 });
 
-describe("GIVEN prod settings where services.loki.http_port changes", () => {
+describe("GIVEN prod settings where services.gateway.http_port changes", () => {
   let before: StackJson;
   let after: StackJson;
   beforeAll(async () => {
     before = synthLayer(await shipped("prod"), "60-ecs");
-    after = synthLayer(await settingsWith({ services: { loki: { http_port: 3101 } } }), "60-ecs");
+    after = synthLayer(await settingsWith({ services: { gateway: { http_port: 8081 } } }), "60-ecs");
   });
 
   it("WHEN synthesized THEN the target group's port, name suffix and health check follow, and so does the container port", () => {
-    const [tgBefore, tgAfter] = [before, after].map((x) => resourceOf(x, "aws_lb_target_group", "loki_target_group"));
-    expect(tgAfter.port).toBe(3101);
+    const [tgBefore, tgAfter] = [before, after].map((x) => resourceOf(x, "aws_lb_target_group", "gateway_target_group"));
+    expect(tgAfter.port).toBe(8081);
     expect(tgAfter.name).not.toBe(tgBefore.name);
-    expect(tgAfter.name).toMatch(/^lgtm-prod-loki-[0-9a-f]{4}$/);
-    expect(tgAfter.health_check.port).toBe("3101");
+    expect(tgAfter.name).toMatch(/^lgtm-prod-gateway-[0-9a-f]{4}$/);
+    expect(tgAfter.health_check.port).toBe("8081");
     expect(tgAfter.health_check.path).toBe(tgBefore.health_check.path);
-    expect(containers(after, "loki")[0].portMappings[0]).toEqual({ containerPort: 3101, hostPort: 3101, protocol: "tcp" });
-    expect(resourceOf(after, "aws_ecs_service", "loki_service").load_balancer[0].container_port).toBe(3101);
-    expect(after.output?.service_endpoints.value).toMatchObject({ loki: "http://loki.lgtm.local:3101" });
+    expect(containers(after, "gateway")[0].portMappings[0]).toEqual({ containerPort: 8081, hostPort: 8081, protocol: "tcp" });
+    expect(resourceOf(after, "aws_ecs_service", "gateway_service").load_balancer[0].container_port).toBe(8081);
+    expect(after.output?.service_endpoints.value).toMatchObject({ gateway: "http://gateway.lgtm.local:8081", "gateway.otlp_http": "http://gateway.lgtm.local:8081/otlp" });
   });
 
   it("WHEN synthesized THEN the other services' target groups keep their names", () => {
-    const mimir = (x: StackJson) => resourceOf(x, "aws_lb_target_group", "mimir_target_group").name;
-    expect(mimir(after)).toBe(mimir(before));
+    const grafana = (x: StackJson) => resourceOf(x, "aws_lb_target_group", "grafana_target_group").name;
+    expect(grafana(after)).toBe(grafana(before));
   });
 });
 
@@ -289,10 +310,10 @@ describe("GIVEN dev settings", () => {
     stack = synthLayer(s, "60-ecs");
   });
 
-  it("WHEN synthesized THEN Grafana and Alloy run on FARGATE_SPOT next to FARGATE, and nothing else does", () => {
+  it("WHEN synthesized THEN Grafana, Alloy and the gateway run on FARGATE_SPOT next to FARGATE, and nothing else does", () => {
     for (const n of SERVICE_NAMES) {
       const strategy = resourceOf(stack, "aws_ecs_service", `${n}_service`).capacity_provider_strategy as Rule[];
-      if (n === "grafana" || n === "alloy") {
+      if (n === "grafana" || n === "alloy" || n === "gateway") {
         expect(strategy, n).toEqual([
           { capacity_provider: "FARGATE", weight: 1, base: s.services[n].on_demand_base },
           { capacity_provider: "FARGATE_SPOT", weight: s.services[n].spot_weight, base: 0 },

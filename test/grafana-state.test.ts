@@ -183,7 +183,12 @@ describe("GIVEN prod settings with an external PostgreSQL for Grafana and two Gr
         Sid: "ReadTaskSecrets",
         Effect: "Allow",
         Action: "secretsmanager:GetSecretValue",
-        Resource: ["${aws_secretsmanager_secret.grafana_admin_password_secret.arn}", SECRET],
+        Resource: [
+          "${aws_secretsmanager_secret.grafana_admin_password_secret.arn}",
+          "${aws_secretsmanager_secret.gateway_jsj_lgtm_header_secret.arn}",
+          "${aws_secretsmanager_secret.gateway_aws_rag_ec2_secret.arn}",
+          SECRET,
+        ],
       },
     ]);
   });

@@ -73,18 +73,17 @@ describe("GIVEN prod settings", () => {
     expect(egress.sort()).toEqual(
       [
         ["alb_to_grafana_http", sg("grafana"), 3000, undefined],
-        ["alb_to_loki_http", sg("loki"), 3100, undefined],
-        ["alb_to_mimir_http", sg("mimir"), 9009, undefined],
-        ["alb_to_pyroscope_http", sg("pyroscope"), 4040, undefined],
-        ["alb_to_tempo_http", sg("tempo"), 3200, undefined],
+        ["alb_to_gateway_http", sg("gateway"), 8080, undefined],
       ].sort(),
     );
+    // Ingestion and queries from outside go through the authenticating gateway, never to a backend.
+    for (const backend of RING_SERVICES) expect(on(stack, INGRESS, backend).some((r) => r.referenced_security_group_id === sg("alb")), backend).toBe(false);
     // Alloy has no ALB path and is not the default service.
     expect(on(stack, INGRESS, "alloy").some((r) => r.referenced_security_group_id === sg("alb"))).toBe(false);
   });
 
   it("WHEN synthesized THEN each ALB-fronted service accepts its HTTP port from the ALB group", () => {
-    for (const [name, port] of [["mimir", 9009], ["loki", 3100], ["tempo", 3200], ["pyroscope", 4040], ["grafana", 3000]] as const) {
+    for (const [name, port] of [["gateway", 8080], ["grafana", 3000]] as const) {
       expect(rule(stack, INGRESS, `${name}_from_alb_http`)).toMatchObject({ security_group_id: sg(name), referenced_security_group_id: sg("alb"), from_port: port });
     }
   });
@@ -135,23 +134,31 @@ describe("GIVEN prod settings", () => {
     expect(rules(stack, INGRESS).filter((r) => r.id.startsWith("alloy_from_self")).map((r) => [r.id, r.from_port])).toEqual([["alloy_from_self_http", 12345]]);
   });
 
-  it("WHEN synthesized THEN only the OTLP receivers (tempo, alloy) accept OTLP, from the VPC CIDR", () => {
+  it("WHEN synthesized THEN only Alloy accepts OTLP from the VPC CIDR (the documented default-tenant waiver); Tempo only from Alloy and the gateway", () => {
     const otlp = rules(stack, INGRESS).filter((r) => r.cidr_ipv4 && [4317, 4318].includes(r.from_port));
-    expect(otlp.map((r) => r.id).sort()).toEqual(["alloy_from_vpc_otlp_grpc", "alloy_from_vpc_otlp_http", "tempo_from_vpc_otlp_grpc", "tempo_from_vpc_otlp_http"]);
+    expect(otlp.map((r) => r.id).sort()).toEqual(["alloy_from_vpc_otlp_grpc", "alloy_from_vpc_otlp_http"]);
     for (const r of otlp) expect(r.cidr_ipv4).toBe(VPC_CIDR);
+    expect(on(stack, INGRESS, "tempo").filter((r) => [4317, 4318].includes(r.from_port)).map((r) => r.id).sort()).toEqual(["tempo_from_alloy_otlp_grpc", "tempo_from_gateway_otlp_http"]);
   });
 
-  it("WHEN synthesized THEN the storage backends accept their HTTP port from the VPC CIDR for Cloud Map clients", () => {
+  it("WHEN synthesized THEN no backend admits the VPC CIDR any more: in-VPC clients reach only the gateway's HTTP port", () => {
     const fromVpc = rules(stack, INGRESS).filter((r) => r.cidr_ipv4 === VPC_CIDR && !r.id.includes("otlp"));
-    expect(fromVpc.map((r) => [r.id, r.from_port]).sort()).toEqual(
-      [
-        ["loki_from_vpc_http", 3100],
-        ["mimir_from_vpc_http", 9009],
-        ["pyroscope_from_vpc_http", 4040],
-        ["tempo_from_vpc_http", 3200],
-      ].sort(),
-    );
-    expect(rule(stack, INGRESS, "mimir_from_vpc_http").description).toContain("http://mimir.lgtm.local:9009");
+    expect(fromVpc.map((r) => [r.id, r.from_port])).toEqual([["gateway_from_vpc_http", 8080]]);
+    expect(rule(stack, INGRESS, "gateway_from_vpc_http").description).toContain("http://gateway.lgtm.local:8080");
+    for (const backend of RING_SERVICES) expect(on(stack, INGRESS, backend).filter((r) => r.cidr_ipv4 !== undefined), backend).toEqual([]);
+  });
+
+  it("WHEN synthesized THEN each backend admits only the gateway, Alloy, Grafana, its own ring peers and Tempo's metrics generator (Mimir)", () => {
+    const allowed: Record<string, string[]> = {
+      mimir: ["alloy", "gateway", "grafana", "mimir", "tempo"],
+      loki: ["alloy", "gateway", "grafana", "loki"],
+      tempo: ["alloy", "gateway", "grafana", "tempo"],
+      pyroscope: ["gateway", "grafana", "pyroscope"],
+    };
+    for (const backend of RING_SERVICES) {
+      const from = [...new Set(on(stack, INGRESS, backend).map((r) => String(r.referenced_security_group_id).replace(/^\$\{aws_security_group\.(.*)_sg\.id\}$/, "$1")))].sort();
+      expect(from, backend).toEqual(allowed[backend]);
+    }
   });
 
   it("WHEN synthesized THEN the only egress to a CIDR is HTTPS, one rule per task group and none on the ALB", () => {
@@ -194,13 +201,12 @@ describe("GIVEN services.loki.http_port = 3101", () => {
     stack = synthLayer(await settingsWith({ services: { loki: { http_port: 3101 } } }), "20-security");
   });
 
-  it("WHEN synthesized THEN the ALB egress, Loki's ALB ingress and the Alloy→Loki rules all use 3101", () => {
-    expect(rule(stack, EGRESS, "alb_to_loki_http").from_port).toBe(3101);
-    expect(rule(stack, INGRESS, "loki_from_alb_http").from_port).toBe(3101);
+  it("WHEN synthesized THEN the gateway→Loki, Alloy→Loki and Loki ring rules all use 3101", () => {
+    expect(rule(stack, INGRESS, "loki_from_gateway_http").from_port).toBe(3101);
+    expect(rule(stack, EGRESS, "gateway_to_loki_http").from_port).toBe(3101);
     expect(rule(stack, INGRESS, "loki_from_alloy_http")).toMatchObject({ from_port: 3101, to_port: 3101 });
     expect(rule(stack, EGRESS, "alloy_to_loki_http").from_port).toBe(3101);
     expect(rule(stack, INGRESS, "loki_from_self_http").from_port).toBe(3101);
-    expect(rule(stack, INGRESS, "loki_from_vpc_http").from_port).toBe(3101);
   });
 
   it("WHEN synthesized THEN no rule is left on the old port 3100", () => {
@@ -262,21 +268,10 @@ describe("GIVEN a certificate, ingest CIDRs (one repeating a UI CIDR) and a peer
     expect(d).toContain("load_balancer.ingest_allowed_cidrs.office-again");
   });
 
-  it("WHEN synthesized THEN the peered network reaches the storage backends' HTTP port and the OTLP receivers", () => {
+  it("WHEN synthesized THEN the peered network reaches the gateway's HTTP port and Alloy's OTLP receivers, no backend", () => {
     const fromPeer = rules(stack, INGRESS).filter((r) => r.cidr_ipv4 === "172.16.0.0/16");
-    expect(fromPeer.map((r) => r.id).sort()).toEqual(
-      [
-        "alloy_from_internal_peer_otlp_grpc",
-        "alloy_from_internal_peer_otlp_http",
-        "loki_from_internal_peer_http",
-        "mimir_from_internal_peer_http",
-        "pyroscope_from_internal_peer_http",
-        "tempo_from_internal_peer_http",
-        "tempo_from_internal_peer_otlp_grpc",
-        "tempo_from_internal_peer_otlp_http",
-      ].sort(),
-    );
-    expect(rule(stack, INGRESS, "mimir_from_internal_peer_http").description).toContain("load_balancer.internal_client_cidrs.peer");
+    expect(fromPeer.map((r) => r.id).sort()).toEqual(["alloy_from_internal_peer_otlp_grpc", "alloy_from_internal_peer_otlp_http", "gateway_from_internal_peer_http"].sort());
+    expect(rule(stack, INGRESS, "gateway_from_internal_peer_http").description).toContain("load_balancer.internal_client_cidrs.peer");
   });
 });
 

@@ -4,7 +4,7 @@
  * The synth-time checks hold every scrape to the catalog's port and path.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { SERVICE_NAMES, cidrRegex, type Settings } from "../settings";
+import { SCRAPED_SERVICES, cidrRegex, type Settings } from "../settings";
 import { checkRenderedConfigs, renderConfigs, type RenderedConfig } from "../templates";
 import { attribute, childBlocks, parseAlloy, stringMap, type AlloyFile } from "../templates/alloy-syntax";
 import { loadAlloyReference } from "../templates/reference";
@@ -46,8 +46,8 @@ describe("GIVEN the shipped prod settings", () => {
   });
 
   it("WHEN config.alloy is rendered THEN every service's tasks are resolved as A records of its Cloud Map name at its HTTP port", () => {
-    const expected = { mimir: 9009, loki: 3100, tempo: 3200, pyroscope: 4040, grafana: 3000, alloy: 12345 };
-    for (const service of SERVICE_NAMES) {
+    const expected: Record<string, number> = { mimir: 9009, loki: 3100, tempo: 3200, pyroscope: 4040, grafana: 3000, alloy: 12345 };
+    for (const service of SCRAPED_SERVICES) {
       const dns = block(file, "discovery.dns", `self_${service}`);
       expect(attribute(dns, "names"), service).toEqual([`${service}.lgtm.local`]);
       expect(attribute(dns, "type"), service).toBe("A");
@@ -56,7 +56,7 @@ describe("GIVEN the shipped prod settings", () => {
   });
 
   it("WHEN config.alloy is rendered THEN each scrape uses the path the component serves /metrics at (Tempo at the root, Pyroscope under its prefix)", () => {
-    const paths = Object.fromEntries(SERVICE_NAMES.map((n) => [n, attribute(block(file, "prometheus.scrape", `self_${n}`), "metrics_path")]));
+    const paths = Object.fromEntries(SCRAPED_SERVICES.map((n) => [n, attribute(block(file, "prometheus.scrape", `self_${n}`), "metrics_path")]));
     expect(paths).toEqual({ mimir: "/metrics", loki: "/metrics", tempo: "/metrics", pyroscope: "/pyroscope/metrics", grafana: "/metrics", alloy: "/metrics" });
   });
 
@@ -66,7 +66,7 @@ describe("GIVEN the shipped prod settings", () => {
     expect(attribute(endpoint, "url")).toBe("http://mimir.lgtm.local:9009/api/v1/push");
     expect(stringMap(attribute(endpoint, "headers"))).toEqual({ "X-Scope-OrgID": "meta" });
     const forwarders = file.blocks.filter((b) => JSON.stringify(attribute(b, "forward_to") ?? null).includes("prometheus.remote_write.self_monitoring"));
-    expect(forwarders.map((b) => b.label).sort()).toEqual(SERVICE_NAMES.map((n) => `self_${n}`).sort());
+    expect(forwarders.map((b) => b.label).sort()).toEqual(SCRAPED_SERVICES.map((n) => `self_${n}`).sort());
   });
 
   it("WHEN a task's address is relabelled THEN it gets service, task (its ENI address) and the az of the private subnet it is in", () => {
@@ -146,7 +146,7 @@ describe("GIVEN the shipped prod settings", () => {
   it("WHEN 20-security is synthesized THEN Alloy's group may reach every component's HTTP port, its own included", () => {
     const stack = synthLayer(s, "20-security");
     const ingress = Object.values(resourcesOf(stack, "aws_vpc_security_group_ingress_rule"));
-    for (const service of SERVICE_NAMES) {
+    for (const service of SCRAPED_SERVICES) {
       const rule = ingress.find(
         (r) => r.security_group_id === `\${aws_security_group.${service}_sg.id}` && r.referenced_security_group_id === "${aws_security_group.alloy_sg.id}" && r.from_port === s.services[service].http_port,
       );

@@ -14,7 +14,7 @@ describe("GIVEN ecs.config_init_image", () => {
     const inits = Object.values(resourcesOf(stack, "aws_ecs_task_definition")).map(
       (td) => (JSON.parse(td.container_definitions) as { name: string; image: string }[]).find((c) => c.name === "config")!.image,
     );
-    expect(inits).toHaveLength(6);
+    expect(inits).toHaveLength(7);
     expect(new Set(inits)).toEqual(new Set([image]));
   });
 

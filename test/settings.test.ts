@@ -35,6 +35,8 @@ describe("GIVEN the shipped environments", () => {
       pyroscope: [1024, 2048, 3, 4040],
       grafana: [512, 1024, 1, 3000],
       alloy: [512, 1024, 1, 12345],
+      // The authenticating gateway (issue 18): stateless, two tasks.
+      gateway: [256, 512, 2, 8080],
     });
     expect([s.memberlist_port, s.otlp.grpc_port, s.otlp.http_port]).toEqual([7946, 4317, 4318]);
     expect(s.network.nat_gateways).toBe("per_az");
@@ -53,7 +55,9 @@ describe("GIVEN the shipped environments", () => {
     const dev = await loadSettings("dev");
     // dev.tfvars sets services.mimir.{cpu,memory,desired_count,retention_days} only.
     expect(dev.services.mimir.image).toBe("grafana/mimir");
-    expect(dev.services.mimir.alb_paths).toEqual(["/api/v1/push", "/prometheus/*"]);
+    expect(dev.services.mimir.ephemeral_storage_gib).toBe(40);
+    // dev.tfvars sets services.gateway.{desired_count,spot_weight} only: the routes stay common's.
+    expect(dev.services.gateway.alb_paths).toEqual(["/api/v1/push", "/otlp/*", "/prometheus/*", "/loki/*", "/tempo/*", "/pyroscope/*"]);
     expect(dev.services.mimir.cpu).toBe(1024);
   });
 
@@ -87,11 +91,11 @@ describe("GIVEN a bad settings file", () => {
     ["a malformed CIDR", { network: { vpc_cidr: "10.40.0.0/33" } }, `environments/prod.tfvars: network.vpc_cidr: expected an IPv4 CIDR such as "10.0.0.0/16", got "10.40.0.0/33"`],
     ["the seed's /tempo/ready health check", { services: { tempo: { health_check_path: "/tempo/ready" } } }, `environments/prod.tfvars: services.tempo.health_check_path: Tempo applies path_prefix only to its /api routes (http_api_prefix) and serves /ready at the root, so "/tempo/ready" never turns healthy; expected "/ready" (or omit health_check_path to derive it)`],
     ["a Pyroscope health check outside its prefix", { services: { pyroscope: { health_check_path: "/ready" } } }, `environments/prod.tfvars: services.pyroscope.health_check_path: pyroscope mounts every route under path_prefix "/pyroscope", so "/ready" is not served; expected "/pyroscope/ready" (or omit health_check_path to derive it)`],
-    ["an ALB path the service does not serve", { services: { pyroscope: { path_prefix: "" } } }, `environments/prod.tfvars: services.pyroscope.alb_paths[0]: "/pyroscope/*" reaches no route pyroscope serves with path_prefix "" (it serves /ingest, /push.v1.PusherService`],
-    ["an ALB path claimed twice", { services: { grafana: { alb_paths: ["/loki/*"] } } }, `environments/prod.tfvars: services.grafana.alb_paths[0]: "/loki/*" is already routed to loki`],
+    ["Pyroscope without a prefix, which the gateway routes by", { services: { pyroscope: { path_prefix: "" } } }, `environments/prod.tfvars: services.pyroscope.path_prefix: the gateway routes profiles by Pyroscope's path prefix; without one Pyroscope serves at "/"`],
+    ["an ALB path claimed twice", { services: { grafana: { alb_paths: ["/loki/*"] } } }, `environments/common.tfvars: services.gateway.alb_paths[3]: "/loki/*" is already routed to grafana`],
     ["an ALB path the service does not serve", { services: { loki: { alb_paths: ["/tempo/*"] } } }, `environments/prod.tfvars: services.loki.alb_paths[0]: "/tempo/*" reaches no route loki serves with path_prefix "" (it serves /loki/api, /otlp/v1/logs, /api/prom)`],
     ["duplicate ports in one task", { services: { tempo: { grpc_port: 4317 } } }, `environments/common.tfvars: otlp.grpc_port: port 4317 is already used by services.tempo.grpc_port in the tempo task; each port in a task must be distinct`],
-    ["an unknown default service", { load_balancer: { default_service: "grafna" } }, `environments/prod.tfvars: load_balancer.default_service: unknown service "grafna"; did you mean "grafana"? (expected one of mimir, loki, tempo, pyroscope, grafana, alloy)`],
+    ["an unknown default service", { load_balancer: { default_service: "grafna" } }, `environments/prod.tfvars: load_balancer.default_service: unknown service "grafna"; did you mean "grafana"? (expected one of mimir, loki, tempo, pyroscope, grafana, alloy, gateway)`],
     ["a Glacier transition", { storage: { transitions: [{ days: 90, storage_class: "GLACIER" }] } }, `environments/prod.tfvars: storage.transitions[0].storage_class: GLACIER objects must be restored before they can be read, so Mimir, Loki, Tempo and Pyroscope queries over that range would fail (seed 003's Glacier-after-90-days breaks 1-year queries)`],
     ["a storage prefix used twice", { storage_prefixes: { tempo: "loki" } }, `environments/prod.tfvars: storage_prefixes.tempo: "loki" is also storage_prefixes.loki; each component needs its own prefix or they read each other's objects`],
     ["a storage prefix with a slash", { storage_prefixes: { loki: "logs/loki" } }, `environments/prod.tfvars: storage_prefixes.loki: expected a single S3 key segment of lowercase letters, digits and '-' (no slashes), got "logs/loki"`],

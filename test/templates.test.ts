@@ -23,7 +23,8 @@ type Doc = Record<string, any>;
 const DEFAULT_FILE: Record<string, string> = { grafana: "provisioning/datasources/datasources.yaml" };
 
 function configOf(configs: readonly RenderedConfig[], service: string, fileName: string | undefined = DEFAULT_FILE[service]): RenderedConfig {
-  const found = configs.filter((c) => c.service === service && (fileName === undefined || c.fileName === fileName));
+  // Without a file name: the service's main config (not its runtime overrides file).
+  const found = configs.filter((c) => c.service === service && (fileName === undefined ? c.fileName !== "overrides.yaml" : c.fileName === fileName));
   if (found.length !== 1) throw new Error(`expected one ${service} config${fileName ? ` ${fileName}` : ""}, found ${found.map((c) => c.fileName).join(", ") || "none"}`);
   return found[0];
 }
@@ -34,9 +35,10 @@ const blockOf = (file: AlloyFile, name: string, label: string) => {
   if (!b) throw new Error(`no ${name} "${label}" in config.alloy`);
   return b;
 };
+/** The default tenant's datasource of a type (the file has one set per tenant; test/tenants.test.ts covers the others). */
+const DEFAULT_UIDS: Record<string, string> = { prometheus: "mimir", loki: "loki", tempo: "tempo", "grafana-pyroscope-datasource": "pyroscope" };
 const datasource = (doc: Doc, type: string): Doc => {
-  // The users' datasource of each type (the self-monitoring Mimir has uid mimir-meta: test/grafana-alerting.test.ts).
-  const ds = (doc.datasources as Doc[]).filter((d) => d.type === type && d.uid !== "mimir-meta");
+  const ds = (doc.datasources as Doc[]).filter((d) => d.type === type && d.uid === DEFAULT_UIDS[type]);
   if (ds.length !== 1) throw new Error(`expected one ${type} datasource, found ${ds.length}`);
   return ds[0];
 };
@@ -53,8 +55,12 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
   it("WHEN rendered THEN each service has its files in a stable order, mounted under the config directory, each with its content's sha256", () => {
     expect(configs.map((c) => `${c.service}/${c.fileName}`)).toEqual([
       "mimir/mimir.yaml",
+      "mimir/overrides.yaml",
       "loki/loki.yaml",
+      "loki/overrides.yaml",
+      "tempo/overrides.yaml",
       "tempo/tempo.yaml",
+      "pyroscope/overrides.yaml",
       "pyroscope/pyroscope.yaml",
       "grafana/dashboards/alloy.json",
       "grafana/dashboards/grafana.json",
@@ -67,6 +73,8 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       "grafana/provisioning/dashboards/lgtm.yaml",
       "grafana/provisioning/datasources/datasources.yaml",
       "alloy/config.alloy",
+      "gateway/nginx.conf",
+      "gateway/start.sh",
     ]);
     for (const c of configs) {
       expect(c.containerPath).toBe(path.posix.join(CONFIG_DIR, c.fileName));
@@ -111,9 +119,9 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       expect(doc.ruler_storage.storage_prefix).toBe(s.storage_prefixes.mimir_ruler);
       expect(doc.alertmanager_storage.storage_prefix).toBe(s.storage_prefixes.mimir_alertmanager);
     });
-    it("THEN retention is services.mimir.retention_days and there is no runtime_config (seed 000 s3:// outage)", () => {
+    it("THEN retention is services.mimir.retention_days and runtime_config is the local overrides file, never s3:// (seed 000 outage)", () => {
       expect(doc.limits.compactor_blocks_retention_period).toBe(hours(s.services.mimir.retention_days!));
-      expect(doc.runtime_config).toBeUndefined();
+      expect(doc.runtime_config).toEqual({ file: path.posix.join(CONFIG_DIR, "overrides.yaml") });
     });
     it("THEN it joins only its own ring through Cloud Map and advertises the task ENI on every ring", () => {
       expect(doc.memberlist).toMatchObject({
@@ -158,7 +166,9 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       expect(doc.limits_config.retention_stream).toEqual(s.loki.retention_streams.map((r) => ({ selector: r.selector, priority: r.priority, period: hours(r.days) })));
     });
     it("THEN the limits are the settings' (seed 004: max_concurrent_tail_requests 20)", () => {
-      for (const [k, v] of Object.entries(s.loki.limits)) expect(doc.limits_config[k], k).toBe(v);
+      for (const [k, v] of Object.entries(s.loki.limits)) if (v !== undefined) expect(doc.limits_config[k], k).toBe(v);
+      // Omitted in the settings: the lookback is the retention (nothing older exists).
+      expect(doc.limits_config.max_query_lookback).toBe(s.loki.limits.max_query_lookback ?? hours(s.services.loki.retention_days!));
       expect(doc.limits_config.max_concurrent_tail_requests).toBe(20);
     });
     it("THEN it joins only its own ring and keeps the ruler's rules off the shared bucket root", () => {
@@ -200,14 +210,15 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       expect(doc.storage.trace.s3).not.toHaveProperty("native_aws_auth_enabled");
       expect(doc.backend_worker.compaction.block_retention).toBe(hours(s.services.tempo.retention_days!));
     });
-    it("THEN the metrics generator remote-writes to Mimir's push path with the tenant header", () => {
+    it("THEN the metrics generator remote-writes to Mimir's push path under each trace's tenant", () => {
       expect(doc.metrics_generator.storage.remote_write).toEqual([
         {
           url: `http://mimir.${s.service_discovery.namespace}:${s.services.mimir.http_port}/api/v1/push`,
           send_exemplars: true,
-          headers: { "X-Scope-OrgID": s.tenant_id },
         },
       ]);
+      // Each trace's own tenant (Tempo sets X-Scope-OrgID per tenant), so span metrics stay with their tenant.
+      expect(doc.metrics_generator.storage.remote_write_add_org_id_header).toBe(true);
       expect(doc.overrides.defaults.metrics_generator.processors).toEqual(["service-graphs", "span-metrics"]);
       expect(doc.memberlist.join_members).toEqual([`dns+tempo.${s.service_discovery.namespace}:${s.memberlist_port}`]);
     });
@@ -289,7 +300,8 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       expect(datasource(doc, "loki").url).toBe(`http://loki.${ns}:${s.services.loki.http_port}`);
       expect(datasource(doc, "tempo").url).toBe(`http://tempo.${ns}:${s.services.tempo.http_port}${s.services.tempo.path_prefix}`);
       expect(datasource(doc, "grafana-pyroscope-datasource").url).toBe(`http://pyroscope.${ns}:${s.services.pyroscope.http_port}${s.services.pyroscope.path_prefix}`);
-      for (const ds of doc.datasources as Doc[]) {
+      for (const type of Object.keys(DEFAULT_UIDS)) {
+        const ds = datasource(doc, type);
         expect(ds.jsonData.httpHeaderName1, ds.name).toBe("X-Scope-OrgID");
         // The self-monitoring Mimir reads the stack's own tenant; every other datasource the users'.
         expect(ds.secureJsonData.httpHeaderValue1, ds.name).toBe(ds.uid === "mimir-meta" ? s.self_monitoring.tenant : s.tenant_id);
@@ -368,10 +380,12 @@ describe("GIVEN prod settings with Tempo's API under /traces and a different ten
     expect(datasource(yamlOf(configs, "grafana"), "tempo").url).toBe("http://tempo.obs.internal:3200/traces");
     expect(yamlOf(configs, "mimir").memberlist.join_members).toEqual(["dns+mimir.obs.internal:7946"]);
     for (const c of configs) {
-      expect(c.content, c.fileName).not.toContain("jsj-lgtm-header");
+      // jsj-lgtm-header stays a declared tenant (tenants in common.tfvars): Grafana has datasources and the gateway credentials for it.
+      if (c.service !== "grafana" && c.service !== "gateway") expect(c.content, c.fileName).not.toContain("jsj-lgtm-header");
       expect(c.content, c.fileName).not.toContain("lgtm.local");
     }
     expect(configOf(configs, "alloy").content).toContain('tenant_id = "team-a"');
+    expect(datasource(yamlOf(configs, "grafana"), "prometheus").secureJsonData.httpHeaderValue1).toBe("team-a");
   });
 });
 
@@ -388,10 +402,11 @@ describe("GIVEN prod settings with no CloudWatch namespaces", () => {
 describe("GIVEN the templates", () => {
   it("WHEN a template reads a field the view model lacks THEN rendering fails with the template's name instead of writing an empty value", async () => {
     const s = await shipped("prod");
-    const { tenant: _omitted, ...withoutTenant } = buildContext(s);
+    const { alloy, ...rest } = buildContext(s);
+    const { otlpTenant: _omitted, ...alloyWithoutTenant } = alloy;
     const file = listTemplates().find((t) => t.service === "alloy")!;
     expect(renderTemplate(file, buildContext(s))).toContain(`tenant_id = "${s.tenant_id}"`);
-    expect(() => renderTemplate(file, withoutTenant)).toThrow(/templates\/alloy\/config\.alloy\.hbs: .*undefined/);
+    expect(() => renderTemplate(file, { ...rest, alloy: alloyWithoutTenant })).toThrow(/templates\/alloy\/config\.alloy\.hbs: .*undefined/);
   });
 
   it("WHEN a template would call a producer port the catalog does not list THEN building its address fails", async () => {
