@@ -20,6 +20,7 @@ import { GRAFANA_DATABASE_SSL_MODES, type Settings } from "./schema";
 import { FARGATE_SIZES } from "./fargate";
 import { checkSizing } from "./sizing-checks";
 import { checkArchitectures } from "./architecture";
+import { checkCache } from "./cache";
 
 export { FARGATE_SIZES };
 
@@ -46,6 +47,7 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkNames(s),
     ...checkSizing(s).errors,
     ...checkArchitectures(s),
+    ...checkCache(s),
   ];
 }
 

@@ -31,3 +31,4 @@ export * from "./sizing";
 export { checkSizing, deriveMissingSizes, sizingOf, mimirSeriesCapacity, DERIVED_KEYS } from "./sizing-checks";
 export { DERIVED_FROM_LOAD } from "./load";
 export { cpuArchitecture, defaultCpuArchitecture, imageRepository, imageSupports, IMAGE_PLATFORMS, CPU_ARCHITECTURES, type CpuArchitecture } from "./architecture";
+export * from "./cache";
