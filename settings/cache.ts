@@ -92,7 +92,7 @@ export interface ResolvedCache {
   /** memcached's `--memory-limit` per task, MiB. */
   readonly memoryLimitMiB: number;
   readonly maxItemMiB: number;
-  /** The clients' max_item_size, bytes (the same limit). */
+  /** The clients' max_item_size, bytes: memcached's limit minus the key and header (CACHE_ITEM_OVERHEAD_BYTES). */
   readonly maxItemBytes: number;
   readonly connectionLimit: number;
   /** Connections the clients may hold open to one task. */
@@ -179,7 +179,7 @@ export function resolveCache(s: Settings): ResolvedCache {
     memory,
     memoryLimitMiB,
     maxItemMiB,
-    maxItemBytes: maxItemMiB * 2 ** 20,
+    maxItemBytes: maxItemMiB * 2 ** 20 - CACHE_ITEM_OVERHEAD_BYTES,
     connectionLimit,
     connectionsNeeded: needed,
     threads: c.threads,
@@ -194,6 +194,14 @@ export function resolveCache(s: Settings): ResolvedCache {
     ],
   };
 }
+
+/**
+ * memcached's --max-item-size bounds the whole item: value, key (up to 250 bytes) and its header
+ * (~50 bytes). Mimir's and Loki's clients compare the value alone with their max_item_size, so they
+ * are given the limit minus this margin; a value at the limit itself would be refused as "object
+ * too large for cache" (test/cache.test.ts sets and gets one against a real memcached).
+ */
+export const CACHE_ITEM_OVERHEAD_BYTES = 1024;
 
 /** Cross-field rules of the `cache` block; nothing is checked while it is off. */
 export function checkCache(s: Settings): { key: string; message: string }[] {

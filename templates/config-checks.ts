@@ -373,7 +373,7 @@ function checkCache(s: Settings, yamlBy: ReadonlyMap<ServiceName, ParsedYaml>, e
       }
       const itemSize = get(p.doc, `${k.client}.max_item_size`);
       if (itemSize !== cache.maxItemBytes) {
-        errors.push(`cache.max_item_size_mb: ${where(p.config)}: ${k.client}.max_item_size is ${String(itemSize ?? "(default)")}, but memcached runs with --max-item-size=${cache.maxItemMiB}m (${cache.maxItemBytes} bytes); a larger item would be refused, a smaller limit wastes the cache`);
+        errors.push(`cache.max_item_size_mb: ${where(p.config)}: ${k.client}.max_item_size is ${String(itemSize ?? "(default)")}, but memcached runs with --max-item-size=${cache.maxItemMiB}m, which leaves ${cache.maxItemBytes} bytes for a value after its key and header; a larger value would be refused, a smaller limit wastes the cache`);
       }
       if (k.backend && get(p.doc, k.backend) !== "memcached") {
         errors.push(`${templateOf(p.config)}: ${where(p.config)}: ${k.backend} is ${String(get(p.doc, k.backend) ?? "(unset)")}, so ${consumer} ignores its memcached addresses; expected "memcached"`);

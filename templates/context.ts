@@ -114,7 +114,7 @@ export interface CacheView {
   readonly enabled: boolean;
   /** `dns+memcached.<namespace>:<cache.port>`: resolved by the clients to every cache task. */
   readonly address: string;
-  /** The clients' max_item_size in bytes: memcached's --max-item-size, so no set is refused. */
+  /** The clients' max_item_size in bytes: memcached's --max-item-size minus key and header, so no set is refused. */
   readonly maxItemBytes: number;
 }
 
