@@ -194,7 +194,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
     // AWS API), no config file: its sizes are its command line.
     const cache = resolveCache(s);
     if (cache.enabled) {
-      this.cache = new FargateService(this, "cache", {
+      this.cache = new FargateService(this, CACHE_NAME, {
         serviceName: CACHE_NAME,
         clusterArn: this.cluster.arn,
         family: taskFamily(s, CACHE_NAME),
