@@ -165,7 +165,7 @@ describe("GIVEN prod with the cache on", () => {
     // Its own egress: HTTPS only.
     const egress = Object.values(resourcesOf(stack, "aws_vpc_security_group_egress_rule")).filter((r) => r.security_group_id === cacheSg);
     expect(egress.map((r) => [r.cidr_ipv4, r.from_port])).toEqual([["0.0.0.0/0", 443]]);
-    expect(stack.output.cache_security_group_id.value).toBe(cacheSg);
+    expect(stack.output!.cache_security_group_id.value).toBe(cacheSg);
   });
 
   it("WHEN 60-ecs is synthesized THEN memcached runs with the derived flags, in Cloud Map as memcached, with no task role and the cache group", () => {
@@ -183,7 +183,7 @@ describe("GIVEN prod with the cache on", () => {
     expect(service.desired_count).toBe(3);
     expect(service.network_configuration.security_groups).toEqual(["${data.terraform_remote_state.security.outputs.cache_security_group_id}"]);
     expect(service.load_balancer).toBeUndefined();
-    expect(stack.output.cache_address.value).toBe("dns+memcached.lgtm.local:11211");
+    expect(stack.output!.cache_address.value).toBe("dns+memcached.lgtm.local:11211");
   });
 
   it("WHEN costed THEN the cache tasks are Fargate ARM64 lines that add up from the price file", () => {
