@@ -1,13 +1,13 @@
 /**
- * lgtm-fargate's entry point: `tsx main.ts <command> [options]`, run by `npm run <command>` and by
- * the cdktf CLI (cdktf.json: `main.ts synth`). Nothing imports this file; the commands live in
- * commands/.
+ * lgtm-fargate's entry point, bundled into .build/lgtm.cjs and run by bin/lgtm.cjs (`npm run <command>`
+ * and the cdktf CLI, cdktf.json: `node bin/lgtm.cjs synth`); `tsx main.ts <command>` still works.
+ * Nothing imports this file; the commands live in commands/.
  */
 import { didYouMean } from "./settings/errors";
-import { runCommand, UsageError } from "./commands/cli";
+import { parseCommandLine, runCommand, UsageError } from "./commands/cli";
 import { COMMANDS } from "./commands";
 
-const USAGE = `usage: npm run <command> -- [options]     (or: tsx main.ts <command> [options])
+const USAGE = `usage: npm run <command> -- [options]     (or: node bin/lgtm.cjs <command> [options])
 commands:
 ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
@@ -27,6 +27,21 @@ async function main(argv: string[]): Promise<void> {
     console.error(`${new UsageError(`unknown command "${name}"${hint ? `; did you mean "${hint}"?` : ""}`).message}\n${USAGE}`);
     process.exitCode = 2;
     return;
+  }
+  if (entry.usage) {
+    // --help and a bad command line are answered without loading the command.
+    const line = await entry.usage();
+    try {
+      if (parseCommandLine(rest, line.OPTIONS).help) {
+        console.log(line.USAGE);
+        return;
+      }
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      console.error(`${e.message}\n${line.USAGE}`);
+      process.exitCode = 2;
+      return;
+    }
   }
   await runCommand(await entry.load(), rest);
 }

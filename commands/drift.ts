@@ -17,14 +17,34 @@
  * (an error wins over drift). Usage errors (unknown flag, environment or layer) also exit 2, as
  * `npm run synth` does, and print the usage; they write no report.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { didYouMean, listEnvironments, loadSettings, SettingsError } from "../settings";
-import { LAYERS, layerShortName, stackId, type LayerId } from "../stacks/contract";
-import { parseCommandLine, UsageError, UserError } from "./cli";
+import { LAYERS, stackId, type LayerId } from "../stacks/contract";
+import { parseCommandLine, UsageError } from "./cli";
+import {
+  actionOf,
+  changedAttributes,
+  checkEnvironment,
+  errorText,
+  forcingAttributes,
+  isChange,
+  isManaged,
+  logger,
+  oneEnvironment,
+  REASONS,
+  resolveLayer,
+  synthesizeEnvironment,
+  terraformCli,
+  terraformVersion,
+  writeFile,
+  type JsonResourceChange,
+  type PlanJson,
+  type Run,
+  type TerraformCli,
+} from "./terraform";
 
 export { UsageError } from "./cli";
+export { SetupError, terraformCli, type PlanJson, type TerraformCli } from "./terraform";
 
 export const USAGE = `usage: npm run drift -- --env <name> [--layer <layer> ...] [--out <dir>] [--report <file>] [--json <file>] [--no-synth]
   --env <name>       the environment to check (one per run: each has its own account and credentials)
@@ -39,8 +59,6 @@ exit codes: 0 no changes, 2 drift or pending changes, 1 a layer failed (wins ove
 
 /** The plan file each layer writes in its own stack folder, removed once summarized. */
 const PLAN_FILE = "drift.tfplan";
-/** Lines of terraform's error output kept in the report. */
-const ERROR_LINES = 30;
 
 export type LayerStatus = "no changes" | "drift" | "changes pending" | "error";
 
@@ -81,90 +99,18 @@ export interface DriftReport {
   readonly skipped: { readonly layer: LayerId; readonly reason: string }[];
 }
 
-// ---------------------------------------------------------------------------------------------
-// Reading `terraform show -json`
-// ---------------------------------------------------------------------------------------------
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
-interface JsonChange {
-  actions: string[];
-  before?: Json;
-  after?: Json;
-  after_unknown?: Json;
-  replace_paths?: Json[][];
-}
-
-interface JsonResourceChange {
-  address: string;
-  mode?: string;
-  action_reason?: string;
-  change: JsonChange;
-}
-
-/** The parts of Terraform's plan JSON (format 1.x) this script reads. */
-export interface PlanJson {
-  resource_drift?: JsonResourceChange[];
-  resource_changes?: JsonResourceChange[];
-  output_changes?: Record<string, JsonChange>;
-}
-
-const REASONS: Record<string, string> = {
-  delete_because_no_resource_config: "no longer in the configuration",
-  delete_because_no_module: "its module is no longer in the configuration",
-  delete_because_wrong_repetition: "count/for_each changed",
-  delete_because_count_index: "count shrank",
-  delete_because_each_key: "for_each key removed",
-  replace_because_tainted: "tainted",
-  replace_by_request: "-replace requested",
-  replace_by_triggers: "replace_triggered_by",
-};
-
-function actionOf(actions: readonly string[]): string {
-  if (actions.includes("delete") && actions.includes("create")) return "replace";
-  return actions.join("+");
-}
-
-function isObject(v: Json | undefined): v is { [k: string]: Json } {
-  return !!v && typeof v === "object" && !Array.isArray(v);
-}
-
-function sameJson(a: Json | undefined, b: Json | undefined): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
-  if (isObject(a) && isObject(b)) {
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    return [...keys].every((k) => sameJson(a[k], b[k]));
-  }
-  return false;
-}
-
-/** Top-level attributes whose value differs; those only known after apply when nothing else does. */
-function changedAttributes(change: JsonChange): string[] {
-  const before = isObject(change.before) ? change.before : {};
-  const after = isObject(change.after) ? change.after : {};
-  const unknown = isObject(change.after_unknown) ? change.after_unknown : {};
-  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-  const known = keys.filter((k) => unknown[k] !== true && !sameJson(before[k], after[k]));
-  if (known.length > 0) return known;
-  return keys.filter((k) => unknown[k] === true && before[k] !== undefined && before[k] !== null).map((k) => `${k} (known after apply)`);
-}
-
 function detailOf(rc: JsonResourceChange, action: string, drift: boolean): string {
   if (drift) return action === "delete" ? "deleted outside Terraform" : changedAttributes(rc.change).join(", ");
   if (rc.action_reason && REASONS[rc.action_reason]) return REASONS[rc.action_reason];
   if (action === "replace") {
-    const forcing = [...new Set((rc.change.replace_paths ?? []).map((p) => String(p[0])))];
+    const forcing = forcingAttributes(rc.change);
     return forcing.length > 0 ? `${forcing.join(", ")} forces replacement` : "";
   }
   return action === "update" ? changedAttributes(rc.change).join(", ") : "";
 }
 
-/** No-op and data-source reads are not changes to anything; everything else is. */
-const isChange = (actions: readonly string[]) => !actions.every((a) => a === "no-op" || a === "read");
-
 export function summarizePlan(plan: PlanJson): PlanSummary {
-  const managed = (rcs: JsonResourceChange[] | undefined) => (rcs ?? []).filter((rc) => (rc.mode ?? "managed") === "managed" && isChange(rc.change.actions));
+  const managed = (rcs: JsonResourceChange[] | undefined) => (rcs ?? []).filter((rc) => isManaged(rc) && isChange(rc.change.actions));
   const entry = (drift: boolean) => (rc: JsonResourceChange): Entry => {
     const action = actionOf(rc.change.actions);
     return { address: rc.address, action, detail: detailOf(rc, action, drift) };
@@ -189,43 +135,7 @@ export function statusOf(summary: PlanSummary, planExitCode: number): LayerStatu
 // Running terraform
 // ---------------------------------------------------------------------------------------------
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-export interface TerraformCli {
-  readonly binary: string;
-  run(cwd: string, args: string[]): Run;
-}
-
-/** terraform from LGTM_TERRAFORM or the PATH, with the caller's environment (credentials) passed through. */
-export function terraformCli(binary = process.env.LGTM_TERRAFORM || "terraform"): TerraformCli {
-  const env = { ...process.env, TF_IN_AUTOMATION: "1" };
-  return {
-    binary,
-    run(cwd, args) {
-      // -no-color goes right after the subcommand, where every terraform command accepts it.
-      const r = spawnSync(binary, [args[0], "-no-color", ...args.slice(1)], { cwd, env, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
-      if (r.error) return { code: null, stdout: "", stderr: `could not run ${binary}: ${r.error.message}` };
-      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-    },
-  };
-}
-
-/** The error part of terraform's output: from the first "Error:" line, else its last lines. */
-function errorText(r: Run): string {
-  const lines = `${r.stderr}\n${r.stdout}`.replace(/\x1b\[[0-9;]*m/g, "").split("\n");
-  const first = lines.findIndex((l) => /^(│ )?Error:/.test(l));
-  const picked = first >= 0 ? lines.slice(first) : lines.filter((l) => l.trim() !== "").slice(-ERROR_LINES);
-  const trimmed = picked.join("\n").trim().split("\n");
-  return trimmed.length > ERROR_LINES ? [...trimmed.slice(0, ERROR_LINES), `… (${trimmed.length - ERROR_LINES} more lines)`].join("\n") : trimmed.join("\n");
-}
-
-function log(message: string): void {
-  process.stderr.write(`drift: ${message}\n`);
-}
+const log = logger("drift");
 
 /** init (with the backend), plan without the lock, show -json: one layer's result. */
 export function checkLayer(tf: TerraformCli, outdir: string, env: string, layer: LayerId): LayerResult {
@@ -339,9 +249,6 @@ export function renderMarkdown(report: DriftReport): string {
 // The command
 // ---------------------------------------------------------------------------------------------
 
-/** The machine cannot run the check (no terraform): exit 1, no stack trace. */
-export class SetupError extends UserError {}
-
 export interface DriftOptions {
   readonly env: string;
   readonly layers: readonly LayerId[];
@@ -350,14 +257,6 @@ export interface DriftOptions {
   readonly report: string;
   readonly json: string;
   readonly synth: boolean;
-}
-
-function resolveLayer(name: string): LayerId {
-  const byName = LAYERS.find((l) => l === name || layerShortName(l) === name);
-  if (byName) return byName;
-  const hint = didYouMean(name, [...LAYERS, ...LAYERS.map(layerShortName)]);
-  const suggestion = hint ? `; did you mean "${LAYERS.find((l) => l === hint || layerShortName(l) === hint)}"?` : "";
-  throw new UsageError(`unknown layer "${name}"${suggestion} (layers: ${LAYERS.join(", ")})`);
 }
 
 export function parseOptions(argv: string[]): DriftOptions | "help" {
@@ -371,13 +270,11 @@ export function parseOptions(argv: string[]): DriftOptions | "help" {
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return "help";
-  const envs = [...new Set(values.env ?? [])];
-  if (envs.length === 0) throw new UsageError("--env is required: which environment's state to check");
-  if (envs.length > 1) throw new UsageError(`one environment per run (each has its own account and credentials), got ${envs.join(", ")}`);
+  const env = oneEnvironment(values.env, "which environment's state to check");
   const chosen = new Set((values.layer ?? []).map(resolveLayer));
   const explicitLayers = chosen.size > 0;
   return {
-    env: envs[0],
+    env,
     // LAYERS is in deploy order: every layer comes after the layers it reads.
     layers: LAYERS.filter((l) => (explicitLayers ? chosen.has(l) : l !== "00-bootstrap")),
     explicitLayers,
@@ -388,41 +285,9 @@ export function parseOptions(argv: string[]): DriftOptions | "help" {
   };
 }
 
-/** An unknown environment is a usage error, worded exactly as the settings loader words it. */
-async function checkEnvironment(env: string): Promise<void> {
-  if (listEnvironments().includes(env)) return;
-  try {
-    await loadSettings(env);
-  } catch (e) {
-    if (e instanceof SettingsError) throw new UsageError(e.message);
-    throw e;
-  }
-}
-
-/** Synthesizes one environment into `outdir` exactly as `npm run synth -- --env <env>` does. */
-async function synthesize(env: string, outdir: string): Promise<void> {
-  // Imported here: the stacks pull in the provider classes, which --no-synth runs do not need.
-  const { loadEnvironments, synthesize: synthesizeEnvironments } = await import("./synth");
-  synthesizeEnvironments(await loadEnvironments([env]), outdir);
-  const target = path.resolve(outdir);
-  log(`synthesized ${env} into ${path.relative(process.cwd(), target) || target}`);
-}
-
-function terraformVersion(tf: TerraformCli): string {
-  const r = tf.run(process.cwd(), ["version", "-json"]);
-  if (r.code !== 0) {
-    throw new SetupError(`terraform is not runnable as "${tf.binary}" (${r.stderr.trim() || `exit ${r.code}`}); install Terraform >= 1.11 or set LGTM_TERRAFORM`);
-  }
-  try {
-    return (JSON.parse(r.stdout) as { terraform_version: string }).terraform_version;
-  } catch {
-    return "(unknown version)";
-  }
-}
-
 export async function runDrift(options: DriftOptions, tf: TerraformCli = terraformCli()): Promise<DriftReport> {
   await checkEnvironment(options.env);
-  if (options.synth) await synthesize(options.env, options.outdir);
+  if (options.synth) await synthesizeEnvironment(options.env, options.outdir, log);
   else {
     const missing = options.layers.map((l) => path.join(options.outdir, "stacks", stackId(options.env, l))).filter((d) => !fs.existsSync(path.join(d, "cdk.tf.json")));
     if (missing.length > 0) {
@@ -444,11 +309,6 @@ export async function runDrift(options: DriftOptions, tf: TerraformCli = terrafo
   return { env: options.env, terraform_version: version, ...overall(layers), layers, skipped };
 }
 
-function write(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, text);
-}
-
 export async function run(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
   if (options === "help") {
@@ -457,8 +317,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const report = await runDrift(options);
   const markdown = renderMarkdown(report);
-  write(options.report, markdown);
-  write(options.json, `${JSON.stringify(report, null, 2)}\n`);
+  writeFile(options.report, markdown);
+  writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(markdown);
   log(`wrote ${options.report} and ${options.json}; exit ${report.exit_code} (${report.result})`);
   return report.exit_code;

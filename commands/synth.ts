@@ -10,17 +10,16 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { App } from "cdktf";
-import { listEnvironments, loadSettings, SettingsError, type Settings } from "../settings";
+import { Annotations, App } from "cdktf";
+import { COMMON_FILE, listEnvironments, loadSettings, SettingsError, type Settings, type SettingsProblem } from "../settings";
+import { unreadable } from "../settings/load";
+import { carryOver, removeAbandoned, removedOnSignal } from "./output-folder";
 import { parseCommandLine } from "./cli";
+import { OPTIONS, USAGE } from "./synth-usage";
 import { buildEnvironment } from "../stacks";
 import { renderAndCheckAll, writeRenderedConfigs } from "../templates";
 
-export const USAGE = `usage: npm run synth [-- --env <name> ...] [--out <dir>] [--environments <dir>]
-  --env <name>          synthesize only this environment (repeatable; default: every environments/*.tfvars)
-  --out <dir>           output folder (default: cdktf.out)
-  --environments <dir>  folder of common.tfvars and <env>.tfvars (default: environments/)
-  LGTM_ENV=a,b          the same filter, for runs through the cdktf CLI`;
+export { USAGE } from "./synth-usage";
 
 export interface SynthOptions {
   readonly envs?: readonly string[];
@@ -34,18 +33,38 @@ export async function loadEnvironments(envs?: readonly string[], environmentsDir
     throw new SettingsError([{ file: `${environmentsDir ?? "environments"}/`, key: "", message: "no <env>.tfvars files found" }]);
   }
   const all: Settings[] = [];
-  const problems: SettingsError["problems"][number][] = [];
+  const found: { env: string; problem: SettingsProblem }[] = [];
   for (const env of selected) {
     try {
       all.push(await loadSettings(env, { environmentsDir }));
     } catch (e) {
-      if (e instanceof SettingsError) problems.push(...e.problems);
+      if (e instanceof SettingsError) found.push(...e.problems.map((problem) => ({ env, problem })));
       else throw e;
     }
   }
+  const problems = onceEach(found, selected.length);
   problems.push(...sharedAccounts(all));
   if (problems.length > 0) throw new SettingsError(problems);
   return all;
+}
+
+/**
+ * A problem in a file several environments share (common.tfvars) is found once per environment:
+ * report it once, naming the environments it affects.
+ */
+function onceEach(found: readonly { env: string; problem: SettingsProblem }[], selected: number): SettingsProblem[] {
+  const byText = new Map<string, { problem: SettingsProblem; envs: string[] }>();
+  for (const { env, problem } of found) {
+    const id = `${problem.file}\0${problem.key}\0${problem.message}`;
+    const seen = byText.get(id);
+    if (seen) seen.envs.push(env);
+    else byText.set(id, { problem, envs: [env] });
+  }
+  return [...byText.values()].map(({ problem, envs }) =>
+    selected > 1 && path.basename(problem.file) === COMMON_FILE
+      ? { ...problem, message: `${problem.message} (affects environment${envs.length === 1 ? "" : "s"} ${envs.join(", ")})` }
+      : problem,
+  );
 }
 
 /**
@@ -80,53 +99,64 @@ export function buildApp(app: App, environments: readonly Settings[]): App {
 /**
  * Synthesizes `environments` into `outdir` as `npm run synth` does: the rendered configs are checked
  * first (their errors fail synth like settings errors), then everything is written into a fresh
- * folder and swapped in whole, so a failure never leaves a half-written output. Returns the stack
- * folder names.
+ * folder and swapped in whole, so a failure or a signal never leaves a half-written output. Stacks
+ * of environments not synthesized now, and each stack's `terraform init` state while its providers
+ * did not change, are kept (commands/output-folder.ts). Returns the stack folder names.
  */
-export function synthesize(environments: readonly Settings[], outdir: string): string[] {
+export function synthesize(environments: readonly Settings[], outdir: string, options: { readonly keepOtherEnvironments?: boolean } = {}): string[] {
   const rendered = renderAndCheckAll(environments);
   const target = path.resolve(outdir);
   const staging = `${target}.staging-${process.pid}`;
-  fs.rmSync(staging, { recursive: true, force: true });
-  try {
-    buildApp(new App({ outdir: staging }), environments).synth();
+  const old = `${target}.old-${process.pid}`;
+  removeAbandoned(target);
+  removedOnSignal([staging, old], () => {
+    buildApp(new App({ outdir: staging, stackTraces: false }), environments).synth();
     // For teams that bake configs into images: <out>/rendered/<env>/<service>/<file>.
     for (const r of rendered) writeRenderedConfigs(staging, r.env, r.configs);
-    const old = `${target}.old-${process.pid}`;
+    carryOver(target, staging, { synthesized: environments.map((e) => e.env), keepOtherEnvironments: options.keepOtherEnvironments });
     if (fs.existsSync(target)) fs.renameSync(target, old);
     fs.renameSync(staging, target);
-    fs.rmSync(old, { recursive: true, force: true });
-  } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
-  }
+  });
   return fs.readdirSync(path.join(target, "stacks")).sort();
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const values = parseCommandLine(argv, {
-    env: { type: "string", multiple: true },
-    out: { type: "string" },
-    environments: { type: "string" },
-    help: { type: "boolean", short: "h" },
-  });
+  const values = parseCommandLine(argv, OPTIONS);
   if (values.help) {
     console.log(USAGE);
     return;
   }
   const envs = values.env ?? process.env.LGTM_ENV?.split(",").map((e) => e.trim()).filter(Boolean);
   const environmentsDir = values.environments === undefined ? undefined : path.resolve(values.environments);
-  if (environmentsDir !== undefined && !fs.existsSync(environmentsDir)) {
-    throw new SettingsError([{ file: values.environments!, key: "", message: "no such folder (--environments)" }]);
-  }
+  const why = environmentsDir === undefined ? undefined : unreadable(environmentsDir, "folder");
+  if (why) throw new SettingsError([{ file: values.environments!, key: "", message: `${why} (--environments)` }]);
   const environments = await loadEnvironments(envs, environmentsDir);
 
   // Under the cdktf CLI, the CLI owns the output folder (CDKTF_OUTDIR) and reads it as it is written.
   if (process.env.CDKTF_OUTDIR) {
-    renderAndCheckAll(environments);
-    buildApp(new App(), environments).synth();
+    // The cdktf CLI labels everything on stderr [ERROR] and hides stdout: warnings become annotations
+    // of the environment's first stack, which it prints as warnings.
+    const warnings: string[] = [];
+    renderAndCheckAll(environments, (w) => warnings.push(w));
+    const app = buildApp(new App({ stackTraces: false }), environments);
+    for (const w of warnings) {
+      const envs = w.replace(/^warning: /, "").split(": ")[0].split(", ");
+      for (const env of envs) {
+        const stack = app.node.children.find((c) => c.node.id.startsWith(`${env}-`));
+        if (stack) Annotations.of(stack).addWarning(w.replace(/^warning: /, ""));
+      }
+    }
+    app.synth();
     return;
   }
   const outdir = values.out ?? "cdktf.out";
-  const stacks = synthesize(environments, outdir);
-  console.log(`synthesized ${stacks.length} stacks for ${environments.map((e) => e.env).join(", ")} into ${path.relative(process.cwd(), path.resolve(outdir)) || outdir}`);
+  // A run over every environment drops the stacks of environments that no longer exist.
+  const stacks = synthesize(environments, outdir, { keepOtherEnvironments: envs !== undefined && envs.length > 0 });
+  const names = environments.map((e) => e.env);
+  const mine = stacks.filter((st) => names.some((n) => st.startsWith(`${n}-`)));
+  const kept = [...new Set(stacks.filter((st) => !mine.includes(st)).map((st) => st.slice(0, st.indexOf("-"))))];
+  console.log(
+    `synthesized ${mine.length} stacks for ${names.join(", ")} into ${path.relative(process.cwd(), path.resolve(outdir)) || outdir}` +
+      (kept.length > 0 ? ` (kept the stacks of ${kept.join(", ")})` : ""),
+  );
 }

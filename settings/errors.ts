@@ -31,6 +31,23 @@ export function formatProblems(problems: readonly SettingsProblem[]): string {
   return `invalid settings (${n} problem${n === 1 ? "" : "s"}):\n${lines.join("\n")}`;
 }
 
+/** Longest value echoed back in a message; longer ones are cut in the middle of the quote. */
+export const SHOWN_MAX = 60;
+
+/**
+ * A value as a message quotes it: JSON, cut to SHOWN_MAX characters with its full length when
+ * longer, and numbers HCL holds but JavaScript cannot represent named as such instead of `null`.
+ */
+export function shown(value: unknown): string {
+  if (typeof value === "number" && !Number.isFinite(value)) return "a number too large to represent";
+  if (typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value)) return `${value} (too large to represent exactly)`;
+  if (value === undefined) return "nothing";
+  const text = JSON.stringify(value) ?? String(value);
+  if (text.length <= SHOWN_MAX) return text;
+  const size = typeof value === "string" ? `${value.length} characters` : `${text.length} characters as JSON`;
+  return `${text.slice(0, SHOWN_MAX - 1)}… (${size})`;
+}
+
 /** Levenshtein distance, for did-you-mean suggestions. */
 export function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);

@@ -6,12 +6,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse as parseHcl } from "@cdktf/hcl2json";
 import type { z } from "zod";
 import { loadSchema, settingsSchema, type Settings } from "./schema";
 import { checkSettings } from "./checks";
 import { checkSizing, deriveMissingSizes } from "./sizing-checks";
-import { didYouMean, SettingsError, type SettingsProblem } from "./errors";
+import { didYouMean, SettingsError, shown, type SettingsProblem } from "./errors";
+import { scanHcl } from "./hcl-scan";
+import { parseLiteralHcl } from "./hcl-literal";
 
 export const COMMON_FILE = "common.tfvars";
 const ENV_NAME_RE = /^[a-z][a-z0-9]{0,9}$/;
@@ -33,9 +34,32 @@ export const DERIVED_FROM_LOAD = "load (derived)";
 
 export const DEFAULT_ENVIRONMENTS_DIR = path.resolve(__dirname, "..", "environments");
 
+/**
+ * Why `file` cannot be read as a `kind`, in words, or undefined when it can: a missing file, a
+ * symlink loop, a folder where a file belongs and the other way round, no permission.
+ */
+export function unreadable(file: string, kind: "file" | "folder"): string | undefined {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return kind === "file" ? "no such file" : "no such folder";
+    if (code === "ELOOP") return "is a symbolic link that loops back on itself (or through too many links)";
+    if (code === "ENOTDIR") return "a part of this path is a file, not a folder";
+    if (code === "EACCES" || code === "EPERM") return "cannot be read (permission denied)";
+    return `cannot be read (${code ?? String(e)})`;
+  }
+  if (kind === "folder" && !stat.isDirectory()) return "is a file; expected a folder of common.tfvars and <env>.tfvars files";
+  if (kind === "file" && stat.isDirectory()) return "is a folder; expected a settings file";
+  return undefined;
+}
+
 /** Environment names: every `<env>.tfvars` in the folder except common.tfvars, sorted. */
 export function listEnvironments(environmentsDir: string = DEFAULT_ENVIRONMENTS_DIR): string[] {
-  if (!fs.existsSync(environmentsDir)) return [];
+  const why = unreadable(environmentsDir, "folder");
+  if (why === "no such folder") return [];
+  if (why) throw new SettingsError([{ file: path.relative(process.cwd(), environmentsDir) || environmentsDir, key: "", message: why }]);
   return fs
     .readdirSync(environmentsDir)
     .filter((f) => f.endsWith(".tfvars") && f !== COMMON_FILE)
@@ -57,7 +81,8 @@ export async function loadSettings(env: string, options: LoadOptions = {}): Prom
       { file: display(envFile), key: "", message: `environment name "${env}" must be 1-10 lowercase letters or digits, starting with a letter (it goes into every resource name)` },
     ]);
   }
-  if (!fs.existsSync(envFile)) {
+  const envWhy = unreadable(envFile, "file");
+  if (envWhy === "no such file") {
     const known = listEnvironments(dir);
     const hint = didYouMean(env, known);
     throw new SettingsError([
@@ -68,10 +93,19 @@ export async function loadSettings(env: string, options: LoadOptions = {}): Prom
       },
     ]);
   }
+  if (envWhy) throw new SettingsError([{ file: display(envFile), key: "", message: envWhy }]);
+  const commonWhy = unreadable(commonFile, "file");
+  if (commonWhy) {
+    const message =
+      commonWhy === "no such file"
+        ? `no such file; every environment's settings start from it (the keys all environments share), with ${path.basename(envFile)} on top`
+        : commonWhy;
+    throw new SettingsError([{ file: display(commonFile), key: "", message }]);
+  }
 
   const provenance: Provenance = new Map();
   const layers: [string, Record<string, Json>][] = [];
-  for (const file of fs.existsSync(commonFile) ? [commonFile, envFile] : [envFile]) {
+  for (const file of [commonFile, envFile]) {
     layers.push([display(file), await parseTfvars(file, display(file))]);
   }
   const merged: Record<string, Json> = {};
@@ -93,7 +127,7 @@ export async function loadSettings(env: string, options: LoadOptions = {}): Prom
       for (const k of Object.keys(values)) provenance.set(`services.${service}.${k}`, DERIVED_FROM_LOAD);
     }
   }
-  const result = settingsSchema.safeParse(merged, { reportInput: true });
+  const result = settingsSchema.safeParse(merged, { reportInput: true, error: inOwnWords });
   if (!result.success) {
     throw new SettingsError(result.error.issues.map((issue) => toProblem(issue, provenance, files)));
   }
@@ -109,20 +143,22 @@ export async function loadSettings(env: string, options: LoadOptions = {}): Prom
   return deepFreeze(settings);
 }
 
-async function parseTfvars(file: string, shown: string): Promise<Record<string, Json>> {
+async function parseTfvars(file: string, name: string): Promise<Record<string, Json>> {
   let parsed: Record<string, Json>;
+  const source = fs.readFileSync(file, "utf8");
   try {
-    parsed = (await parseHcl(shown, fs.readFileSync(file, "utf8"))) as Record<string, Json>;
+    // Literal-only files (every shipped one) skip hcl2json's wasm; anything else is its to parse.
+    parsed = parseLiteralHcl(source) ?? ((await (await import("@cdktf/hcl2json")).parse(name, source)) as Record<string, Json>);
   } catch (e) {
     const text = String(e instanceof Error ? e.message : e).replace(/^parse config: \[?/, "").replace(/\]$/, "");
-    throw new SettingsError([{ file: shown, key: "", message: `not valid HCL: ${text}` }]);
+    throw new SettingsError([{ file: name, key: "", message: `not valid HCL: ${text}` }]);
   }
-  const expressions: SettingsProblem[] = [];
+  const expressions: SettingsProblem[] = scanHcl(source).map((p) => ({ file: name, ...p }));
   findExpressions(parsed, "", (key, value) =>
     expressions.push({
-      file: shown,
+      file: name,
       key,
-      message: `expressions are not evaluated in settings files; write a literal value instead of ${JSON.stringify(value)}`,
+      message: `expressions are not evaluated in settings files; write a literal value instead of ${shown(value)}`,
     }),
   );
   if (expressions.length > 0) throw new SettingsError(expressions);
@@ -173,8 +209,15 @@ function fileFor(parts: readonly (string | number)[], provenance: Provenance, fi
   return files.join(" or ");
 }
 
+/** Key segments longer than this are cut in messages (a 50 MB key is still named, not echoed). */
+const KEY_SEGMENT_MAX = 40;
+
 function keyOf(parts: readonly PropertyKey[]): string {
-  return parts.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i > 0 ? "." : ""}${String(p)}`)).join("");
+  const segment = (p: PropertyKey) => {
+    const text = String(p);
+    return text.length > KEY_SEGMENT_MAX ? `${text.slice(0, KEY_SEGMENT_MAX - 1)}…` : text;
+  };
+  return parts.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i > 0 ? "." : ""}${segment(p)}`)).join("");
 }
 
 function toProblem(issue: z.core.$ZodIssue, provenance: Provenance, files: readonly string[]): SettingsProblem {
@@ -188,6 +231,13 @@ function toProblem(issue: z.core.$ZodIssue, provenance: Provenance, files: reado
     const keyPath = issue.keys.length === 1 ? [...parts, issue.keys[0]] : parts;
     return { file: fileFor(keyPath.map(String), provenance, files), key: keyOf(keyPath), message: messages.join("; ") };
   }
+  if (issue.code === "invalid_key" || issue.code === "invalid_element") {
+    // A record key (or value) that broke a rule: zod nests the real issue; name the key itself.
+    const inner = (issue as { issues?: z.core.$ZodIssue[] }).issues?.[0];
+    const key = String((issue as { key?: unknown }).key ?? (issue as { input?: unknown }).input ?? "");
+    const message = inner ? messageOf(inner) : "is not allowed here";
+    return { file: fileFor([...parts.map(String), key], provenance, files), key: keyOf(parts), message };
+  }
   const stringParts = parts.map(String);
   const isMissing = issue.code === "invalid_type" && (issue as { input?: unknown }).input === undefined;
   if (isMissing) {
@@ -197,11 +247,64 @@ function toProblem(issue: z.core.$ZodIssue, provenance: Provenance, files: reado
       message: `is required but set in neither file (${issue.message.replace(/^Invalid input: /, "").replace(/, received undefined$/, "")})`,
     };
   }
-  const input = (issue as { input?: unknown }).input;
-  const got = input === undefined ? "" : `, got ${JSON.stringify(input)}`;
-  const message = issue.message.replace(/^Invalid input: /, "").replace(/, received \w+$/, "");
-  return { file: fileFor(stringParts, provenance, files), key: keyOf(parts), message: `${message}${message.includes(", got ") ? "" : got}` };
+  return { file: fileFor(stringParts, provenance, files), key: keyOf(parts), message: messageOf(issue) };
 }
+
+/** An issue's message with the value found, quoted short. */
+function messageOf(issue: z.core.$ZodIssue): string {
+  const input = (issue as { input?: unknown }).input;
+  const message = issue.message.replace(/^Invalid input: /, "").replace(/, received \w+$/, "");
+  if (input === undefined || message.includes(", got ") || message.includes(shown(input))) return message;
+  return `${message}, got ${shown(input)}`;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  string: "a string in quotes",
+  number: "a number",
+  int: "a whole number",
+  boolean: "true or false",
+  array: "a list such as [\"a\", \"b\"]",
+  object: "a block such as { key = value }",
+  record: "a map such as { name = \"value\" }",
+};
+
+/**
+ * Settings errors in this project's words, for the rules that bring no message of their own (the
+ * schema's messages win over this map); zod's wording ("expected record", "Too small", "Invalid key
+ * in record") never reaches the user.
+ */
+const inOwnWords: z.core.$ZodErrorMap = (issue) => {
+  switch (issue.code) {
+    case "invalid_type":
+      return `expected ${TYPE_WORDS[issue.expected] ?? issue.expected}`;
+    case "too_small":
+      return issue.origin === "array"
+        ? `expected at least ${issue.minimum} item${Number(issue.minimum) === 1 ? "" : "s"}`
+        : issue.origin === "string"
+          ? `expected at least ${issue.minimum} character${Number(issue.minimum) === 1 ? "" : "s"}`
+          : `expected ${issue.inclusive === false ? "more than" : "at least"} ${issue.minimum}`;
+    case "too_big":
+      return issue.origin === "array"
+        ? `expected at most ${issue.maximum} items`
+        : issue.origin === "string"
+          ? `expected at most ${issue.maximum} characters`
+          : `expected ${issue.inclusive === false ? "less than" : "at most"} ${issue.maximum}`;
+    case "invalid_value":
+      return `expected ${issue.values.map((v) => JSON.stringify(v)).join(" or ")}`;
+    case "invalid_format":
+      return issue.format === "regex" ? "is not in the expected format" : `expected ${issue.format === "url" ? "a URL" : `a ${issue.format}`}`;
+    case "invalid_key":
+      return "has a key that is not allowed here";
+    case "invalid_element":
+      return "has a value that is not allowed here";
+    case "invalid_union":
+      return "is not any of the accepted forms";
+    case "not_multiple_of":
+      return `expected a multiple of ${issue.divisor}`;
+    default:
+      return "is not a valid value";
+  }
+};
 
 /** Keys the schema allows at a path, for did-you-mean. */
 function knownKeysAt(parts: readonly (string | number)[]): string[] {

@@ -7,6 +7,8 @@
  */
 import { z } from "zod";
 import { SERVICE_NAMES, STORAGE_PREFIX_KEYS, type ServiceName } from "./components";
+import { AWS_REGIONS, ELB_SSL_POLICIES, MAX_RETENTION_DAYS, TAG_CHARS_RE, TAG_KEY_MAX, TAG_VALUE_MAX, TENANT_ID_RE, UNSAFE_TENANT_IDS } from "./aws-rules";
+import { didYouMean, shown } from "./errors";
 
 const port = z
   .number({ error: "expected a port number (1-65535)" })
@@ -41,11 +43,22 @@ const albPathPattern = z
 
 const awsAccountId = z.string({ error: "expected a 12-digit AWS account id in quotes" }).regex(/^\d{12}$/, { error: "expected a 12-digit AWS account id in quotes" });
 const arn = z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/, { error: "expected an AWS ARN" });
-const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: 'expected an AWS region such as "ap-northeast-2"' });
+/** A region the pinned provider knows (settings/aws-rules.ts). */
+const region = z.string({ error: 'expected an AWS region such as "ap-northeast-2"' }).refine((v) => (AWS_REGIONS as readonly string[]).includes(v), {
+  error: (i) => {
+    const hint = typeof i.input === "string" ? didYouMean(i.input, AWS_REGIONS) : undefined;
+    return `${shown(i.input)} is not an AWS region hashicorp/aws 5.100.0 knows${hint ? `; did you mean "${hint}"?` : ""} (expected a region such as "ap-northeast-2")`;
+  },
+});
+
 const positiveInt = (what: string) =>
   z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
 const nonNegativeInt = (what: string) =>
   z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).min(0, { error: `expected ${what}` });
+/** Days of retention, bounded by what the components can represent (a Go duration, settings/aws-rules.ts). */
+const retentionDays = positiveInt("a number of days").max(MAX_RETENTION_DAYS, {
+  error: `expected at most ${MAX_RETENTION_DAYS} days: the components hold retention as a Go duration, which ends at about 292 years`,
+});
 
 export const INTERFACE_ENDPOINTS = ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "monitoring"] as const;
 /** The retention periods CloudWatch Logs accepts. */
@@ -78,7 +91,7 @@ const serviceSchema = z.strictObject({
   /** Tasks always placed on FARGATE (on-demand) before weights apply. */
   on_demand_base: nonNegativeInt("a task count of 0 or more").default(0),
   /** Days the component keeps data in S3 (drives the component's retention and the bucket lifecycle). */
-  retention_days: positiveInt("a number of days").optional(),
+  retention_days: retentionDays.optional(),
   /** Task ephemeral storage in GiB (Fargate: 21-200). */
   ephemeral_storage_gib: z
     .number({ error: "expected GiB between 21 and 200" })
@@ -145,7 +158,7 @@ const lokiSchema = z.strictObject({
         selector: z.string().regex(/^\{\s*[A-Za-z_][A-Za-z0-9_]*\s*(=|!=|=~|!~)\s*".*"\s*(,\s*[A-Za-z_][A-Za-z0-9_]*\s*(=|!=|=~|!~)\s*".*"\s*)*\}$/, {
           error: 'expected a LogQL stream selector such as {level="info"}',
         }),
-        days: positiveInt("a number of days"),
+        days: retentionDays,
         /** The highest priority wins when several selectors match a stream. */
         priority: nonNegativeInt("a priority of 0 or more").default(0),
       }),
@@ -354,7 +367,25 @@ export const settingsSchema = z.strictObject({
     assume_role_arn: arn.optional(),
   }),
   /** Extra tags on every resource, next to Project, Environment, Layer and ManagedBy. */
-  tags: z.record(z.string(), z.string()).default({}),
+  tags: z
+    .record(
+      z.string().superRefine((k, ctx) => {
+        const problem =
+          k.length === 0 || [...k].length > TAG_KEY_MAX
+            ? `is ${[...k].length} characters; AWS tag keys are 1-${TAG_KEY_MAX}`
+            : /^aws:/i.test(k)
+              ? 'starts with "aws:", which AWS reserves for its own tags'
+              : !TAG_CHARS_RE.test(k)
+                ? "has characters AWS does not allow in tag keys (letters, digits, spaces and _ . : / = + - @)"
+                : undefined;
+        if (problem) ctx.addIssue({ code: "custom", input: k, message: `tag key ${shown(k)} ${problem}` });
+      }),
+      z
+        .string({ error: "expected a tag value in quotes" })
+        .max(TAG_VALUE_MAX, { error: `expected a tag value of at most ${TAG_VALUE_MAX} characters` })
+        .regex(TAG_CHARS_RE, { error: "expected a tag value of letters, digits, spaces and _ . : / = + - @" }),
+    )
+    .default({}),
   state_backend: z.strictObject({
     /** Bucket created by the 00-bootstrap layer and used by every other layer's S3 backend. */
     bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "expected an S3 bucket name" }),
@@ -367,8 +398,11 @@ export const settingsSchema = z.strictObject({
   }),
   /** Tenant sent as X-Scope-OrgID by every producer and consumer. */
   tenant_id: z
-    .string()
-    .regex(/^[A-Za-z0-9!_.*'()-]{1,150}$/, { error: "expected a tenant id of letters, digits and !_.*'()- (no '/')" }),
+    .string({ error: "expected a tenant id in quotes" })
+    .regex(TENANT_ID_RE, { error: "expected a tenant id of 1-150 letters, digits and !_.*'()- (no '/')" })
+    .refine((v) => !(UNSAFE_TENANT_IDS as readonly string[]).includes(v), {
+      error: (i) => `tenant id ${shown(i.input)} is refused by Mimir, Loki, Tempo and Pyroscope (it would be a path segment in the bucket); expected a name such as "lgtm"`,
+    }),
   /** Where tasks pull images from: the upstream registry, or this project's ECR copies. */
   image_source: z.enum(["upstream", "ecr"], { error: 'expected "upstream" or "ecr"' }).default("upstream"),
   network: z.strictObject({
@@ -384,7 +418,16 @@ export const settingsSchema = z.strictObject({
   load_balancer: z.strictObject({
     /** ACM certificate for the 443 listener; with it, port 80 redirects to 443. */
     certificate_arn: arn.optional(),
-    ssl_policy: z.string().default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+    /** ELB's TLS security policy of the 443 listener (one of settings/aws-rules.ts ELB_SSL_POLICIES). */
+    ssl_policy: z
+      .string({ error: 'expected an ELB security policy name such as "ELBSecurityPolicy-TLS13-1-2-2021-06"' })
+      .refine((v) => (ELB_SSL_POLICIES as readonly string[]).includes(v), {
+        error: (i) => {
+          const hint = typeof i.input === "string" ? didYouMean(i.input, ELB_SSL_POLICIES) : undefined;
+          return `${shown(i.input)} is not an ELB security policy${hint ? `; did you mean "${hint}"?` : ""} (expected one of ELB's predefined policies, such as "ELBSecurityPolicy-TLS13-1-2-2021-06")`;
+        },
+      })
+      .default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
     /** Who may reach the ALB at all (Grafana's UI). */
     ui_allowed_cidrs: namedCidrs,
     /** Who may use the ingestion and query paths through the public ALB. Empty: nobody. */

@@ -475,7 +475,9 @@ function checkReferences(
 ): void {
   if (!fs.existsSync(dir)) {
     warnings.push(
-      `upstream configuration references not found at ${dir}: the rendered configs' keys were NOT checked against the pinned releases (check out ../shared next to the project, or set LGTM_UPSTREAM_DIR)`,
+      `upstream configuration references not found at ${dir}. They list every config key each pinned Grafana release accepts; ` +
+        `without them the configs are still rendered and synthesized, but their keys were NOT checked, so a misspelt or removed key would only show when the service starts. ` +
+        `Point at them with LGTM_UPSTREAM_DIR=<folder holding mimir/, loki/, tempo/, pyroscope/, alloy/, grafana/> (default: ../shared/upstream beside the project)`,
     );
     return;
   }

@@ -138,7 +138,10 @@ export class ConfigCheckError extends UserError {
 /** Renders and checks every environment; throws ConfigCheckError listing every error of every one. */
 export function renderAndCheckAll(environments: readonly Settings[], warn: (message: string) => void = console.warn): CheckedConfigs[] {
   const results = environments.map((s) => renderAndCheck(s));
-  for (const r of results) for (const w of r.warnings) warn(`warning: ${r.env}: ${w}`);
+  // A warning every environment shares (a missing reference folder) is printed once, naming them.
+  const byText = new Map<string, string[]>();
+  for (const r of results) for (const w of r.warnings) byText.set(w, [...(byText.get(w) ?? []), r.env]);
+  for (const [w, envs] of byText) warn(`warning: ${envs.join(", ")}: ${w}`);
   const problems = results.flatMap((r) => r.errors.map((e) => `${r.env}: ${e}`));
   if (problems.length > 0) throw new ConfigCheckError(problems);
   return results;

@@ -172,8 +172,16 @@ export function isMap(v: unknown): v is Record<string, unknown> {
 
 export type Loaded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly warning: string };
 
+/** Parsed reference files, by path: every environment checks against the same ones. */
+const parsedReferences = new Map<string, unknown>();
+
 function readJson(file: string): unknown {
-  return JSON.parse(fs.readFileSync(file, "utf8"));
+  let value = parsedReferences.get(file);
+  if (value === undefined) {
+    value = JSON.parse(fs.readFileSync(file, "utf8"));
+    parsedReferences.set(file, value);
+  }
+  return value;
 }
 
 const TITLES: Record<string, string> = { mimir: "Mimir", loki: "Loki", tempo: "Tempo", pyroscope: "Pyroscope", alloy: "Alloy", grafana: "Grafana" };

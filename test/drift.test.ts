@@ -4,10 +4,8 @@
  * fake terraform that records its calls, its argument errors, and, where terraform and the provider
  * mirror exist, one run with the real terraform against an S3 backend on 127.0.0.1.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
@@ -18,19 +16,20 @@ import { loadSettings, type Settings } from "../settings";
 import { LAYER_OUTPUTS, LAYERS, stackId, stateKey, type LayerId } from "../stacks/contract";
 import { renderMarkdown, statusOf, summarizePlan, type DriftReport, type PlanJson } from "../commands/drift";
 import { startS3Server, type S3Server } from "./support/s3-server";
+import { startStsStub, type StsStub } from "./support/sts-stub";
 import { envFileWith, shippedFile, tempEnvironments } from "./support/settings";
 import { synthToDisk, type StackJson } from "./support/synth";
+import { LAUNCHER, runCli } from "./support/cli";
 import { findTerraform, offlineTerraform, skipWithoutTerraform } from "./support/terraform";
 
 const root = path.resolve(__dirname, "..");
-const tsx = path.join(root, "node_modules", ".bin", "tsx");
 const FIXTURES = path.join(__dirname, "fixtures");
 const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8")) as PlanJson;
 const BACKED: LayerId[] = LAYERS.filter((l) => l !== "00-bootstrap");
 
 /** `npm run drift -- <args>` as a fresh process, from the project root. */
 function drift(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(tsx, ["main.ts", "drift", ...args], { cwd: root, encoding: "utf8", env: { ...process.env, ...env } });
+  return runCli(["drift", ...args], { env });
 }
 
 interface Exit {
@@ -372,8 +371,7 @@ const skipReal = skipWithoutTerraform("drift against a real S3 backend");
 
 describe.skipIf(skipReal)("GIVEN prod's state in an S3 server on 127.0.0.1, with a deploy holding 10-network's state lock", () => {
   let server: S3Server;
-  let sts: http.Server;
-  const stsCalls: string[] = [];
+  let sts: StsStub;
   let work: string;
   let out: string;
   let settings: Settings;
@@ -400,21 +398,7 @@ describe.skipIf(skipReal)("GIVEN prod's state in an S3 server on 127.0.0.1, with
     out = path.join(work, "out");
     buildApp(new App({ outdir: out }), [settings]).synth();
 
-    const account = settings.aws.allowed_account_ids[0];
-    sts = http.createServer((req, res) => {
-      let body = "";
-      req.on("data", (d) => (body += d));
-      req.on("end", () => {
-        stsCalls.push(body);
-        res.setHeader("content-type", "text/xml");
-        res.end(
-          `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>` +
-            `<Arn>arn:aws:iam::${account}:user/drift</Arn><UserId>AIDADRIFTTEST</UserId><Account>${account}</Account>` +
-            `</GetCallerIdentityResult><ResponseMetadata><RequestId>drift-test</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
-        );
-      });
-    });
-    await new Promise<void>((resolve) => sts.listen(0, "127.0.0.1", resolve));
+    sts = await startStsStub(settings.aws.allowed_account_ids[0]);
 
     const put = await fetch(objectUrl(`${stateKey("prod", "10-network")}.tflock`), { method: "PUT", body: LOCK });
     expect(put.status).toBe(200);
@@ -423,14 +407,14 @@ describe.skipIf(skipReal)("GIVEN prod's state in an S3 server on 127.0.0.1, with
       ...offlineTerraform(work).env,
       ...server.env,
       LGTM_TERRAFORM: findTerraform(),
-      AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${(sts.address() as AddressInfo).port}`,
+      AWS_ENDPOINT_URL_STS: sts.endpoint,
       AWS_EC2_METADATA_DISABLED: "true",
       AWS_REGION: settings.aws.region,
     };
     const [reportFile, jsonFile] = [path.join(work, "report.md"), path.join(work, "report.json")];
     result = await runAsync(
-      tsx,
-      ["main.ts", "drift", "--env", "prod", "--no-synth", "--out", out, "--layer", "20-security", "--layer", "10-network", "--report", reportFile, "--json", jsonFile],
+      process.execPath,
+      [LAUNCHER, "drift", "--env", "prod", "--no-synth", "--out", out, "--layer", "20-security", "--layer", "10-network", "--report", reportFile, "--json", jsonFile],
       { cwd: root, env: { ...process.env, ...tfEnv } },
     );
     markdown = fs.readFileSync(reportFile, "utf8");
@@ -439,7 +423,7 @@ describe.skipIf(skipReal)("GIVEN prod's state in an S3 server on 127.0.0.1, with
 
   afterAll(async () => {
     await server?.stop();
-    await new Promise((resolve) => sts?.close(resolve));
+    await sts?.stop();
     fs.rmSync(work, { recursive: true, force: true });
   });
 
@@ -453,8 +437,8 @@ describe.skipIf(skipReal)("GIVEN prod's state in an S3 server on 127.0.0.1, with
     expect(network.changes.every((c) => c.action === "create")).toBe(true);
     expect(network.outputs.map((o) => o.address).sort()).toEqual(Object.keys(LAYER_OUTPUTS["10-network"]).map((o) => `output.${o}`).sort());
     expect(markdown).toContain("| 10-network | **changes pending** | 0 |");
-    expect(stsCalls.length).toBeGreaterThan(0);
-    expect(stsCalls.every((body) => body.includes("Action=GetCallerIdentity"))).toBe(true);
+    expect(sts.calls.length).toBeGreaterThan(0);
+    expect(sts.calls.every((body) => body.includes("Action=GetCallerIdentity"))).toBe(true);
   });
 
   it("WHEN 20-security reads a network state that was never applied THEN it is reported as an error with terraform's message, after 10-network", () => {

@@ -121,7 +121,7 @@ describe("GIVEN a bad settings file", () => {
       "common.tfvars": common().replace(/tenant_id = .*\n/, ""),
       "prod.tfvars": prodFile(),
     });
-    expect(message).toContain("environments/common.tfvars or environments/prod.tfvars: tenant_id: is required but set in neither file (expected string)");
+    expect(message).toContain("environments/common.tfvars or environments/prod.tfvars: tenant_id: is required but set in neither file (expected a tenant id in quotes)");
   });
 
   it("WHEN the file is not valid HCL THEN the error names the file and the line", async () => {

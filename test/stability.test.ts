@@ -4,20 +4,18 @@
  * changed address is a destroy + create in production, so it must show up in review); and a change
  * to one service's settings touches that service and nothing in any other service or layer.
  */
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listEnvironments } from "../settings";
 import { LAYERS } from "../stacks/contract";
 import { settingsWith } from "./support/settings";
+import { runCliAsync } from "./support/cli";
 import { addressesOf, changedElements, filesUnder, synthEnvironment } from "./support/stack-diff";
 import type { StackJson } from "./support/synth";
 
 const ROOT = path.resolve(__dirname, "..");
-const execFileAsync = promisify(execFile);
 const ADDRESSES_DIR = path.join(__dirname, "fixtures", "addresses");
 
 describe("GIVEN the shipped environments synthesized twice by the CLI into two folders", () => {
@@ -30,7 +28,7 @@ describe("GIVEN the shipped environments synthesized twice by the CLI into two f
     first = path.join(work, "first");
     second = path.join(work, "second");
     // Two processes of the CLI (`npm run synth`), side by side, from two working directories.
-    const synth = (out: string, cwd: string) => execFileAsync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "main.ts"), "synth", "--out", out], { cwd });
+    const synth = (out: string, cwd: string) => runCliAsync(["synth", "--out", out], { cwd });
     await Promise.all([synth(first, ROOT), synth(second, work)]);
   });
 

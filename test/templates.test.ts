@@ -451,7 +451,7 @@ describe("GIVEN an output folder", () => {
   });
 
   const cli = (...args: string[]) =>
-    spawnSync(path.resolve(__dirname, "..", "node_modules", ".bin", "tsx"), [path.resolve(__dirname, "..", "scripts", "render.ts"), ...args], { encoding: "utf8", cwd: out });
+    spawnSync(path.resolve(__dirname, "..", "node_modules", ".bin", "tsx"), [path.resolve(__dirname, "..", "main.ts"), "render", ...args], { encoding: "utf8", cwd: out });
 
   it("WHEN `npm run render -- --env dev --out <dir>` runs THEN it writes dev's files and says where", () => {
     const run = cli("--env", "dev", "--out", out);

@@ -36,8 +36,25 @@ export function resourceOf(stack: StackJson, type: string, nameContains = ""): R
   return matches[0][1];
 }
 
-/** Synthesizes the given environments (default: all) into `outdir`, as `npm run synth` does. */
+/**
+ * The shipped environments (default: all) synthesized into `outdir`, as `npm run synth` writes them:
+ * copied from the run's shared synth (test/support/global-setup.ts) when there is one, else
+ * synthesized here.
+ */
 export async function synthToDisk(outdir: string, envs?: readonly string[]): Promise<string[]> {
+  const fs = await import("node:fs");
+  const path = await import("node:path");
+  const shared = process.env.LGTM_TEST_SHARED_SYNTH;
+  if (shared && fs.existsSync(path.join(shared, "manifest.json"))) {
+    const manifest = JSON.parse(fs.readFileSync(path.join(shared, "manifest.json"), "utf8")) as { stacks: Record<string, unknown> };
+    const keep = (stack: string) => !envs || envs.length === 0 || envs.some((e) => stack.startsWith(`${e}-`));
+    for (const stack of Object.keys(manifest.stacks).filter(keep)) {
+      fs.cpSync(path.join(shared, "stacks", stack), path.join(outdir, "stacks", stack), { recursive: true });
+    }
+    manifest.stacks = Object.fromEntries(Object.entries(manifest.stacks).filter(([k]) => keep(k)));
+    fs.writeFileSync(path.join(outdir, "manifest.json"), JSON.stringify(manifest, null, 2));
+    return stackDirs(outdir);
+  }
   const { App } = await import("cdktf");
   const { buildApp, loadEnvironments } = await import("../../commands/synth");
   buildApp(new App({ outdir }), await loadEnvironments(envs)).synth();

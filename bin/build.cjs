@@ -1,0 +1,115 @@
+/**
+ * Builds .build/lgtm.cjs, one esbuild bundle of main.ts and everything it imports from this
+ * project and from @cdktf/provider-aws's deep paths, so a command loads one file instead of
+ * thousands and never compiles TypeScript at run time. Run by bin/lgtm.cjs whenever a source file is
+ * newer than the bundle (and by `npm run build`). Plain JavaScript: it must run before any build.
+ *
+ * `__dirname` in a bundled source file becomes that file's own folder (resolved from the bundle's
+ * place), so settings/, templates/ and environments/ are found as under tsx.
+ */
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
+
+const ROOT = path.resolve(__dirname, "..");
+const OUT_DIR = path.join(ROOT, ".build");
+const BUNDLE = path.join(OUT_DIR, "lgtm.cjs");
+/** The project files the last build read (esbuild's metafile), written beside the bundle. */
+const INPUTS = path.join(OUT_DIR, "inputs.json");
+/** Besides the bundled sources: what changes the bundle without being one of them. */
+const ALWAYS = ["package-lock.json", "bin/build.cjs"];
+
+/**
+ * True when the bundle is missing, or older than any project file the last build read (a new
+ * import shows as a change to the file that imports it) or the lockfile, or one of those is gone.
+ */
+function isStale() {
+  let built;
+  let inputs;
+  try {
+    built = fs.statSync(BUNDLE).mtimeMs;
+    inputs = JSON.parse(fs.readFileSync(INPUTS, "utf8"));
+  } catch {
+    return true;
+  }
+  for (const rel of [...inputs, ...ALWAYS]) {
+    let st;
+    try {
+      st = fs.statSync(path.join(ROOT, rel));
+    } catch {
+      return true;
+    }
+    if (st.mtimeMs > built) return true;
+  }
+  return false;
+}
+
+function build() {
+  const esbuild = require("esbuild");
+  const dirnamePlugin = {
+    name: "source-dirname",
+    setup(b) {
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+        let text = fs.readFileSync(args.path, "utf8");
+        if (text.includes("__dirname")) {
+          const rel = path.relative(OUT_DIR, path.dirname(args.path)).split(path.sep).join("/");
+          text = text.replace(/\b__dirname\b/g, `require("node:path").join(__dirname, ${JSON.stringify(rel)})`);
+        }
+        return { contents: text, loader: "ts" };
+      });
+    },
+  };
+  // cdktf records the creation stack of every token (Error.stackTraceLimit = MAX_SAFE_INTEGER, about
+  // 1,700 per synth), used only to explain a token that fails to resolve. The bundle leaves them
+  // out (output unchanged); LGTM_NO_BUNDLE=1 runs the sources with them.
+  const noTokenStacks = {
+    name: "no-token-stack-traces",
+    setup(b) {
+      b.onLoad({ filter: /[\\/]cdktf[\\/]lib[\\/]tokens[\\/]private[\\/]stack-trace\.js$/ }, () => ({
+        contents: '"use strict";\nObject.defineProperty(exports, "__esModule", { value: true });\nexports.captureStackTrace = function captureStackTrace() { return ["(stack traces are off in the bundle; run with LGTM_NO_BUNDLE=1 to see where this token was made)"]; };\n',
+        loader: "js",
+      }));
+    },
+  };
+  const tmp = `${BUNDLE}.tmp-${process.pid}`;
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  return esbuild
+    .build({
+      entryPoints: [path.join(ROOT, "main.ts")],
+      outfile: tmp,
+      bundle: true,
+      platform: "node",
+      target: "node20",
+      format: "cjs",
+      // Loaded from their own folders at run time (wasm, the cdktf CLI's own files).
+      external: ["@cdktf/hcl2json", "esbuild"],
+      plugins: [dirnamePlugin, noTokenStacks],
+      logLevel: "error",
+      legalComments: "none",
+      metafile: true,
+    })
+    .then((result) => {
+      const inputs = Object.keys(result.metafile.inputs)
+        .map((f) => path.relative(ROOT, path.resolve(f)).split(path.sep).join("/"))
+        .filter((f) => !f.startsWith("node_modules/") && !f.startsWith(".."))
+        .sort();
+      fs.writeFileSync(INPUTS, `${JSON.stringify(inputs, null, 1)}\n`);
+      fs.renameSync(tmp, BUNDLE);
+      // Code caches of earlier bundles (bin/code-cache.cjs) are never valid again.
+      for (const f of fs.readdirSync(OUT_DIR)) if (f.endsWith(".v8cache")) fs.rmSync(path.join(OUT_DIR, f), { force: true });
+    })
+    .finally(() => fs.rmSync(tmp, { force: true }));
+}
+
+module.exports = { BUNDLE, isStale, build };
+
+if (require.main === module) {
+  build().then(
+    () => console.log(`built ${path.relative(process.cwd(), BUNDLE)}`),
+    (e) => {
+      console.error(e.message);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,225 @@
+/**
+ * What drift, plan and apply share: running the terraform CLI in a synthesized layer stack, reading
+ * `terraform show -json` (attribute NAMES only, never values: a plan holds secrets), resolving
+ * `--env` and `--layer`, synthesizing one environment, and writing report files.
+ *
+ * Nothing here decides what a command reports; commands/drift.ts, commands/plan.ts and
+ * commands/apply.ts do.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { didYouMean, listEnvironments, loadSettings, SettingsError } from "../settings";
+import { LAYERS, layerShortName, type LayerId } from "../stacks/contract";
+import { UsageError, UserError } from "./cli";
+
+// ---------------------------------------------------------------------------------------------
+// Reading `terraform show -json`
+// ---------------------------------------------------------------------------------------------
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+export interface JsonChange {
+  actions: string[];
+  before?: Json;
+  after?: Json;
+  after_unknown?: Json;
+  before_sensitive?: Json;
+  after_sensitive?: Json;
+  replace_paths?: Json[][];
+}
+
+export interface JsonResourceChange {
+  address: string;
+  mode?: string;
+  type?: string;
+  action_reason?: string;
+  change: JsonChange;
+}
+
+/** The parts of Terraform's plan JSON (format 1.x) this project reads. */
+export interface PlanJson {
+  format_version?: string;
+  terraform_version?: string;
+  resource_drift?: JsonResourceChange[];
+  resource_changes?: JsonResourceChange[];
+  output_changes?: Record<string, JsonChange>;
+}
+
+/** Terraform's action_reason codes in words. */
+export const REASONS: Record<string, string> = {
+  delete_because_no_resource_config: "no longer in the configuration",
+  delete_because_no_module: "its module is no longer in the configuration",
+  delete_because_wrong_repetition: "count/for_each changed",
+  delete_because_count_index: "count shrank",
+  delete_because_each_key: "for_each key removed",
+  replace_because_tainted: "tainted",
+  replace_by_request: "-replace requested",
+  replace_by_triggers: "replace_triggered_by",
+};
+
+/** create, update, delete, replace (delete+create in either order), read, no-op, forget. */
+export function actionOf(actions: readonly string[]): string {
+  if (actions.includes("delete") && actions.includes("create")) return "replace";
+  return actions.join("+");
+}
+
+export function isObject(v: Json | undefined): v is { [k: string]: Json } {
+  return !!v && typeof v === "object" && !Array.isArray(v);
+}
+
+function sameJson(a: Json | undefined, b: Json | undefined): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
+  if (isObject(a) && isObject(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].every((k) => sameJson(a[k], b[k]));
+  }
+  return false;
+}
+
+/** Top-level attributes whose value differs; those only known after apply when nothing else does. */
+export function changedAttributes(change: JsonChange): string[] {
+  const before = isObject(change.before) ? change.before : {};
+  const after = isObject(change.after) ? change.after : {};
+  const unknown = isObject(change.after_unknown) ? change.after_unknown : {};
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  const known = keys.filter((k) => unknown[k] !== true && !sameJson(before[k], after[k]));
+  if (known.length > 0) return known;
+  return keys.filter((k) => unknown[k] === true && before[k] !== undefined && before[k] !== null).map((k) => `${k} (known after apply)`);
+}
+
+const holdsTrue = (v: Json | undefined): boolean => v === true || (Array.isArray(v) ? v.some(holdsTrue) : isObject(v) && Object.values(v).some(holdsTrue));
+
+/** Top-level attributes Terraform marks sensitive (wholly or in part) before or after the change. */
+export function sensitiveAttributes(change: JsonChange): Set<string> {
+  const marked = (v: Json | undefined) => (isObject(v) ? Object.keys(v).filter((k) => holdsTrue(v[k])) : []);
+  return new Set([...marked(change.before_sensitive), ...marked(change.after_sensitive)]);
+}
+
+/** The top-level attributes whose change forces a replacement. */
+export function forcingAttributes(change: JsonChange): string[] {
+  return [...new Set((change.replace_paths ?? []).map((p) => String(p[0])))];
+}
+
+/** No-op and data-source reads are not changes to anything; everything else is. */
+export const isChange = (actions: readonly string[]) => !actions.every((a) => a === "no-op" || a === "read");
+
+/** Managed resources only: a data source read is not a change. */
+export const isManaged = (rc: JsonResourceChange) => (rc.mode ?? "managed") === "managed";
+
+/** The resource type of an address such as `module.x.aws_s3_bucket.data["a"]`. */
+export function resourceType(rc: JsonResourceChange): string {
+  if (rc.type) return rc.type;
+  const parts = rc.address.replace(/\[[^\]]*\]/g, "").split(".");
+  return parts[parts.length - 2] ?? "";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running terraform
+// ---------------------------------------------------------------------------------------------
+
+export interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface TerraformCli {
+  readonly binary: string;
+  run(cwd: string, args: string[]): Run;
+}
+
+/** terraform from LGTM_TERRAFORM or the PATH, with the caller's environment (credentials) passed through. */
+export function terraformCli(binary = process.env.LGTM_TERRAFORM || "terraform"): TerraformCli {
+  const env = { ...process.env, TF_IN_AUTOMATION: "1" };
+  return {
+    binary,
+    run(cwd, args) {
+      // -no-color goes right after the subcommand, where every terraform command accepts it.
+      const r = spawnSync(binary, [args[0], "-no-color", ...args.slice(1)], { cwd, env, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
+      if (r.error) return { code: null, stdout: "", stderr: `could not run ${binary}: ${r.error.message}` };
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    },
+  };
+}
+
+/** Lines of terraform's error output kept in a report. */
+const ERROR_LINES = 30;
+
+/** The error part of terraform's output: from the first "Error:" line, else its last lines. */
+export function errorText(r: Run): string {
+  const lines = `${r.stderr}\n${r.stdout}`.replace(/\x1b\[[0-9;]*m/g, "").split("\n");
+  const first = lines.findIndex((l) => /^(│ )?Error:/.test(l));
+  const picked = first >= 0 ? lines.slice(first) : lines.filter((l) => l.trim() !== "").slice(-ERROR_LINES);
+  const trimmed = picked.join("\n").trim().split("\n");
+  return trimmed.length > ERROR_LINES ? [...trimmed.slice(0, ERROR_LINES), `… (${trimmed.length - ERROR_LINES} more lines)`].join("\n") : trimmed.join("\n");
+}
+
+/** The machine cannot run the command (no terraform): exit 1, no stack trace. */
+export class SetupError extends UserError {}
+
+export function terraformVersion(tf: TerraformCli): string {
+  const r = tf.run(process.cwd(), ["version", "-json"]);
+  if (r.code !== 0) {
+    throw new SetupError(`terraform is not runnable as "${tf.binary}" (${r.stderr.trim() || `exit ${r.code}`}); install Terraform >= 1.11 or set LGTM_TERRAFORM`);
+  }
+  try {
+    return (JSON.parse(r.stdout) as { terraform_version: string }).terraform_version;
+  } catch {
+    return "(unknown version)";
+  }
+}
+
+/** Progress lines on stderr, prefixed with the command's name. */
+export const logger =
+  (command: string) =>
+  (message: string): void => {
+    process.stderr.write(`${command}: ${message}\n`);
+  };
+
+// ---------------------------------------------------------------------------------------------
+// --env, --layer, synth
+// ---------------------------------------------------------------------------------------------
+
+/** "10-network" or "network" to the layer id; anything else is a usage error listing the layers. */
+export function resolveLayer(name: string): LayerId {
+  const byName = LAYERS.find((l) => l === name || layerShortName(l) === name);
+  if (byName) return byName;
+  const hint = didYouMean(name, [...LAYERS, ...LAYERS.map(layerShortName)]);
+  const suggestion = hint ? `; did you mean "${LAYERS.find((l) => l === hint || layerShortName(l) === hint)}"?` : "";
+  throw new UsageError(`unknown layer "${name}"${suggestion} (layers: ${LAYERS.join(", ")})`);
+}
+
+/** Exactly one --env: each environment has its own account and credentials. */
+export function oneEnvironment(values: readonly string[] | undefined, what: string): string {
+  const envs = [...new Set(values ?? [])];
+  if (envs.length === 0) throw new UsageError(`--env is required: ${what}`);
+  if (envs.length > 1) throw new UsageError(`one environment per run (each has its own account and credentials), got ${envs.join(", ")}`);
+  return envs[0];
+}
+
+/** An unknown environment is a usage error, worded exactly as the settings loader words it. */
+export async function checkEnvironment(env: string): Promise<void> {
+  if (listEnvironments().includes(env)) return;
+  try {
+    await loadSettings(env);
+  } catch (e) {
+    if (e instanceof SettingsError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** Synthesizes one environment into `outdir` exactly as `npm run synth -- --env <env>` does. */
+export async function synthesizeEnvironment(env: string, outdir: string, log: (m: string) => void): Promise<void> {
+  // Imported here: the stacks pull in the provider classes, which --no-synth runs do not need.
+  const { loadEnvironments, synthesize } = await import("./synth");
+  synthesize(await loadEnvironments([env]), outdir);
+  const target = path.resolve(outdir);
+  log(`synthesized ${env} into ${path.relative(process.cwd(), target) || target}`);
+}
+
+export function writeFile(file: string, text: string | Buffer): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, text);
+}
