@@ -5,7 +5,7 @@
  * call the same function.
  *
  * What it prices, each line tagged with the layer stack that creates the resource:
- * - 60-ecs: per service, Fargate vCPU-hours and GB-hours by CPU architecture and capacity provider
+ * - 60-ecs: per service (and the memcached query cache when `cache.enabled`), Fargate vCPU-hours and GB-hours by CPU architecture and capacity provider
  *   (FARGATE / FARGATE_SPOT split as the service's strategy places tasks), ephemeral storage beyond
  *   the 20 GB Fargate includes, and the service's CloudWatch log group;
  * - 50-loadbalancer: ALB hours and LCU-hours;
@@ -18,7 +18,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+  CACHE_NAME,
   grafanaStateOnEfs,
+  resolveCache,
   PRICE_KEYS,
   SERVICE_NAMES,
   samplesPerSecond,
@@ -182,6 +184,22 @@ export function estimateCost(s: Settings, prices: PriceList): CostEstimate {
       // Steady state: retention_days of a month's logs stay stored.
       const stored = (logGb * s.logs.retention_days) / 30;
       add("60-ecs", name, `CloudWatch Logs storage: ${s.logs.retention_days} days of ${round(logGb)} GB/month`, stored, "cloudwatch_logs_storage_gb_month", true);
+    }
+  }
+  // 60-ecs: the memcached query cache's tasks (settings/cache.ts), on demand, no extra disk.
+  const cache = resolveCache(s);
+  if (cache.enabled) {
+    const arch = cache.cpuArchitecture;
+    const a = ARCH_KEY[arch];
+    const vcpu = cache.cpu / 1024;
+    const gb = cache.memory / 1024;
+    tasksTotal += cache.tasks;
+    add("60-ecs", CACHE_NAME, `FARGATE ${arch}: ${cache.tasks} × ${vcpu} vCPU × ${hours} h`, cache.tasks * vcpu * hours, `fargate_vcpu_hour_${a}`);
+    add("60-ecs", CACHE_NAME, `FARGATE ${arch}: ${cache.tasks} × ${gb} GB × ${hours} h`, cache.tasks * gb * hours, `fargate_gb_hour_${a}`);
+    const logGb = cache.tasks * u.container_log_gb_per_task_month;
+    if (logGb > 0) {
+      add("60-ecs", CACHE_NAME, `CloudWatch Logs ingest: ${cache.tasks} × ${u.container_log_gb_per_task_month} GB`, logGb, "cloudwatch_logs_ingest_gb", true);
+      add("60-ecs", CACHE_NAME, `CloudWatch Logs storage: ${s.logs.retention_days} days of ${round(logGb)} GB/month`, (logGb * s.logs.retention_days) / 30, "cloudwatch_logs_storage_gb_month", true);
     }
   }
   assumptions.push(`every task writes ${u.container_log_gb_per_task_month} GB of its own logs to CloudWatch a month (cost.usage.container_log_gb_per_task_month; ${tasksTotal} tasks)`);

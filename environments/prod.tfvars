@@ -95,3 +95,12 @@ adopt = {
     "/ecs/lgtm-mimir", "/ecs/lgtm-loki", "/ecs/lgtm-tempo", "/ecs/lgtm-pyroscope", "/ecs/lgtm-grafana", "/ecs/lgtm-alloy",
   ]
 }
+
+# The query cache (settings/cache.ts, README "Query cache"): memcached tasks in front of S3 for Mimir's
+# and Loki's queries. Prod keeps a year of metrics and logs in S3, and dashboards re-read the same
+# recent chunks and index every refresh; without a cache every one of those reads is an S3 GET. Sizes
+# are derived (Grafana's recommended figures until a load block is declared): 3 ARM64 tasks of
+# 1 vCPU / 6 GiB, about 138 USD/month (npm run cost). Dev leaves it off (cost; one task per ring).
+cache = {
+  enabled = true
+}

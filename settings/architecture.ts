@@ -51,6 +51,10 @@ export const IMAGE_PLATFORMS: Readonly<Record<string, ImagePlatforms>> = {
     architectures: ["X86_64", "ARM64"],
     evidence: "docker-library/official-images library/busybox: every tag built for amd64, ..., arm64v8 (read at a 1.32 revision; ECR Public mirrors Docker's library)",
   },
+  "public.ecr.aws/docker/library/memcached": {
+    architectures: ["X86_64", "ARM64"],
+    evidence: "docker-library/official-images library/memcached: every tag built for amd64, arm32v5/v6/v7, arm64v8, i386, ppc64le, s390x (read at a 1.5.20 revision; ECR Public mirrors Docker's library)",
+  },
   busybox: {
     architectures: ["X86_64", "ARM64"],
     evidence: "docker-library/official-images library/busybox: every tag built for amd64, ..., arm64v8 (read at a 1.32 revision)",

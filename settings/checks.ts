@@ -21,6 +21,7 @@ import { GRAFANA_DATABASE_SSL_MODES, type Settings } from "./schema";
 import { FARGATE_SIZES } from "./fargate";
 import { checkSizing } from "./sizing-checks";
 import { checkArchitectures } from "./architecture";
+import { checkCache } from "./cache";
 
 export { FARGATE_SIZES };
 import { RULE_IDS } from "../policy/rules";
@@ -55,6 +56,7 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkPullThrough(s),
     ...checkTenants(s),
     ...checkGatewayRoutes(s),
+    ...checkCache(s),
   ];
 }
 

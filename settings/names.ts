@@ -6,6 +6,8 @@ import type { ServiceName } from "./components";
 import type { Settings } from "./schema";
 
 type Naming = Pick<Settings, "project" | "env">;
+/** A catalog service, or the query cache's tasks (settings/cache.ts CACHE_NAME), which run beside them. */
+type TaskName = ServiceName | "memcached";
 
 /** `lgtm-prod`: the prefix of every resource name. */
 export const namePrefix = (s: Naming) => `${s.project}-${s.env}`;
@@ -15,7 +17,7 @@ export const clusterName = (s: Naming) => `${namePrefix(s)}-cluster`;
 export const targetGroupName = (s: Naming, service: ServiceName, suffix: string) => `${namePrefix(s)}-${service}-${suffix}`;
 /** Length of the target-group suffix (hex digits of a hash). */
 export const TARGET_GROUP_SUFFIX_LENGTH = 4;
-export const taskFamily = (s: Naming, service: ServiceName) => `${namePrefix(s)}-${service}`;
+export const taskFamily = (s: Naming, service: TaskName) => `${namePrefix(s)}-${service}`;
 export const taskRoleName = (s: Naming, service: ServiceName) => `${namePrefix(s)}-${service}-task`;
 export const executionRoleName = (s: Naming) => `${namePrefix(s)}-task-execution`;
 /**
@@ -23,7 +25,7 @@ export const executionRoleName = (s: Naming) => `${namePrefix(s)}-task-execution
  * each environment has its own account (`aws.allowed_account_ids`); the checks reject two
  * environments that share an account.
  */
-export const logGroupName = (s: Pick<Settings, "project">, service: ServiceName) => `/ecs/${s.project}-${service}`;
+export const logGroupName = (s: Pick<Settings, "project">, service: TaskName) => `/ecs/${s.project}-${service}`;
 export const ecrRepositoryName = (s: Pick<Settings, "project">, service: ServiceName) => `${s.project}-${service}`;
 export const securityGroupName = (s: Naming, what: string) => `${namePrefix(s)}-${what}`;
 /**

@@ -558,6 +558,41 @@ const tenantSchema = z.strictObject({
     .prefault({}),
 });
 export type TenantSettings = z.infer<typeof tenantSchema>;
+/**
+ * The optional query cache (settings/cache.ts): memcached tasks on Fargate, registered in Cloud Map as
+ * `memcached.<namespace>`, in front of S3 for Mimir's and Loki's queries. Sizes left out are derived
+ * from the `load` block (or Grafana's recommended figures without one); set values win and are checked.
+ */
+export const cacheSchema = z.strictObject({
+  /** Run the cache and point Mimir's and Loki's caches at it. */
+  enabled: z.boolean().default(false),
+  /** memcached image with a pinned tag (ECR Public's copy of Docker's library image: no Docker Hub rate limits). */
+  image: z
+    .string()
+    .regex(/^[a-z0-9]+([._/-][a-z0-9]+)*:[A-Za-z0-9._-]+(@sha256:[a-f0-9]{64})?$/, { error: 'expected an image reference with a pinned tag, such as "public.ecr.aws/docker/library/memcached:1.6.38"' })
+    .default("public.ecr.aws/docker/library/memcached:1.6.38"),
+  /** memcached's TCP port (`--port`), the port of every client address and of the security-group rules. */
+  port: port.default(11211),
+  /** Cache tasks; keys are spread over them by consistent hashing, so a replaced task empties only its share. Derived when omitted. */
+  desired_count: positiveInt("a number of tasks").optional(),
+  /** Task CPU units (a Fargate size). Derived when omitted. */
+  cpu: positiveInt("CPU units (1024 = 1 vCPU)").optional(),
+  /** Task memory in MiB (a Fargate size with cpu). Derived when omitted: memory_limit_mb plus 20%. */
+  memory: positiveInt("MiB").optional(),
+  /** memcached's item memory per task (`--memory-limit`, MiB). Derived when omitted. */
+  memory_limit_mb: positiveInt("MiB").optional(),
+  /** Largest item memcached stores (`--max-item-size`, MiB); the clients' max_item_size is the same value. */
+  max_item_size_mb: z.number({ error: "expected MiB (a whole number, 1-128)" }).int({ error: "expected MiB (a whole number, 1-128)" }).min(1, { error: "expected MiB (a whole number, 1-128)" }).max(128, { error: "expected MiB (a whole number, 1-128)" }).default(5),
+  /** Simultaneous connections per task (`--conn-limit`). Derived when omitted from the clients' idle-connection pools. */
+  connection_limit: positiveInt("a number of connections").optional(),
+  /** memcached worker threads (`--threads`). */
+  threads: positiveInt("a number of threads").default(4),
+  /** Hours of recent chunks the cache is sized to hold, when derived from the load. */
+  hot_window_hours: positiveNumber("hours").default(24),
+  /** `ARM64` or `X86_64`; default ARM64 (the image is published for linux/arm64). */
+  cpu_architecture: z.enum(["X86_64", "ARM64"], { error: 'expected "X86_64" or "ARM64"' }).optional(),
+});
+export type CacheSettings = z.infer<typeof cacheSchema>;
 
 export const settingsSchema = z.strictObject({
   /** Short project name used in every resource name ("lgtm"). */
@@ -838,6 +873,8 @@ export const settingsSchema = z.strictObject({
   load: loadSchema.optional(),
   /** Cost estimate inputs (npm run cost): price overrides and usage assumptions. */
   cost: costSchema.prefault({}),
+  /** The optional memcached query cache for Mimir and Loki (settings/cache.ts). */
+  cache: cacheSchema.prefault({}),
   services: z.strictObject(servicesShape),
 });
 

@@ -18,7 +18,9 @@
  *   storage backends' HTTP port and the OTLP receivers' OTLP ports;
  * - tasks → HTTPS anywhere (AWS APIs and image registries);
  * - Grafana → its database: NFS (2049) to the EFS mount targets' own group, which admits Grafana's
- *   tasks only (when `grafana.database` is unset), or the external database's port inside the VPC.
+ *   tasks only (when `grafana.database` is unset), or the external database's port inside the VPC;
+ * - with `cache.enabled`: the cache's consumers (CACHE_CONSUMERS: Mimir, Loki) → the memcached
+ *   tasks' own group on `cache.port`, and nothing else into it (no VPC-CIDR rule).
  * Every rule is its own resource with a description; "all traffic" rules do not exist.
  */
 import type { Construct } from "constructs";
@@ -27,6 +29,8 @@ import { EFS_NFS_PORT } from "../modules/efs-file-system";
 import { SecurityGroup } from "../modules/security-groups";
 import {
   albHasTls,
+  CACHE_CONSUMERS,
+  CACHE_NAME,
   COMPONENTS,
   CONSUMERS,
   parseCidr,
@@ -79,6 +83,8 @@ export class SecurityStack extends LayerStack<"20-security"> {
   readonly tasks: Readonly<Record<ServiceName, SecurityGroup>>;
   /** The Grafana EFS mount targets' group, when Grafana keeps its database on EFS. */
   readonly efs?: SecurityGroup;
+  /** The memcached query cache's tasks, when `cache.enabled`. */
+  readonly cache?: SecurityGroup;
 
   constructor(scope: Construct, props: LayerStackProps) {
     super(scope, "20-security", props);
@@ -142,9 +148,33 @@ export class SecurityStack extends LayerStack<"20-security"> {
       });
     }
 
+    // The query cache: its own group, reachable on cache.port from the groups of the services
+    // whose configs point at it (CACHE_CONSUMERS), and from nothing else: memcached has no
+    // authentication, so no CIDR rule (not even the VPC's) may open it. Its egress is HTTPS only
+    // (image pull from ECR Public, awslogs).
+    if (s.cache.enabled) {
+      const cache = new SecurityGroup(this, "cache", {
+        vpcId,
+        name: securityGroupName(s, "cache-tasks"),
+        description: "memcached query cache tasks: cache.port from its consumers only",
+      });
+      for (const consumer of CACHE_CONSUMERS) {
+        cache.allowFrom(tasks[consumer], "memcached", {
+          port: s.cache.port,
+          description: `memcached (cache.port) from ${consumer}: its query caches at dns+${CACHE_NAME}.${s.service_discovery.namespace}:${s.cache.port}`,
+        });
+      }
+      cache.allowEgressToCidr("to_anywhere_https", ANYWHERE, {
+        port: HTTPS_PORT,
+        description: "HTTPS to ECR Public (the memcached image) and CloudWatch Logs",
+      });
+      this.cache = cache;
+    }
+
     this.publish("alb_security_group_id", this.alb.id);
     this.publish("task_security_group_ids", Object.fromEntries(SERVICE_NAMES.map((n) => [n, tasks[n].id])));
     this.publish("efs_security_group_id", this.efs?.id ?? "");
+    this.publish("cache_security_group_id", this.cache?.id ?? "");
   }
 }
 

@@ -89,6 +89,8 @@ import {
   type ServiceName,
   type Settings,
   cpuArchitecture,
+  CACHE_NAME,
+  resolveCache,
 } from "../settings";
 import { LayerStack, type LayerStackProps } from "./layer-stack";
 
@@ -106,6 +108,8 @@ export class EcsStack extends LayerStack<"60-ecs"> {
   readonly services: Readonly<Record<ServiceName, FargateService>>;
   readonly catchAll: LbListenerRule;
   readonly alerting: Alerting;
+  /** The memcached query cache (settings/cache.ts), when `cache.enabled`. */
+  readonly cache?: FargateService;
 
   constructor(scope: Construct, props: LayerStackProps) {
     super(scope, "60-ecs", props);
@@ -205,12 +209,41 @@ export class EcsStack extends LayerStack<"60-ecs"> {
     this.catchAll = this.defaultServiceRule(listenerArn, fronted);
     this.alerting = this.alerts();
 
+    // The query cache: memcached tasks in Cloud Map as memcached.<namespace> (A records, one per
+    // task), the address Mimir's and Loki's rendered configs name. No ALB, no task role (it calls no
+    // AWS API), no config file: its sizes are its command line.
+    const cache = resolveCache(s);
+    if (cache.enabled) {
+      this.cache = new FargateService(this, CACHE_NAME, {
+        serviceName: CACHE_NAME,
+        clusterArn: this.cluster.arn,
+        family: taskFamily(s, CACHE_NAME),
+        cpu: cache.cpu,
+        memory: cache.memory,
+        desiredCount: cache.tasks,
+        executionRoleArn,
+        image: cache.image,
+        ports: [{ containerPort: cache.port, protocol: "tcp" }],
+        command: [...cache.args],
+        // memcached holds nothing worth a drain: stop promptly.
+        stopTimeoutSeconds: 10,
+        logGroupName: logGroupName(s, CACHE_NAME),
+        logRetentionDays: s.logs.retention_days,
+        region: s.aws.region,
+        network: { subnetIds: privateSubnets, securityGroupIds: [this.remoteString("20-security", "cache_security_group_id")] },
+        serviceDiscovery: { namespaceId, name: CACHE_NAME },
+        cpuArchitecture: cache.cpuArchitecture,
+        serviceDependsOn: [capacityProviders],
+      });
+    }
+
     this.publish("cluster_name", this.cluster.name);
     this.publish("cluster_arn", this.cluster.arn);
     this.publish("service_names", byService((n) => services[n].service.name));
     this.publish("task_definition_arns", byService((n) => services[n].taskDefinition.arn));
     this.publish("service_endpoints", serviceEndpoints(s));
     this.publish("alerts_topic_arn", this.alerting.topic.arn);
+    this.publish("cache_address", cache.enabled ? cache.address : "");
   }
 
   /**

@@ -39,6 +39,7 @@ export const LAYER_OUTPUTS = {
     alb_security_group_id: { kind: "string", description: "Security group of the public ALB" },
     task_security_group_ids: { kind: "map", description: "Security group of each service's tasks, by service" },
     efs_security_group_id: { kind: "string", description: "Security group of the Grafana EFS mount targets (NFS from Grafana's tasks only); empty when grafana.database is external" },
+    cache_security_group_id: { kind: "string", description: "Security group of the memcached query cache tasks (cache.port from Mimir and Loki only); empty when cache.enabled is false" },
   },
   "30-storage": {
     data_bucket_name: { kind: "string", description: "Bucket holding every component's data under its prefix" },
@@ -70,6 +71,7 @@ export const LAYER_OUTPUTS = {
     task_definition_arns: { kind: "map", description: "Current task definition ARN of each component, by service" },
     service_endpoints: { kind: "map", description: "In-VPC address of each component by service; the gateway's endpoints per signal (gateway.<signal>_*); each tenant's user and password secret (tenant.<id>)" },
     alerts_topic_arn: { kind: "string", description: "SNS topic every alert goes to (AWS alarms, task events, Grafana's contact point): the one place to subscribe" },
+    cache_address: { kind: "string", description: "Address of the memcached query cache as Mimir and Loki use it (dns+memcached.<namespace>:<port>); empty when cache.enabled is false" },
   },
 } as const satisfies Record<LayerId, Record<string, OutputSpec>>;
 

@@ -22,12 +22,16 @@
  * - each backend reads the runtime overrides file delivered with it, whose sections name known tenants;
  * - every key exists in the upstream reference of the pinned version (./reference.ts), the runtime
  *   overrides files' keys in their own references.
+ * - with `cache.enabled`, every cache of Mimir (results, index, chunks, metadata) and Loki (results,
+ *   chunks) points at the memcached tasks' Cloud Map name on `cache.port` with the item-size limit
+ *   memcached runs with; with it off, no config names a memcached address;
  *
  * Each error starts with the setting to change (or the template, when no setting can fix it).
  */
 import * as fs from "node:fs";
 import { parseDocument } from "yaml";
 import { CONSUMERS, RING_SERVICES, SCRAPED_SERVICES, SERVICE_NAMES, STORAGE_PREFIX_KEYS, joinPath, servedMetricsPath, type ProducerPort, type RingServiceName, type ServiceName, type StoragePrefixKey } from "../settings/components";
+import { CACHE_NAME, resolveCache, type CacheConsumer } from "../settings/cache";
 import { serviceHost } from "../settings/catalog";
 import { ringClusterLabel } from "../settings/names";
 import type { Settings } from "../settings/schema";
@@ -362,6 +366,7 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
   }
 
   checkDurability(s, yamlBy, errors);
+  checkCache(s, yamlBy, errors);
 
   // ------------------------------------------------------------ keys the pinned versions ignore
   for (const p of yamlDocs) {
@@ -389,6 +394,74 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
 const IGNORED_KEYS: Readonly<Partial<Record<ServiceName, Readonly<Record<string, string>>>>> = {
   tempo: { "storage.trace.s3.native_aws_auth_enabled": "Tempo 3.0.3 logs as deprecated and ignores (the task role's credentials come through the SDK chain anyway)" },
 };
+
+// ---------------------------------------------------------------- query cache
+
+/** Where each consumer keeps each of its caches' memcached client, and the cache's backend key (Mimir). */
+export const CACHE_CLIENT_KEYS: Readonly<Record<CacheConsumer, readonly { cache: string; client: string; backend?: string; enable?: string }[]>> = {
+  mimir: [
+    { cache: "query results", client: "frontend.results_cache.memcached", backend: "frontend.results_cache.backend", enable: "frontend.cache_results" },
+    { cache: "index", client: "blocks_storage.bucket_store.index_cache.memcached", backend: "blocks_storage.bucket_store.index_cache.backend" },
+    { cache: "chunks", client: "blocks_storage.bucket_store.chunks_cache.memcached", backend: "blocks_storage.bucket_store.chunks_cache.backend" },
+    { cache: "metadata", client: "blocks_storage.bucket_store.metadata_cache.memcached", backend: "blocks_storage.bucket_store.metadata_cache.backend" },
+  ],
+  loki: [
+    { cache: "query results", client: "query_range.results_cache.cache.memcached_client", enable: "query_range.cache_results" },
+    { cache: "chunks", client: "chunk_store_config.chunk_cache_config.memcached_client" },
+  ],
+};
+
+/**
+ * The cache addresses are consumer → producer addresses like the others: parsed back out of the
+ * rendered files and compared with the cache's Cloud Map name, port and item size from settings
+ * (the security groups open exactly that port from exactly these consumers).
+ */
+function checkCache(s: Settings, yamlBy: ReadonlyMap<ServiceName, ParsedYaml>, errors: string[]): void {
+  const cache = resolveCache(s);
+  for (const consumer of Object.keys(CACHE_CLIENT_KEYS) as CacheConsumer[]) {
+    const p = yamlBy.get(consumer);
+    if (!p) continue;
+    for (const k of CACHE_CLIENT_KEYS[consumer]) {
+      const raw = get(p.doc, `${k.client}.addresses`);
+      const at = `${where(p.config)}: ${k.client}.addresses`;
+      if (!cache.enabled) {
+        if (raw !== undefined && raw !== "") {
+          errors.push(`cache.enabled: ${at} is "${String(raw)}", but the cache is off, so no memcached task runs and no security group admits ${consumer}; set cache.enabled = true or render no ${k.cache} cache`);
+        }
+        continue;
+      }
+      if (typeof raw !== "string" || raw === "") {
+        errors.push(`${templateOf(p.config)}: cache.enabled is true, but ${at} is not set: ${consumer}'s ${k.cache} cache would not use the cache (expected "${cache.address}")`);
+        continue;
+      }
+      for (const address of raw.split(",").map((a) => a.trim())) {
+        const m = /^(?:(dns|dnssrv|dnssrvnoa)\+)?([^:]+):(\d+)$/.exec(address);
+        if (!m) {
+          errors.push(`${templateOf(p.config)}: ${at} "${address}" is not a memcached address (expected "${cache.address}")`);
+          continue;
+        }
+        if (m[2] !== cache.host) {
+          errors.push(`service_discovery.namespace: ${at} "${address}" calls ${m[2]}, but the cache tasks register as ${cache.host} (${CACHE_NAME}.<namespace>)`);
+        } else if (m[1] !== "dns") {
+          errors.push(`${templateOf(p.config)}: ${at} "${address}" must start with "dns+": Cloud Map answers A records, one per cache task, which only dns+ resolves to every task`);
+        }
+        if (Number(m[3]) !== cache.port) {
+          errors.push(`cache.port: ${at} "${address}" uses port ${m[3]}, but memcached listens on ${cache.port} (and the security groups open only that)`);
+        }
+      }
+      const itemSize = get(p.doc, `${k.client}.max_item_size`);
+      if (itemSize !== cache.maxItemBytes) {
+        errors.push(`cache.max_item_size_mb: ${where(p.config)}: ${k.client}.max_item_size is ${String(itemSize ?? "(default)")}, but memcached runs with --max-item-size=${cache.maxItemMiB}m, which leaves ${cache.maxItemBytes} bytes for a value after its key and header; a larger value would be refused, a smaller limit wastes the cache`);
+      }
+      if (k.backend && get(p.doc, k.backend) !== "memcached") {
+        errors.push(`${templateOf(p.config)}: ${where(p.config)}: ${k.backend} is ${String(get(p.doc, k.backend) ?? "(unset)")}, so ${consumer} ignores its memcached addresses; expected "memcached"`);
+      }
+      if (k.enable && get(p.doc, k.enable) !== true) {
+        errors.push(`${templateOf(p.config)}: ${where(p.config)}: ${k.enable} is not true, so ${consumer} never reads its ${k.cache} cache`);
+      }
+    }
+  }
+}
 
 // ---------------------------------------------------------------- rings and shutdown
 

@@ -10,6 +10,7 @@
  * and compares them with the catalog independently of this code.
  */
 import { CONSUMERS, COMPONENTS, RING_SERVICES, joinPath, type ProducerPort, type RingServiceName, type ServiceName } from "../settings/components";
+import { resolveCache } from "../settings/cache";
 import { serviceHost } from "../settings/catalog";
 import { selfScrapeTargets } from "../settings/self-monitoring";
 import { SELF_MONITORING_DATASOURCE_UID, alertingProvisioning } from "./grafana-alerting";
@@ -203,9 +204,19 @@ export interface GatewayTenantView {
   readonly signals: readonly Signal[];
 }
 
+/** The memcached query cache as the Mimir and Loki configs name it (settings/cache.ts). */
+export interface CacheView {
+  readonly enabled: boolean;
+  /** `dns+memcached.<namespace>:<cache.port>`: resolved by the clients to every cache task. */
+  readonly address: string;
+  /** The clients' max_item_size in bytes: memcached's --max-item-size minus key and header, so no set is refused. */
+  readonly maxItemBytes: number;
+}
+
 export interface TemplateContext {
   /** First line of every rendered file. */
   readonly header: string;
+  readonly cache: CacheView;
   readonly env: string;
   readonly project: string;
   readonly tenant: string;
@@ -603,6 +614,7 @@ export function buildContext(settings: Settings): TemplateContext {
     const expected = name === "tempo" ? "api" : "server";
     if (COMPONENTS[name].prefixMode !== expected) throw new Error(`templates: ${name} prefix mode changed to ${COMPONENTS[name].prefixMode}; update templates/context.ts`);
   }
+  const cache = resolveCache(s);
   const mimirPush = producerHttpUrl(s, "alloy", "mimir", producerPath(s, "mimir", MIMIR_PUSH_PATH));
   const header = `Rendered by lgtm-fargate from environments/common.tfvars and environments/${s.env}.tfvars. Do not edit: change the settings and render again.`;
   return {
@@ -612,6 +624,7 @@ export function buildContext(settings: Settings): TemplateContext {
     tenant: s.tenant_id,
     region: s.aws.region,
     objectStore: { bucket: s.storage.data_bucket_name, region: s.aws.region, endpoint: `s3.${s.aws.region}.amazonaws.com` },
+    cache: { enabled: cache.enabled, address: cache.address, maxItemBytes: cache.maxItemBytes },
     mimir: {
       server: server("mimir", true),
       memberlist: memberlistOf(s, "mimir"),

@@ -17,9 +17,11 @@ describe("GIVEN the shipped environments", () => {
   it("WHEN prod's 60-ecs is synthesized THEN each task definition's runtime_platform carries the architecture", async () => {
     const defs = resourcesOf(synthLayer(await loadSettings("prod"), "60-ecs"), "aws_ecs_task_definition");
     const byFamily = Object.fromEntries(Object.values(defs).map((d) => [d.family as string, d.runtime_platform.cpu_architecture as string]));
-    expect(Object.keys(byFamily)).toHaveLength(6);
+    // Six services and the memcached query cache (prod runs it; its image is published for arm64).
+    expect(Object.keys(byFamily)).toHaveLength(7);
     expect(Object.entries(byFamily).filter(([, a]) => a === "X86_64").map(([f]) => f)).toEqual([expect.stringContaining("grafana")]);
-    expect(Object.values(byFamily).filter((a) => a === "ARM64")).toHaveLength(5);
+    expect(Object.values(byFamily).filter((a) => a === "ARM64")).toHaveLength(6);
+    expect(byFamily["lgtm-prod-memcached"]).toBe("ARM64");
   });
 });
 

@@ -39,7 +39,8 @@ describe("GIVEN prod settings", () => {
   });
 
   it("WHEN synthesized THEN there are seven services (the gateway included), each with one task definition sized from the catalog", () => {
-    expect(Object.values(resourcesOf(stack, "aws_ecs_service")).map((x) => x.name).sort()).toEqual([...SERVICE_NAMES].sort());
+    // Plus prod's memcached query cache (cache.enabled; sized in settings/cache.ts, checked in test/cache.test.ts).
+    expect(Object.values(resourcesOf(stack, "aws_ecs_service")).map((x) => x.name).sort()).toEqual([...SERVICE_NAMES, "memcached"].sort());
     expect(Object.keys(resourcesOf(stack, "aws_ecs_task_definition"))).toHaveLength(7);
     for (const n of SERVICE_NAMES) {
       const td = resourceOf(stack, "aws_ecs_task_definition", `${n}_task_definition`);
@@ -68,7 +69,9 @@ describe("GIVEN prod settings", () => {
     for (const svc of Object.values(resourcesOf(stack, "aws_ecs_service"))) {
       expect(svc.network_configuration.assign_public_ip).toBe(false);
       expect(svc.network_configuration.subnets).toBe("${data.terraform_remote_state.network.outputs.private_subnet_ids}");
-      expect(svc.network_configuration.security_groups).toEqual([`\${data.terraform_remote_state.security.outputs.task_security_group_ids.${svc.name}}`]);
+      // The cache's group is its own output (20-security admits only its consumers into it).
+      const group = svc.name === "memcached" ? "cache_security_group_id" : `task_security_group_ids.${svc.name}`;
+      expect(svc.network_configuration.security_groups).toEqual([`\${data.terraform_remote_state.security.outputs.${group}}`]);
       expect(svc.deployment_circuit_breaker).toEqual({ enable: true, rollback: true });
       expect(svc.service_registries.registry_arn).toBe(`\${aws_service_discovery_service.${svc.name}_discovery.arn}`);
       expect([svc.propagate_tags, svc.enable_ecs_managed_tags, svc.wait_for_steady_state]).toEqual(["SERVICE", true, false]);

@@ -29,7 +29,8 @@ describe("GIVEN prod settings", () => {
   it("WHEN synthesized THEN there is one ALB group and one task group per service, named from settings, in the 10-network VPC", () => {
     const groups = resourcesOf(stack, "aws_security_group");
     // Plus the Grafana EFS mount targets' group (issue 12), checked in test/durability.test.ts.
-    expect(Object.keys(groups).sort()).toEqual(["alb_sg", "grafana_efs_sg", ...SERVICE_NAMES.map((n) => `${n}_sg`)].sort());
+    // Plus the memcached query cache's group (prod runs the cache), checked in test/cache.test.ts.
+    expect(Object.keys(groups).sort()).toEqual(["alb_sg", "grafana_efs_sg", "cache_sg", ...SERVICE_NAMES.map((n) => `${n}_sg`)].sort());
     expect(groups.alb_sg.name).toBe("lgtm-prod-alb");
     expect(groups.mimir_sg.name).toBe("lgtm-prod-mimir-tasks");
     for (const g of Object.values(groups)) {
@@ -163,7 +164,7 @@ describe("GIVEN prod settings", () => {
 
   it("WHEN synthesized THEN the only egress to a CIDR is HTTPS, one rule per task group and none on the ALB", () => {
     const toCidr = rules(stack, EGRESS).filter((r) => r.cidr_ipv4 !== undefined);
-    expect(toCidr.map((r) => r.id).sort()).toEqual(SERVICE_NAMES.map((n) => `${n}_to_anywhere_https`).sort());
+    expect(toCidr.map((r) => r.id).sort()).toEqual([...SERVICE_NAMES, "cache"].map((n) => `${n}_to_anywhere_https`).sort());
     for (const r of toCidr) expect(r).toMatchObject({ cidr_ipv4: "0.0.0.0/0", ip_protocol: "tcp", from_port: 443, to_port: 443 });
   });
 

@@ -145,8 +145,8 @@ export interface FargateServiceProps {
   readonly desiredCount: number;
   /** Role ECS uses to pull the image, write logs and read `secrets`. */
   readonly executionRoleArn: string;
-  /** Role the containers run as. */
-  readonly taskRoleArn: string;
+  /** Role the containers run as. @default none: the containers get no AWS credentials (e.g. a cache) */
+  readonly taskRoleArn?: string;
   /** Task ephemeral storage in GiB (21-200); declared only above 21. @default 21 */
   readonly ephemeralStorageGib?: number;
 
