@@ -3,6 +3,7 @@
  * the same in every environment, each with the reason a reviewer needs. They are printed in the
  * synth summary like the settings' waivers (`accept_risks.waivers`).
  */
+import { SERVICE_NAMES } from "../settings/components";
 import type { Waiver } from "./types";
 
 const SOURCE = "policy/code-waivers.ts";
@@ -17,9 +18,16 @@ export const CODE_WAIVERS: readonly Waiver[] = [
   },
   {
     control: "ECS.20",
-    resources: ["mimir", "loki", "tempo", "pyroscope", "grafana", "alloy"].map((n) => `aws_ecs_task_definition.${n}_task_definition#config`),
+    resources: SERVICE_NAMES.map((n) => `aws_ecs_task_definition.${n}_task_definition#config`),
     reason:
       "the config init container (modules/config-delivery) writes the rendered files into the task-scoped volume, which Fargate creates owned by root; it runs for a second with a read-only root filesystem, no ports and no task secrets, then exits",
+    source: SOURCE,
+  },
+  {
+    control: "SecretsManager.1",
+    resources: ["aws_secretsmanager_secret.gateway_*_secret"],
+    reason:
+      "each tenant's gateway password is held by that tenant's senders (Alloy, agents, CI jobs outside the stack); an automatic rotation would cut them all off until each is reconfigured. Rotate per tenant by hand: put a new value, let the gateway tasks restart, then update the senders (README, \"The gateway\")",
     source: SOURCE,
   },
   {

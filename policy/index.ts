@@ -70,9 +70,13 @@ export function settingsWaivers(s: Settings): Waiver[] {
   }));
 }
 
+/** A waiver's resource: an address (`#<container>` for one container), `*` matching any text within it. */
+const resourceMatches = (pattern: string, name: string) =>
+  pattern.includes("*") ? new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^#]*")}$`).test(name) : pattern === name;
+
 const covers = (w: Waiver, f: Located) =>
   w.control === f.rule.id &&
-  (w.resources === undefined || w.resources.length === 0 || w.resources.some((r) => r === f.address || r === `${f.address}#${f.part}`));
+  (w.resources === undefined || w.resources.length === 0 || w.resources.some((r) => resourceMatches(r, f.address) || resourceMatches(r, `${f.address}#${f.part}`)));
 
 /**
  * Runs every rule on every stack. Stacks are matched to environments by id (`<env>-<layer>`); a

@@ -227,6 +227,10 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         command: [...cache.args],
         // memcached holds nothing worth a drain: stop promptly.
         stopTimeoutSeconds: 10,
+        // Docker's memcached image: `useradd --uid 11211 memcache`, `USER memcache`; it keeps every
+        // item in memory and writes no file, so its root filesystem is read-only (ECS.5, ECS.20).
+        user: "11211:11211",
+        readonlyRootFilesystem: true,
         logGroupName: logGroupName(s, CACHE_NAME),
         logRetentionDays: s.logs.retention_days,
         region: s.aws.region,

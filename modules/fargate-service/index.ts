@@ -176,6 +176,11 @@ export interface FargateServiceProps {
    */
   readonly user?: string;
   /**
+   * The main container's root filesystem is read-only (Security Hub ECS.5): for an image that writes
+   * nothing outside its mounted volumes. @default false
+   */
+  readonly readonlyRootFilesystem?: boolean;
+  /**
    * Further containers of the task, e.g. a non-essential init container writing a rendered config
    * to a task volume. They log to the same group under their own stream prefix.
    * @default none
@@ -266,6 +271,7 @@ export class FargateService extends Construct {
       stopTimeout,
       logConfiguration: logs(props.serviceName),
       user: props.user,
+      readonlyRootFilesystem: props.readonlyRootFilesystem,
     };
     const extra = (props.extraContainers ?? []).map((c) => ({ ...c, logConfiguration: c.logConfiguration ?? logs(c.name) }));
 
