@@ -15,6 +15,7 @@
  * Not priced: data transfer out to the internet, Container Insights metrics, CloudWatch API calls,
  * ECR storage, KMS (AWS-managed keys).
  */
+import { tenants } from "../settings/tenants";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -236,7 +237,8 @@ export function estimateCost(s: Settings, prices: PriceList): CostEstimate {
   if (grafanaStateOnEfs(s)) add("30-storage", "efs", `Grafana's EFS: ${u.efs_gb} GB`, u.efs_gb, "efs_standard_gb_month", true);
 
   // 40-iam: the generated Grafana admin password.
-  add("40-iam", "secrets", "Secrets Manager: 1 secret (Grafana admin password)", 1, "secretsmanager_secret_month");
+  const secrets = 1 + tenants(s).length;
+  add("40-iam", "secrets", `Secrets Manager: ${secrets} secrets (Grafana admin password, each tenant's gateway password)`, secrets, "secretsmanager_secret_month");
 
   const byItem: Record<string, number> = {};
   const byLayer: Record<string, number> = {};

@@ -130,7 +130,8 @@ export function formatPolicySummary(report: PolicyReport): string {
   ];
   const groups = new Map<string, WaivedFinding[]>();
   for (const w of report.waived) {
-    const key = `${w.env} ${w.rule.id} ${w.waiver.source}`;
+    // One line per waiver: two code waivers of one control (Grafana's and the gateway's secrets) keep their own reasons.
+    const key = `${w.env} ${w.rule.id} ${w.waiver.source} ${w.waiver.reason}`;
     groups.set(key, [...(groups.get(key) ?? []), w]);
   }
   for (const [, ws] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {

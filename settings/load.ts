@@ -235,10 +235,13 @@ function toProblem(issue: z.core.$ZodIssue, provenance: Provenance, files: reado
     // A map key the schema refuses (a tenant id, a CIDR name): say why, with the key quoted.
     const inner = (issue as unknown as { issues?: { message: string }[] }).issues?.[0]?.message ?? issue.message;
     const key = String(parts[parts.length - 1]);
+    // A long key is named by its start (a 50 MB key is not echoed); a message that quotes it already says no more.
+    const quoted = JSON.stringify(key.length > KEY_SEGMENT_MAX ? `${key.slice(0, KEY_SEGMENT_MAX - 1)}…` : key);
+    const message = inner.replace(/^Invalid input: /, "");
     return {
       file: fileFor(parts.map(String), provenance, files),
-      key: `${keyOf(parts.slice(0, -1))}[${JSON.stringify(key)}]`,
-      message: `${inner.replace(/^Invalid input: /, "")}, got key ${JSON.stringify(key)}`,
+      key: `${keyOf(parts.slice(0, -1))}[${quoted}]`,
+      message: message.includes(`"${key.slice(0, 20)}`) ? message : `${message}, got key ${quoted}`,
     };
   }
   if (issue.code === "invalid_element") {

@@ -222,7 +222,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         memory: cache.memory,
         desiredCount: cache.tasks,
         executionRoleArn,
-        image: cache.image,
+        image: s.image_source === "pull_through" ? this.cached(cache.image) : cache.image,
         ports: [{ containerPort: cache.port, protocol: "tcp" }],
         command: [...cache.args],
         // memcached holds nothing worth a drain: stop promptly.

@@ -59,13 +59,14 @@ describe("GIVEN the shipped prod settings", () => {
 
   it("WHEN synthesized THEN every ALB-fronted service has unhealthy-target and 5xx alarms on its own target group, and the ALB its own 5xx alarm", () => {
     const lb = '${element(split(":loadbalancer/", data.terraform_remote_state.loadbalancer.outputs.alb_arn), 1)}';
-    for (const service of ["mimir", "loki", "tempo", "pyroscope", "grafana"]) {
+    // Since the gateway (issue 18) the ALB fronts only the gateway and Grafana.
+    for (const service of ["gateway", "grafana"]) {
       const dims = { TargetGroup: `\${aws_lb_target_group.${service}_target_group.arn_suffix}`, LoadBalancer: lb };
       expect(alarmsOf(stack)[`alerts_${service}_unhealthy_targets`], service).toMatchObject({ metric_name: "UnHealthyHostCount", dimensions: dims, threshold: 0 });
       expect(alarmsOf(stack)[`alerts_${service}_target_5xx`], service).toMatchObject({ metric_name: "HTTPCode_Target_5XX_Count", dimensions: dims, threshold: 10, statistic: "Sum" });
     }
-    // Alloy has no target group: nothing to watch there.
-    expect(alarmsOf(stack).alerts_alloy_unhealthy_targets).toBeUndefined();
+    // The backends and Alloy have no target group: nothing to watch there (their task-count alarms do).
+    for (const service of ["mimir", "loki", "tempo", "pyroscope", "alloy"]) expect(alarmsOf(stack)[`alerts_${service}_unhealthy_targets`], service).toBeUndefined();
     expect(alarmsOf(stack).alerts_alb_5xx).toMatchObject({ metric_name: "HTTPCode_ELB_5XX_Count", dimensions: { LoadBalancer: lb } });
   });
 
@@ -155,8 +156,8 @@ describe("GIVEN alert settings", () => {
     expect(slack.guardrail_policy_arns).toEqual(["arn:${data.aws_partition.partition.partition}:iam::aws:policy/CloudWatchReadOnlyAccess"]);
     expect(JSON.parse(resourcesOf(stack, "aws_iam_role").alerts_chatbot_role.assume_role_policy as string).Statement[0].Principal).toEqual({ Service: "chatbot.amazonaws.com" });
     expect(alarmsOf(stack).alerts_loki_tasks_below_desired).toMatchObject({ evaluation_periods: 15, datapoints_to_alarm: 15 });
-    expect(alarmsOf(stack).alerts_loki_target_5xx.threshold).toBe(50);
-    expect(alarmsOf(stack).alerts_loki_target_5xx.alarm_description).toContain("Runbook: https://github.com/example/lgtm-fargate/blob/main/docs/runbook.md#target-5xx");
+    expect(alarmsOf(stack).alerts_gateway_target_5xx.threshold).toBe(50);
+    expect(alarmsOf(stack).alerts_gateway_target_5xx.alarm_description).toContain("Runbook: https://github.com/example/lgtm-fargate/blob/main/docs/runbook.md#target-5xx");
   });
 
   it.each([

@@ -6,20 +6,20 @@ import { resourcesOf, synthLayer } from "./support/synth";
 const archs = (s: Awaited<ReturnType<typeof loadSettings>>) => Object.fromEntries(SERVICE_NAMES.map((n) => [n, cpuArchitecture(s, n)]));
 
 describe("GIVEN the shipped environments", () => {
-  it("WHEN prod is loaded THEN every service whose image is published for arm64 runs ARM64, Grafana X86_64", async () => {
-    expect(archs(await loadSettings("prod"))).toEqual({ mimir: "ARM64", loki: "ARM64", tempo: "ARM64", pyroscope: "ARM64", grafana: "X86_64", alloy: "ARM64" });
+  it("WHEN prod is loaded THEN every service whose image is published for arm64 runs ARM64, Grafana and the gateway (nginx: not confirmed for arm64 here) X86_64", async () => {
+    expect(archs(await loadSettings("prod"))).toEqual({ mimir: "ARM64", loki: "ARM64", tempo: "ARM64", pyroscope: "ARM64", grafana: "X86_64", alloy: "ARM64", gateway: "X86_64" });
   });
 
   it("WHEN dev is loaded THEN Grafana and Alloy stay X86_64 because Fargate Spot runs X86_64 only", async () => {
-    expect(archs(await loadSettings("dev"))).toEqual({ mimir: "ARM64", loki: "ARM64", tempo: "ARM64", pyroscope: "ARM64", grafana: "X86_64", alloy: "X86_64" });
+    expect(archs(await loadSettings("dev"))).toEqual({ mimir: "ARM64", loki: "ARM64", tempo: "ARM64", pyroscope: "ARM64", grafana: "X86_64", alloy: "X86_64", gateway: "X86_64" });
   });
 
   it("WHEN prod's 60-ecs is synthesized THEN each task definition's runtime_platform carries the architecture", async () => {
     const defs = resourcesOf(synthLayer(await loadSettings("prod"), "60-ecs"), "aws_ecs_task_definition");
     const byFamily = Object.fromEntries(Object.values(defs).map((d) => [d.family as string, d.runtime_platform.cpu_architecture as string]));
-    // Six services and the memcached query cache (prod runs it; its image is published for arm64).
-    expect(Object.keys(byFamily)).toHaveLength(7);
-    expect(Object.entries(byFamily).filter(([, a]) => a === "X86_64").map(([f]) => f)).toEqual([expect.stringContaining("grafana")]);
+    // Seven services and the memcached query cache (prod runs it; its image is published for arm64).
+    expect(Object.keys(byFamily)).toHaveLength(8);
+    expect(Object.entries(byFamily).filter(([, a]) => a === "X86_64").map(([f]) => f).sort()).toEqual(["lgtm-prod-gateway", "lgtm-prod-grafana"]);
     expect(Object.values(byFamily).filter((a) => a === "ARM64")).toHaveLength(6);
     expect(byFamily["lgtm-prod-memcached"]).toBe("ARM64");
   });

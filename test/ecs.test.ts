@@ -41,14 +41,14 @@ describe("GIVEN prod settings", () => {
   it("WHEN synthesized THEN there are seven services (the gateway included), each with one task definition sized from the catalog", () => {
     // Plus prod's memcached query cache (cache.enabled; sized in settings/cache.ts, checked in test/cache.test.ts).
     expect(Object.values(resourcesOf(stack, "aws_ecs_service")).map((x) => x.name).sort()).toEqual([...SERVICE_NAMES, "memcached"].sort());
-    expect(Object.keys(resourcesOf(stack, "aws_ecs_task_definition"))).toHaveLength(7);
+    expect(Object.keys(resourcesOf(stack, "aws_ecs_task_definition"))).toHaveLength(SERVICE_NAMES.length + 1);
     for (const n of SERVICE_NAMES) {
       const td = resourceOf(stack, "aws_ecs_task_definition", `${n}_task_definition`);
       expect([td.family, td.cpu, td.memory], n).toEqual([`lgtm-prod-${n}`, String(s.services[n].cpu), String(s.services[n].memory)]);
       expect(td.network_mode).toBe("awsvpc");
       expect(td.requires_compatibilities).toEqual(["FARGATE"]);
-      // ARM64 where the image is published for it (settings/architecture.ts); Grafana's is not confirmed.
-      expect(td.runtime_platform).toEqual({ operating_system_family: "LINUX", cpu_architecture: n === "grafana" ? "X86_64" : "ARM64" });
+      // ARM64 where the image is published for it (settings/architecture.ts); Grafana's and nginx's are not confirmed.
+      expect(td.runtime_platform).toEqual({ operating_system_family: "LINUX", cpu_architecture: n === "grafana" || n === "gateway" ? "X86_64" : "ARM64" });
       // Sized for what each component keeps on disk (environments/common.tfvars); 21 GiB, Fargate's free default, is not declared.
       const gib = s.services[n].ephemeral_storage_gib;
       expect(td.ephemeral_storage, `${n}: ${gib} GiB`).toEqual(gib > 21 ? { size_in_gib: gib } : undefined);
@@ -143,7 +143,8 @@ describe("GIVEN prod settings", () => {
 
   it("WHEN synthesized THEN the gateway runs start.sh with each tenant's password from its 40-iam secret, never a plain value", () => {
     const [gateway] = containers(stack, "gateway");
-    expect(gateway.image).toBe("public.ecr.aws/nginx/nginx:1.28.0");
+    // Prod pulls ECR Public's nginx through the account's pull-through cache (image_source = "pull_through").
+    expect(gateway.image).toBe("${data.aws_caller_identity.account.account_id}.dkr.ecr.ap-northeast-2.amazonaws.com/ecr-public/nginx/nginx:1.28.0");
     expect(gateway.command).toEqual(["sh", "/etc/lgtm/start.sh"]);
     expect(gateway.secrets).toEqual([
       { name: "LGTM_TENANT_PASSWORD_0", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_jsj_lgtm_header}" },

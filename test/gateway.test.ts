@@ -181,7 +181,7 @@ describe("GIVEN a rendered file that would reach Terraform with its template syn
     const broken = configs.map((c) => (c.service === "gateway" && c.fileName === "start.sh" ? { ...c, content: c.content.replace("set -eu", 'set -eu\necho "${HOME}"') } : c));
     expect(checkRenderedConfigs(s, broken).errors).toEqual([expect.stringMatching(/^templates\/gateway\/start\.sh\.hbs: gateway\/start\.sh line \d+ has "\$\{" or "%\{", which Terraform would read as interpolation/)]);
     // Grafana's own "$${...}" (Terraform's escape) stays allowed.
-    expect(configs.find((c) => c.service === "grafana")!.content).toContain("$${__value.raw}");
+    expect(configs.find((c) => c.service === "grafana" && c.fileName.startsWith("provisioning/datasources/"))!.content).toContain("$${__value.raw}");
     expect(checkRenderedConfigs(s, configs).errors).toEqual([]);
   });
 });

@@ -91,8 +91,12 @@ describe("GIVEN the shipped prod settings", () => {
     for (const r of rules()) for (const q of r.data) if (q.datasourceUid !== "__expr__") expect(uids.has(q.datasourceUid), `${r.uid}: ${q.datasourceUid}`).toBe(true);
     const meta = datasources.datasources.find((d: any) => d.uid === SELF_MONITORING_DATASOURCE_UID);
     expect(meta).toMatchObject({ type: "prometheus", url: "http://mimir.lgtm.local:9009/prometheus", jsonData: { httpHeaderName1: "X-Scope-OrgID" }, secureJsonData: { httpHeaderValue1: "meta" } });
-    // The users' datasources keep their uids.
-    expect(datasources.datasources.map((d: any) => d.uid)).toEqual(["mimir", "loki", "tempo", "pyroscope", SELF_MONITORING_DATASOURCE_UID]);
+    // The default tenant's datasources keep their uids and come first; the self-monitoring one is last
+    // (the other tenants' and the federated sets are test/tenants.test.ts's).
+    const all = datasources.datasources.map((d: any) => d.uid);
+    expect(all.slice(0, 4)).toEqual(["mimir", "loki", "tempo", "pyroscope"]);
+    expect(all.at(-1)).toBe(SELF_MONITORING_DATASOURCE_UID);
+    expect(all.filter((u: string) => u === SELF_MONITORING_DATASOURCE_UID)).toHaveLength(1);
   });
 
   it("WHEN the rules are read THEN each links a docs/runbook.md entry that exists, and ring rules carry the component's forget URL", () => {

@@ -154,7 +154,7 @@ describe("GIVEN prod settings", () => {
       mimir: ["alloy", "gateway", "grafana", "mimir", "tempo"],
       loki: ["alloy", "gateway", "grafana", "loki"],
       tempo: ["alloy", "gateway", "grafana", "tempo"],
-      pyroscope: ["gateway", "grafana", "pyroscope"],
+      pyroscope: ["alloy", "gateway", "grafana", "pyroscope"], // Alloy: self-monitoring scrape (issue 19)
     };
     for (const backend of RING_SERVICES) {
       const from = [...new Set(on(stack, INGRESS, backend).map((r) => String(r.referenced_security_group_id).replace(/^\$\{aws_security_group\.(.*)_sg\.id\}$/, "$1")))].sort();

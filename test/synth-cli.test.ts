@@ -106,7 +106,7 @@ describe("GIVEN the synth command", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("rendered");
     expect(fs.readdirSync(path.join(out, "rendered"))).toEqual(["dev"]);
-    expect(fs.readdirSync(path.join(out, "rendered", "dev")).sort()).toEqual(["alloy", "grafana", "loki", "manifest.json", "mimir", "pyroscope", "tempo"]);
+    expect(fs.readdirSync(path.join(out, "rendered", "dev")).sort()).toEqual(["alloy", "gateway", "grafana", "loki", "manifest.json", "mimir", "pyroscope", "tempo"]);
   });
 
   it("WHEN npm run render gets a bad flag or environment THEN it exits with the usage or the settings error", async () => {

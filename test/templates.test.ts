@@ -488,7 +488,7 @@ describe("GIVEN an output folder", () => {
     const run = cli("--env", "dev", "--out", out);
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain("rendered 15 files for dev");
+    expect(run.stdout).toContain("rendered 21 files for dev");
     expect(fs.existsSync(path.join(out, "rendered", "dev", "alloy", "config.alloy"))).toBe(true);
   });
 

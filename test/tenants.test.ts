@@ -153,7 +153,7 @@ describe("GIVEN bad tenant or limit settings", () => {
       `environments/prod.tfvars: tenants["team/a"]: expected a tenant id of 1-150 letters, digits and !_.*'()- (Mimir, Loki, Tempo and Pyroscope refuse others; no '/' or '|'), got key "team/a"`,
     );
     expect(await overrideError({ tenants: { "a|b": { description: "x" } } })).toContain(`tenants["a|b"]: expected a tenant id`);
-    expect(await overrideError({ tenants: { ["x".repeat(151)]: { description: "x" } } })).toContain(`tenants["${"x".repeat(151)}"]: expected a tenant id of 1-150`);
+    expect(await overrideError({ tenants: { ["x".repeat(151)]: { description: "x" } } })).toContain(`tenants["${"x".repeat(39)}…"]: expected a tenant id of 1-150`);
     expect(await overrideError({ tenants: { "..": { description: "x" } } })).toContain(`tenants[".."]: tenant id ".." is refused by Mimir, Loki, Tempo and Pyroscope (it would be a path segment in the bucket)`);
     expect(await overrideError({ tenant_id: "." })).toContain(`environments/prod.tfvars: tenant_id: tenant id "." is refused by Mimir, Loki, Tempo and Pyroscope (it would be a path segment in the bucket)`);
     expect(await overrideError({ tenants: { ["x".repeat(150)]: { description: "x" } } })).toBe("");
@@ -288,7 +288,7 @@ describe("GIVEN a tenant whose id is not a valid Grafana uid (dots, quotes, 150 
     const list = docOf(configs, "grafana", "provisioning/datasources/datasources.yaml").datasources as Doc[];
     for (const d of list) expect(d.uid, d.name).toMatch(/^[A-Za-z0-9_-]{1,40}$/);
     expect(new Set(list.map((d) => d.uid)).size).toBe(list.length);
-    expect(list.filter((d) => d.name.startsWith("Mimir")).length).toBe(7); // six tenants + all tenants
+    expect(list.filter((d) => d.name.startsWith("Mimir")).length).toBe(8); // six tenants + all tenants + self-monitoring (issue 19)
     expect(checkRenderedConfigs(s, configs).errors).toEqual([]);
   });
 });
