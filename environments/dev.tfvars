@@ -45,8 +45,6 @@ accept_risks = {
   # Findings of the synth-time policy pack (policy/, README "Policy pack") accepted here, each with
   # its reason (printed by synth). Remove a waiver as soon as its finding is fixed.
   waivers = {
-    "ECS.5" = { reason = "the main containers still write into their root filesystems (data dirs, /tmp, Grafana's plugins and logs): which paths each pinned image writes is not verified yet, so they are not moved to task volumes (issue 17 part 3, open)", resources = ["aws_ecs_task_definition.mimir_task_definition#mimir", "aws_ecs_task_definition.loki_task_definition#loki", "aws_ecs_task_definition.tempo_task_definition#tempo", "aws_ecs_task_definition.pyroscope_task_definition#pyroscope", "aws_ecs_task_definition.grafana_task_definition#grafana", "aws_ecs_task_definition.alloy_task_definition#alloy"] }
-    "ECS.20" = { reason = "Mimir's non-root uid is not verified for grafana/mimir 3.0.4 yet, so Mimir keeps its image's default user (issue 17 part 3, open)", resources = ["aws_ecs_task_definition.mimir_task_definition#mimir"] }
     "ELB.1" = { reason = "dev has no domain or certificate: HTTP only, for throwaway test data and a generated admin password used nowhere else", resources = ["aws_lb_listener.public_http"] }
     "ELB.5" = { reason = "dev holds throwaway test data; its ALB access logs would cost more than they tell (audit_logs.enabled = false)" }
     "EC2.6" = { reason = "dev holds throwaway test data; no VPC flow logs (audit_logs.enabled = false)" }

@@ -28,6 +28,22 @@ export const STORAGE_PREFIX_KEYS = [
 export type StoragePrefixKey = (typeof STORAGE_PREFIX_KEYS)[number];
 
 /**
+ * Each component's local data directory, named in its rendered config (templates/) and its command
+ * line: the image's own default where it has one, so a task volume there matches the image's layout.
+ */
+export const DATA_DIRS = {
+  mimir: "/data",
+  loki: "/loki",
+  tempo: "/var/tempo",
+  pyroscope: "/data",
+  alloy: "/var/lib/alloy/data",
+  grafana: "/var/lib/grafana",
+} as const satisfies Record<ServiceName, string>;
+
+/** Go's os.TempDir() and Grafana's temp files: every main container gets a writable /tmp. */
+export const TMP_DIR = "/tmp";
+
+/**
  * How `path_prefix` reaches the component's routes.
  * - `server`: `server.http_path_prefix`; dskit mounts every route, `/ready` included, under it.
  * - `api`: Tempo's `http_api_prefix`; only `/api/...` moves under it. Tempo registers its own routes
@@ -77,6 +93,13 @@ export interface ComponentProfile {
    * where it is not verified for the pinned image, which then keeps its image default and a waiver.
    */
   readonly imageUser?: string;
+  /**
+   * Every path the main container writes, each a task volume (its root filesystem is read-only,
+   * Security Hub ECS.5). The config init container chowns each volume to `imageUser` before the
+   * component starts (modules/config-delivery). A path another volume already covers (Grafana's data
+   * path on EFS) is not mounted twice. Adding a service's writable paths is one entry here.
+   */
+  readonly writablePaths: readonly string[];
 }
 
 export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
@@ -94,6 +117,15 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     receivesOtlp: false,
     upstreamHttpPort: 8080,
     metricsPath: "/metrics",
+    // cmd/mimir/Dockerfile (grafana/mimir, 3.x): `FROM gcr.io/distroless/static-debian12`, no USER
+    // line, so the image runs as root. It needs no user of its own: it reads its config (0644) and
+    // CA bundle, and writes only the task volumes below, which the init container chowns to this uid.
+    // 65532:65532 is the base image's own `nonroot` user (distroless /etc/passwd).
+    imageUser: "65532:65532",
+    // Every local path of the rendered config is under the data dir (tsdb, tsdb-sync, compactor,
+    // ruler, alertmanager, and activity_tracker.filepath, whose default `./metrics-activity.log`
+    // would land in the read-only working directory `/`).
+    writablePaths: [DATA_DIRS.mimir, TMP_DIR],
   },
   loki: {
     prefixMode: "server",
@@ -109,6 +141,9 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     metricsPath: "/metrics",
     // cmd/loki/Dockerfile: `adduser -u 10001 loki`, `USER 10001`; /loki is chowned to it.
     imageUser: "10001",
+    // common.path_prefix and every local path of the rendered config (WAL, tsdb index and cache,
+    // compactor, rules) are under /loki.
+    writablePaths: [DATA_DIRS.loki, TMP_DIR],
   },
   tempo: {
     prefixMode: "api",
@@ -124,6 +159,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     metricsPath: "/metrics",
     // cmd/tempo/Dockerfile: `adduser -u 10001 tempo`, `USER 10001:10001`; /var/tempo is chowned to it.
     imageUser: "10001:10001",
+    // WAL, live-store traces and metrics-generator WAL of the rendered config are under /var/tempo.
+    writablePaths: [DATA_DIRS.tempo, TMP_DIR],
   },
   pyroscope: {
     prefixMode: "server",
@@ -140,6 +177,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     metricsPath: "/metrics",
     // cmd/pyroscope/Dockerfile: `adduser -u 10001 pyroscope`, `USER pyroscope`; /data is chowned to it.
     imageUser: "10001:10001",
+    // pyroscopedb.data_path, the bucket-store sync dir and the compactor dir are under /data.
+    writablePaths: [DATA_DIRS.pyroscope, TMP_DIR],
   },
   grafana: {
     prefixMode: "none",
@@ -156,6 +195,12 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     // Grafana's image: `USER "$GF_UID"` with GF_UID 472 (group from /etc/passwd, GF_GID 0); the EFS
     // access point writes as 472 too. Only the uid is given, exactly as the image's USER line.
     imageUser: "472",
+    // packaging/docker/run.sh (grafana/grafana): needs GF_PATHS_DATA writable, `mkdir`s
+    // GF_PATHS_PLUGINS (/var/lib/grafana/plugins, under the data path, where Grafana 12 also installs
+    // its preinstalled plugins) and starts `grafana server cfg:default.log.mode="console"`, so nothing
+    // goes to GF_PATHS_LOGS. SQLite, sessions and csv/png/pdf renders live under the data path;
+    // temp files under /tmp. The data path is on EFS without grafana.database, a task volume with it.
+    writablePaths: [DATA_DIRS.grafana, TMP_DIR],
   },
   alloy: {
     prefixMode: "none",
@@ -172,6 +217,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     // Dockerfile: user `alloy` uid/gid 473 owns /var/lib/alloy (the storage path) and /bin/alloy, but the
     // image does not switch to it (it runs as root by default); this project does.
     imageUser: "473:473",
+    // --storage.path (WAL of prometheus.remote_write, loki.source.* positions) is the only state.
+    writablePaths: [DATA_DIRS.alloy, TMP_DIR],
   },
 };
 

@@ -176,6 +176,12 @@ export interface FargateServiceProps {
    */
   readonly user?: string;
   /**
+   * Mount the main container's root filesystem read-only (Security Hub ECS.5): every path it writes
+   * must then be a task volume in `mountPoints` (modules/config-delivery's `writablePaths`).
+   * @default true
+   */
+  readonly readonlyRootFilesystem?: boolean;
+  /**
    * Further containers of the task, e.g. a non-essential init container writing a rendered config
    * to a task volume. They log to the same group under their own stream prefix.
    * @default none
@@ -266,6 +272,7 @@ export class FargateService extends Construct {
       stopTimeout,
       logConfiguration: logs(props.serviceName),
       user: props.user,
+      readonlyRootFilesystem: props.readonlyRootFilesystem ?? true,
     };
     const extra = (props.extraContainers ?? []).map((c) => ({ ...c, logConfiguration: c.logConfiguration ?? logs(c.name) }));
 
