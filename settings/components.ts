@@ -117,10 +117,12 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     receivesOtlp: false,
     upstreamHttpPort: 8080,
     metricsPath: "/metrics",
-    // cmd/mimir/Dockerfile (grafana/mimir, 3.x): `FROM gcr.io/distroless/static-debian12`, no USER
-    // line, so the image runs as root. It needs no user of its own: it reads its config (0644) and
-    // CA bundle, and writes only the task volumes below, which the init container chowns to this uid.
-    // 65532:65532 is the base image's own `nonroot` user (distroless /etc/passwd).
+    // cmd/mimir/Dockerfile (grafana/mimir, read at a stored commit 9707274 of its default branch, not
+    // at the 3.0.4 tag): `FROM gcr.io/distroless/static-debian12`, no USER line, so the image runs as root; it
+    // has no user of its own. 65532:65532 is the base image's `nonroot` user (distroless
+    // /etc/passwd). Mimir needs nothing of a user but a uid: it reads its config (0644) and CA bundle,
+    // and writes only the task volumes below, which the init container chowns to this uid, so the
+    // choice holds even if the tag's base image differs.
     imageUser: "65532:65532",
     // Every local path of the rendered config is under the data dir (tsdb, tsdb-sync, compactor,
     // ruler, alertmanager, and activity_tracker.filepath, whose default `./metrics-activity.log`

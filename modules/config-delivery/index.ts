@@ -40,7 +40,7 @@ export interface ConfigDeliveryProps {
   readonly files: readonly DeliveredFile[];
   /** Where the volume is mounted in both containers. */
   readonly mountPath: string;
-  /** Image of the init container: any image with a POSIX shell, `printf`, `mkdir` and `sha256sum`. */
+  /** Image of the init container: any image with a POSIX shell, `printf`, `mkdir`, `sha256sum` and `chown`. */
   readonly initImage: string;
   /** Name of the init container. @default "config" */
   readonly initContainerName?: string;
