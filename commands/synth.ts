@@ -123,7 +123,9 @@ export function synthesize(
   removedOnSignal([staging, old], () => {
     buildApp(new App({ outdir: staging, stackTraces: false }), environments).synth();
     // The policy pack (policy/): a violation no waiver covers fails synth before anything is swapped in.
-    options.onPolicy?.(checkPolicy(readSynthesizedStacks(staging), environments));
+    // Run unconditionally: inside `onPolicy?.(...)` the check would be skipped with no callback.
+    const report = checkPolicy(readSynthesizedStacks(staging), environments);
+    options.onPolicy?.(report);
     // For teams that bake configs into images: <out>/rendered/<env>/<service>/<file>.
     for (const r of rendered) writeRenderedConfigs(staging, r.env, r.configs);
     carryOver(target, staging, { synthesized: environments.map((e) => e.env), keepOtherEnvironments: options.keepOtherEnvironments });
