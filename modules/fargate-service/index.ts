@@ -7,7 +7,7 @@
  * - the CloudWatch log group of its containers;
  * - the task definition (awsvpc, FARGATE, Linux, X86_64 or ARM64, execution and task roles, ephemeral storage
  *   when above Fargate's free 21 GiB) and its container definitions, written in the form the ECS
- *   API returns (./container-definition.ts) so a plan after an apply is empty The main container has a
+ *   API returns (./container-definition.ts) so a plan after an apply is empty. The main container has a
  *   read-only root filesystem unless told otherwise (Security Hub ECS.5): what it writes must be
  *   task volumes;
  * - the Cloud Map service (`<name>.<namespace>`, A records, multivalue) the tasks register in;
