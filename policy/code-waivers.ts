@@ -20,7 +20,7 @@ export const CODE_WAIVERS: readonly Waiver[] = [
     control: "ECS.20",
     resources: SERVICE_NAMES.map((n) => `aws_ecs_task_definition.${n}_task_definition#config`),
     reason:
-      "the config init container (modules/config-delivery) writes the rendered files into the task-scoped volume, which Fargate creates owned by root; it runs for a second with a read-only root filesystem, no ports and no task secrets, then exits",
+      "the config init container (modules/config-delivery) writes the rendered files into the task-scoped config volume and chowns the main container's writable volumes to its user; Fargate creates both owned by root. It runs for a second with a read-only root filesystem, no ports and no task secrets, then exits",
     source: SOURCE,
   },
   {

@@ -28,6 +28,24 @@ export const STORAGE_PREFIX_KEYS = [
 export type StoragePrefixKey = (typeof STORAGE_PREFIX_KEYS)[number];
 
 /**
+ * Each component's local data directory, named in its rendered config (templates/) and its command
+ * line: the image's own default where it has one, so a task volume there matches the image's layout.
+ */
+export const DATA_DIRS = {
+  mimir: "/data",
+  loki: "/loki",
+  tempo: "/var/tempo",
+  pyroscope: "/data",
+  alloy: "/var/lib/alloy/data",
+  grafana: "/var/lib/grafana",
+  // nginx's compiled-in temp paths (fastcgi/uwsgi/scgi temp dirs are created at start even unused).
+  gateway: "/var/cache/nginx",
+} as const satisfies Record<ServiceName, string>;
+
+/** Go's os.TempDir() and Grafana's temp files: every main container gets a writable /tmp. */
+export const TMP_DIR = "/tmp";
+
+/**
  * How `path_prefix` reaches the component's routes.
  * - `server`: `server.http_path_prefix`; dskit mounts every route, `/ready` included, under it.
  * - `api`: Tempo's `http_api_prefix`; only `/api/...` moves under it. Tempo registers its own routes
@@ -79,6 +97,13 @@ export interface ComponentProfile {
    * where it is not verified for the pinned image, which then keeps its image default and a waiver.
    */
   readonly imageUser?: string;
+  /**
+   * Every path the main container writes, each a task volume (its root filesystem is read-only,
+   * Security Hub ECS.5). The config init container chowns each volume to `imageUser` before the
+   * component starts (modules/config-delivery). A path another volume already covers (Grafana's data
+   * path on EFS) is not mounted twice. Adding a service's writable paths is one entry here.
+   */
+  readonly writablePaths: readonly string[];
 }
 
 export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
@@ -96,6 +121,17 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     receivesOtlp: false,
     upstreamHttpPort: 8080,
     metricsPath: "/metrics",
+    // cmd/mimir/Dockerfile (grafana/mimir, read at a stored commit 9707274 of its default branch, not
+    // at the 3.0.4 tag): `FROM gcr.io/distroless/static-debian12`, no USER line, so the image runs as root; it
+    // has no user of its own. 65532:65532 is the base image's `nonroot` user (distroless
+    // /etc/passwd). Mimir needs nothing of a user but a uid: it reads its config (0644) and CA bundle,
+    // and writes only the task volumes below, which the init container chowns to this uid, so the
+    // choice holds even if the tag's base image differs.
+    imageUser: "65532:65532",
+    // Every local path of the rendered config is under the data dir (tsdb, tsdb-sync, compactor,
+    // ruler, alertmanager, and activity_tracker.filepath, whose default `./metrics-activity.log`
+    // would land in the read-only working directory `/`).
+    writablePaths: [DATA_DIRS.mimir, TMP_DIR],
   },
   loki: {
     prefixMode: "server",
@@ -111,6 +147,9 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     metricsPath: "/metrics",
     // cmd/loki/Dockerfile: `adduser -u 10001 loki`, `USER 10001`; /loki is chowned to it.
     imageUser: "10001",
+    // common.path_prefix and every local path of the rendered config (WAL, tsdb index and cache,
+    // compactor, rules) are under /loki.
+    writablePaths: [DATA_DIRS.loki, TMP_DIR],
   },
   tempo: {
     prefixMode: "api",
@@ -126,6 +165,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     metricsPath: "/metrics",
     // cmd/tempo/Dockerfile: `adduser -u 10001 tempo`, `USER 10001:10001`; /var/tempo is chowned to it.
     imageUser: "10001:10001",
+    // WAL, live-store traces and metrics-generator WAL of the rendered config are under /var/tempo.
+    writablePaths: [DATA_DIRS.tempo, TMP_DIR],
   },
   pyroscope: {
     prefixMode: "server",
@@ -142,6 +183,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     metricsPath: "/metrics",
     // cmd/pyroscope/Dockerfile: `adduser -u 10001 pyroscope`, `USER pyroscope`; /data is chowned to it.
     imageUser: "10001:10001",
+    // pyroscopedb.data_path, the bucket-store sync dir and the compactor dir are under /data.
+    writablePaths: [DATA_DIRS.pyroscope, TMP_DIR],
   },
   grafana: {
     prefixMode: "none",
@@ -158,6 +201,12 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     // Grafana's image: `USER "$GF_UID"` with GF_UID 472 (group from /etc/passwd, GF_GID 0); the EFS
     // access point writes as 472 too. Only the uid is given, exactly as the image's USER line.
     imageUser: "472",
+    // packaging/docker/run.sh (grafana/grafana): needs GF_PATHS_DATA writable, `mkdir`s
+    // GF_PATHS_PLUGINS (/var/lib/grafana/plugins, under the data path, where Grafana 12 also installs
+    // its preinstalled plugins) and starts `grafana server cfg:default.log.mode="console"`, so nothing
+    // goes to GF_PATHS_LOGS. SQLite, sessions and csv/png/pdf renders live under the data path;
+    // temp files under /tmp. The data path is on EFS without grafana.database, a task volume with it.
+    writablePaths: [DATA_DIRS.grafana, TMP_DIR],
   },
   alloy: {
     prefixMode: "none",
@@ -174,6 +223,8 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     // Dockerfile: user `alloy` uid/gid 473 owns /var/lib/alloy (the storage path) and /bin/alloy, but the
     // image does not switch to it (it runs as root by default); this project does.
     imageUser: "473:473",
+    // --storage.path (WAL of prometheus.remote_write, loki.source.* positions) is the only state.
+    writablePaths: [DATA_DIRS.alloy, TMP_DIR],
   },
   // This project's authenticating gateway (nginx, templates/gateway/): the backends' ingestion and
   // query routes at their own paths, plus /otlp/v1/{metrics,logs,traces}; /healthz answers unauthenticated.
@@ -188,6 +239,11 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     storagePrefixes: [],
     receivesOtlp: false,
     upstreamHttpPort: 80,
+    // nginx writes its pid, temp files and the tenants' password files under /tmp/gateway
+    // (templates/gateway: pid, client_body_temp_path, proxy_temp_path) and creates its compiled-in
+    // temp dirs under /var/cache/nginx at start; logs go to stdout/stderr. No imageUser: the official
+    // image starts its master as root (ECS.20 waived in the tfvars with the reason).
+    writablePaths: [DATA_DIRS.gateway, TMP_DIR],
   },
 };
 

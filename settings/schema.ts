@@ -789,7 +789,7 @@ export const settingsSchema = z.strictObject({
       health_check_grace_period_seconds: nonNegativeInt("seconds").default(120),
       /**
        * Image of the init container that writes each task's rendered config files (any image with a
-       * POSIX shell and sha256sum). ECR Public's copy of Docker's busybox: no Docker Hub rate limits.
+       * POSIX shell, sha256sum and chown). ECR Public's copy of Docker's busybox: no Docker Hub rate limits.
        */
       config_init_image: z
         .string()

@@ -141,11 +141,16 @@ export class EcsStack extends LayerStack<"60-ecs"> {
       // The rendered configs travel in the task definition (modules/config-delivery): a config
       // change is a new revision, deployed with whatever ALB change it implies in one apply.
       const state = name === "grafana" && grafanaStateOnEfs(s) ? this.grafanaEfsVolume() : { volumes: [], mountPoints: [] };
+      // The main container's root filesystem is read-only: each path it writes is a task volume the
+      // init container chowns to its user, unless another volume (Grafana's EFS) already covers it.
+      const mounted = new Set<string>(state.mountPoints.map((m) => m.containerPath));
       const delivery = configDelivery({
         serviceName: name,
         files: serviceConfigs(s, name),
         mountPath: CONFIG_DIR,
         initImage: s.image_source === "pull_through" ? this.cached(s.ecs.config_init_image) : s.ecs.config_init_image,
+        writablePaths: COMPONENTS[name].writablePaths.filter((p) => !mounted.has(p)),
+        writableOwner: COMPONENTS[name].imageUser,
       });
       services[name] = new FargateService(this, name, {
         serviceName: name,
@@ -174,6 +179,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         secrets: name === "grafana" ? this.grafanaSecrets() : name === "gateway" ? this.gatewaySecrets() : undefined,
         stopTimeoutSeconds: SHUTDOWN_BUDGET.stopTimeout,
         user: COMPONENTS[name].imageUser,
+        readonlyRootFilesystem: true,
         deployment: deploymentPercentages(s, name),
         logGroupName: logGroupName(s, name),
         logRetentionDays: s.logs.retention_days,

@@ -9,7 +9,7 @@
  * table). checkRenderedConfigs (./config-checks.ts) parses the URLs back out of the rendered files
  * and compares them with the catalog independently of this code.
  */
-import { CONSUMERS, COMPONENTS, RING_SERVICES, joinPath, type ProducerPort, type RingServiceName, type ServiceName } from "../settings/components";
+import { CONSUMERS, COMPONENTS, DATA_DIRS, RING_SERVICES, joinPath, type ProducerPort, type RingServiceName, type ServiceName } from "../settings/components";
 import { resolveCache } from "../settings/cache";
 import { serviceHost } from "../settings/catalog";
 import { selfScrapeTargets } from "../settings/self-monitoring";
@@ -36,19 +36,10 @@ export const MIMIR_PUSH_PATH = "/api/v1/push";
 export const LOKI_PUSH_PATH = "/loki/api/v1/push";
 
 /**
- * Writable directories of the stock images: the image's own data directory, owned by the user the
- * image runs as (Mimir and Alloy images run as root; Loki, Tempo and Pyroscope create these dirs for
- * their non-root users). On Fargate they live on the task's ephemeral storage.
+ * Data directories of the components (settings/components.ts): task volumes on the task's ephemeral
+ * storage, chowned to the image's user by the config init container.
  */
-export const DATA_DIRS = {
-  mimir: "/data",
-  loki: "/loki",
-  tempo: "/var/tempo",
-  pyroscope: "/data",
-  alloy: "/var/lib/alloy/data",
-  grafana: "/var/lib/grafana",
-  gateway: "/var/cache/nginx",
-} as const satisfies Record<ServiceName, string>;
+export { DATA_DIRS } from "../settings/components";
 
 /**
  * The runtime overrides file of Mimir, Loki, Tempo and Pyroscope, beside the main config in

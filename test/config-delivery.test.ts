@@ -4,8 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CONFIG_HASH_LABEL, configDelivery } from "../modules/config-delivery";
-import { SERVICE_NAMES, loadSettings, type ServiceName, type Settings } from "../settings";
+import { CONFIG_HASH_LABEL, configDelivery, writableVolumeName } from "../modules/config-delivery";
+import { COMPONENTS, SERVICE_NAMES, loadSettings, type ServiceName, type Settings } from "../settings";
 import { CONFIG_DIR, renderConfigs, serviceConfigs } from "../templates";
 import { settingsWith } from "./support/settings";
 import { resourcesOf, synthLayer, type StackJson } from "./support/synth";
@@ -84,6 +84,48 @@ describe("GIVEN rendered config files", () => {
   });
 });
 
+describe("GIVEN a main container that writes two paths as uid 10001 (read-only root filesystem)", () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-writable-"));
+  const [data, scratch] = [path.join(tmp, "data"), path.join(tmp, "tmp")];
+  const build = (writablePaths: string[], writableOwner?: string) =>
+    configDelivery({
+      serviceName: "loki",
+      files: [{ containerPath: path.join(tmp, "config/loki.yaml"), content: "x: 1\n" }],
+      mountPath: path.join(tmp, "config"),
+      initImage: "busybox",
+      writablePaths,
+      writableOwner,
+    });
+  const delivery = build([data, scratch], "10001:10001");
+
+  it("WHEN built THEN each path is its own task volume, mounted read-write into the main container and the init container", () => {
+    const volumes = [writableVolumeName(data), writableVolumeName(scratch)];
+    expect(delivery.volumes.map((v) => v.name)).toEqual(["config", ...volumes]);
+    const rw = volumes.map((sourceVolume, i) => ({ sourceVolume, containerPath: [data, scratch][i], readOnly: false }));
+    expect(delivery.mountPoints).toEqual([{ sourceVolume: "config", containerPath: path.join(tmp, "config"), readOnly: true }, ...rw]);
+    expect(delivery.initContainer.mountPoints).toEqual([{ sourceVolume: "config", containerPath: path.join(tmp, "config"), readOnly: false }, ...rw]);
+    expect(writableVolumeName("/var/lib/alloy/data")).toBe("rw-var-lib-alloy-data");
+  });
+
+  it("WHEN the init container's script runs as root on empty root-owned volumes THEN it hands each to the main container's uid and gid", () => {
+    // Fargate creates the volumes empty and owned by root; this machine's sh and chown stand in for the init image's.
+    for (const d of [data, scratch]) fs.mkdirSync(d, { recursive: true });
+    expect(process.getuid?.()).toBe(0);
+    const init = { ...delivery.initContainer, environment: Object.entries(delivery.initContainer.environment ?? {}).map(([name, value]) => ({ name, value })) } as unknown as Container;
+    const r = runInit(init);
+    expect(r.status, r.stderr).toBe(0);
+    for (const d of [data, scratch]) expect([fs.statSync(d).uid, fs.statSync(d).gid], d).toEqual([10001, 10001]);
+    expect(fs.statSync(path.join(tmp, "config")).uid).toBe(0);
+  });
+
+  it("WHEN the owner is not a numeric uid[:gid] or a path is relative, inside the config volume or named like another THEN delivery refuses it", () => {
+    expect(() => build([data], "loki")).toThrow("loki: writable owner loki must be a numeric uid or uid:gid");
+    expect(() => build(["data"], "10001")).toThrow("loki: writable path data must be an absolute path");
+    expect(() => build([path.join(tmp, "config/cache")], "10001")).toThrow(`loki: writable path ${path.join(tmp, "config/cache")} is inside the read-only config volume`);
+    expect(() => build(["/a.b", "/a-b"], "10001")).toThrow("loki: two writable paths (or a writable path and the config volume) share the volume name rw-a-b");
+  });
+});
+
 describe.each(["prod", "dev"])("GIVEN %s synthesized", (env) => {
   let settings: Settings;
   let stack: StackJson;
@@ -105,10 +147,11 @@ describe.each(["prod", "dev"])("GIVEN %s synthesized", (env) => {
   it.each(SERVICE_NAMES)("WHEN %s's main container is read THEN it waits for the config, mounts it read-only and shows its hash", (service) => {
     const [main] = containers(stack, service);
     expect(main.dependsOn).toEqual([{ condition: "SUCCESS", containerName: "config" }]);
-    // Grafana also mounts its data path from EFS (issue 12); the config volume is the first mount everywhere.
+    // Then one read-write mount per writable path (Grafana's data path from EFS, issue 12); the config
+    // volume is the first mount everywhere.
     expect(main.mountPoints?.[0]).toEqual({ containerPath: CONFIG_DIR, readOnly: true, sourceVolume: "config" });
     expect(main.mountPoints?.filter((m) => m.sourceVolume === "config")).toHaveLength(1);
-    expect(main.mountPoints).toHaveLength(service === "grafana" ? 2 : 1);
+    expect(main.mountPoints).toHaveLength(1 + COMPONENTS[service].writablePaths.length);
     expect(main.dockerLabels?.[CONFIG_HASH_LABEL]).toMatch(/^[0-9a-f]{64}$/);
   });
 

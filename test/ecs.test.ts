@@ -104,8 +104,14 @@ describe("GIVEN prod settings", () => {
   it("WHEN synthesized THEN container definitions are in the API's form: empty arrays present, environment sorted", () => {
     const json = resourceOf(stack, "aws_ecs_task_definition", "loki_task_definition").container_definitions as string;
     const [c] = JSON.parse(json);
-    // The only mount is the rendered-config volume (modules/config-delivery).
-    expect(c.mountPoints).toEqual([{ containerPath: "/etc/lgtm", readOnly: true, sourceVolume: "config" }]);
+    // The rendered-config volume, then Loki's writable paths (modules/config-delivery), in the API's
+    // form; the API returns `readonlyRootFilesystem` only when true.
+    expect(c.mountPoints).toEqual([
+      { containerPath: "/etc/lgtm", readOnly: true, sourceVolume: "config" },
+      { containerPath: "/loki", readOnly: false, sourceVolume: "rw-loki" },
+      { containerPath: "/tmp", readOnly: false, sourceVolume: "rw-tmp" },
+    ]);
+    expect(c.readonlyRootFilesystem).toBe(true);
     expect(c.volumesFrom).toEqual([]);
     expect(c.systemControls).toEqual([]);
     expect(c.essential).toBe(true);

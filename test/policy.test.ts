@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { checkPolicy, evaluatePolicy, formatPolicySummary, PolicyError, RULES, type SynthesizedStack } from "../policy";
 import type { Settings } from "../settings";
 import { overrideError, settingsWith, shipped } from "./support/settings";
@@ -216,23 +217,109 @@ describe("GIVEN synth with an unwaived violation", () => {
   });
 });
 
-describe("GIVEN the shipped prod task definitions (hardened containers, issue 17 part 3)", () => {
-  it("WHEN their containers are read THEN every config init container has a read-only root filesystem and every main container but Mimir runs as its image's non-root user", async () => {
+const GRAFANA_DATABASE = {
+  type: "postgres",
+  host: "grafana.cluster-abc.ap-northeast-2.rds.amazonaws.com",
+  name: "grafana",
+  user: "grafana",
+  password_secret_arn: "arn:aws:secretsmanager:ap-northeast-2:111111111111:secret:lgtm/prod/grafana-db-AbC123:password::",
+};
+
+describe.each([
+  { variant: "prod", load: () => shipped("prod") },
+  { variant: "dev", load: () => shipped("dev") },
+  { variant: "prod with an external Grafana database (no EFS)", load: () => settingsWith({ grafana: { database: GRAFANA_DATABASE } }) },
+])("GIVEN the $variant task definitions (hardened containers, issue 17 part 3)", ({ load }) => {
+  let settings: Settings;
+  let ecs: SynthesizedStack;
+  beforeAll(async () => {
+    settings = await load();
+    ecs = synthesizedStacks(settings).find((st) => st.id.endsWith("-60-ecs"))!;
+  });
+
+  it("WHEN their containers are read THEN every main container is read-only and runs as its image's non-root user, with a volume per declared writable path that the init container chowns to that user", async () => {
     const { containers, resources } = await import("../policy");
-    const { COMPONENTS } = await import("../settings");
-    const ecs = synthesizedStacks(await shipped("prod")).find((st) => st.id === "prod-60-ecs")!;
-    const seen: Record<string, string | undefined> = {};
+    const { COMPONENTS, SERVICE_NAMES } = await import("../settings");
+    const seen: string[] = [];
     for (const [address, task] of resources(ecs, "aws_ecs_task_definition")) {
-      for (const c of containers(task)) {
-        if (c.name === "config") {
-          expect(c.readonlyRootFilesystem, address).toBe(true);
-          expect(c.user, address).toBeUndefined();
-        } else seen[c.name] = c.user;
+      const all = containers(task);
+      const init = all.find((c) => c.name === "config")!;
+      const main = all.find((c) => c.name !== "config")!;
+      if (!(main.name in COMPONENTS)) {
+        // The query cache (no catalog service, stacks/60-ecs.ts): memcached as its image's user, nothing written.
+        expect([main.name, main.readonlyRootFilesystem, main.user], address).toEqual(["memcached", true, "11211:11211"]);
+        continue;
+      }
+      const name = main.name as keyof typeof COMPONENTS;
+      const { imageUser, writablePaths } = COMPONENTS[name];
+      seen.push(name);
+      // The init container: read-only root, root user (code waiver ECS.20), exits before the main one starts.
+      expect(init.readonlyRootFilesystem, address).toBe(true);
+      expect(init.user, address).toBeUndefined();
+      expect(main.dependsOn, address).toEqual([{ condition: "SUCCESS", containerName: "config" }]);
+      // The main container.
+      expect(main.readonlyRootFilesystem, address).toBe(true);
+      // The gateway (official nginx image) keeps its image's root master: waived in the tfvars (ECS.20).
+      if (name === "gateway") expect(imageUser).toBeUndefined();
+      else expect(imageUser, name).toMatch(/^[1-9][0-9]*(:[1-9][0-9]*)?$/);
+      expect(main.user, address).toBe(imageUser);
+      const rw = (main.mountPoints as { sourceVolume: string; containerPath: string; readOnly: boolean }[]).filter((m) => !m.readOnly);
+      expect(rw.map((m) => m.containerPath).sort(), address).toEqual([...writablePaths].sort());
+      const volumes = task.volume as { name: string; efs_volume_configuration?: unknown }[];
+      const script = (init.command as string[]).join("\n");
+      for (const m of rw) {
+        const volume = volumes.find((v) => v.name === m.sourceVolume);
+        expect(volume, `${address} ${m.containerPath}`).toBeDefined();
+        if (volume!.efs_volume_configuration) continue; // EFS: its access point writes as the user (issue 12)
+        // A task-scoped volume (no host path, no EFS), which Fargate creates owned by root.
+        expect(Object.keys(volume!), address).toEqual(["name"]);
+        expect(init.mountPoints, address).toContainEqual({ containerPath: m.containerPath, readOnly: false, sourceVolume: m.sourceVolume });
+        if (imageUser !== undefined) expect(script.split("\n"), address).toContain(`chown ${imageUser} ${m.containerPath}`);
       }
     }
-    // The gateway (official nginx image) and Mimir keep their image's user: waived with the reason in the tfvars.
-    expect(seen).toEqual({ mimir: undefined, loki: "10001", tempo: "10001:10001", pyroscope: "10001:10001", grafana: "472", alloy: "473:473", gateway: undefined, memcached: "11211:11211" });
-    // The services' users come from the catalog (the query cache is no catalog service: stacks/60-ecs.ts).
-    for (const [name, user] of Object.entries(seen)) if (name !== "memcached") expect(user, name).toBe(COMPONENTS[name as keyof typeof COMPONENTS].imageUser);
+    expect(seen.sort()).toEqual([...SERVICE_NAMES].sort());
+  });
+
+  it("WHEN the rendered configs, commands and environments are read THEN every local path a component writes is under one of its writable paths", async () => {
+    const { COMPONENTS, SERVICE_NAMES } = await import("../settings");
+    const { CONFIG_DIR, serviceConfigs } = await import("../templates");
+    const { containers, resources } = await import("../policy");
+    const under = (p: string, roots: readonly string[]) => roots.some((r) => p === r || p.startsWith(`${r}/`));
+    const written: Record<string, string[]> = {};
+    for (const name of SERVICE_NAMES) {
+      written[name] = [];
+      for (const c of serviceConfigs(settings, name).filter((f) => f.containerPath.endsWith(".yaml"))) {
+        // Filesystem keys of the YAML configs (dir, data_dir, sync_dir, rule_path, wal.path, filepath,
+        // cache_location, ..., and Loki's common.path_prefix), not URL prefixes; the read-only config
+        // volume (Grafana's dashboard provider path) is read, never written.
+        const walk = (v: unknown, key: string): void => {
+          if (typeof v === "string" && v.startsWith("/") && !under(v, [CONFIG_DIR]) && (/(^|[._])(dir|directory|path|filepath|location)$/.test(key) || key === "common.path_prefix")) written[name].push(v);
+          else if (Array.isArray(v)) v.forEach((x) => walk(x, key));
+          else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, key ? `${key}.${k}` : k);
+        };
+        walk(parseYaml(c.content), "");
+      }
+    }
+    for (const [, task] of resources(ecs, "aws_ecs_task_definition")) {
+      const main = containers(task).find((c) => c.name !== "config")!;
+      for (const a of (main.command as string[] | undefined) ?? []) if (a.startsWith("--storage.path=")) written[main.name as string].push(a.slice("--storage.path=".length));
+      for (const e of main.environment as { name: string; value: string }[]) if (e.name === "GF_PATHS_DATA") written[main.name as string].push(e.value);
+    }
+    // Each component names at least its data dir; Mimir's activity log and Loki's WAL are written out.
+    expect(written.mimir).toContain("/data/metrics-activity.log");
+    expect(written.loki).toContain("/loki/wal");
+    for (const name of SERVICE_NAMES) {
+      expect(written[name].length, name).toBeGreaterThan(0);
+      for (const p of written[name]) expect(under(p, COMPONENTS[name].writablePaths), `${name}: ${p}`).toBe(true);
+    }
+  });
+
+  it("WHEN the policy pack runs THEN no ECS.5 or ECS.20 finding remains but the init containers' documented root user", () => {
+    const report = checkPolicy([ecs], [settings]);
+    expect(report.violations).toEqual([]);
+    const waived = report.waived.filter((w) => w.rule.id === "ECS.5" || w.rule.id === "ECS.20");
+    expect(waived.map((w) => `${w.rule.id} ${w.part} ${w.waiver.source}`)).toEqual(
+      Array.from({ length: 6 }, () => "ECS.20 config policy/code-waivers.ts"),
+    );
   });
 });

@@ -9,7 +9,11 @@
  *   own definition into the volume, checks it against its SHA-256, and exits 0;
  * - a read-only mount of the volume into the main container, which `dependsOn` the init container
  *   with condition SUCCESS, so it never starts without (or with a half-written) config;
- * - a Docker label with the content hash, so a plan reviewer sees which service's config changed.
+ * - a Docker label with the content hash, so a plan reviewer sees which service's config changed;
+ * - the main container's writable paths (its root filesystem is read-only, Security Hub ECS.5): one
+ *   task-scoped volume per path, mounted read-write into the main container. Fargate creates them
+ *   owned by root, so the init container, which already runs first, mounts them too and `chown`s each
+ *   to the user the main container runs as.
  *
  * Because the files travel inside the task definition, a config change is a new task definition
  * revision, rolled out by the ECS service in the same apply as any target-group or health-check
@@ -36,12 +40,22 @@ export interface ConfigDeliveryProps {
   readonly files: readonly DeliveredFile[];
   /** Where the volume is mounted in both containers. */
   readonly mountPath: string;
-  /** Image of the init container: any image with a POSIX shell, `printf`, `mkdir` and `sha256sum`. */
+  /** Image of the init container: any image with a POSIX shell, `printf`, `mkdir`, `sha256sum` and `chown`. */
   readonly initImage: string;
   /** Name of the init container. @default "config" */
   readonly initContainerName?: string;
   /** Name of the task volume. @default "config" */
   readonly volumeName?: string;
+  /**
+   * Absolute paths the main container writes; each becomes a task volume named after it
+   * (`writableVolumeName`). @default none
+   */
+  readonly writablePaths?: readonly string[];
+  /**
+   * `uid[:gid]` the main container runs as; the init container chowns every writable volume to it.
+   * @default none: the volumes stay root's (for a main container that runs as root)
+   */
+  readonly writableOwner?: string;
 }
 
 /** The parts of a task definition that deliver the files; spread them into `FargateServiceProps`. */
@@ -62,6 +76,11 @@ export const CONFIG_HASH_LABEL = "lgtm.config.sha256";
 export const TASK_DEFINITION_LIMIT_BYTES = 65_536;
 /** Share of the limit the delivered files may use: the rest is the containers' other fields. */
 const FILES_BUDGET_BYTES = 48 * 1024;
+
+/** Name of the task volume of a writable path: `rw` and the path's segments, e.g. `rw-var-lib-grafana`. */
+export function writableVolumeName(containerPath: string): string {
+  return `rw${containerPath.replace(/[^A-Za-z0-9]+/g, "-").replace(/-+$/, "")}`;
+}
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -89,6 +108,22 @@ export function configDelivery(props: ConfigDeliveryProps): ConfigDelivery {
     );
   }
 
+  const writable = props.writablePaths ?? [];
+  for (const w of writable) {
+    if (!/^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/.test(w) || w.split("/").includes("..")) {
+      throw new Error(`${serviceName}: writable path ${w} must be an absolute path of letters, digits, ".", "_", "-" and "/"`);
+    }
+    const rel = path.posix.relative(mountPath, w);
+    if (rel === "" || !rel.startsWith("..")) throw new Error(`${serviceName}: writable path ${w} is inside the read-only config volume ${mountPath}`);
+  }
+  const names = writable.map(writableVolumeName);
+  const clash = names.find((n, i) => names.indexOf(n) !== i || n === volumeName);
+  if (clash !== undefined) throw new Error(`${serviceName}: two writable paths (or a writable path and the config volume) share the volume name ${clash}`);
+  const owner = props.writableOwner;
+  if (owner !== undefined && !/^[0-9]+(:[0-9]+)?$/.test(owner)) {
+    throw new Error(`${serviceName}: writable owner ${owner} must be a numeric uid or uid:gid (the main container's user)`);
+  }
+
   const sorted = [...files].sort((a, b) => (a.containerPath < b.containerPath ? -1 : 1));
   const combined = sha256(sorted.map((f) => `${f.containerPath}\0${sha256(f.content)}\n`).join(""));
   const environment: Record<string, string> = {};
@@ -106,6 +141,10 @@ export function configDelivery(props: ConfigDeliveryProps): ConfigDelivery {
     );
   });
 
+  // The main container runs as `owner` with a read-only root filesystem: hand it the volumes it writes.
+  if (owner !== undefined) writable.forEach((w) => script.push(`chown ${owner} ${w}`));
+  const writableMounts = writable.map((w) => ({ sourceVolume: writableVolumeName(w), containerPath: w, readOnly: false }));
+
   return {
     initContainer: {
       name: initName,
@@ -115,13 +154,14 @@ export function configDelivery(props: ConfigDeliveryProps): ConfigDelivery {
       entryPoint: ["sh", "-c"],
       command: [script.join("\n")],
       environment,
-      mountPoints: [{ sourceVolume: volumeName, containerPath: mountPath, readOnly: false }],
-      // It writes only into the config volume (Security Hub ECS.5). It stays root (ECS.20, waived in
-      // policy/code-waivers.ts): Fargate creates the task-scoped volume owned by root.
+      mountPoints: [{ sourceVolume: volumeName, containerPath: mountPath, readOnly: false }, ...writableMounts],
+      // It writes only into the config volume and chowns the writable ones (Security Hub ECS.5). It
+      // stays root (ECS.20, waived in policy/code-waivers.ts): Fargate creates the task-scoped volumes
+      // owned by root, and only root can write the first or hand the others to the main user.
       readonlyRootFilesystem: true,
     },
-    volumes: [{ name: volumeName }],
-    mountPoints: [{ sourceVolume: volumeName, containerPath: mountPath, readOnly: true }],
+    volumes: [{ name: volumeName }, ...writable.map((w) => ({ name: writableVolumeName(w) }))],
+    mountPoints: [{ sourceVolume: volumeName, containerPath: mountPath, readOnly: true }, ...writableMounts],
     containerDependsOn: [{ containerName: initName, condition: "SUCCESS" }],
     dockerLabels: { [CONFIG_HASH_LABEL]: combined },
     sha256: combined,

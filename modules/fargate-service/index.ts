@@ -7,7 +7,9 @@
  * - the CloudWatch log group of its containers;
  * - the task definition (awsvpc, FARGATE, Linux, X86_64 or ARM64, execution and task roles, ephemeral storage
  *   when above Fargate's free 21 GiB) and its container definitions, written in the form the ECS
- *   API returns (./container-definition.ts) so a plan after an apply is empty;
+ *   API returns (./container-definition.ts) so a plan after an apply is empty. The main container has a
+ *   read-only root filesystem unless told otherwise (Security Hub ECS.5): what it writes must be
+ *   task volumes;
  * - the Cloud Map service (`<name>.<namespace>`, A records, multivalue) the tasks register in;
  * - when ALB-fronted: the target group, its health check, and the listener rules of its paths;
  * - the ECS service (private subnets, no public IP, circuit breaker with rollback, capacity-provider
@@ -176,8 +178,9 @@ export interface FargateServiceProps {
    */
   readonly user?: string;
   /**
-   * The main container's root filesystem is read-only (Security Hub ECS.5): for an image that writes
-   * nothing outside its mounted volumes. @default false
+   * Mount the main container's root filesystem read-only (Security Hub ECS.5): every path it writes
+   * must then be a task volume in `mountPoints` (modules/config-delivery's `writablePaths`).
+   * @default true
    */
   readonly readonlyRootFilesystem?: boolean;
   /**
@@ -271,7 +274,7 @@ export class FargateService extends Construct {
       stopTimeout,
       logConfiguration: logs(props.serviceName),
       user: props.user,
-      readonlyRootFilesystem: props.readonlyRootFilesystem,
+      readonlyRootFilesystem: props.readonlyRootFilesystem ?? true,
     };
     const extra = (props.extraContainers ?? []).map((c) => ({ ...c, logConfiguration: c.logConfiguration ?? logs(c.name) }));
 
