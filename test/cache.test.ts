@@ -174,7 +174,8 @@ describe("GIVEN prod with the cache on", () => {
     expect(td).toBeDefined();
     expect({ cpu: td.cpu, memory: td.memory, arch: td.runtime_platform.cpu_architecture, role: td.task_role_arn }).toEqual({ cpu: "1024", memory: "6144", arch: "ARM64", role: undefined });
     const [main] = JSON.parse(td.container_definitions);
-    expect(main.image).toBe("public.ecr.aws/docker/library/memcached:1.6.38");
+    // Prod pulls through the account's ECR pull-through cache (image_source = "pull_through").
+    expect(main.image).toBe("${data.aws_caller_identity.account.account_id}.dkr.ecr.ap-northeast-2.amazonaws.com/ecr-public/docker/library/memcached:1.6.38");
     expect(main.command).toEqual(resolveCache(s).args);
     expect(main.portMappings).toEqual([{ containerPort: 11211, hostPort: 11211, protocol: "tcp" }]);
     const discovery = Object.values(resourcesOf(stack, "aws_service_discovery_service")).find((d) => d.name === "memcached")!;
