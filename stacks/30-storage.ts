@@ -98,8 +98,8 @@ export class StorageStack extends LayerStack<"30-storage"> {
 
     // Adoption (docs/migration.md): the existing bucket and repositories are imported into the same
     // addresses a fresh deployment creates, so nothing is recreated and the data stays where it is.
-    if (s.adopt.data_bucket) data.bucket.importFrom(s.storage.data_bucket_name);
-    for (const n of s.adopt.ecr_repositories as ServiceName[]) ecr.repositories[n].importFrom(ecrRepositoryName(s, n));
+    if (s.adopt.data_bucket) this.adopt(data.bucket, s.storage.data_bucket_name);
+    for (const n of s.adopt.ecr_repositories as ServiceName[]) this.adopt(ecr.repositories[n], ecrRepositoryName(s, n));
     // image_source = "pull_through": the account's ECR caches Docker Hub and ECR Public.
     if (s.image_source === "pull_through") {
       new EcrPullThroughCache(this, "pull_through", {

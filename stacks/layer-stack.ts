@@ -12,6 +12,7 @@ import {
   LocalBackend,
   S3Backend,
   TerraformOutput,
+  TerraformResource,
   TerraformStack,
   Token,
   propertyAccess,
@@ -117,6 +118,24 @@ export abstract class LayerStack<L extends LayerId = LayerId> extends TerraformS
     if (!spec) throw new Error(`output "${name}" is not in the ${this.layer} contract (stacks/contract.ts)`);
     this.published.add(name);
     new TerraformOutput(this, name, { value, description: spec.description });
+  }
+
+  /**
+   * Adopts an existing object: an `import` block for `resource` with the object's id
+   * (docs/migration.md). Same JSON as cdktf's `importFrom`, without the check `importFrom` adds to
+   * each resource, which runs `terraform version` in a subprocess at synth (once per import: 0.9 s of
+   * prod's synth, and synth failed on a machine without terraform). The stack's `required_version`
+   * (TERRAFORM_REQUIRED_VERSION, newer than the 1.5 import blocks need) already makes terraform
+   * itself refuse an older binary at init, which is where the version matters.
+   */
+  protected adopt(resource: TerraformResource, id: string): void {
+    const node = resource.node;
+    Object.defineProperty(node, "addValidation", { value: () => undefined, configurable: true });
+    try {
+      resource.importFrom(id);
+    } finally {
+      delete (node as { addValidation?: unknown }).addValidation;
+    }
   }
 
   private remote(layer: LayerId): DataTerraformRemoteStateS3 {

@@ -45,11 +45,15 @@ describe("GIVEN the synth command", () => {
     expect(stacks).toEqual(["dev", "prod"].flatMap((env) => LAYERS.map((l) => `${env}-${l}`)));
   });
 
-  it("WHEN filtered with --env THEN only that environment is written", () => {
+  it("WHEN filtered with --env on a machine without terraform THEN only that environment is written, its import blocks included", () => {
+    // No terraform on PATH: synth needs none (cdktf's importFrom would run `terraform version`).
     const out = path.join(work, "prod-only");
-    const r = synth(["--env", "prod", "--out", out]);
+    const emptyPath = fs.mkdtempSync(path.join(work, "no-bin-"));
+    const r = synth(["--env", "prod", "--out", out], { PATH: emptyPath });
     expect(r.status, r.stderr).toBe(0);
     expect(fs.readdirSync(path.join(out, "stacks")).every((s) => s.startsWith("prod-"))).toBe(true);
+    const storage = JSON.parse(fs.readFileSync(path.join(out, "stacks", "prod-30-storage", "cdk.tf.json"), "utf8"));
+    expect(storage.import.length).toBeGreaterThan(0);
   });
 
   it("WHEN filtered with LGTM_ENV (the cdktf CLI route) THEN only that environment is written", () => {
