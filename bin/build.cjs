@@ -44,6 +44,38 @@ function isStale() {
   return false;
 }
 
+const TEMPLATES_DIR = path.join(ROOT, "templates");
+/** The options templates/render.ts compiles with (COMPILE_OPTIONS; test/launcher.test.ts checks the bundle uses its templates). */
+const TEMPLATE_COMPILE_OPTIONS = { noEscape: true, strict: true };
+
+function walk(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
+
+/**
+ * The module that replaces templates/precompiled.ts in the bundle: every templates/**\/*.hbs with its
+ * source text and its `Handlebars.precompile` spec. Returns the module's text and the files it read.
+ */
+function precompiledTemplatesModule() {
+  const Handlebars = require("handlebars");
+  const entries = [];
+  const files = [];
+  for (const file of walk(TEMPLATES_DIR).filter((f) => f.endsWith(".hbs")).sort()) {
+    const source = fs.readFileSync(file, "utf8");
+    const rel = path.relative(TEMPLATES_DIR, file).split(path.sep).join("/");
+    // precompile adds its defaults to the options object it is given: give it a copy.
+    entries.push(`  ${JSON.stringify(rel)}: { source: ${JSON.stringify(source)}, spec: ${Handlebars.precompile(source, { ...TEMPLATE_COMPILE_OPTIONS })} }`);
+    files.push(path.relative(ROOT, file).split(path.sep).join("/"));
+  }
+  const contents = [
+    '"use strict";',
+    'Object.defineProperty(exports, "__esModule", { value: true });',
+    `exports.default = { options: ${JSON.stringify(TEMPLATE_COMPILE_OPTIONS)}, templates: {\n${entries.join(",\n")}\n} };`,
+    "",
+  ].join("\n");
+  return { contents, files };
+}
+
 function build() {
   const esbuild = require("esbuild");
   const dirnamePlugin = {
@@ -85,6 +117,20 @@ function build() {
       }));
     },
   };
+  // templates/precompiled.ts: every template precompiled (see that file), so a run skips Handlebars'
+  // parse and code generation. The templates it read join the inputs that make the bundle stale.
+  let templateFiles = [];
+  const precompiledTemplates = {
+    name: "precompiled-templates",
+    setup(b) {
+      b.onLoad({ filter: /[\\/]templates[\\/]precompiled\.ts$/ }, (args) => {
+        if (path.dirname(args.path) !== TEMPLATES_DIR) return undefined;
+        const { contents, files } = precompiledTemplatesModule();
+        templateFiles = files;
+        return { contents, loader: "js" };
+      });
+    },
+  };
   const tmp = `${BUNDLE}.tmp-${process.pid}`;
   fs.mkdirSync(OUT_DIR, { recursive: true });
   return esbuild
@@ -97,7 +143,7 @@ function build() {
       format: "cjs",
       // Loaded from their own folders at run time (wasm, the cdktf CLI's own files).
       external: ["@cdktf/hcl2json", "esbuild"],
-      plugins: [dirnamePlugin, noTokenStacks, noArchiver],
+      plugins: [precompiledTemplates, dirnamePlugin, noTokenStacks, noArchiver],
       logLevel: "error",
       legalComments: "none",
       metafile: true,
@@ -108,6 +154,7 @@ function build() {
         .filter((f) => !/^[\w-]+:/.test(f))
         .map((f) => path.relative(ROOT, path.resolve(f)).split(path.sep).join("/"))
         .filter((f) => !f.startsWith("node_modules/") && !f.startsWith(".."))
+        .concat(templateFiles)
         .sort();
       fs.writeFileSync(INPUTS, `${JSON.stringify(inputs, null, 1)}\n`);
       fs.renameSync(tmp, BUNDLE);
@@ -117,7 +164,7 @@ function build() {
     .finally(() => fs.rmSync(tmp, { force: true }));
 }
 
-module.exports = { BUNDLE, isStale, build };
+module.exports = { BUNDLE, isStale, build, precompiledTemplatesModule };
 
 if (require.main === module) {
   build().then(

@@ -17,6 +17,7 @@ import { carryOver, removeAbandoned, removedOnSignal } from "./output-folder";
 import { parseCommandLine } from "./cli";
 import { OPTIONS, USAGE } from "./synth-usage";
 import { buildEnvironment } from "../stacks";
+import { foreignReferences } from "../stacks/references";
 import { renderAndCheckAll, writeRenderedConfigs } from "../templates";
 import { checkPolicy, formatPolicySummary, readSynthesizedStacks, type PolicyReport } from "../policy";
 
@@ -97,6 +98,14 @@ export function buildApp(app: App, environments: readonly Settings[]): App {
   return app;
 }
 
+/** A stack referencing a resource it does not declare is a bug in a construct (stacks/references.ts). */
+function failOnForeignReferences(stacks: readonly { id: string; json: Record<string, unknown> }[]): void {
+  const found = stacks.flatMap(({ id, json }) => foreignReferences(json as Parameters<typeof foreignReferences>[0]).map((r) => `${id}: ${r.at} references ${r.address}, which ${id} does not declare`));
+  if (found.length > 0) {
+    throw new Error(`a layer references another layer's resource; read it from that layer's published outputs instead (stacks/contract.ts):\n  ${found.join("\n  ")}`);
+  }
+}
+
 /** Names the previous stack used that this project would create (settings/adoption.ts), "<env>: ...". */
 function adoptionNotes(environments: readonly Settings[]): string[] {
   return environments.flatMap((s) => adoptionWarnings(s));
@@ -122,8 +131,10 @@ export function synthesize(
   removeAbandoned(target);
   removedOnSignal([staging, old], () => {
     buildApp(new App({ outdir: staging, stackTraces: false }), environments).synth();
+    const stacks = readSynthesizedStacks(staging);
+    failOnForeignReferences(stacks);
     // The policy pack (policy/): a violation no waiver covers fails synth before anything is swapped in.
-    const policy = checkPolicy(readSynthesizedStacks(staging), environments);
+    const policy = checkPolicy(stacks, environments);
     options.onPolicy?.(policy);
     // For teams that bake configs into images: <out>/rendered/<env>/<service>/<file>.
     for (const r of rendered) writeRenderedConfigs(staging, r.env, r.configs);
@@ -162,7 +173,9 @@ export async function run(argv: string[]): Promise<void> {
       }
     }
     app.synth();
-    console.error(formatPolicySummary(checkPolicy(readSynthesizedStacks(app.outdir), environments)));
+    const stacks = readSynthesizedStacks(app.outdir);
+    failOnForeignReferences(stacks);
+    console.error(formatPolicySummary(checkPolicy(stacks, environments)));
     return;
   }
   const outdir = values.out ?? "cdktf.out";

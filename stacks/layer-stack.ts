@@ -121,6 +121,16 @@ export abstract class LayerStack<L extends LayerId = LayerId> extends TerraformS
   }
 
   /**
+   * cdktf's prepareStack resolves every value of the stack once more in "preparing" mode, only to
+   * wire references to another stack's resources through outputs and remote state. Layers never
+   * make such references (they read published outputs, stacks/contract.ts), so the pass is skipped;
+   * stacks/references.ts fails synth on any reference that names a resource the stack lacks.
+   */
+  override prepareStack(): void {
+    this.ensureBackendExists();
+  }
+
+  /**
    * Adopts an existing object: an `import` block for `resource` with the object's id
    * (docs/migration.md). Same JSON as cdktf's `importFrom`, without the check `importFrom` adds to
    * each resource, which runs `terraform version` in a subprocess at synth (once per import: 0.9 s of

@@ -29,7 +29,7 @@
  * Each error starts with the setting to change (or the template, when no setting can fix it).
  */
 import * as fs from "node:fs";
-import { parseDocument } from "yaml";
+import { CORE_SCHEMA, load as loadYaml, YAMLException } from "js-yaml";
 import { CONSUMERS, RING_SERVICES, SCRAPED_SERVICES, SERVICE_NAMES, STORAGE_PREFIX_KEYS, joinPath, servedMetricsPath, type ProducerPort, type RingServiceName, type ServiceName, type StoragePrefixKey } from "../settings/components";
 import { CACHE_NAME, resolveCache, type CacheConsumer } from "../settings/cache";
 import { serviceHost } from "../settings/catalog";
@@ -151,12 +151,16 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
       continue;
     }
     if (/\.ya?ml$/.test(config.fileName)) {
-      const doc = parseDocument(config.content, { uniqueKeys: true, prettyErrors: false });
-      if (doc.errors.length > 0) {
-        errors.push(`${templateOf(config)}: the rendered ${where(config)} is not valid YAML: ${doc.errors.map((e) => e.message.split("\n")[0]).join("; ")}`);
+      // YAML 1.2's core schema, as Go's YAML decoders read these files: no timestamps, no merge keys.
+      // A key written twice is an error.
+      let value: unknown;
+      try {
+        value = loadYaml(config.content, { schema: CORE_SCHEMA, filename: where(config) });
+      } catch (e) {
+        if (!(e instanceof YAMLException)) throw e;
+        errors.push(`${templateOf(config)}: the rendered ${where(config)} is not valid YAML: ${e.reason} (line ${e.mark.line + 1})`);
         continue;
       }
-      const value: unknown = doc.toJS();
       if (!isMap(value)) {
         errors.push(`${templateOf(config)}: the rendered ${where(config)} is not a YAML mapping`);
         continue;

@@ -47,6 +47,8 @@ interface Node {
   readonly patterns: { re: RegExp; node: Node }[];
   /** A `**` child: anything below is accepted. */
   doubleStar?: Node;
+  /** Keys below this node not yet placed in its children (`rest` is the part below it). */
+  pending?: { rest: string; key: string; info: KeyInfo }[];
 }
 
 const newNode = (): Node => ({ children: new Map(), patterns: [] });
@@ -71,37 +73,12 @@ export class KeyReference {
     readonly file: string,
     keys: Readonly<Record<string, KeyInfo>>,
   ) {
-    for (const [key, info] of Object.entries(keys)) this.insert(key, info);
+    // The trie is grown level by level as a check reaches it (expand): a config uses a small part of
+    // the thousands of keys a reference lists.
+    this.root.pending = Object.entries(keys).map(([key, info]) => ({ rest: key, key, info }));
   }
 
-  private insert(key: string, info: KeyInfo): void {
-    let node = this.root;
-    for (const segment of key.split(".")) {
-      if (segment === "**") {
-        node.doubleStar ??= newNode();
-        node = node.doubleStar;
-      } else if (segment === "*") {
-        node.star ??= newNode();
-        node = node.star;
-      } else if (segment === "*[]") {
-        node.starList ??= newNode();
-        node = node.starList;
-      } else if (/<N>/.test(segment)) {
-        const re = new RegExp(`^${segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace("<N>", "[1-9][0-9]*")}$`);
-        let entry = node.patterns.find((p) => p.re.source === re.source);
-        if (!entry) node.patterns.push((entry = { re, node: newNode() }));
-        node = entry.node;
-      } else {
-        let child = node.children.get(segment);
-        if (!child) node.children.set(segment, (child = newNode()));
-        node = child;
-      }
-    }
-    node.key = key;
-    node.info = info;
-  }
-
-  /** Checks a parsed document (mapping at the root); `at` prefixes the paths in findings. */
+  /** Checks a parsed document (mapping at the root)  /** Checks a parsed document (mapping at the root); `at` prefixes the paths in findings. */
   check(document: unknown, at = ""): KeyFinding[] {
     const findings: KeyFinding[] = [];
     if (!isMap(document)) {
@@ -151,7 +128,39 @@ export class KeyReference {
   }
 }
 
+/** Places the keys pending below `node` one level down. */
+function expand(node: Node): void {
+  const pending = node.pending;
+  if (!pending) return;
+  node.pending = undefined;
+  for (const { rest, key, info } of pending) {
+    const dot = rest.indexOf(".");
+    const child = childFor(node, dot < 0 ? rest : rest.slice(0, dot));
+    if (dot < 0) {
+      child.key = key;
+      child.info = info;
+    } else (child.pending ??= []).push({ rest: rest.slice(dot + 1), key, info });
+  }
+}
+
+/** The child a reference segment stands for, made when missing. */
+function childFor(node: Node, segment: string): Node {
+  if (segment === "**") return (node.doubleStar ??= newNode());
+  if (segment === "*") return (node.star ??= newNode());
+  if (segment === "*[]") return (node.starList ??= newNode());
+  if (segment.includes("<N>")) {
+    const re = new RegExp(`^${segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace("<N>", "[1-9][0-9]*")}$`);
+    let entry = node.patterns.find((p) => p.re.source === re.source);
+    if (!entry) node.patterns.push((entry = { re, node: newNode() }));
+    return entry.node;
+  }
+  let child = node.children.get(segment);
+  if (!child) node.children.set(segment, (child = newNode()));
+  return child;
+}
+
 function matchChild(node: Node, segment: string): Node | undefined {
+  expand(node);
   const exact = node.children.get(segment);
   if (exact) return exact;
   const pattern = node.patterns.find((p) => p.re.test(segment));
@@ -161,6 +170,7 @@ function matchChild(node: Node, segment: string): Node | undefined {
 }
 
 function hasChildren(node: Node): boolean {
+  expand(node);
   return node.children.size > 0 || node.patterns.length > 0 || !!node.star || !!node.starList || !!node.doubleStar;
 }
 
@@ -207,13 +217,24 @@ function missingReference(dir: string, component: string, version: string, suffi
 }
 
 /** `<dir>/<component>/<version>.keys.json` as a KeyReference. */
+/** Key references by file: every environment checks against the same tries, grown as they go. */
+const keyReferences = new Map<string, KeyReference>();
+
+function keyReference(file: string, title: string, rel: string): KeyReference {
+  let ref = keyReferences.get(file);
+  if (!ref) {
+    ref = new KeyReference(title, rel, (readJson(file) as { keys: Record<string, KeyInfo> }).keys);
+    keyReferences.set(file, ref);
+  }
+  return ref;
+}
+
 export function loadKeyReference(dir: string, component: "mimir" | "loki" | "tempo" | "pyroscope", version: string): Loaded<KeyReference> {
   const v = referenceVersion(version);
   const rel = `${component}/${v}.keys.json`;
   const file = path.join(dir, rel);
   if (!fs.existsSync(file)) return { ok: false, warning: missingReference(dir, component, v, ".keys.json") };
-  const data = readJson(file) as { keys: Record<string, KeyInfo> };
-  return { ok: true, value: new KeyReference(`${TITLES[component]} ${v}`, rel, data.keys) };
+  return { ok: true, value: keyReference(file, `${TITLES[component]} ${v}`, rel) };
 }
 
 /**
@@ -225,8 +246,7 @@ export function loadRuntimeOverridesReference(dir: string, component: "mimir" | 
   const rel = `${component}/${v}.runtime-overrides.keys.json`;
   const file = path.join(dir, rel);
   if (!fs.existsSync(file)) return { ok: false, warning: missingReference(dir, component, v, ".runtime-overrides.keys.json") };
-  const data = readJson(file) as { keys: Record<string, KeyInfo> };
-  return { ok: true, value: new KeyReference(`${TITLES[component]} ${v} runtime overrides`, rel, data.keys) };
+  return { ok: true, value: keyReference(file, `${TITLES[component]} ${v} runtime overrides`, rel) };
 }
 
 export interface AlloyComponentRef {

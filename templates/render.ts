@@ -17,10 +17,11 @@ import Handlebars from "handlebars";
 import { SERVICE_NAMES, type ServiceName } from "../settings/components";
 import type { Settings } from "../settings/schema";
 import { buildContext, CONFIG_DIR } from "./context";
+import PRECOMPILED, { type PrecompiledTemplates } from "./precompiled";
 
 export const TEMPLATES_DIR = __dirname;
 const PARTIALS_DIR = path.join(TEMPLATES_DIR, "partials");
-const COMPILE_OPTIONS: CompileOptions = { noEscape: true, strict: true };
+export const COMPILE_OPTIONS: CompileOptions = { noEscape: true, strict: true };
 
 type CompileOptions = NonNullable<Parameters<typeof Handlebars.compile>[1]>;
 
@@ -83,10 +84,28 @@ function hbEnvironment(): { hb: typeof Handlebars; templates: Map<string, Handle
   // A POSIX path under a directory: (path dataDir "tsdb").
   hb.registerHelper("path", (...args: unknown[]) => path.posix.join(...args.slice(0, -1).map(String)));
   for (const file of fs.readdirSync(PARTIALS_DIR).filter((f) => f.endsWith(".hbs")).sort()) {
-    hb.registerPartial(file.replace(/\.hbs$/, ""), hb.compile(fs.readFileSync(path.join(PARTIALS_DIR, file), "utf8"), COMPILE_OPTIONS));
+    hb.registerPartial(file.replace(/\.hbs$/, ""), compile(hb, path.join(PARTIALS_DIR, file)));
   }
   environment = { hb, templates: new Map() };
   return environment;
+}
+
+/** A template file compiled: precompiled in the bundle when its text is the one built (./precompiled.ts). */
+function compile(hb: typeof Handlebars, file: string): HandlebarsTemplateDelegate {
+  const source = fs.readFileSync(file, "utf8");
+  const spec = precompiledSpec(PRECOMPILED, file, source);
+  return spec ? hb.template(spec) : hb.compile(source, COMPILE_OPTIONS);
+}
+
+/** The precompiled spec of a template file with this source text, when built with COMPILE_OPTIONS. */
+export function precompiledSpec(precompiled: PrecompiledTemplates, file: string, source: string): TemplateSpecification | undefined {
+  const built = precompiled.templates[path.relative(TEMPLATES_DIR, file).split(path.sep).join("/")];
+  return built && built.source === source && sameOptions(precompiled.options, COMPILE_OPTIONS as Readonly<Record<string, unknown>>) ? (built.spec as TemplateSpecification) : undefined;
+}
+
+function sameOptions(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((k) => a[k] === b[k]);
 }
 
 /** Alloy syntax literal: strings as Go-style quoted strings, lists, objects with `=`. */
@@ -122,7 +141,7 @@ export function renderTemplate(file: TemplateFile, context: unknown): string {
   const { hb, templates } = hbEnvironment();
   let template = templates.get(file.absolutePath);
   if (!template) {
-    template = hb.compile(fs.readFileSync(file.absolutePath, "utf8"), COMPILE_OPTIONS);
+    template = compile(hb, file.absolutePath);
     templates.set(file.absolutePath, template);
   }
   try {
@@ -132,8 +151,23 @@ export function renderTemplate(file: TemplateFile, context: unknown): string {
   }
 }
 
+/**
+ * Rendered files per settings object: synth asks for them once per service (command, config
+ * delivery, checks), and settings are never changed once loaded.
+ */
+const rendered = new WeakMap<Settings, readonly RenderedConfig[]>();
+
 /** Every service's config files for one environment, in a stable order. */
 export function renderConfigs(settings: Settings): RenderedConfig[] {
+  let configs = rendered.get(settings);
+  if (!configs) {
+    configs = Object.freeze(renderEach(settings).map((c) => Object.freeze(c)));
+    rendered.set(settings, configs);
+  }
+  return [...configs];
+}
+
+function renderEach(settings: Settings): RenderedConfig[] {
   const context = buildContext(settings);
   return listTemplates().map((file) => {
     const content = renderTemplate(file, context);
