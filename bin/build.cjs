@@ -146,6 +146,8 @@ function build() {
       plugins: [precompiledTemplates, dirnamePlugin, noTokenStacks, noArchiver],
       logLevel: "error",
       legalComments: "none",
+      minify: true,
+      keepNames: true,
       metafile: true,
     })
     .then((result) => {
