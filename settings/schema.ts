@@ -6,6 +6,10 @@
  * Single-field rules live here; rules that relate several fields live in ./checks.ts.
  */
 import { z } from "zod";
+
+// Settings are parsed once or twice per process: zod compiling a fast path for each object schema
+// on its first parse costs more than it saves.
+z.config({ jitless: true });
 import { SERVICE_NAMES, STORAGE_PREFIX_KEYS, type ServiceName } from "./components";
 import { AWS_REGIONS, ELB_SSL_POLICIES, MAX_RETENTION_DAYS, TAG_CHARS_RE, TAG_KEY_MAX, TAG_VALUE_MAX, TENANT_ID_RE, UNSAFE_TENANT_IDS } from "./aws-rules";
 import { didYouMean, shown } from "./errors";
