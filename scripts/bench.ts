@@ -99,11 +99,17 @@ function main(): void {
   // The copy sits beside the project so that ../shared/upstream resolves as it does here.
   const copy = baselineCopy(fs.mkdtempSync(path.join(path.dirname(root), `.${path.basename(root)}-bench-`)));
   const node = process.execPath;
+  // `npm run synth` without npm's own start-up: the script's node command line, node flags included.
+  const script = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.synth;
+  const [program, ...scriptArgs] = script.split(/\s+/);
+  if (program !== "node") throw new Error(`package.json's synth script does not start with node: ${script}`);
+  const npmSynth = [node, ...scriptArgs];
   const scenarios: Scenario[] = [
-    { name: "synth, every environment (npm run synth)", command: [node, "bin/lgtm.cjs", "synth", "--out", path.join(out, "all")] },
+    { name: `synth, every environment (npm run synth: ${script})`, command: [...npmSynth, "--out", path.join(out, "all")] },
     { name: "synth, every environment, cdktf default path (baseline)", command: [path.join(root, "node_modules", ".bin", "ts-node"), "main.ts", "synth", "--out", path.join(out, "baseline")], cwd: copy, baseline: true },
-    { name: "synth, --env prod", command: [node, "bin/lgtm.cjs", "synth", "--env", "prod", "--out", path.join(out, "prod")] },
-    { name: "synth --help", command: [node, "bin/lgtm.cjs", "synth", "--help"] },
+    { name: "synth, every environment, node's default heap (node bin/lgtm.cjs synth)", command: [node, "bin/lgtm.cjs", "synth", "--out", path.join(out, "plain")] },
+    { name: "synth, --env prod", command: [...npmSynth, "--env", "prod", "--out", path.join(out, "prod")] },
+    { name: "synth --help", command: [...npmSynth, "--help"] },
     { name: "synth through tsx (LGTM_NO_BUNDLE path)", command: [path.join(root, "node_modules", ".bin", "tsx"), "main.ts", "synth", "--out", path.join(out, "tsx")] },
   ];
   console.log(`lgtm-fargate benchmark: ${runs} interleaved runs per scenario, node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}\n`);
