@@ -117,6 +117,50 @@ function build() {
       }));
     },
   };
+  // cdktf's resolver visits every value of every stack once per synth, and for each builds closures
+  // and a path string it needs only for an error message. The bundle's copy builds them when needed;
+  // each edit must apply exactly once (cdktf is pinned), and test/launcher.test.ts holds the bundle's
+  // output to the sources' (unpatched cdktf) byte for byte.
+  const leanResolve = {
+    name: "lean-resolve",
+    setup(b) {
+      b.onLoad({ filter: /[\\/]cdktf[\\/]lib[\\/]tokens[\\/]private[\\/]resolve\.js$/ }, (args) => {
+        let text = fs.readFileSync(args.path, "utf8");
+        const edit = (from, to) => {
+          const n = text.split(from).length - 1;
+          if (n !== 1) throw new Error(`lean-resolve: expected one "${from.slice(0, 60)}" in ${args.path}, found ${n} (cdktf changed: revisit bin/build.cjs)`);
+          text = text.replace(from, () => to);
+        };
+        // The path of the value, for error messages only.
+        edit('const pathName = "/" + prefix.join("/");', 'const pathName = { toString: () => "/" + prefix.join("/") };');
+        // A string: its escapes settings come straight from the previous context.
+        edit(
+          "const context = makeContext()[0];\n        const tokenStr = encoding_1.TokenString.forString(str, !context.ignoreEscapes, context.warnEscapes);",
+          "const tokenStr = encoding_1.TokenString.forString(str, !options.previousContext?.ignoreEscapes, options.previousContext?.warnEscapes);",
+        );
+        // A number that is no token needs no context.
+        edit(
+          "return resolveNumberToken(obj, makeContext()[0]);",
+          "return token_map_1.TokenMap.instance().lookupNumberToken(obj) === undefined ? obj : resolveNumberToken(obj, makeContext()[0]);",
+        );
+        // An object key with no token in it (the same tests the string case makes) is itself.
+        edit(
+          "const resolvedKey = makeContext()[0].resolve(key);",
+          "const resolvedKey = typeof key === \"string\" && plainString(key, options) ? key : makeContext()[0].resolve(key);",
+        );
+        text += [
+          "",
+          "function plainString(s, options) {",
+          "    return !encoding_1.TokenString.forListToken(s).test() && s !== token_1.Token.STRING_MAP_TOKEN_VALUE && s !== token_1.Token.ANY_MAP_TOKEN_VALUE &&",
+          "        !encoding_1.TokenString.forString(s, !options.previousContext?.ignoreEscapes, options.previousContext?.warnEscapes).test() && !encoding_1.TokenString.forNumbers(s).test();",
+          "}",
+          "",
+        ].join("\n");
+        return { contents: text, loader: "js" };
+      });
+    },
+  };
+
   // templates/precompiled.ts: every template precompiled (see that file), so a run skips Handlebars'
   // parse and code generation. The templates it read join the inputs that make the bundle stale.
   let templateFiles = [];
@@ -143,7 +187,7 @@ function build() {
       format: "cjs",
       // Loaded from their own folders at run time (wasm, the cdktf CLI's own files).
       external: ["@cdktf/hcl2json", "esbuild"],
-      plugins: [precompiledTemplates, dirnamePlugin, noTokenStacks, noArchiver],
+      plugins: [precompiledTemplates, dirnamePlugin, noTokenStacks, noArchiver, leanResolve],
       logLevel: "error",
       legalComments: "none",
       // Whitespace and syntax only: identifiers (and so class names in errors) stay as written, with
