@@ -57,7 +57,7 @@ function median(values: number[]): number {
 
 /**
  * A copy of the sources as cdktf's default template would have them: provider classes imported
- * from the package root (`import { ecsService } from "@cdktf/provider-aws"`), run by ts-node.
+ * from the package root (`import { ecsService }` from the package `@cdktf/provider-aws`), run by ts-node.
  */
 /** The provider package the baseline imports from its root (the slow path this bench compares with). */
 const PROVIDER_PACKAGE = "@cdktf/provider-aws";
