@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { PrecompiledTemplates } from "../templates/precompiled";
 import { listTemplates, precompiledSpec, TEMPLATES_DIR } from "../templates/render";
+import { spawnSync } from "node:child_process";
 import { ROOT, runCli } from "./support/cli";
 import { filesUnder } from "./support/stack-diff";
 
@@ -54,5 +55,35 @@ describe("GIVEN the bundle the global setup built", () => {
     const files = filesUnder(shared!);
     expect(filesUnder(out)).toEqual(files);
     for (const f of files) expect(fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(shared!, f))), f).toBe(true);
+  });
+});
+
+describe("GIVEN the V8 code cache the launcher keeps beside a bundle (bin/code-cache.cjs)", () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-code-cache-"));
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+  // A module of many functions, large enough that a run calling them all caches more than half its size.
+  const file = path.join(work, "app.cjs");
+  const statements = (i: number) => Array.from({ length: 40 }, (_, k) => `s = (s * ${k + 3} + x.length + ${i}) % 1000003; if (s === ${k}) out.push({ k: ${k}, s });`).join(" ");
+  const body = Array.from({ length: 100 }, (_, i) => `function f${i}(x) { let s = 0; const out = []; ${statements(i)} return [s, out]; }`);
+  fs.writeFileSync(file, `${body.join("\n")}\nif (process.env.CALL_ALL === "1") for (let i = 0; i < 100; i++) eval("f" + i)("abc");\n`);
+  const run = (callAll: boolean, flags: string[] = []) => {
+    const r = spawnSync(process.execPath, [...flags, "-e", `require(${JSON.stringify(path.join(ROOT, "bin", "code-cache.cjs"))}).requireWithCodeCache(${JSON.stringify(file)})`], {
+      env: { ...process.env, CALL_ALL: callAll ? "1" : "0" },
+      encoding: "utf8",
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return fs.readdirSync(work).filter((f) => f.endsWith(".v8cache")).sort().map((f) => ({ f, size: fs.statSync(path.join(work, f)).size }));
+  };
+
+  it("WHEN a short run wrote it THEN a longer run replaces it, a short one after does not, and other node flags get their own", () => {
+    const [short] = run(false);
+    expect(short.size).toBeLessThan(fs.statSync(file).size / 2);
+    const [long] = run(true);
+    expect(long.f).toBe(short.f);
+    expect(long.size).toBeGreaterThan(short.size);
+    expect(run(false)).toEqual([long]);
+    const withFlag = run(false, ["--max-semi-space-size=2"]);
+    expect(withFlag).toHaveLength(2);
+    expect(withFlag).toContainEqual(long);
   });
 });
