@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -6,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { loadSettings } from "../settings";
 import { capacitySplit, estimateCost, loadPrices, MissingPricesError, PRICES_DIR, type PriceList } from "../cost";
 import { costDelta, formatJson, formatMarkdown, formatTable } from "../cost/format";
+import { runCli } from "./support/cli";
 import { EXAMPLE_LOAD, settingsWith } from "./support/settings";
 
 /** The price file itself, read as JSON (not through loadPrices), so the test recomputes from the data. */
@@ -136,9 +136,8 @@ describe("GIVEN an estimate", () => {
 });
 
 describe("GIVEN the cost command", () => {
-  const root = path.resolve(__dirname, "..");
-  const tsx = path.join(root, "node_modules", ".bin", "tsx");
-  const cost = (...args: string[]) => spawnSync(tsx, ["main.ts", "cost", ...args], { cwd: root, encoding: "utf8" });
+  // `npm run cost` as a user runs it: node bin/lgtm.cjs cost, a fresh process.
+  const cost = (...args: string[]) => runCli(["cost", ...args]);
 
   it("WHEN run for prod as JSON into a file THEN the file's total is the estimate of the loaded settings", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-cost-"));

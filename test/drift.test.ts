@@ -4,23 +4,17 @@
  * fake terraform that records its calls, its argument errors, and, where terraform and the provider
  * mirror exist, one run with the real terraform against an S3 backend on 127.0.0.1.
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { App } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { buildApp } from "../commands/synth";
-import { loadSettings, type Settings } from "../settings";
 import { LAYER_OUTPUTS, LAYERS, stackId, stateKey, type LayerId } from "../stacks/contract";
 import { renderMarkdown, statusOf, summarizePlan, type DriftReport, type PlanJson } from "../commands/drift";
-import { startS3Server, type S3Server } from "./support/s3-server";
-import { startStsStub, type StsStub } from "./support/sts-stub";
-import { envFileWith, shippedFile, tempEnvironments } from "./support/settings";
+import { startS3Backend, type S3Backend } from "./support/s3-backend";
 import { synthToDisk, type StackJson } from "./support/synth";
-import { LAUNCHER, runCli } from "./support/cli";
-import { findTerraform, offlineTerraform, skipWithoutTerraform } from "./support/terraform";
+import { runCli, runCliProcess, runInProcess, spawnAsync, type Exit } from "./support/cli";
+import { findTerraform, skipWithoutTerraform } from "./support/terraform";
 
 const root = path.resolve(__dirname, "..");
 const FIXTURES = path.join(__dirname, "fixtures");
@@ -30,28 +24,6 @@ const BACKED: LayerId[] = LAYERS.filter((l) => l !== "00-bootstrap");
 /** `npm run drift -- <args>` as a fresh process, from the project root. */
 function drift(args: string[], env: NodeJS.ProcessEnv = {}) {
   return runCli(["drift", ...args], { env });
-}
-
-interface Exit {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * A process run without blocking this one: the S3 server and the STS stub of the real-terraform
- * tests answer from this process's event loop, which spawnSync would freeze.
- */
-function runAsync(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, options);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
 }
 
 describe("GIVEN plan JSON written by the real terraform (test/fixtures)", () => {
@@ -317,44 +289,61 @@ describe("GIVEN a fake terraform that records its calls", () => {
     expect(r.stderr).toContain("install Terraform >= 1.11 or set LGTM_TERRAFORM");
   });
 
-  describe("AND wrong arguments", () => {
-    const usage = (args: string[]) => {
-      const result = withFake({}, args);
+  describe("AND wrong arguments (in-process through main.ts's reporter; the fresh-process runs are above)", () => {
+    /** drift's run() with the fake terraform on LGTM_TERRAFORM: the exit code, stderr and the fake's calls. */
+    async function inProcess(args: string[]) {
+      const dir = path.join(work, `run-${++run}`);
+      fs.mkdirSync(dir);
+      const logFile = path.join(dir, "calls.jsonl");
+      fs.writeFileSync(logFile, "");
+      const report = path.join(dir, "report.md");
+      const command = await import("../commands/drift");
+      const r = await runInProcess(command, ["--env", "prod", "--report", report, ...args], {
+        LGTM_TERRAFORM: bin,
+        FAKE_TF_LOG: logFile,
+        FAKE_TF_SCENARIO: "{}",
+        FAKE_TF_FIXTURES: FIXTURES,
+      });
+      return { r, calls: fs.readFileSync(logFile, "utf8"), markdown: fs.existsSync(report) ? fs.readFileSync(report, "utf8") : "" };
+    }
+    const usage = async (args: string[]) => {
+      const result = await inProcess(args);
       expect(result.r.status, result.r.stderr).toBe(2);
       expect(result.r.stderr).toContain("usage: npm run drift -- --env <name>");
-      expect(result.calls).toEqual([]);
+      expect(result.calls).toBe("");
       expect(result.markdown).toBe("");
       return result.r.stderr;
     };
+    const bare = async (args: string[]) => runInProcess(await import("../commands/drift"), args);
 
-    it("WHEN a flag is unknown THEN it exits 2 with the usage", () => {
-      expect(usage(["--envs", "dev"])).toContain("Unknown option '--envs'");
+    it("WHEN a flag is unknown THEN it exits 2 with the usage", async () => {
+      expect(await usage(["--envs", "dev"])).toContain("Unknown option '--envs'");
     });
 
-    it("WHEN the environment is unknown THEN it exits 2 naming the file as the settings loader does", () => {
-      const r = drift(["--env", "staging", "--no-synth"]);
+    it("WHEN the environment is unknown THEN it exits 2 naming the file as the settings loader does", async () => {
+      const r = await bare(["--env", "staging", "--no-synth"]);
       expect(r.status).toBe(2);
       expect(r.stderr).toContain('environments/staging.tfvars: unknown environment "staging": no such file (known environments: dev, prod)');
-      const typo = drift(["--env", "prdo", "--no-synth"]);
+      const typo = await bare(["--env", "prdo", "--no-synth"]);
       expect(typo.status).toBe(2);
       expect(typo.stderr).toContain('unknown environment "prdo": no such file; did you mean "prod"?');
     });
 
-    it("WHEN a layer is unknown THEN it exits 2 listing the valid layers", () => {
-      expect(usage(["--layer", "10-netwrok"])).toContain(
+    it("WHEN a layer is unknown THEN it exits 2 listing the valid layers", async () => {
+      expect(await usage(["--layer", "10-netwrok"])).toContain(
         'unknown layer "10-netwrok"; did you mean "10-network"? (layers: 00-bootstrap, 10-network, 20-security, 30-storage, 40-iam, 50-loadbalancer, 60-ecs)',
       );
     });
 
-    it("WHEN --env is missing or repeated THEN it exits 2 saying one environment is needed", () => {
-      const none = drift(["--no-synth"]);
+    it("WHEN --env is missing or repeated THEN it exits 2 saying one environment is needed", async () => {
+      const none = await bare(["--no-synth"]);
       expect(none.status).toBe(2);
       expect(none.stderr).toContain("--env is required");
-      expect(usage(["--env", "dev"])).toContain("one environment per run (each has its own account and credentials), got prod, dev");
+      expect(await usage(["--env", "dev"])).toContain("one environment per run (each has its own account and credentials), got prod, dev");
     });
 
-    it("WHEN --no-synth finds no synthesized stacks THEN it exits 2 saying how to make them", () => {
-      expect(usage(["--no-synth", "--out", path.join(work, "empty")])).toContain(
+    it("WHEN --no-synth finds no synthesized stacks THEN it exits 2 saying how to make them", async () => {
+      expect(await usage(["--no-synth", "--out", path.join(work, "empty")])).toContain(
         `--no-synth: no synthesized stack in ${path.join(work, "empty", "stacks", "prod-10-network")}`,
       );
     });
@@ -370,61 +359,34 @@ describe("GIVEN a fake terraform that records its calls", () => {
 const skipReal = skipWithoutTerraform("drift against a real S3 backend");
 
 describe.skipIf(skipReal)("GIVEN prod's state in an S3 server on 127.0.0.1, with a deploy holding 10-network's state lock", () => {
-  let server: S3Server;
-  let sts: StsStub;
-  let work: string;
+  let backend: S3Backend;
   let out: string;
-  let settings: Settings;
   let tfEnv: NodeJS.ProcessEnv;
   let result: Exit;
   let report: DriftReport;
   let markdown: string;
   const LOCK = JSON.stringify({ ID: "held-by-test", Operation: "OperationTypeApply", Who: "deployer@ci", Version: "1.11.4", Created: "2025-01-01T00:00:00Z", Info: "" });
-  const objectUrl = (key: string) => `${server.endpoint}/${settings.state_backend.bucket}/${key}`;
+  const objectUrl = (key: string) => backend.objectUrl(key);
 
   beforeAll(async () => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-drift-real-"));
-    const bucket = "jsj-lgtm-prod-tfstate";
-    server = await startS3Server([bucket]);
-    const t = tempEnvironments({
-      "common.tfvars": shippedFile("common.tfvars"),
-      "prod.tfvars": await envFileWith("prod", { state_backend: { bucket, endpoint: server.endpoint, use_path_style: true } }),
-    });
-    try {
-      settings = await loadSettings("prod", { environmentsDir: t.dir, displayRoot: t.root });
-    } finally {
-      t.cleanup();
-    }
-    out = path.join(work, "out");
-    buildApp(new App({ outdir: out }), [settings]).synth();
-
-    sts = await startStsStub(settings.aws.allowed_account_ids[0]);
+    backend = await startS3Backend({ env: "prod", prefix: "lgtm-drift-real", sts: true });
+    out = backend.out;
 
     const put = await fetch(objectUrl(`${stateKey("prod", "10-network")}.tflock`), { method: "PUT", body: LOCK });
     expect(put.status).toBe(200);
 
-    tfEnv = {
-      ...offlineTerraform(work).env,
-      ...server.env,
-      LGTM_TERRAFORM: findTerraform(),
-      AWS_ENDPOINT_URL_STS: sts.endpoint,
-      AWS_EC2_METADATA_DISABLED: "true",
-      AWS_REGION: settings.aws.region,
-    };
-    const [reportFile, jsonFile] = [path.join(work, "report.md"), path.join(work, "report.json")];
-    result = await runAsync(
-      process.execPath,
-      [LAUNCHER, "drift", "--env", "prod", "--no-synth", "--out", out, "--layer", "20-security", "--layer", "10-network", "--report", reportFile, "--json", jsonFile],
-      { cwd: root, env: { ...process.env, ...tfEnv } },
+    tfEnv = { ...backend.env, AWS_ENDPOINT_URL_STS: backend.sts!.endpoint };
+    const [reportFile, jsonFile] = [path.join(backend.work, "report.md"), path.join(backend.work, "report.json")];
+    result = await runCliProcess(
+      ["drift", "--env", "prod", "--no-synth", "--out", out, "--layer", "20-security", "--layer", "10-network", "--report", reportFile, "--json", jsonFile],
+      tfEnv,
     );
     markdown = fs.readFileSync(reportFile, "utf8");
     report = JSON.parse(fs.readFileSync(jsonFile, "utf8")) as DriftReport;
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await sts?.stop();
-    fs.rmSync(work, { recursive: true, force: true });
+    await backend?.stop();
   });
 
   it("WHEN drift plans 10-network THEN the plan runs despite the held lock and shows every resource and output to create", () => {
@@ -437,6 +399,7 @@ describe.skipIf(skipReal)("GIVEN prod's state in an S3 server on 127.0.0.1, with
     expect(network.changes.every((c) => c.action === "create")).toBe(true);
     expect(network.outputs.map((o) => o.address).sort()).toEqual(Object.keys(LAYER_OUTPUTS["10-network"]).map((o) => `output.${o}`).sort());
     expect(markdown).toContain("| 10-network | **changes pending** | 0 |");
+    const sts = backend.sts!;
     expect(sts.calls.length).toBeGreaterThan(0);
     expect(sts.calls.every((body) => body.includes("Action=GetCallerIdentity"))).toBe(true);
   });
@@ -455,7 +418,7 @@ describe.skipIf(skipReal)("GIVEN prod's state in an S3 server on 127.0.0.1, with
   });
 
   it("WHEN the same plan takes the lock (no -lock=false) THEN terraform refuses: the lock the drift run ignored is real", async () => {
-    const r = await runAsync(findTerraform()!, ["plan", "-no-color", "-input=false", "-lock-timeout=0s"], {
+    const r = await spawnAsync(findTerraform()!, ["plan", "-no-color", "-input=false", "-lock-timeout=0s"], {
       cwd: path.join(out, "stacks", "prod-10-network"),
       env: tfEnv,
     });

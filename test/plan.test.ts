@@ -4,7 +4,6 @@
  * guard, and both commands around a stand-in terraform (order, flags, saved plans, hash checks,
  * exit codes). The real terraform end to end against an S3 backend is in test/plan-apply.test.ts.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -30,6 +29,7 @@ import type { PlanJson } from "../commands/terraform";
 import { LAYERS, stackId, type LayerId } from "../stacks/contract";
 import { estimateCost, loadPrices } from "../cost";
 import { loadSettings } from "../settings";
+import { runCli } from "./support/cli";
 import { fakeTerraform } from "./support/fake-terraform";
 import { envFileWith, shippedFile, tempEnvironments } from "./support/settings";
 
@@ -384,9 +384,8 @@ describe("GIVEN the shipped prod settings, synthesized for the plan and again fo
 });
 
 describe("GIVEN bad input on the command line (fresh processes, as a user runs them)", () => {
-  const root = path.resolve(__dirname, "..");
-  const tsx = path.join(root, "node_modules", ".bin", "tsx");
-  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(tsx, ["main.ts", ...args], { cwd: root, encoding: "utf8", env: { ...process.env, ...env } });
+  // node bin/lgtm.cjs, what `npm run plan` / `npm run apply` run.
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { env });
   const firstLine = (text: string) => text.split("\n")[0];
 
   it("WHEN the environment or a layer is unknown THEN plan exits 2 with one line naming it, and no stack trace", () => {
