@@ -10,7 +10,8 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { LAYER_OUTPUTS, LAYERS, stackId, stateKey, type LayerId } from "../stacks/contract";
-import { renderMarkdown, statusOf, summarizePlan, type DriftReport, type PlanJson } from "../commands/drift";
+import { parseOptions, renderMarkdown, runDrift, statusOf, summarizePlan, type DriftReport, type PlanJson } from "../commands/drift";
+import { fakeTerraform } from "./support/fake-terraform";
 import { startS3Backend, type S3Backend } from "./support/s3-backend";
 import { synthToDisk, type StackJson } from "./support/synth";
 import { runCli, runCliProcess, runInProcess, spawnAsync, type Exit } from "./support/cli";
@@ -225,12 +226,25 @@ describe("GIVEN a fake terraform that records its calls", () => {
     expect(JSON.stringify(json)).not.toContain(dir);
   });
 
-  it("WHEN one layer drifted and another has pending changes THEN it exits 2 and lists the addresses of both", () => {
-    const { r, markdown, json } = withFake(
+  /**
+   * The scenarios below: drift's runDrift() in-process with the in-process fake
+   * (test/support/fake-terraform.ts), its report rendered as run() writes it. The fresh-process runs
+   * above and below prove the command line, the files, stdout and what reaches terraform's process.
+   */
+  async function inProcessFake(scenario: Scenario, args: string[]) {
+    const options = parseOptions(["--env", "prod", ...noSynthArgs(), ...args]);
+    if (options === "help") throw new Error("unexpected --help");
+    const tf = fakeTerraform(scenario);
+    const json = await runDrift(options, tf);
+    return { status: json.exit_code, steps: tf.steps(), markdown: renderMarkdown(json), json };
+  }
+
+  it("WHEN one layer drifted and another has pending changes THEN it exits 2 and lists the addresses of both", async () => {
+    const { status, markdown, json } = await inProcessFake(
       { "prod-20-security": { plan: 2, show: "plan-with-drift.json" }, "prod-30-storage": { plan: 2, show: "plan-with-changes.json" } },
-      noSynthArgs(),
+      [],
     );
-    expect(r.status, r.stderr).toBe(2);
+    expect(status).toBe(2);
     expect(markdown).toContain("| 20-security | **drift** | 2 | 1 | 1 | 0 | 0 | 0 |");
     expect(markdown).toContain("| 30-storage | **changes pending** | 0 | 1 | 1 | 1 | 1 | 1 |");
     expect(markdown).toContain("**Result: drift** (drift in 20-security; changes pending in 30-storage), exit code 2.");
@@ -239,42 +253,42 @@ describe("GIVEN a fake terraform that records its calls", () => {
     expect(markdown).toContain("| `terraform_data.replaced` | replace | triggers_replace forces replacement |");
     expect(markdown).toContain("| `output.updated` | update |  |");
     expect(markdown).not.toContain("## 10-network");
-    expect(json!.layers.map((l) => l.status)).toEqual(["no changes", "drift", "changes pending", "no changes", "no changes", "no changes"]);
+    expect(json.layers.map((l) => l.status)).toEqual(["no changes", "drift", "changes pending", "no changes", "no changes", "no changes"]);
   });
 
-  it("WHEN only pending changes are found THEN it exits 2 with the result changes pending", () => {
-    const { r, json } = withFake({ "prod-60-ecs": { plan: 2, show: "plan-with-changes.json" } }, noSynthArgs());
-    expect(r.status, r.stderr).toBe(2);
+  it("WHEN only pending changes are found THEN it exits 2 with the result changes pending", async () => {
+    const { status, json } = await inProcessFake({ "prod-60-ecs": { plan: 2, show: "plan-with-changes.json" } }, []);
+    expect(status).toBe(2);
     expect(json).toMatchObject({ result: "changes pending", exit_code: 2 });
   });
 
-  it("WHEN a layer's plan fails THEN it exits 1 with terraform's error, and the layers that read it are still planned", () => {
-    const { r, calls, markdown, json } = withFake(
+  it("WHEN a layer's plan fails THEN it exits 1 with terraform's error, and the layers that read it are still planned", async () => {
+    const { status, steps, markdown, json } = await inProcessFake(
       { "prod-10-network": { plan: 1 }, "prod-20-security": { plan: 2, show: "plan-with-drift.json" } },
-      noSynthArgs(),
+      [],
     );
-    expect(r.status, r.stderr).toBe(1);
-    expect(stackCalls(calls).filter((c) => c.endsWith(" plan"))).toEqual(BACKED.map((l) => `${stackId("prod", l)} plan`));
+    expect(status).toBe(1);
+    expect(steps.filter((c) => c.endsWith(" plan"))).toEqual(BACKED.map((l) => `${stackId("prod", l)} plan`));
     expect(markdown).toContain("| 10-network | **error** | - | - | - | - | - | - |");
     expect(markdown).toContain("**Result: error** (error in 10-network; drift in 20-security), exit code 1.");
     expect(markdown).toContain("## 10-network: error\n\n`terraform plan` failed (exit 1):\n\n```text\nError: Unable to find remote state\n");
-    expect(json!.layers[0]).toMatchObject({ layer: "10-network", status: "error", error: { step: "plan", exit_code: 1 } });
-    expect(json!.layers[1]).toMatchObject({ layer: "20-security", status: "drift" });
+    expect(json.layers[0]).toMatchObject({ layer: "10-network", status: "error", error: { step: "plan", exit_code: 1 } });
+    expect(json.layers[1]).toMatchObject({ layer: "20-security", status: "drift" });
   });
 
-  it("WHEN a layer's init fails THEN that layer is not planned and every other one is", () => {
-    const { r, calls, json } = withFake({ "prod-40-iam": { init: true } }, noSynthArgs());
-    expect(r.status, r.stderr).toBe(1);
-    expect(stackCalls(calls).filter((c) => c.startsWith("prod-40-iam"))).toEqual(["prod-40-iam init"]);
-    expect(stackCalls(calls).filter((c) => c.endsWith(" show"))).toHaveLength(BACKED.length - 1);
-    expect(json!.layers.find((l) => l.layer === "40-iam")).toMatchObject({ status: "error", error: { step: "init", message: expect.stringContaining("AccessDenied") } });
+  it("WHEN a layer's init fails THEN that layer is not planned and every other one is", async () => {
+    const { status, steps, json } = await inProcessFake({ "prod-40-iam": { init: true } }, []);
+    expect(status).toBe(1);
+    expect(steps.filter((c) => c.startsWith("prod-40-iam"))).toEqual(["prod-40-iam init"]);
+    expect(steps.filter((c) => c.endsWith(" show"))).toHaveLength(BACKED.length - 1);
+    expect(json.layers.find((l) => l.layer === "40-iam")).toMatchObject({ status: "error", error: { step: "init", message: expect.stringContaining("AccessDenied") } });
   });
 
-  it("WHEN layers are named with --layer THEN only those run, in deploy order, 00-bootstrap included with a note on its local state", () => {
-    const { r, calls, markdown, json } = withFake({}, [...noSynthArgs(), "--layer", "network", "--layer", "00-bootstrap"]);
-    expect(r.status, r.stderr).toBe(0);
-    expect(stackCalls(calls)).toEqual(["prod-00-bootstrap init", "prod-00-bootstrap plan", "prod-00-bootstrap show", "prod-10-network init", "prod-10-network plan", "prod-10-network show"]);
-    expect(json!.skipped).toEqual([]);
+  it("WHEN layers are named with --layer THEN only those run, in deploy order, 00-bootstrap included with a note on its local state", async () => {
+    const { status, steps, markdown, json } = await inProcessFake({}, ["--layer", "network", "--layer", "00-bootstrap"]);
+    expect(status).toBe(0);
+    expect(steps).toEqual(["prod-00-bootstrap init", "prod-00-bootstrap plan", "prod-00-bootstrap show", "prod-10-network init", "prod-10-network plan", "prod-10-network show"]);
+    expect(json.skipped).toEqual([]);
     expect(markdown).not.toContain("Not planned");
     expect(markdown).toContain("## 00-bootstrap: no changes\n\nNote: its local state file");
     expect(markdown).toContain("is not on this machine, so the plan shows the state bucket as new.");
