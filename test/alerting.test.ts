@@ -194,5 +194,5 @@ describe.skipIf(skipTf)("GIVEN 60-ecs with email subscribers and a Slack channel
     const report = JSON.parse(validate.stdout) as { valid: boolean; diagnostics: { severity: string; summary: string; detail?: string }[] };
     expect(report.diagnostics.map((d) => `${d.severity}: ${d.summary}: ${d.detail ?? ""}`)).toEqual([]);
     expect(report.valid).toBe(true);
-  }, 240_000);
+  });
 });
