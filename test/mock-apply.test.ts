@@ -96,7 +96,7 @@ describe.skipIf(skip)("GIVEN every environment's seven layers mock-applied in de
       command: "plan",
       assertions: wiringAssertions("20-security", security, settings.get(env)!, { "10-network": network }),
     });
-    return runTestFile(tf, workDir(stackId(env, "20-security")), "renamed-network-output.tftest.hcl", text);
+    return runTestFile(tf, workDir(stackId(env, "20-security")), "renamed-network-output.tftest.hcl", text, {}, { state: false });
   }
 
   /** 50-loadbalancer fed 10-network's outputs with the public and private subnet lists swapped. */
@@ -117,7 +117,7 @@ describe.skipIf(skip)("GIVEN every environment's seven layers mock-applied in de
       // validation and the ALB's DNS name, which are known after apply).
       assertions: wiringAssertions("50-loadbalancer", lb, settings.get(env)!, upstream).filter((a) => a.message.startsWith("ALB ")),
     });
-    return runTestFile(tf, workDir(stackId(env, "50-loadbalancer")), "swapped-subnets.tftest.hcl", text);
+    return runTestFile(tf, workDir(stackId(env, "50-loadbalancer")), "swapped-subnets.tftest.hcl", text, {}, { state: false });
   }
 
   beforeAll(async () => {

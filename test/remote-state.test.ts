@@ -53,6 +53,8 @@ describe.skipIf(skip)("GIVEN an S3-compatible server on 127.0.0.1 and an environ
         ],
       }),
       backend.server.env,
+      // Judged by its status and diagnostics: no state printed.
+      { state: false },
     );
   };
 
