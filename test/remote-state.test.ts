@@ -21,9 +21,12 @@ const BACKED = LAYERS.filter((l) => l !== "00-bootstrap");
 
 describe.skipIf(skip)("GIVEN an S3-compatible server on 127.0.0.1 and an environment whose state backend points at it", () => {
   let backend: S3Backend;
+  /**
+   * Every command attaches to one provider process (test/support/terraform.ts): the inits configure
+   * the S3 backend for real but install no provider (the validate tier proves the mirror install),
+   * and the mocked runs start none.
+   */
   let tf: Terraform;
-  /** For the mocked `terraform test` runs only: they attach to one provider process. */
-  let mocked: Terraform;
   let provider: SharedProvider | undefined;
   let settings: Settings;
   const inits = new Map<LayerId, RunResult>();
@@ -37,7 +40,7 @@ describe.skipIf(skip)("GIVEN an S3-compatible server on 127.0.0.1 and an environ
     const security = json("20-security");
     const upstream = { "10-network": networkOutputs };
     return runTestFile(
-      mocked,
+      tf,
       dir("20-security"),
       "remote-state.tftest.hcl",
       testFile({
@@ -66,8 +69,7 @@ describe.skipIf(skip)("GIVEN an S3-compatible server on 127.0.0.1 and an environ
     // The test environment: the shipped prod settings with the backend pointed at the server.
     [backend, provider] = await Promise.all([startS3Backend({ env: ENV, prefix: "lgtm-remote-state" }), startSharedProvider()]);
     settings = backend.settings;
-    tf = backend.terraform();
-    mocked = backend.terraform(provider);
+    tf = backend.terraform(provider);
     const server = backend.server;
 
     // `terraform init` WITH the backend, against the server, for every S3-backed layer.
@@ -78,7 +80,7 @@ describe.skipIf(skip)("GIVEN an S3-compatible server on 127.0.0.1 and an environ
     // the S3 read). The control never gets to its assertions, so it needs no real outputs.
     [network, beforePush] = await Promise.all([
       runTestFile(
-        mocked,
+        tf,
         dir("10-network"),
         "10-network.tftest.hcl",
         testFile({ stack: json("10-network"), layer: "10-network", context: context("10-network"), upstream: {}, assertions: [] }),
