@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import LongTiersFirst from "./test/support/sequencer";
 
 export default defineConfig({
   test: {
@@ -18,6 +19,8 @@ export default defineConfig({
     // process-wide state (process.env, console spies) restore it in finally/afterAll.
     isolate: false,
     maxWorkers: 2,
+    // The long terraform tiers start first, with or without vitest's duration cache.
+    sequence: { sequencer: LongTiersFirst },
     globalSetup: ["test/support/global-setup.ts"],
     // LGTM_TEST_JSON=<file> adds vitest's JSON report (.ci/run): CLI --reporter flags would replace
     // this list and lose the per-tier durations.
