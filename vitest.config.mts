@@ -5,11 +5,12 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // Timeouts from measured durations (test/support/duration-reporter.ts prints them after each
-    // run), with a wide margin. Measured on 2 cores shared with other work (load average 5-7, the
-    // machine about three times oversubscribed), issue #15: slowest test 12.7 s (remote-state's
-    // push and read through S3), slowest hooks 129 s (mock-apply's 16 `terraform test` runs) and
-    // 101 s (terraform-validate's 14 init + validate). With the other core busy (a `while :; do :;
-    // done` beside the suite): see the report of issue #15. The limits are about 5x and 4.5x those.
+    // run), with a wide margin. Measured on 2 cores (issue #15): idle machine, slowest test 7.2 s
+    // (alerting's init + validate), slowest hooks 87 s (mock-apply's 16 `terraform test` runs) and
+    // 65 s (terraform-validate's 14 init + validate); the other core busy (`while :; do :; done`
+    // beside the suite, load average about 5): slowest test 7.9 s, slowest hooks 133 s and 104 s;
+    // at load average 6-7 (other engineers' work beside the suite) the slowest test was 12.7 s
+    // (remote-state's push and read through S3). The limits are about 5x and 4.5x the worst seen.
     testTimeout: 60_000,
     hookTimeout: 600_000,
     pool: "forks",
