@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { loadSettings } from "../settings";
 import { capacitySplit, estimateCost, loadPrices, MissingPricesError, PRICES_DIR, type PriceList } from "../cost";
 import { costDelta, formatJson, formatMarkdown, formatTable } from "../cost/format";
-import { runCli } from "./support/cli";
+import { runCli, runInProcess } from "./support/cli";
 import { EXAMPLE_LOAD, settingsWith } from "./support/settings";
 
 /** The price file itself, read as JSON (not through loadPrices), so the test recomputes from the data. */
@@ -154,13 +154,15 @@ describe("GIVEN the cost command", () => {
     }
   });
 
-  it("WHEN the command line is wrong THEN it exits 2 with the usage; an unknown environment exits 1 naming it", () => {
-    const noEnv = cost();
+  it("WHEN the command line is wrong THEN it exits 2 with the usage; an unknown environment exits 1 naming it", async () => {
+    // In-process through main.ts's reporter; the run above is the fresh process.
+    const inProcess = async (...args: string[]) => runInProcess(await import("../commands/cost"), args);
+    const noEnv = await inProcess();
     expect([noEnv.status, noEnv.stderr.split("\n")[0]]).toEqual([2, "--env is required"]);
-    const badFormat = cost("--env", "prod", "--format", "csv");
+    const badFormat = await inProcess("--env", "prod", "--format", "csv");
     expect(badFormat.status).toBe(2);
     expect(badFormat.stderr).toContain('--format must be one of table, markdown, json, got "csv"');
-    const unknown = cost("--env", "qa");
+    const unknown = await inProcess("--env", "qa");
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain('unknown environment "qa"');
   });
