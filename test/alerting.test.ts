@@ -12,7 +12,7 @@ import { AWS_ALERTS } from "../modules/alerting";
 import { overrideError, settingsWith, shipped } from "./support/settings";
 import { RUNBOOK, runbookAnchors, runbookLinks } from "./support/runbook";
 import { resourcesOf, synthLayer, type StackJson } from "./support/synth";
-import { offlineTerraform, runAsync, skipWithoutTerraform } from "./support/terraform";
+import { offlineTerraform, runAsync, skipWithoutTerraform, startSharedProvider } from "./support/terraform";
 
 const ALARM = "aws_cloudwatch_metric_alarm";
 const alarmsOf = (stack: StackJson) => resourcesOf(stack, ALARM);
@@ -182,12 +182,17 @@ describe.skipIf(skipTf)("GIVEN 60-ecs with email subscribers and a Slack channel
     const dir = path.join(work, "stack");
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, "cdk.tf.json"), JSON.stringify(synthLayer(s, "60-ecs")));
-    const tf = offlineTerraform(work);
-    const init = await runAsync(tf, dir, ["init", "-backend=false", "-input=false"]);
-    expect(init.code, init.stdout + init.stderr).toBe(0);
-    const validate = await runAsync(tf, dir, ["validate", "-json"]);
+    // Init installs from the mirror; validate attaches to a provider started meanwhile (test/support/terraform.ts).
+    const [init, provider] = await Promise.all([runAsync(offlineTerraform(work), dir, ["init", "-backend=false", "-input=false"]), startSharedProvider()]);
+    let validate;
+    try {
+      expect(init.code, init.stdout + init.stderr).toBe(0);
+      validate = await runAsync(offlineTerraform(work, provider), dir, ["validate", "-json"]);
+    } finally {
+      provider.stop();
+    }
     const report = JSON.parse(validate.stdout) as { valid: boolean; diagnostics: { severity: string; summary: string; detail?: string }[] };
     expect(report.diagnostics.map((d) => `${d.severity}: ${d.summary}: ${d.detail ?? ""}`)).toEqual([]);
     expect(report.valid).toBe(true);
-  }, 240_000);
+  });
 });

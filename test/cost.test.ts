@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -6,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { loadSettings } from "../settings";
 import { capacitySplit, estimateCost, loadPrices, MissingPricesError, PRICES_DIR, type PriceList } from "../cost";
 import { costDelta, formatJson, formatMarkdown, formatTable } from "../cost/format";
+import { runCli, runInProcess } from "./support/cli";
 import { EXAMPLE_LOAD, settingsWith } from "./support/settings";
 
 /** The price file itself, read as JSON (not through loadPrices), so the test recomputes from the data. */
@@ -136,9 +136,8 @@ describe("GIVEN an estimate", () => {
 });
 
 describe("GIVEN the cost command", () => {
-  const root = path.resolve(__dirname, "..");
-  const tsx = path.join(root, "node_modules", ".bin", "tsx");
-  const cost = (...args: string[]) => spawnSync(tsx, ["main.ts", "cost", ...args], { cwd: root, encoding: "utf8" });
+  // `npm run cost` as a user runs it: node bin/lgtm.cjs cost, a fresh process.
+  const cost = (...args: string[]) => runCli(["cost", ...args]);
 
   it("WHEN run for prod as JSON into a file THEN the file's total is the estimate of the loaded settings", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-cost-"));
@@ -155,13 +154,15 @@ describe("GIVEN the cost command", () => {
     }
   });
 
-  it("WHEN the command line is wrong THEN it exits 2 with the usage; an unknown environment exits 1 naming it", () => {
-    const noEnv = cost();
+  it("WHEN the command line is wrong THEN it exits 2 with the usage; an unknown environment exits 1 naming it", async () => {
+    // In-process through main.ts's reporter; the run above is the fresh process.
+    const inProcess = async (...args: string[]) => runInProcess(await import("../commands/cost"), args);
+    const noEnv = await inProcess();
     expect([noEnv.status, noEnv.stderr.split("\n")[0]]).toEqual([2, "--env is required"]);
-    const badFormat = cost("--env", "prod", "--format", "csv");
+    const badFormat = await inProcess("--env", "prod", "--format", "csv");
     expect(badFormat.status).toBe(2);
     expect(badFormat.stderr).toContain('--format must be one of table, markdown, json, got "csv"');
-    const unknown = cost("--env", "qa");
+    const unknown = await inProcess("--env", "qa");
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain('unknown environment "qa"');
   });

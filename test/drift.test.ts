@@ -4,23 +4,18 @@
  * fake terraform that records its calls, its argument errors, and, where terraform and the provider
  * mirror exist, one run with the real terraform against an S3 backend on 127.0.0.1.
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { App } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { buildApp } from "../commands/synth";
-import { loadSettings, type Settings } from "../settings";
 import { LAYER_OUTPUTS, LAYERS, stackId, stateKey, type LayerId } from "../stacks/contract";
-import { renderMarkdown, statusOf, summarizePlan, type DriftReport, type PlanJson } from "../commands/drift";
-import { startS3Server, type S3Server } from "./support/s3-server";
-import { startStsStub, type StsStub } from "./support/sts-stub";
-import { envFileWith, shippedFile, tempEnvironments } from "./support/settings";
+import { parseOptions, renderMarkdown, runDrift, statusOf, summarizePlan, type DriftReport, type PlanJson } from "../commands/drift";
+import { fakeTerraform } from "./support/fake-terraform";
+import { startS3Backend, type S3Backend } from "./support/s3-backend";
 import { synthToDisk, type StackJson } from "./support/synth";
-import { LAUNCHER, runCli } from "./support/cli";
-import { findTerraform, offlineTerraform, skipWithoutTerraform } from "./support/terraform";
+import { runCli, runCliProcess, runInProcess, spawnAsync, type Exit } from "./support/cli";
+import { findTerraform, skipWithoutTerraform } from "./support/terraform";
 
 const root = path.resolve(__dirname, "..");
 const FIXTURES = path.join(__dirname, "fixtures");
@@ -30,28 +25,6 @@ const BACKED: LayerId[] = LAYERS.filter((l) => l !== "00-bootstrap");
 /** `npm run drift -- <args>` as a fresh process, from the project root. */
 function drift(args: string[], env: NodeJS.ProcessEnv = {}) {
   return runCli(["drift", ...args], { env });
-}
-
-interface Exit {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * A process run without blocking this one: the S3 server and the STS stub of the real-terraform
- * tests answer from this process's event loop, which spawnSync would freeze.
- */
-function runAsync(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, options);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
 }
 
 describe("GIVEN plan JSON written by the real terraform (test/fixtures)", () => {
@@ -253,12 +226,25 @@ describe("GIVEN a fake terraform that records its calls", () => {
     expect(JSON.stringify(json)).not.toContain(dir);
   });
 
-  it("WHEN one layer drifted and another has pending changes THEN it exits 2 and lists the addresses of both", () => {
-    const { r, markdown, json } = withFake(
+  /**
+   * The scenarios below: drift's runDrift() in-process with the in-process fake
+   * (test/support/fake-terraform.ts), its report rendered as run() writes it. The fresh-process runs
+   * above and below prove the command line, the files, stdout and what reaches terraform's process.
+   */
+  async function inProcessFake(scenario: Scenario, args: string[]) {
+    const options = parseOptions(["--env", "prod", ...noSynthArgs(), ...args]);
+    if (options === "help") throw new Error("unexpected --help");
+    const tf = fakeTerraform(scenario);
+    const json = await runDrift(options, tf);
+    return { status: json.exit_code, steps: tf.steps(), markdown: renderMarkdown(json), json };
+  }
+
+  it("WHEN one layer drifted and another has pending changes THEN it exits 2 and lists the addresses of both", async () => {
+    const { status, markdown, json } = await inProcessFake(
       { "prod-20-security": { plan: 2, show: "plan-with-drift.json" }, "prod-30-storage": { plan: 2, show: "plan-with-changes.json" } },
-      noSynthArgs(),
+      [],
     );
-    expect(r.status, r.stderr).toBe(2);
+    expect(status).toBe(2);
     expect(markdown).toContain("| 20-security | **drift** | 2 | 1 | 1 | 0 | 0 | 0 |");
     expect(markdown).toContain("| 30-storage | **changes pending** | 0 | 1 | 1 | 1 | 1 | 1 |");
     expect(markdown).toContain("**Result: drift** (drift in 20-security; changes pending in 30-storage), exit code 2.");
@@ -267,42 +253,42 @@ describe("GIVEN a fake terraform that records its calls", () => {
     expect(markdown).toContain("| `terraform_data.replaced` | replace | triggers_replace forces replacement |");
     expect(markdown).toContain("| `output.updated` | update |  |");
     expect(markdown).not.toContain("## 10-network");
-    expect(json!.layers.map((l) => l.status)).toEqual(["no changes", "drift", "changes pending", "no changes", "no changes", "no changes"]);
+    expect(json.layers.map((l) => l.status)).toEqual(["no changes", "drift", "changes pending", "no changes", "no changes", "no changes"]);
   });
 
-  it("WHEN only pending changes are found THEN it exits 2 with the result changes pending", () => {
-    const { r, json } = withFake({ "prod-60-ecs": { plan: 2, show: "plan-with-changes.json" } }, noSynthArgs());
-    expect(r.status, r.stderr).toBe(2);
+  it("WHEN only pending changes are found THEN it exits 2 with the result changes pending", async () => {
+    const { status, json } = await inProcessFake({ "prod-60-ecs": { plan: 2, show: "plan-with-changes.json" } }, []);
+    expect(status).toBe(2);
     expect(json).toMatchObject({ result: "changes pending", exit_code: 2 });
   });
 
-  it("WHEN a layer's plan fails THEN it exits 1 with terraform's error, and the layers that read it are still planned", () => {
-    const { r, calls, markdown, json } = withFake(
+  it("WHEN a layer's plan fails THEN it exits 1 with terraform's error, and the layers that read it are still planned", async () => {
+    const { status, steps, markdown, json } = await inProcessFake(
       { "prod-10-network": { plan: 1 }, "prod-20-security": { plan: 2, show: "plan-with-drift.json" } },
-      noSynthArgs(),
+      [],
     );
-    expect(r.status, r.stderr).toBe(1);
-    expect(stackCalls(calls).filter((c) => c.endsWith(" plan"))).toEqual(BACKED.map((l) => `${stackId("prod", l)} plan`));
+    expect(status).toBe(1);
+    expect(steps.filter((c) => c.endsWith(" plan"))).toEqual(BACKED.map((l) => `${stackId("prod", l)} plan`));
     expect(markdown).toContain("| 10-network | **error** | - | - | - | - | - | - |");
     expect(markdown).toContain("**Result: error** (error in 10-network; drift in 20-security), exit code 1.");
     expect(markdown).toContain("## 10-network: error\n\n`terraform plan` failed (exit 1):\n\n```text\nError: Unable to find remote state\n");
-    expect(json!.layers[0]).toMatchObject({ layer: "10-network", status: "error", error: { step: "plan", exit_code: 1 } });
-    expect(json!.layers[1]).toMatchObject({ layer: "20-security", status: "drift" });
+    expect(json.layers[0]).toMatchObject({ layer: "10-network", status: "error", error: { step: "plan", exit_code: 1 } });
+    expect(json.layers[1]).toMatchObject({ layer: "20-security", status: "drift" });
   });
 
-  it("WHEN a layer's init fails THEN that layer is not planned and every other one is", () => {
-    const { r, calls, json } = withFake({ "prod-40-iam": { init: true } }, noSynthArgs());
-    expect(r.status, r.stderr).toBe(1);
-    expect(stackCalls(calls).filter((c) => c.startsWith("prod-40-iam"))).toEqual(["prod-40-iam init"]);
-    expect(stackCalls(calls).filter((c) => c.endsWith(" show"))).toHaveLength(BACKED.length - 1);
-    expect(json!.layers.find((l) => l.layer === "40-iam")).toMatchObject({ status: "error", error: { step: "init", message: expect.stringContaining("AccessDenied") } });
+  it("WHEN a layer's init fails THEN that layer is not planned and every other one is", async () => {
+    const { status, steps, json } = await inProcessFake({ "prod-40-iam": { init: true } }, []);
+    expect(status).toBe(1);
+    expect(steps.filter((c) => c.startsWith("prod-40-iam"))).toEqual(["prod-40-iam init"]);
+    expect(steps.filter((c) => c.endsWith(" show"))).toHaveLength(BACKED.length - 1);
+    expect(json.layers.find((l) => l.layer === "40-iam")).toMatchObject({ status: "error", error: { step: "init", message: expect.stringContaining("AccessDenied") } });
   });
 
-  it("WHEN layers are named with --layer THEN only those run, in deploy order, 00-bootstrap included with a note on its local state", () => {
-    const { r, calls, markdown, json } = withFake({}, [...noSynthArgs(), "--layer", "network", "--layer", "00-bootstrap"]);
-    expect(r.status, r.stderr).toBe(0);
-    expect(stackCalls(calls)).toEqual(["prod-00-bootstrap init", "prod-00-bootstrap plan", "prod-00-bootstrap show", "prod-10-network init", "prod-10-network plan", "prod-10-network show"]);
-    expect(json!.skipped).toEqual([]);
+  it("WHEN layers are named with --layer THEN only those run, in deploy order, 00-bootstrap included with a note on its local state", async () => {
+    const { status, steps, markdown, json } = await inProcessFake({}, ["--layer", "network", "--layer", "00-bootstrap"]);
+    expect(status).toBe(0);
+    expect(steps).toEqual(["prod-00-bootstrap init", "prod-00-bootstrap plan", "prod-00-bootstrap show", "prod-10-network init", "prod-10-network plan", "prod-10-network show"]);
+    expect(json.skipped).toEqual([]);
     expect(markdown).not.toContain("Not planned");
     expect(markdown).toContain("## 00-bootstrap: no changes\n\nNote: its local state file");
     expect(markdown).toContain("is not on this machine, so the plan shows the state bucket as new.");
@@ -317,44 +303,61 @@ describe("GIVEN a fake terraform that records its calls", () => {
     expect(r.stderr).toContain("install Terraform >= 1.11 or set LGTM_TERRAFORM");
   });
 
-  describe("AND wrong arguments", () => {
-    const usage = (args: string[]) => {
-      const result = withFake({}, args);
+  describe("AND wrong arguments (in-process through main.ts's reporter; the fresh-process runs are above)", () => {
+    /** drift's run() with the fake terraform on LGTM_TERRAFORM: the exit code, stderr and the fake's calls. */
+    async function inProcess(args: string[]) {
+      const dir = path.join(work, `run-${++run}`);
+      fs.mkdirSync(dir);
+      const logFile = path.join(dir, "calls.jsonl");
+      fs.writeFileSync(logFile, "");
+      const report = path.join(dir, "report.md");
+      const command = await import("../commands/drift");
+      const r = await runInProcess(command, ["--env", "prod", "--report", report, ...args], {
+        LGTM_TERRAFORM: bin,
+        FAKE_TF_LOG: logFile,
+        FAKE_TF_SCENARIO: "{}",
+        FAKE_TF_FIXTURES: FIXTURES,
+      });
+      return { r, calls: fs.readFileSync(logFile, "utf8"), markdown: fs.existsSync(report) ? fs.readFileSync(report, "utf8") : "" };
+    }
+    const usage = async (args: string[]) => {
+      const result = await inProcess(args);
       expect(result.r.status, result.r.stderr).toBe(2);
       expect(result.r.stderr).toContain("usage: npm run drift -- --env <name>");
-      expect(result.calls).toEqual([]);
+      expect(result.calls).toBe("");
       expect(result.markdown).toBe("");
       return result.r.stderr;
     };
+    const bare = async (args: string[]) => runInProcess(await import("../commands/drift"), args);
 
-    it("WHEN a flag is unknown THEN it exits 2 with the usage", () => {
-      expect(usage(["--envs", "dev"])).toContain("Unknown option '--envs'");
+    it("WHEN a flag is unknown THEN it exits 2 with the usage", async () => {
+      expect(await usage(["--envs", "dev"])).toContain("Unknown option '--envs'");
     });
 
-    it("WHEN the environment is unknown THEN it exits 2 naming the file as the settings loader does", () => {
-      const r = drift(["--env", "staging", "--no-synth"]);
+    it("WHEN the environment is unknown THEN it exits 2 naming the file as the settings loader does", async () => {
+      const r = await bare(["--env", "staging", "--no-synth"]);
       expect(r.status).toBe(2);
       expect(r.stderr).toContain('environments/staging.tfvars: unknown environment "staging": no such file (known environments: dev, prod)');
-      const typo = drift(["--env", "prdo", "--no-synth"]);
+      const typo = await bare(["--env", "prdo", "--no-synth"]);
       expect(typo.status).toBe(2);
       expect(typo.stderr).toContain('unknown environment "prdo": no such file; did you mean "prod"?');
     });
 
-    it("WHEN a layer is unknown THEN it exits 2 listing the valid layers", () => {
-      expect(usage(["--layer", "10-netwrok"])).toContain(
+    it("WHEN a layer is unknown THEN it exits 2 listing the valid layers", async () => {
+      expect(await usage(["--layer", "10-netwrok"])).toContain(
         'unknown layer "10-netwrok"; did you mean "10-network"? (layers: 00-bootstrap, 10-network, 20-security, 30-storage, 40-iam, 50-loadbalancer, 60-ecs)',
       );
     });
 
-    it("WHEN --env is missing or repeated THEN it exits 2 saying one environment is needed", () => {
-      const none = drift(["--no-synth"]);
+    it("WHEN --env is missing or repeated THEN it exits 2 saying one environment is needed", async () => {
+      const none = await bare(["--no-synth"]);
       expect(none.status).toBe(2);
       expect(none.stderr).toContain("--env is required");
-      expect(usage(["--env", "dev"])).toContain("one environment per run (each has its own account and credentials), got prod, dev");
+      expect(await usage(["--env", "dev"])).toContain("one environment per run (each has its own account and credentials), got prod, dev");
     });
 
-    it("WHEN --no-synth finds no synthesized stacks THEN it exits 2 saying how to make them", () => {
-      expect(usage(["--no-synth", "--out", path.join(work, "empty")])).toContain(
+    it("WHEN --no-synth finds no synthesized stacks THEN it exits 2 saying how to make them", async () => {
+      expect(await usage(["--no-synth", "--out", path.join(work, "empty")])).toContain(
         `--no-synth: no synthesized stack in ${path.join(work, "empty", "stacks", "prod-10-network")}`,
       );
     });
@@ -370,61 +373,34 @@ describe("GIVEN a fake terraform that records its calls", () => {
 const skipReal = skipWithoutTerraform("drift against a real S3 backend");
 
 describe.skipIf(skipReal)("GIVEN prod's state in an S3 server on 127.0.0.1, with a deploy holding 10-network's state lock", () => {
-  let server: S3Server;
-  let sts: StsStub;
-  let work: string;
+  let backend: S3Backend;
   let out: string;
-  let settings: Settings;
   let tfEnv: NodeJS.ProcessEnv;
   let result: Exit;
   let report: DriftReport;
   let markdown: string;
   const LOCK = JSON.stringify({ ID: "held-by-test", Operation: "OperationTypeApply", Who: "deployer@ci", Version: "1.11.4", Created: "2025-01-01T00:00:00Z", Info: "" });
-  const objectUrl = (key: string) => `${server.endpoint}/${settings.state_backend.bucket}/${key}`;
+  const objectUrl = (key: string) => backend.objectUrl(key);
 
   beforeAll(async () => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-drift-real-"));
-    const bucket = "jsj-lgtm-prod-tfstate";
-    server = await startS3Server([bucket]);
-    const t = tempEnvironments({
-      "common.tfvars": shippedFile("common.tfvars"),
-      "prod.tfvars": await envFileWith("prod", { state_backend: { bucket, endpoint: server.endpoint, use_path_style: true } }),
-    });
-    try {
-      settings = await loadSettings("prod", { environmentsDir: t.dir, displayRoot: t.root });
-    } finally {
-      t.cleanup();
-    }
-    out = path.join(work, "out");
-    buildApp(new App({ outdir: out }), [settings]).synth();
-
-    sts = await startStsStub(settings.aws.allowed_account_ids[0]);
+    backend = await startS3Backend({ env: "prod", prefix: "lgtm-drift-real", sts: true });
+    out = backend.out;
 
     const put = await fetch(objectUrl(`${stateKey("prod", "10-network")}.tflock`), { method: "PUT", body: LOCK });
     expect(put.status).toBe(200);
 
-    tfEnv = {
-      ...offlineTerraform(work).env,
-      ...server.env,
-      LGTM_TERRAFORM: findTerraform(),
-      AWS_ENDPOINT_URL_STS: sts.endpoint,
-      AWS_EC2_METADATA_DISABLED: "true",
-      AWS_REGION: settings.aws.region,
-    };
-    const [reportFile, jsonFile] = [path.join(work, "report.md"), path.join(work, "report.json")];
-    result = await runAsync(
-      process.execPath,
-      [LAUNCHER, "drift", "--env", "prod", "--no-synth", "--out", out, "--layer", "20-security", "--layer", "10-network", "--report", reportFile, "--json", jsonFile],
-      { cwd: root, env: { ...process.env, ...tfEnv } },
+    tfEnv = { ...backend.env, AWS_ENDPOINT_URL_STS: backend.sts!.endpoint };
+    const [reportFile, jsonFile] = [path.join(backend.work, "report.md"), path.join(backend.work, "report.json")];
+    result = await runCliProcess(
+      ["drift", "--env", "prod", "--no-synth", "--out", out, "--layer", "20-security", "--layer", "10-network", "--report", reportFile, "--json", jsonFile],
+      tfEnv,
     );
     markdown = fs.readFileSync(reportFile, "utf8");
     report = JSON.parse(fs.readFileSync(jsonFile, "utf8")) as DriftReport;
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await sts?.stop();
-    fs.rmSync(work, { recursive: true, force: true });
+    await backend?.stop();
   });
 
   it("WHEN drift plans 10-network THEN the plan runs despite the held lock and shows every resource and output to create", () => {
@@ -437,6 +413,7 @@ describe.skipIf(skipReal)("GIVEN prod's state in an S3 server on 127.0.0.1, with
     expect(network.changes.every((c) => c.action === "create")).toBe(true);
     expect(network.outputs.map((o) => o.address).sort()).toEqual(Object.keys(LAYER_OUTPUTS["10-network"]).map((o) => `output.${o}`).sort());
     expect(markdown).toContain("| 10-network | **changes pending** | 0 |");
+    const sts = backend.sts!;
     expect(sts.calls.length).toBeGreaterThan(0);
     expect(sts.calls.every((body) => body.includes("Action=GetCallerIdentity"))).toBe(true);
   });
@@ -455,7 +432,7 @@ describe.skipIf(skipReal)("GIVEN prod's state in an S3 server on 127.0.0.1, with
   });
 
   it("WHEN the same plan takes the lock (no -lock=false) THEN terraform refuses: the lock the drift run ignored is real", async () => {
-    const r = await runAsync(findTerraform()!, ["plan", "-no-color", "-input=false", "-lock-timeout=0s"], {
+    const r = await spawnAsync(findTerraform()!, ["plan", "-no-color", "-input=false", "-lock-timeout=0s"], {
       cwd: path.join(out, "stacks", "prod-10-network"),
       env: tfEnv,
     });

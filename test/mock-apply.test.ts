@@ -27,7 +27,7 @@ import {
 } from "./support/mock-apply";
 import { shipped } from "./support/settings";
 import { synthToDisk, type StackJson } from "./support/synth";
-import { offlineTerraform, skipWithoutTerraform, type Terraform } from "./support/terraform";
+import { offlineTerraform, skipWithoutTerraform, startSharedProvider, type SharedProvider, type Terraform } from "./support/terraform";
 
 const skip = skipWithoutTerraform("mock-apply tier");
 const ENVS = listEnvironments();
@@ -51,6 +51,7 @@ const contextOf = (s: Settings, layer: LayerId): MockContext => ({
 describe.skipIf(skip)("GIVEN every environment's seven layers mock-applied in dependency order", () => {
   let work: string;
   let tf: Terraform;
+  let provider: SharedProvider | undefined;
   const settings = new Map<string, Settings>();
   const results = new Map<string, LayerResult>();
   let renamed: MockRun | undefined;
@@ -95,7 +96,7 @@ describe.skipIf(skip)("GIVEN every environment's seven layers mock-applied in de
       command: "plan",
       assertions: wiringAssertions("20-security", security, settings.get(env)!, { "10-network": network }),
     });
-    return runTestFile(tf, workDir(stackId(env, "20-security")), "renamed-network-output.tftest.hcl", text);
+    return runTestFile(tf, workDir(stackId(env, "20-security")), "renamed-network-output.tftest.hcl", text, {}, { state: false });
   }
 
   /** 50-loadbalancer fed 10-network's outputs with the public and private subnet lists swapped. */
@@ -116,15 +117,16 @@ describe.skipIf(skip)("GIVEN every environment's seven layers mock-applied in de
       // validation and the ALB's DNS name, which are known after apply).
       assertions: wiringAssertions("50-loadbalancer", lb, settings.get(env)!, upstream).filter((a) => a.message.startsWith("ALB ")),
     });
-    return runTestFile(tf, workDir(stackId(env, "50-loadbalancer")), "swapped-subnets.tftest.hcl", text);
+    return runTestFile(tf, workDir(stackId(env, "50-loadbalancer")), "swapped-subnets.tftest.hcl", text, {}, { state: false });
   }
 
   beforeAll(async () => {
     const started = Date.now();
     work = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-mock-apply-"));
-    tf = offlineTerraform(work);
     const outdir = path.join(work, "out");
-    await synthToDisk(outdir);
+    // Every init and `terraform test` attaches to one provider process (test/support/terraform.ts).
+    [provider] = await Promise.all([startSharedProvider(), synthToDisk(outdir)]);
+    tf = offlineTerraform(work, provider);
     for (const env of ENVS) settings.set(env, await shipped(env));
     // The environments' chains are independent: run them side by side (two cores).
     await Promise.all(ENVS.map((env) => chain(settings.get(env)!, outdir)));
@@ -136,6 +138,7 @@ describe.skipIf(skip)("GIVEN every environment's seven layers mock-applied in de
   });
 
   afterAll(() => {
+    provider?.stop();
     // LGTM_KEEP_MOCK_APPLY=1 keeps the working copies and their .tftest.hcl files for a look.
     if (process.env.LGTM_KEEP_MOCK_APPLY === "1") console.log(`mock-apply working copies kept in ${work}`);
     else if (work) fs.rmSync(work, { recursive: true, force: true });

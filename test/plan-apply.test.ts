@@ -1,6 +1,6 @@
 /**
  * `npm run plan` then `npm run apply` with the REAL terraform, offline, as a user runs them (fresh
- * processes through main.ts): prod's 10-network layer against an S3 state backend on 127.0.0.1
+ * processes: node bin/lgtm.cjs, the bundle of main.ts): prod's 10-network layer against an S3 state backend on 127.0.0.1
  * (s3rver) and an STS stand-in. A test-only override file, placed in the stack folder at test time
  * (never in the generated JSON), points the provider's EC2 endpoint at a closed local port with no
  * retries, so the apply reaches AWS nowhere: it takes the state lock, applies the saved plan, and
@@ -9,98 +9,46 @@
  * refusing a plan after the stack JSON changed, before any terraform runs. (No layer of this
  * project can be created offline: every one needs EC2, ECS or S3 features s3rver lacks.)
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { App } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../commands/synth";
 import type { Manifest, PlanReport } from "../commands/plan";
-import { loadSettings, type Settings } from "../settings";
 import { stackId, stateKey } from "../stacks/contract";
-import { startS3Server, type S3Server } from "./support/s3-server";
-import { envFileWith, shippedFile, tempEnvironments } from "./support/settings";
-import { startStsStub, type StsStub } from "./support/sts-stub";
-import { findTerraform, offlineTerraform, skipWithoutTerraform } from "./support/terraform";
-
-const root = path.resolve(__dirname, "..");
-const tsx = path.join(root, "node_modules", ".bin", "tsx");
-
-interface Exit {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `npm run <command> -- <args>` without blocking this process (the S3 and STS servers live here). */
-function npmRun(args: string[], env: NodeJS.ProcessEnv): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(tsx, ["main.ts", ...args], { cwd: root, env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+import { runCliProcess, type Exit } from "./support/cli";
+import { startS3Backend, type S3Backend } from "./support/s3-backend";
+import { skipWithoutTerraform } from "./support/terraform";
 
 const skip = skipWithoutTerraform("plan and apply against a real S3 backend");
 
 describe.skipIf(skip)("GIVEN prod synthesized, its state in an S3 server on 127.0.0.1, and a test-only override that keeps the provider off AWS", () => {
-  let server: S3Server;
-  let sts: StsStub;
-  let work: string;
+  let backend: S3Backend;
   let out: string;
   let plans: string;
-  let settings: Settings;
   let env: NodeJS.ProcessEnv;
   let planRun: Exit;
   let report: PlanReport;
   let applyRun: Exit;
-  const stackDir = () => path.join(out, "stacks", stackId("prod", "10-network"));
-  const object = (key: string) => fetch(`${server.endpoint}/${settings.state_backend.bucket}/${key}`);
+  const stackDir = () => backend.stackDir(stackId("prod", "10-network"));
+  const object = (key: string) => fetch(backend.objectUrl(key));
 
   beforeAll(async () => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-plan-apply-"));
-    const bucket = "jsj-lgtm-prod-tfstate";
-    server = await startS3Server([bucket]);
-    const t = tempEnvironments({
-      "common.tfvars": shippedFile("common.tfvars"),
-      "prod.tfvars": await envFileWith("prod", { state_backend: { bucket, endpoint: server.endpoint, use_path_style: true } }),
-    });
-    try {
-      settings = await loadSettings("prod", { environmentsDir: t.dir, displayRoot: t.root });
-    } finally {
-      t.cleanup();
-    }
-    out = path.join(work, "out");
-    plans = path.join(work, "plans");
-    buildApp(new App({ outdir: out }), [settings]).synth();
-    sts = await startStsStub(settings.aws.allowed_account_ids[0]);
+    backend = await startS3Backend({ env: "prod", prefix: "lgtm-plan-apply", sts: true });
+    out = backend.out;
+    plans = path.join(backend.work, "plans");
     // Test-only provider settings: merged into the provider block by terraform, in the plan's
     // config snapshot, never in cdk.tf.json (whose hash apply checks).
     fs.writeFileSync(
       path.join(stackDir(), "zz_test_override.tf.json"),
-      JSON.stringify({ provider: { aws: [{ max_retries: 1, endpoints: [{ ec2: "http://127.0.0.1:9", sts: sts.endpoint }] }] } }),
+      JSON.stringify({ provider: { aws: [{ max_retries: 1, endpoints: [{ ec2: "http://127.0.0.1:9", sts: backend.sts!.endpoint }] }] } }),
     );
-    env = {
-      ...offlineTerraform(work).env,
-      ...server.env,
-      LGTM_TERRAFORM: findTerraform(),
-      AWS_EC2_METADATA_DISABLED: "true",
-      AWS_REGION: settings.aws.region,
-    };
-    planRun = await npmRun(["plan", "--env", "prod", "--no-synth", "--out", out, "--layer", "10-network", "--save", plans, "--format", "json"], env);
+    env = backend.env;
+    planRun = await runCliProcess(["plan", "--env", "prod", "--no-synth", "--out", out, "--layer", "10-network", "--save", plans, "--format", "json"], env);
     report = JSON.parse(planRun.stdout) as PlanReport;
-    applyRun = await npmRun(["apply", "--env", "prod", "--no-synth", "--out", out, "--plans", plans], env);
+    applyRun = await runCliProcess(["apply", "--env", "prod", "--no-synth", "--out", out, "--plans", plans], env);
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await sts?.stop();
-    fs.rmSync(work, { recursive: true, force: true });
+    await backend?.stop();
   });
 
   it("WHEN planned with --save THEN the real plan shows every network resource to create, exit 2, with progress on stderr", () => {
@@ -132,7 +80,7 @@ describe.skipIf(skip)("GIVEN prod synthesized, its state in an S3 server on 127.
   it("WHEN the stack JSON changes after the plan THEN apply refuses with one line and a usage exit code, and runs no terraform", async () => {
     const file = path.join(stackDir(), "cdk.tf.json");
     fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace('"10-network"', '"10-network-edited"'));
-    const r = await npmRun(["apply", "--env", "prod", "--no-synth", "--out", out, "--plans", plans], { ...env, LGTM_TERRAFORM: path.join(work, "no-terraform-needed") });
+    const r = await runCliProcess(["apply", "--env", "prod", "--no-synth", "--out", out, "--plans", plans], { ...env, LGTM_TERRAFORM: path.join(backend.work, "no-terraform-needed") });
     expect(r.status).toBe(2);
     expect(r.stderr.split("\n")[0]).toMatch(/^refusing to apply .*plans: 10-network: the stack JSON differs from the one that was planned .*Nothing was applied\.$/);
     expect(r.stderr).not.toMatch(/\n\s+at /);

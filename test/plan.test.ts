@@ -4,7 +4,6 @@
  * guard, and both commands around a stand-in terraform (order, flags, saved plans, hash checks,
  * exit codes). The real terraform end to end against an S3 backend is in test/plan-apply.test.ts.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -30,6 +29,7 @@ import type { PlanJson } from "../commands/terraform";
 import { LAYERS, stackId, type LayerId } from "../stacks/contract";
 import { estimateCost, loadPrices } from "../cost";
 import { loadSettings } from "../settings";
+import { runCli, runInProcess } from "./support/cli";
 import { fakeTerraform } from "./support/fake-terraform";
 import { envFileWith, shippedFile, tempEnvironments } from "./support/settings";
 
@@ -383,24 +383,26 @@ describe("GIVEN the shipped prod settings, synthesized for the plan and again fo
   });
 });
 
-describe("GIVEN bad input on the command line (fresh processes, as a user runs them)", () => {
-  const root = path.resolve(__dirname, "..");
-  const tsx = path.join(root, "node_modules", ".bin", "tsx");
-  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(tsx, ["main.ts", ...args], { cwd: root, encoding: "utf8", env: { ...process.env, ...env } });
+describe("GIVEN bad input on the command line", () => {
+  // One fresh process per command, as a user runs it (node bin/lgtm.cjs, what `npm run plan` /
+  // `npm run apply` run); the other cases in-process through the same reporter (runInProcess).
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { env });
+  const plan = async (args: string[]) => runInProcess(await import("../commands/plan"), args);
+  const apply = async (args: string[]) => runInProcess(await import("../commands/apply"), args);
   const firstLine = (text: string) => text.split("\n")[0];
 
-  it("WHEN the environment or a layer is unknown THEN plan exits 2 with one line naming it, and no stack trace", () => {
-    const env = cli(["plan", "--env", "staging", "--no-synth"]);
+  it("WHEN the environment or a layer is unknown THEN plan exits 2 with one line naming it, and no stack trace", async () => {
+    const env = await plan(["--env", "staging", "--no-synth"]);
     expect(env.status).toBe(2);
     // The settings loader's own wording: "invalid settings (1 problem):" and the problem.
     expect(env.stderr).toContain('environments/staging.tfvars: unknown environment "staging": no such file');
-    const layer = cli(["plan", "--env", "prod", "--layer", "netwrk"]);
+    const layer = await plan(["--env", "prod", "--layer", "netwrk"]);
     expect(layer.status).toBe(2);
     expect(firstLine(layer.stderr)).toBe('unknown layer "netwrk"; did you mean "10-network"? (layers: 00-bootstrap, 10-network, 20-security, 30-storage, 40-iam, 50-loadbalancer, 60-ecs)');
     for (const r of [env, layer]) expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it("WHEN terraform is missing THEN plan exits 1 saying how to provide it", () => {
+  it("WHEN terraform is missing THEN plan (a fresh process) exits 1 saying how to provide it", () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-plan-cli-"));
     try {
       const stack = path.join(work, "stacks", "prod-10-network", "cdk.tf.json");
@@ -414,11 +416,11 @@ describe("GIVEN bad input on the command line (fresh processes, as a user runs t
     }
   });
 
-  it("WHEN apply is given no --plans, or a folder that is no saved plan THEN it exits 2 and applies nothing", () => {
+  it("WHEN apply is given no --plans (a fresh process), or a folder that is no saved plan THEN it exits 2 and applies nothing", async () => {
     const none = cli(["apply", "--env", "prod"]);
     expect(none.status).toBe(2);
     expect(firstLine(none.stderr)).toBe("--plans is required: the folder `npm run plan -- --save <dir>` wrote (apply only applies reviewed plans)");
-    const empty = cli(["apply", "--env", "prod", "--no-synth", "--plans", os.tmpdir()]);
+    const empty = await apply(["--env", "prod", "--no-synth", "--plans", os.tmpdir()]);
     expect(empty.status).toBe(2);
     expect(firstLine(empty.stderr)).toContain(`--plans ${os.tmpdir()}: no manifest.json`);
   });

@@ -6,32 +6,33 @@
  * through terraform_remote_state; and the S3 lockfile lock holds against a second operation.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { App } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../commands/synth";
-import { loadSettings, type Settings } from "../settings";
+import type { Settings } from "../settings";
 import { LAYERS, stackId, stateKey, type LayerId } from "../stacks/contract";
 import { errorsOf, inPool, runAsync, runTestFile, testFile, wiringAssertions, type MockRun, type RunResult } from "./support/mock-apply";
-import { startS3Server, type S3Server } from "./support/s3-server";
-import { envFileWith, shippedFile, tempEnvironments } from "./support/settings";
+import { startS3Backend, type S3Backend } from "./support/s3-backend";
 import type { StackJson } from "./support/synth";
-import { offlineTerraform, skipWithoutTerraform, terraformVersion, type Terraform } from "./support/terraform";
+import { skipWithoutTerraform, startSharedProvider, terraformVersion, type SharedProvider, type Terraform } from "./support/terraform";
 
 const skip = skipWithoutTerraform("remote state over S3 tier");
 const ENV = "prod";
 const BACKED = LAYERS.filter((l) => l !== "00-bootstrap");
 
 describe.skipIf(skip)("GIVEN an S3-compatible server on 127.0.0.1 and an environment whose state backend points at it", () => {
-  let server: S3Server;
-  let work: string;
+  let backend: S3Backend;
+  /**
+   * Every command attaches to one provider process (test/support/terraform.ts): the inits configure
+   * the S3 backend for real but install no provider (the validate tier proves the mirror install),
+   * and the mocked runs start none.
+   */
   let tf: Terraform;
+  let provider: SharedProvider | undefined;
   let settings: Settings;
   const inits = new Map<LayerId, RunResult>();
-  const dir = (layer: LayerId) => path.join(work, "out", "stacks", stackId(ENV, layer));
+  const dir = (layer: LayerId) => backend.stackDir(stackId(ENV, layer));
   const json = (layer: LayerId) => JSON.parse(fs.readFileSync(path.join(dir(layer), "cdk.tf.json"), "utf8")) as StackJson;
-  const objectUrl = (key: string) => `${server.endpoint}/${settings.state_backend.bucket}/${key}`;
+  const objectUrl = (key: string) => backend.objectUrl(key);
   const context = (layer: LayerId) => ({ account: settings.aws.allowed_account_ids[0], region: settings.aws.region, stack: stackId(ENV, layer) });
 
   /** 20-security planned under the mock, reading 10-network's state from the server (no override). */
@@ -54,7 +55,9 @@ describe.skipIf(skip)("GIVEN an S3-compatible server on 127.0.0.1 and an environ
           ...wiringAssertions("20-security", security, settings, upstream),
         ],
       }),
-      server.env,
+      backend.server.env,
+      // Judged by its status and diagnostics: no state printed.
+      { state: false },
     );
   };
 
@@ -63,24 +66,14 @@ describe.skipIf(skip)("GIVEN an S3-compatible server on 127.0.0.1 and an environ
 
   beforeAll(async () => {
     const started = Date.now();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-remote-state-"));
-    tf = offlineTerraform(work);
-    const shippedBucket = (await loadSettings(ENV)).state_backend.bucket;
-    server = await startS3Server([shippedBucket]);
     // The test environment: the shipped prod settings with the backend pointed at the server.
-    const envs = tempEnvironments({
-      "common.tfvars": shippedFile("common.tfvars"),
-      [`${ENV}.tfvars`]: await envFileWith(ENV, { state_backend: { bucket: shippedBucket, endpoint: server.endpoint, use_path_style: true } }),
-    });
-    try {
-      settings = await loadSettings(ENV, { environmentsDir: envs.dir, displayRoot: envs.root });
-    } finally {
-      envs.cleanup();
-    }
-    buildApp(new App({ outdir: path.join(work, "out") }), [settings]).synth();
+    [backend, provider] = await Promise.all([startS3Backend({ env: ENV, prefix: "lgtm-remote-state" }), startSharedProvider()]);
+    settings = backend.settings;
+    tf = backend.terraform(provider);
+    const server = backend.server;
 
     // `terraform init` WITH the backend, against the server, for every S3-backed layer.
-    await inPool(BACKED, 2, async (layer) => inits.set(layer, await runAsync(tf, dir(layer), ["init", "-input=false"], server.env)));
+    await inPool(BACKED, 2, async (layer) => inits.set(layer, await runAsync(tf, dir(layer), ["init", "-input=false"], backend.server.env)));
 
     // The network layer's real outputs, from its mocked apply (same harness as the mock-apply tier);
     // meanwhile the control: before any state is written, reading it fails (so a later success is
@@ -98,8 +91,8 @@ describe.skipIf(skip)("GIVEN an S3-compatible server on 127.0.0.1 and an environ
   });
 
   afterAll(async () => {
-    await server?.stop();
-    if (work) fs.rmSync(work, { recursive: true, force: true });
+    provider?.stop();
+    await backend?.stop();
   });
 
   /**
@@ -108,7 +101,7 @@ describe.skipIf(skip)("GIVEN an S3-compatible server on 127.0.0.1 and an environ
    * lineage and serial (`terraform state pull`) like any real state change.
    */
   const writeNetworkState = async () => {
-    const pulled = await runAsync(tf, dir("10-network"), ["state", "pull"], server.env);
+    const pulled = await runAsync(tf, dir("10-network"), ["state", "pull"], backend.server.env);
     const current = pulled.code === 0 && pulled.stdout.trim() ? (JSON.parse(pulled.stdout) as { lineage: string; serial: number }) : undefined;
     const outputs = Object.fromEntries(Object.entries(network.outputs!).map(([k, v]) => [k, { value: v, type: network.outputTypes![k] }]));
     const state = {
@@ -120,7 +113,7 @@ describe.skipIf(skip)("GIVEN an S3-compatible server on 127.0.0.1 and an environ
       resources: [],
       check_results: null,
     };
-    const file = path.join(work, `network-${state.serial}.tfstate`);
+    const file = path.join(backend.work, `network-${state.serial}.tfstate`);
     fs.writeFileSync(file, JSON.stringify(state, null, 2));
     return file;
   };
@@ -128,9 +121,9 @@ describe.skipIf(skip)("GIVEN an S3-compatible server on 127.0.0.1 and an environ
   it("WHEN the stacks are synthesized THEN every S3 backend and remote-state read points at the server with path-style addressing", () => {
     for (const layer of BACKED) {
       const j = json(layer) as StackJson & { terraform: { backend: { s3: Record<string, unknown> } } };
-      expect(j.terraform.backend.s3).toMatchObject({ endpoints: { s3: server.endpoint }, use_path_style: true, use_lockfile: true, key: stateKey(ENV, layer) });
+      expect(j.terraform.backend.s3).toMatchObject({ endpoints: { s3: backend.server.endpoint }, use_path_style: true, use_lockfile: true, key: stateKey(ENV, layer) });
       for (const remote of Object.values(j.data?.terraform_remote_state ?? {}) as { config: Record<string, unknown> }[]) {
-        expect(remote.config).toMatchObject({ endpoints: { s3: server.endpoint }, use_path_style: true });
+        expect(remote.config).toMatchObject({ endpoints: { s3: backend.server.endpoint }, use_path_style: true });
       }
     }
   });
@@ -149,7 +142,7 @@ describe.skipIf(skip)("GIVEN an S3-compatible server on 127.0.0.1 and an environ
   });
 
   it("WHEN the network layer's outputs are pushed as its state THEN the object is on the server and 20-security reads them through terraform_remote_state", async () => {
-    const push = await runAsync(tf, dir("10-network"), ["state", "push", await writeNetworkState()], server.env);
+    const push = await runAsync(tf, dir("10-network"), ["state", "push", await writeNetworkState()], backend.server.env);
     expect(push.code, push.stdout + push.stderr).toBe(0);
 
     const stored = await fetch(objectUrl(stateKey(ENV, "10-network")));
@@ -179,17 +172,17 @@ describe.skipIf(skip)("GIVEN an S3-compatible server on 127.0.0.1 and an environ
     const planted = await fetch(objectUrl(`${key}.tflock`), { method: "PUT", body: JSON.stringify(lock), headers: { "content-type": "application/json" } });
     expect(planted.status).toBe(200);
 
-    const blocked = await runAsync(tf, dir("10-network"), ["state", "push", "-lock-timeout=0s", await writeNetworkState()], server.env);
+    const blocked = await runAsync(tf, dir("10-network"), ["state", "push", "-lock-timeout=0s", await writeNetworkState()], backend.server.env);
     expect(blocked.code).not.toBe(0);
     expect(blocked.stderr).toMatch(/Error acquiring the state lock/);
     expect(blocked.stderr).toContain(lockId);
     expect(blocked.stderr).toContain("someone@elsewhere");
 
-    const unlock = await runAsync(tf, dir("10-network"), ["force-unlock", "-force", lockId], server.env);
+    const unlock = await runAsync(tf, dir("10-network"), ["force-unlock", "-force", lockId], backend.server.env);
     expect(unlock.code, unlock.stdout + unlock.stderr).toBe(0);
     expect((await fetch(objectUrl(`${key}.tflock`))).status).toBe(404);
 
-    const after = await runAsync(tf, dir("10-network"), ["state", "push", "-lock-timeout=0s", await writeNetworkState()], server.env);
+    const after = await runAsync(tf, dir("10-network"), ["state", "push", "-lock-timeout=0s", await writeNetworkState()], backend.server.env);
     expect(after.code, after.stdout + after.stderr).toBe(0);
   });
 });

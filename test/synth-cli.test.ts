@@ -1,11 +1,10 @@
 /**
- * The synth command as a user runs it: `npm run synth` (tsx main.ts synth) in a fresh process.
+ * The synth command as a user runs it: `npm run synth` (node bin/lgtm.cjs synth) in a fresh process.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { report } from "../commands/cli";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LAYERS } from "../stacks/contract";
 import { envFileWith, shippedFile, tempEnvironments } from "./support/settings";
 import { runCli } from "./support/cli";
@@ -30,8 +29,14 @@ function readTree(dir: string): Map<string, string> {
 
 describe("GIVEN the synth command", () => {
   let work: string;
+  /** One `synth --env prod` run on a machine without terraform, which three tests below read. */
+  let prodOnly: string;
+  let prodRun: ReturnType<typeof synth>;
   beforeAll(() => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-synth-cli-"));
+    // No terraform on PATH: synth needs none (cdktf's importFrom would run `terraform version`).
+    prodOnly = path.join(work, "prod-only");
+    prodRun = synth(["--env", "prod", "--out", prodOnly], { PATH: fs.mkdtempSync(path.join(work, "no-bin-")) });
   });
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -46,10 +51,7 @@ describe("GIVEN the synth command", () => {
   });
 
   it("WHEN filtered with --env on a machine without terraform THEN only that environment is written, its import blocks included", () => {
-    // No terraform on PATH: synth needs none (cdktf's importFrom would run `terraform version`).
-    const out = path.join(work, "prod-only");
-    const emptyPath = fs.mkdtempSync(path.join(work, "no-bin-"));
-    const r = synth(["--env", "prod", "--out", out], { PATH: emptyPath });
+    const [out, r] = [prodOnly, prodRun];
     expect(r.status, r.stderr).toBe(0);
     expect(fs.readdirSync(path.join(out, "stacks")).every((s) => s.startsWith("prod-"))).toBe(true);
     const storage = JSON.parse(fs.readFileSync(path.join(out, "stacks", "prod-30-storage", "cdk.tf.json"), "utf8"));
@@ -64,8 +66,8 @@ describe("GIVEN the synth command", () => {
   });
 
   it("WHEN the environment is unknown THEN it exits 1 naming the file, and the previous output is untouched", () => {
-    const out = path.join(work, "keep");
-    expect(synth(["--env", "prod", "--out", out]).status).toBe(0);
+    const out = prodOnly;
+    expect(prodRun.status, prodRun.stderr).toBe(0);
     const before = readTree(out);
     const r = synth(["--env", "staging", "--out", out]);
     expect(r.status).toBe(1);
@@ -97,37 +99,14 @@ describe("GIVEN the synth command", () => {
   // --environments naming a missing folder or a file: test/settings-bad-input.test.ts, in-process.
 
   it("WHEN synthesized THEN the rendered configs are written beside the stacks for teams that bake images", () => {
-    const out = path.join(work, "rendered");
-    expect(synth(["--env", "prod", "--out", out]).status).toBe(0);
+    const out = prodOnly;
+    expect(prodRun.status, prodRun.stderr).toBe(0);
     const manifest = JSON.parse(fs.readFileSync(path.join(out, "rendered", "prod", "manifest.json"), "utf8")) as { file: string }[];
     expect(manifest.map((m) => m.file)).toContain("loki/loki.yaml");
     expect(fs.readFileSync(path.join(out, "rendered", "prod", "loki", "loki.yaml"), "utf8")).toContain("auth_enabled: true");
   });
 
-  it("WHEN npm run render is given an environment THEN it writes that environment's files and manifest", () => {
-    const out = path.join(work, "render-only");
-    const r = runCli(["render", "--env", "dev", "--out", out]);
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain("rendered");
-    expect(fs.readdirSync(path.join(out, "rendered"))).toEqual(["dev"]);
-    expect(fs.readdirSync(path.join(out, "rendered", "dev")).sort()).toEqual(["alloy", "gateway", "grafana", "loki", "manifest.json", "mimir", "pyroscope", "tempo"]);
-  });
-
-  it("WHEN npm run render gets a bad flag or environment THEN it exits with the usage or the settings error", async () => {
-    // In-process, through the same reporter main.ts uses.
-    const render = await import("../commands/render");
-    const errors: string[] = [];
-    const spy = vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void errors.push(a.map(String).join(" ")));
-    try {
-      expect(await report(render.USAGE, () => render.run(["--envs", "dev"]))).toBe(2);
-      expect(errors.join("\n")).toContain("usage: npm run render");
-      errors.length = 0;
-      expect(await report(render.USAGE, () => render.run(["--env", "qa"]))).toBe(1);
-      expect(errors.join("\n")).toContain('environments/qa.tfvars: unknown environment "qa"');
-    } finally {
-      spy.mockRestore();
-    }
-  });
+  // npm run render, fresh and in-process: test/templates.test.ts ("GIVEN the files written to disk").
 
   it("WHEN given an unknown flag THEN main.ts answers from the light usage module: exit 2 with the usage", () => {
     const r = synth(["--environment", "prod"]);

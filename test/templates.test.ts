@@ -4,7 +4,6 @@
  * retention) straight from the settings, and is snapshotted; the commands and environment the task
  * definitions use point at the rendered files.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -15,6 +14,7 @@ import { attribute, childBlocks, parseAlloy, stringMap, type AlloyFile } from ".
 import { buildContext, CONFIG_DIR, producerAddress } from "../templates/context";
 import { renderConfigs, serviceCommand, serviceEnvironment, writeRenderedConfigs, type RenderedConfig } from "../templates";
 import { listTemplates, renderTemplate, sha256 } from "../templates/render";
+import { runCli, runInProcess } from "./support/cli";
 import { overrideError, settingsWith, shipped } from "./support/settings";
 
 type Doc = Record<string, any>;
@@ -481,25 +481,33 @@ describe("GIVEN an output folder", () => {
     expect(fs.readdirSync(path.join(out, "rendered"))).toEqual(["prod"]);
   });
 
-  const cli = (...args: string[]) =>
-    spawnSync(path.resolve(__dirname, "..", "node_modules", ".bin", "tsx"), [path.resolve(__dirname, "..", "main.ts"), "render", ...args], { encoding: "utf8", cwd: out });
+  // `npm run render` as a user runs it: node bin/lgtm.cjs render, a fresh process.
+  const cli = (...args: string[]) => runCli(["render", ...args], { cwd: out });
 
-  it("WHEN `npm run render -- --env dev --out <dir>` runs THEN it writes dev's files and says where", () => {
-    const run = cli("--env", "dev", "--out", out);
+  it("WHEN `npm run render -- --env dev --out <dir>` runs THEN it writes dev's files and manifest, only dev's, and says where", () => {
+    const dir = path.join(out, "cli");
+    const run = cli("--env", "dev", "--out", dir);
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain("rendered 21 files for dev");
-    expect(fs.existsSync(path.join(out, "rendered", "dev", "alloy", "config.alloy"))).toBe(true);
+    expect(fs.existsSync(path.join(dir, "rendered", "dev", "alloy", "config.alloy"))).toBe(true);
+    expect(fs.readdirSync(path.join(dir, "rendered"))).toEqual(["dev"]);
+    expect(fs.readdirSync(path.join(dir, "rendered", "dev")).sort()).toEqual(["alloy", "gateway", "grafana", "loki", "manifest.json", "mimir", "pyroscope", "tempo"]);
   });
 
-  it("WHEN the environment is unknown or an option is wrong THEN it fails with a plain message and writes nothing", () => {
-    const unknown = cli("--env", "prdo", "--out", path.join(out, "x"));
+  it("WHEN the environment is unknown or an option is wrong THEN it fails with a plain message or the usage, and writes nothing", async () => {
+    // In-process, through the same reporter main.ts uses; the fresh-process run is the test above.
+    const render = await import("../commands/render");
+    const unknown = await runInProcess(render, ["--env", "prdo", "--out", path.join(out, "x")]);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain('unknown environment "prdo"');
     expect(unknown.stderr).toContain('did you mean "prod"?');
-    const bad = cli("--environment", "prod");
-    expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain("usage: npm run render");
+    for (const flag of ["--environment", "--envs"]) {
+      const bad = await runInProcess(render, [flag, "prod"]);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain(`Unknown option '${flag}'`);
+      expect(bad.stderr).toContain("usage: npm run render");
+    }
     expect(fs.existsSync(path.join(out, "x"))).toBe(false);
   });
 });

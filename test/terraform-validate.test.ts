@@ -1,6 +1,8 @@
 /**
  * Terraform tier: every synthesized stack of every environment passes `terraform init
- * -backend=false` against the offline provider mirror and `terraform validate`.
+ * -backend=false` against the offline provider mirror and `terraform validate`. Init installs from
+ * the mirror as a user's would; validate attaches to one shared provider process
+ * (test/support/terraform.ts `startSharedProvider`) instead of starting it once per stack.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -9,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listEnvironments } from "../settings";
 import { LAYERS } from "../stacks/contract";
 import { synthToDisk } from "./support/synth";
-import { inPool, offlineTerraform, runAsync, skipWithoutTerraform } from "./support/terraform";
+import { inPool, offlineTerraform, runAsync, skipWithoutTerraform, startSharedProvider, type SharedProvider } from "./support/terraform";
 
 const skip = skipWithoutTerraform("terraform validate tier");
 
@@ -23,14 +25,17 @@ interface Diagnostic {
 describe.skipIf(skip)("GIVEN every environment synthesized to Terraform JSON", () => {
   let work: string;
   let stacks: string[];
+  let provider: SharedProvider | undefined;
   const results = new Map<string, { errors: Diagnostic[]; warnings: Diagnostic[]; log: string }>();
 
   beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-validate-"));
-    stacks = await synthToDisk(path.join(work, "out"));
-    const tf = offlineTerraform(work);
+    const started = Date.now();
+    [stacks, provider] = await Promise.all([synthToDisk(path.join(work, "out")), startSharedProvider()]);
+    const installer = offlineTerraform(work);
+    const tf = offlineTerraform(work, provider);
     await inPool(stacks, 2, async (dir) => {
-      const init = await runAsync(tf, dir, ["init", "-backend=false", "-input=false"]);
+      const init = await runAsync(installer, dir, ["init", "-backend=false", "-input=false"]);
       if (init.code !== 0) {
         results.set(path.basename(dir), { errors: [{ severity: "error", summary: "terraform init failed" }], warnings: [], log: init.stdout + init.stderr });
         return;
@@ -43,10 +48,13 @@ describe.skipIf(skip)("GIVEN every environment synthesized to Terraform JSON", (
         log: validate.stderr,
       });
     });
-    console.log(`terraform validate tier: checked ${results.size} stacks (${[...results.keys()].join(", ")})`);
+    console.log(`terraform validate tier: checked ${results.size} stacks in ${((Date.now() - started) / 1000).toFixed(1)} s (${[...results.keys()].join(", ")})`);
   });
 
-  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+  afterAll(() => {
+    provider?.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  });
 
   it("WHEN listed THEN there are seven stacks per environment", () => {
     const expected = listEnvironments().flatMap((env) => LAYERS.map((layer) => `${env}-${layer}`)).sort();

@@ -16,10 +16,34 @@ export interface StackJson {
   locals?: Record<string, unknown>;
 }
 
+/**
+ * One environment's stacks, built once per distinct settings and synthesized once per layer, for
+ * the test files of a worker (vitest runs them in one module graph, vitest.config.mts). Many files
+ * synthesize the shipped settings' layers again and again (0.3-0.4 s each, warm); synthesis is
+ * deterministic (test/stability.test.ts), so equal settings give equal JSON. Every call returns a
+ * fresh parse: a test that edits its copy cannot change another's.
+ */
+const built = new Map<string, { stacks: ReturnType<typeof buildEnvironment>; json: Map<LayerId, string> }>();
+const BUILT_MAX = 8;
+
 export function synthLayer(settings: Settings, layer: LayerId): StackJson {
-  const app = Testing.app();
-  const stacks = buildEnvironment(app, settings);
-  return JSON.parse(Testing.synth(stacks[layer], true)) as StackJson;
+  const key = JSON.stringify(settings);
+  let entry = built.get(key);
+  if (!entry) {
+    entry = { stacks: buildEnvironment(Testing.app(), settings), json: new Map() };
+    if (built.size >= BUILT_MAX) built.delete(built.keys().next().value!);
+    built.set(key, entry);
+  } else {
+    // Most recently used last.
+    built.delete(key);
+    built.set(key, entry);
+  }
+  let text = entry.json.get(layer);
+  if (text === undefined) {
+    text = Testing.synth(entry.stacks[layer], true);
+    entry.json.set(layer, text);
+  }
+  return JSON.parse(text) as StackJson;
 }
 
 /** All resources of a type, by logical name. */
