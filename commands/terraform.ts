@@ -150,7 +150,7 @@ const ERROR_LINES = 30;
 /** The error part of terraform's output: from the first "Error:" line, else its last lines. */
 export function errorText(r: Run): string {
   const lines = `${r.stderr}\n${r.stdout}`.replace(/\x1b\[[0-9;]*m/g, "").split("\n");
-  const first = lines.findIndex((l) => /^(│ )?Error:/.test(l));
+  const first = lines.findIndex((l) => /^(\u2502 )?Error:/.test(l));
   const picked = first >= 0 ? lines.slice(first) : lines.filter((l) => l.trim() !== "").slice(-ERROR_LINES);
   const trimmed = picked.join("\n").trim().split("\n");
   return trimmed.length > ERROR_LINES ? [...trimmed.slice(0, ERROR_LINES), `… (${trimmed.length - ERROR_LINES} more lines)`].join("\n") : trimmed.join("\n");
