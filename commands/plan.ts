@@ -1,8 +1,7 @@
 /**
  * Review before apply: plans every layer of one environment against its real state and writes one
  * review (terminal text, Markdown for a pull-request comment or job summary, JSON), with a destroy
- * guard in front and, with --save, the plan files `npm run apply` applies. See README "Reviewing and
- * applying changes".
+ * guard in front and, with --save, the plan files `npm run apply` applies. See docs/reviewing.md.
  *
  *   npm run plan -- --env prod                               every layer except 00-bootstrap
  *   npm run plan -- --env prod --layer 30-storage            only some layers (repeat --layer)

@@ -1,7 +1,7 @@
 # Settings shared by every environment. environments/<env>.tfvars overrides them.
 # Maps are deep-merged key by key (unlike Terraform's -var-file, which replaces a whole variable):
 # an environment file that sets services.mimir.desired_count keeps every other services.mimir key.
-# Lists and scalar values replace. Reference: README.md, "Settings reference".
+# Lists and scalar values replace. Reference: docs/settings-reference.md (every key), docs/settings.md (the prose).
 
 project   = "lgtm"
 # The default tenant: Alloy's own pipelines (CloudWatch, OTLP) send under it.
@@ -64,7 +64,7 @@ logs = {
 # eth1 (eth0 only has 169.254.172.x, which the rings skip), other awsvpc platforms name it eth0.
 ring_interface_names = ["eth1", "eth0"]
 
-# Per-component limits, every tenant (README "Limits"). Mimir: the team's own Mimir (issue 18);
+# Per-component limits, every tenant (docs/settings.md "Tenants and limits"). Mimir: the team's own Mimir (issue 18);
 # upstream's 10,000 samples/s and 150,000 series would answer their senders with 429s on day one.
 mimir = {
   limits = {
@@ -266,7 +266,7 @@ services = {
     desired_count = 1
     http_port     = 12345
   }
-  # The authenticating gateway (README "The gateway"): nginx from ECR Public (no Docker Hub limits).
+  # The authenticating gateway (docs/security.md "The gateway"): nginx from ECR Public (no Docker Hub limits).
   # Every ingestion and query path of the ALB goes to it, never to a backend: it checks the tenant's
   # credentials and sets X-Scope-OrgID. /otlp/* is OTLP over HTTP for metrics, logs and traces.
   gateway = {

@@ -42,7 +42,7 @@ audit_logs = {
 # accepts (settings/quorum.ts would refuse it otherwise).
 accept_risks = {
   reduced_redundancy = ["mimir", "loki", "tempo", "pyroscope"]
-  # Findings of the synth-time policy pack (policy/, README "Policy pack") accepted here, each with
+  # Findings of the synth-time policy pack (policy/, docs/security.md "Policy pack") accepted here, each with
   # its reason (printed by synth). Remove a waiver as soon as its finding is fixed.
   waivers = {
     "ECS.20" = { reason = "the gateway runs the official nginx image, whose master process starts as root; running it as the image's nginx user (101) is not verified on Fargate yet. Its root filesystem is read-only and it writes only its task volumes (/tmp, /var/cache/nginx)", resources = ["aws_ecs_task_definition.gateway_task_definition#gateway"] }

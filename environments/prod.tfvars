@@ -70,11 +70,11 @@ ecs = {
 accept_risks = {
   # Tempo 3 monolithic (target all, no Kafka) runs one task with no replication: its backend
   # scheduler is a singleton. When that task stops, trace ingestion pauses until the replacement is
-  # up (Alloy retries meanwhile) and spans received in its last ~minute can be lost (README, "When a
+  # up (Alloy retries meanwhile) and spans received in its last ~minute can be lost (docs/operating.md, "When a
   # task dies"). Scaling Tempo past that needs microservices mode with Kafka.
   # Pyroscope is not here: it runs 3 tasks with replication factor 3 (environments/common.tfvars).
   reduced_redundancy = ["tempo"]
-  # Findings of the synth-time policy pack (policy/, README "Policy pack") accepted here, each with
+  # Findings of the synth-time policy pack (policy/, docs/security.md "Policy pack") accepted here, each with
   # its reason (printed by synth). Remove a waiver as soon as its finding is fixed.
   waivers = {
     "ECS.20" = { reason = "the gateway runs the official nginx image, whose master process starts as root; running it as the image's nginx user (101) is not verified on Fargate yet. Its root filesystem is read-only and it writes only its task volumes (/tmp, /var/cache/nginx)", resources = ["aws_ecs_task_definition.gateway_task_definition#gateway"] }
@@ -95,7 +95,7 @@ adopt = {
   ]
 }
 
-# The query cache (settings/cache.ts, README "Query cache"): memcached tasks in front of S3 for Mimir's
+# The query cache (settings/cache.ts, docs/cost.md "Query cache"): memcached tasks in front of S3 for Mimir's
 # and Loki's queries. Prod keeps a year of metrics and logs in S3, and dashboards re-read the same
 # recent chunks and index every refresh; without a cache every one of those reads is an S3 GET. Sizes
 # are derived (Grafana's recommended figures until a load block is declared): 3 ARM64 tasks of

@@ -13,7 +13,7 @@ export const CODE_WAIVERS: readonly Waiver[] = [
     control: "SecretsManager.1",
     resources: ["aws_secretsmanager_secret.grafana_admin_password_secret"],
     reason:
-      "Grafana reads GF_SECURITY_ADMIN_PASSWORD only when it first creates the admin user; a rotated secret would no longer match the password stored in Grafana's database and lock the admin out. Rotate by hand as README \"Rotating the Grafana admin password\" describes",
+      "Grafana reads GF_SECURITY_ADMIN_PASSWORD only when it first creates the admin user; a rotated secret would no longer match the password stored in Grafana's database and lock the admin out. Rotate by hand as docs/operating.md, \"Rotating the Grafana admin password\", describes",
     source: SOURCE,
   },
   {
@@ -27,7 +27,7 @@ export const CODE_WAIVERS: readonly Waiver[] = [
     control: "SecretsManager.1",
     resources: ["aws_secretsmanager_secret.gateway_*_secret"],
     reason:
-      "each tenant's gateway password is held by that tenant's senders (Alloy, agents, CI jobs outside the stack); an automatic rotation would cut them all off until each is reconfigured. Rotate per tenant by hand: put a new value, let the gateway tasks restart, then update the senders (README, \"The gateway\")",
+      "each tenant's gateway password is held by that tenant's senders (Alloy, agents, CI jobs outside the stack); an automatic rotation would cut them all off until each is reconfigured. Rotate per tenant by hand: put a new value, let the gateway tasks restart, then update the senders (docs/security.md, \"The gateway\")",
     source: SOURCE,
   },
   {

@@ -320,7 +320,7 @@ export const RULES: readonly PolicyRule[] = [
     id: "SecretsManager.1",
     title: "Secrets Manager secrets should have automatic rotation enabled",
     reason: "a leaked secret stays valid until someone rotates it by hand",
-    fix: "a rotation (README, \"Rotating the Grafana admin password\")",
+    fix: "a rotation (docs/operating.md, \"Rotating the Grafana admin password\")",
     check: (stack) => {
       const rotated = new Set(resources(stack, "aws_secretsmanager_secret_rotation").map(([, r]) => referenced(r.secret_id)));
       return resources(stack, "aws_secretsmanager_secret")

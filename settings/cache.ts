@@ -1,7 +1,7 @@
 /**
  * The query cache: memcached tasks on Fargate in front of S3 for Mimir's and Loki's query paths.
  *
- * Design (README, "Query cache"): one memcached service of `desired_count` tasks, registered in Cloud
+ * Design (docs/cost.md, "Query cache"): one memcached service of `desired_count` tasks, registered in Cloud
  * Map as `memcached.<namespace>` (A records, one per task), so its address is known at synth and the
  * rendered configs can name it: `dns+memcached.<namespace>:<port>`, which Mimir's and Loki's memcached
  * clients resolve to every task and spread keys over by consistent hashing. ElastiCache was not

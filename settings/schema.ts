@@ -1,6 +1,6 @@
 /**
  * The one typed schema of the tfvars-style settings (environments/common.tfvars merged with
- * environments/<env>.tfvars). Keys keep their tfvars spelling so that an error, the README and the
+ * environments/<env>.tfvars). Keys keep their tfvars spelling so that an error, the docs and the
  * file a user edits all use the same names. Every object is strict: an unknown key is an error.
  *
  * Single-field rules live here; rules that relate several fields live in ./checks.ts.
@@ -186,7 +186,7 @@ function limitOverrides<F extends Fields>(fields: F) {
   return z.strictObject(shape).optional() as unknown as z.ZodOptional<z.ZodType<Partial<FieldsOutput<F>>, FieldsInput<F>>>;
 }
 
-// Sources of the defaults: README "Limits". "team": the values the team's hand-written stack ran
+// Sources of the defaults: docs/settings.md, "Tenants and limits". "team": the values the team's hand-written stack ran
 // with (issue 18); "seed 004": the team's Loki limits; "upstream": the pinned release's own default,
 // written down so that it shows in the rendered file and a tenant can override it.
 
@@ -363,7 +363,7 @@ const alloySchema = z.strictObject({
     .prefault({}),
   /**
    * Tenant of everything Alloy's OTLP receivers get (metrics, logs, traces); omitted: tenant_id.
-   * Those receivers take unauthenticated in-VPC senders (README "Who can reach what"): keep this a
+   * Those receivers take unauthenticated in-VPC senders (docs/security.md, "Who can reach what"): keep this a
    * tenant that may receive such data.
    */
   otlp_tenant: z.string().optional(),
@@ -852,7 +852,7 @@ export const settingsSchema = z.strictObject({
   pyroscope: pyroscopeSchema.prefault({}),
   /** Alloy settings rendered into config.alloy. */
   alloy: alloySchema.prefault({}),
-  /** Alloy scrapes every task's own /metrics into Mimir under a dedicated tenant (README, "Operating it"). */
+  /** Alloy scrapes every task's own /metrics into Mimir under a dedicated tenant (docs/operating.md). */
   self_monitoring: selfMonitoringSchema.prefault({}),
   /**
    * Adopting an existing deployment (docs/migration.md): resources that already exist are imported
@@ -869,7 +869,7 @@ export const settingsSchema = z.strictObject({
       previous_names: z.array(z.string().min(1, { error: "expected a resource name" })).default([]),
     })
     .prefault({}),
-  /** Where alerts go and when AWS-side alarms fire (README, "Operating it"). */
+  /** Where alerts go and when AWS-side alarms fire (docs/operating.md). */
   alerts: alertsSchema.prefault({}),
   /** Grafana settings passed as environment variables. */
   grafana: grafanaSchema.prefault({}),

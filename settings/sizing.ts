@@ -14,7 +14,7 @@
  *
  * Units: the guides write GB; they are read here as GiB (7% more, on the safe side).
  * Covered: Mimir, Loki, Tempo. Pyroscope, Grafana and Alloy have no published capacity formula for
- * this kind of load, so they keep their explicit sizes (README, "Sizing and cost").
+ * this kind of load, so they keep their explicit sizes (docs/cost.md).
  */
 import type { ServiceName } from "./components";
 import { FARGATE_SIZES } from "./fargate";

@@ -75,7 +75,7 @@ export abstract class LayerStack<L extends LayerId = LayerId> extends TerraformS
     if (layer === "00-bootstrap") {
       // The state bucket cannot hold the state that creates it. The local state file lives next to
       // the output folder (the project root for cdktf.out/stacks/<stack>/), never inside it: synth
-      // rewrites that folder. Relative, so the JSON is the same on every machine. README "Bootstrap".
+      // rewrites that folder. Relative, so the JSON is the same on every machine. docs/deploying.md, "One-time bootstrap".
       new LocalBackend(this, { path: `../../../terraform.${stackId(s.env, layer)}.tfstate` });
     } else {
       const backend = new S3Backend(this, s3BackendConfig(s, layer));

@@ -86,7 +86,7 @@ export const federatedUid = (component: DatasourceComponent): string => `${compo
  * from the ring after this many heartbeat timeouts (2 × 1m), instead of Mimir's default 10. A member
  * that was only slow re-registers itself at its next heartbeat. Rings without the key forget on their
  * own (Tempo's live store and backend worker: 2 periods, built in) or not at all (Mimir's and
- * Pyroscope's ingester rings: see README "When a task dies").
+ * Pyroscope's ingester rings: see docs/operating.md, "When a task dies").
  */
 export const RING_AUTO_FORGET_UNHEALTHY_PERIODS = 2;
 

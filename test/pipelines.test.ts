@@ -1,7 +1,7 @@
 /**
  * The pipelines (.github/workflows/*.yml, Jenkinsfile) parsed as their runners read them (YAML;
- * for the Jenkinsfile, its stage names and `sh` steps), calling exactly the commands README
- * "Reviewing and applying changes" documents, with no credential in the repository and no apply
+ * for the Jenkinsfile, its stage names and `sh` steps), calling exactly the commands docs/reviewing.md
+ * ("Pipelines") documents, with no credential in the repository and no apply
  * that is not `npm run apply` of saved plans.
  */
 import * as fs from "node:fs";
@@ -13,6 +13,8 @@ import { listEnvironments } from "../settings";
 const root = path.resolve(__dirname, "..");
 const read = (file: string) => fs.readFileSync(path.join(root, file), "utf8");
 const README = read("README.md");
+const REVIEWING = read("docs/reviewing.md");
+const TESTING = read("docs/testing.md");
 
 interface Step {
   uses?: string;
@@ -49,11 +51,11 @@ function npmCommands(shell: string): string[] {
 }
 const jobCommands = (job: Job) => job.steps.flatMap((s) => npmCommands(s.run ?? ""));
 
-/** The commands of README's pipeline table, by pipeline file. */
+/** The commands of docs/reviewing.md's pipeline table, by pipeline file. */
 function documented(file: string): string[] {
-  const section = README.slice(README.indexOf("## Reviewing and applying changes"));
+  const section = REVIEWING.slice(REVIEWING.indexOf("## Pipelines"));
   const row = section.split("\n").find((l) => l.startsWith(`| \`${file}\``));
-  expect(row, `README "Reviewing and applying changes" has a row for ${file}`).toBeDefined();
+  expect(row, `docs/reviewing.md "Pipelines" has a row for ${file}`).toBeDefined();
   return [...row!.matchAll(/`(npm [^`]+)`/g)].map((m) => m[1]);
 }
 
@@ -72,7 +74,8 @@ describe("GIVEN .github/workflows/ci.yml", () => {
   it("WHEN read THEN it installs from the lockfile and runs the README's test command with the terraform tier required, as .ci/run does", () => {
     expect(jobCommands(job)).toEqual(["npm ci --no-audit --no-fund", "npm test"]);
     expect(jobCommands(job)).toEqual(documented("ci.yml"));
-    expect(README).toMatch(/## Tests\n\n```sh\nnpm test\n```/);
+    expect(README).toMatch(/## Quick start\n\n```sh\n[^`]*^npm test\b/m);
+    expect(TESTING).toMatch(/^# Tests\n[^`]*```sh\nnpm test\n```/);
     expect(job.env?.LGTM_REQUIRE_TERRAFORM).toBe("1");
     expect(read(".ci/run")).toContain("export LGTM_REQUIRE_TERRAFORM=1");
     expect(job.steps.find((s) => s.uses?.startsWith("hashicorp/setup-terraform"))?.with).toMatchObject({ terraform_version: "1.11.4" });

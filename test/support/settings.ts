@@ -118,7 +118,7 @@ export async function loadWithWarnings(
 }
 
 /**
- * The documented example load (README, "Sizing and cost"): 1M active series scraped every 15 s,
+ * The documented example load (docs/cost.md): 1M active series scraped every 15 s,
  * 50 GB/day of logs, 5,000 spans/s (of 1,000 bytes, the default), 10 metric queries/s (the default).
  */
 export const EXAMPLE_LOAD = { active_series: 1_000_000, scrape_interval_seconds: 15, logs_gb_per_day: 50, spans_per_second: 5000 };
