@@ -62,13 +62,13 @@ export interface DocLink {
   readonly target: string;
 }
 
-/** Every relative Markdown link (`[text](target)`, not http(s), not mailto) outside code blocks. */
+/** Every relative Markdown link (`[text](target)`, not http(s), not mailto) outside code blocks and code spans. */
 export function relativeLinks(doc: DocFile): DocLink[] {
   const links: DocLink[] = [];
   prose(doc.text)
     .split("\n")
     .forEach((line, i) => {
-      for (const m of line.matchAll(/\]\(([^)\s]+)\)/g)) {
+      for (const m of line.replace(/`[^`]*`/g, "").matchAll(/\]\(([^)\s]+)\)/g)) {
         if (/^[a-z]+:/i.test(m[1])) continue;
         links.push({ file: doc.file, line: i + 1, target: m[1] });
       }
