@@ -57,7 +57,26 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkTenants(s),
     ...checkGatewayRoutes(s),
     ...checkCache(s),
+    ...checkLokiSchemaPeriods(s),
   ];
+}
+
+/**
+ * Loki picks a chunk's schema by the period its date falls in, so the adopted periods must be in
+ * order and all start before the period this stack writes (loki.schema_from).
+ */
+function checkLokiSchemaPeriods(s: Settings): Finding[] {
+  const out: Finding[] = [];
+  const periods = s.loki.previous_schema_periods;
+  periods.forEach((p, i) => {
+    const key = `loki.previous_schema_periods[${i}].from`;
+    if (i > 0 && p.from <= periods[i - 1].from) {
+      out.push({ key, message: `"${p.from}" is not after the previous period's "${periods[i - 1].from}"; expected the periods oldest first, each starting after the one before` });
+    } else if (p.from >= s.loki.schema_from) {
+      out.push({ key, message: `"${p.from}" is not before loki.schema_from "${s.loki.schema_from}"; expected every previous period to start before the TSDB v13 period this stack writes (set loki.schema_from to a day after the old Loki's last period starts, and before this stack's first log line)` });
+    }
+  });
+  return out;
 }
 
 /**

@@ -315,6 +315,25 @@ const pyroscopeSchema = z.strictObject({
 const lokiSchema = z.strictObject({
   /** First day of the TSDB v13 schema period (YYYY-MM-DD, before the first log line). Never change it once logs exist. */
   schema_from: z.iso.date({ error: 'expected a date such as "2025-01-01"' }).default("2025-01-01"),
+  /**
+   * The schema periods of logs an adopted Loki wrote before schema_from (its own
+   * `schema_config.configs`), oldest first: rendered ahead of the TSDB v13 period so that those logs
+   * stay readable (docs/migration.md). Loki reads a chunk through the period its date falls in.
+   */
+  previous_schema_periods: z
+    .array(
+      z.strictObject({
+        /** First day of the period, as the old config has it. */
+        from: z.iso.date({ error: 'expected a date such as "2024-01-01"' }),
+        /** Index store of the period: "tsdb" or "boltdb-shipper". */
+        store: z.enum(["tsdb", "boltdb-shipper"], { error: 'expected "tsdb" or "boltdb-shipper" (the index stores Loki 3 still reads)' }),
+        /** Schema version of the period. */
+        schema: z.enum(["v11", "v12", "v13"], { error: 'expected "v11", "v12" or "v13" (the schemas Loki 3 still reads)' }),
+        /** `index.prefix` of the period, as the old config has it. */
+        index_prefix: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected an index prefix such as "index_" (letters, digits, _ and -)' }).default("index_"),
+      }),
+    )
+    .default([]),
   /** `limits_config` values (seed 004 and the team's). Overridable per tenant (tenants.<name>.limits.loki). */
   limits: limitsWithDefaults(LOKI_LIMIT_FIELDS, LOKI_LIMIT_DEFAULTS),
   /** The pattern ingester (log patterns in Grafana's Logs Drilldown). */

@@ -248,6 +248,8 @@ export interface TemplateContext {
     readonly retention: string;
     readonly dataDir: string;
     readonly schemaFrom: string;
+    /** `schema_config.configs`: loki.previous_schema_periods, oldest first, then the TSDB v13 period from schemaFrom. */
+    readonly schemaPeriods: readonly { readonly from: string; readonly store: string; readonly schema: string; readonly indexPrefix: string }[];
     /** loki.limits with max_query_lookback derived from the retention when omitted. */
     readonly limits: LokiLimits & { readonly max_query_lookback: string };
     readonly patternIngester: boolean;
@@ -648,6 +650,10 @@ export function buildContext(settings: Settings): TemplateContext {
       retention: retentionOf(s, "loki"),
       dataDir: DATA_DIRS.loki,
       schemaFrom: s.loki.schema_from,
+      schemaPeriods: [
+        ...s.loki.previous_schema_periods.map((p) => ({ from: p.from, store: p.store, schema: p.schema, indexPrefix: p.index_prefix })),
+        { from: s.loki.schema_from, store: "tsdb", schema: "v13", indexPrefix: "index_" },
+      ],
       limits: { ...s.loki.limits, max_query_lookback: s.loki.limits.max_query_lookback ?? retentionOf(s, "loki") },
       patternIngester: s.loki.pattern_ingester,
       runtimeConfigFile: runtimeOverridesPath(),
