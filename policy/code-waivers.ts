@@ -27,7 +27,7 @@ export const CODE_WAIVERS: readonly Waiver[] = [
     control: "SecretsManager.1",
     resources: ["aws_secretsmanager_secret.gateway_*_secret"],
     reason:
-      "each tenant's gateway password is held by that tenant's senders (Alloy, agents, CI jobs outside the stack); an automatic rotation would cut them all off until each is reconfigured. Rotate per tenant by hand: put a new value, let the gateway tasks restart, then update the senders (docs/security.md, \"The gateway\")",
+      "each tenant's gateway password is held by that tenant's senders (Alloy, agents, CI jobs outside the stack); an automatic rotation would cut them all off until each is reconfigured. Rotate per tenant by hand: put a new value, let the gateway tasks restart, then update the senders (docs/operating.md, \"Rotating a tenant's gateway password\")",
     source: SOURCE,
   },
   {
