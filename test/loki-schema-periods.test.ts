@@ -28,7 +28,7 @@ describe("GIVEN an adopted Loki's two periods carried over", () => {
     schema_from: "2025-06-01",
     previous_schema_periods: [
       { from: "2023-01-01", store: "boltdb-shipper", schema: "v12", index_prefix: "loki_index_" },
-      { from: "2024-04-01", store: "tsdb", schema: "v13" },
+      { from: "2024-04-01", store: "tsdb", schema: "v13", index_prefix: "index_" },
     ],
   };
 
