@@ -190,7 +190,21 @@ describe("GIVEN prod as shipped and prod with an address in ingest_allowed_cidrs
       const name = sub(m[1]).replace(/\$TENANT|<tenant>/, s.tenant_id);
       if (!secrets.has(name)) bad.push(`secret ${m[1]} (as ${name})`);
     }
+    // The one-off task of runbook.md: the execution role it names and the log group it writes to.
+    const iam = synthLayer(s, "40-iam");
+    const roles = new Set(Object.values(resourcesOf(iam, "aws_iam_role")).map((r) => r.name as string));
+    const logGroups = new Set(Object.values(resourcesOf(closed.ecs, "aws_cloudwatch_log_group")).map((r) => r.name as string));
+    const roleRefs = [...text.matchAll(/:role\/(lgtm-\$ENV-[a-z-]+)/g)].map((m) => m[1]);
+    const logRefs = [...text.matchAll(/(?:awslogs-group\\?":\\?"|logs tail )(\/ecs\/[a-z-]+)/g)].map((m) => m[1]);
+    expect(roleRefs.length * logRefs.length).toBeGreaterThan(0);
+    for (const r of roleRefs) if (!roles.has(sub(r))) bad.push(`role ${r}`);
+    for (const g of logRefs) if (!logGroups.has(g)) bad.push(`log group ${g}`);
     expect(bad).toEqual([]);
     expect(services.size).toBe(SERVICE_NAMES.length + 1);
+  });
+
+  it("WHEN the docs say no service enables ECS Exec THEN none does (the procedures must not rely on it)", () => {
+    expect(docs.some((d) => d.text.includes("No service enables ECS Exec"))).toBe(true);
+    for (const [id, svc] of Object.entries(resourcesOf(closed.ecs, "aws_ecs_service"))) expect(svc.enable_execute_command ?? false, id).toBe(false);
   });
 });
