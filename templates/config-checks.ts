@@ -38,7 +38,7 @@ import type { Settings } from "../settings/schema";
 import { FARGATE_MAX_STOP_TIMEOUT_SECONDS } from "../settings/shutdown";
 import { AlloySyntaxError, attribute, childBlocks, parseAlloy, referencesIn, stringMap, type AlloyBlock, type AlloyFile, type AlloyValue } from "./alloy-syntax";
 import { tenants } from "../settings/tenants";
-import { LOKI_PUSH_PATH, MIMIR_PROMETHEUS_PREFIX, MIMIR_PUSH_PATH, RUNTIME_OVERRIDES_FILE } from "./context";
+import { GATEWAY_RESOLVER_FILE, GATEWAY_RUN_DIR, LOKI_PUSH_PATH, MIMIR_PROMETHEUS_PREFIX, MIMIR_PUSH_PATH, RUNTIME_OVERRIDES_FILE } from "./context";
 import { SELF_MONITORING_DATASOURCE_UID } from "./grafana-alerting";
 import {
   checkAlloy,
@@ -951,10 +951,23 @@ function gatewayAddresses(s: Settings, config: RenderedConfig, errors: string[])
   if (setHeader.length !== 1 || setHeader[0] !== "$remote_user") {
     errors.push(`${templateOf(config)}: ${where(config)} must set X-Scope-OrgID exactly once, to $remote_user (the authenticated tenant), found ${setHeader.length === 0 ? "none" : setHeader.join(", ")}: a client could choose its tenant`);
   }
+  if (!new RegExp(`^\\s*include\\s+${GATEWAY_RUN_DIR}/${GATEWAY_RESOLVER_FILE.replace(".", "\\.")};`, "m").test(text)) {
+    errors.push(`${templateOf(config)}: ${where(config)} includes no resolver file (start.sh writes nginx's resolver from the task's /etc/resolv.conf): the backends' Cloud Map names could not be resolved at request time`);
+  }
   for (const m of text.matchAll(/location\s+(=\s+)?(\S+)\s*\{([^}]*)\}/g)) {
     const [, , location, body] = m;
-    const pass = /proxy_pass\s+([^;]+);/.exec(body)?.[1].trim();
-    if (!pass) continue;
+    const proxyPass = /proxy_pass\s+([^;]+);/.exec(body)?.[1].trim();
+    if (!proxyPass) continue;
+    // The backend is named through a variable set in the location (`set $backend <url>;
+    // proxy_pass $backend;`), so nginx resolves the Cloud Map name per request through its resolver.
+    const variable = /^\$([A-Za-z_][A-Za-z0-9_]*)/.exec(proxyPass)?.[1];
+    const setValue = variable === undefined ? undefined : new RegExp(`\\bset\\s+\\$${variable}\\s+([^;\\s]+)\\s*;`).exec(body)?.[1];
+    if (setValue === undefined) {
+      errors.push(
+        `${templateOf(config)}: ${where(config)} location ${location} has proxy_pass ${proxyPass}, not a variable set in the location: nginx would resolve the Cloud Map name once at start (refusing to start while it does not resolve) and keep a replaced task's address forever`,
+      );
+    }
+    const pass = setValue ?? proxyPass;
     if (/proxy_set_header/.test(body)) {
       errors.push(`${templateOf(config)}: ${where(config)} location ${location} sets its own proxy headers, which drops the server-level X-Scope-OrgID from the authenticated user`);
     }

@@ -11,7 +11,7 @@
  */
 import { CONSUMERS, COMPONENTS, DATA_DIRS, RING_SERVICES, joinPath, type ProducerPort, type RingServiceName, type ServiceName } from "../settings/components";
 import { resolveCache } from "../settings/cache";
-import { serviceHost } from "../settings/catalog";
+import { CLOUD_MAP_DNS_TTL_SECONDS, serviceHost } from "../settings/catalog";
 import { selfScrapeTargets } from "../settings/self-monitoring";
 import { SELF_MONITORING_DATASOURCE_UID, alertingProvisioning } from "./grafana-alerting";
 import { dashboardJson, dashboardSpecs } from "./grafana-dashboards";
@@ -183,9 +183,24 @@ export interface GatewayRouteView {
   readonly location: string;
   readonly signal: Signal;
   readonly producer: ServiceName;
-  /** `proxy_pass` target: `http://host:port` (the path passes unchanged) or with a path (replaces an exact location). */
+  /**
+   * The backend: `http://host:port` (the request's path passes unchanged) or with a path (replaces
+   * the path of an exact location; the query string is kept). nginx.conf puts it in a variable, so
+   * the Cloud Map name is resolved at request time (see `GatewayView.resolver`).
+   */
   readonly upstream: string;
+  /** True when `upstream` has a path of its own (then nginx.conf appends only the query string). */
+  readonly replacesPath: boolean;
 }
+
+/**
+ * File the gateway's start.sh writes the `resolver` directive into, from the task's own
+ * /etc/resolv.conf (the VPC's resolver on Fargate), and nginx.conf includes: the address exists only
+ * in the running task.
+ */
+export const GATEWAY_RESOLVER_FILE = "resolver.conf";
+/** Where the gateway's start.sh reads the task's name servers. */
+export const GATEWAY_RESOLV_CONF = "/etc/resolv.conf";
 
 export interface GatewayTenantView {
   readonly id: string;
@@ -343,6 +358,11 @@ export interface TemplateContext {
     readonly runDir: string;
     readonly configFile: string;
     readonly routes: readonly GatewayRouteView[];
+    /**
+     * nginx's `resolver`: start.sh writes it into `file` from the `nameserver` lines of `resolvConf`;
+     * names are re-resolved every `validSeconds` (the Cloud Map TTL).
+     */
+    readonly resolver: { readonly file: string; readonly resolvConf: string; readonly validSeconds: number };
     readonly tenants: readonly GatewayTenantView[];
     readonly signals: readonly Signal[];
     /** Who may read the status page (nginx stub_status): the VPC. */
@@ -539,20 +559,27 @@ export function shellQuote(text: string): string {
  */
 export function gatewayRoutes(s: Settings): GatewayRouteView[] {
   const http = (producer: ServiceName) => `http://${producerAddress(s, "gateway", producer, "http")}`;
+  const route = (location: string, signal: Signal, producer: ServiceName, upstream = http(producer)): GatewayRouteView => ({
+    location,
+    signal,
+    producer,
+    upstream,
+    replacesPath: new URL(upstream).pathname !== "/",
+  });
   const prefixRoute = (producer: ServiceName, route: string): string => {
     const p = producerPath(s, producer, route);
     if (p === "" || p === "/") throw new Error(`templates: the gateway cannot route ${producer} at "/" (services.${producer}.path_prefix is empty); give ${producer} a path prefix`);
     return p;
   };
   return [
-    { location: `= ${producerPath(s, "mimir", MIMIR_PUSH_PATH)}`, signal: "metrics", producer: "mimir", upstream: http("mimir") },
-    { location: `= ${producerPath(s, "mimir", "/otlp/v1/metrics")}`, signal: "metrics", producer: "mimir", upstream: http("mimir") },
-    { location: `${prefixRoute("mimir", MIMIR_PROMETHEUS_PREFIX)}/`, signal: "metrics", producer: "mimir", upstream: http("mimir") },
-    { location: `${prefixRoute("loki", "/loki/api")}/`, signal: "logs", producer: "loki", upstream: http("loki") },
-    { location: `= ${producerPath(s, "loki", "/otlp/v1/logs")}`, signal: "logs", producer: "loki", upstream: http("loki") },
-    { location: `${prefixRoute("tempo", "/api")}/`, signal: "traces", producer: "tempo", upstream: http("tempo") },
-    { location: `= ${GATEWAY_OTLP_BASE}/v1/traces`, signal: "traces", producer: "tempo", upstream: `http://${producerAddress(s, "gateway", "tempo", "otlp_http")}/v1/traces` },
-    { location: `${prefixRoute("pyroscope", "")}/`, signal: "profiles", producer: "pyroscope", upstream: http("pyroscope") },
+    route(`= ${producerPath(s, "mimir", MIMIR_PUSH_PATH)}`, "metrics", "mimir"),
+    route(`= ${producerPath(s, "mimir", "/otlp/v1/metrics")}`, "metrics", "mimir"),
+    route(`${prefixRoute("mimir", MIMIR_PROMETHEUS_PREFIX)}/`, "metrics", "mimir"),
+    route(`${prefixRoute("loki", "/loki/api")}/`, "logs", "loki"),
+    route(`= ${producerPath(s, "loki", "/otlp/v1/logs")}`, "logs", "loki"),
+    route(`${prefixRoute("tempo", "/api")}/`, "traces", "tempo"),
+    route(`= ${GATEWAY_OTLP_BASE}/v1/traces`, "traces", "tempo", `http://${producerAddress(s, "gateway", "tempo", "otlp_http")}/v1/traces`),
+    route(`${prefixRoute("pyroscope", "")}/`, "profiles", "pyroscope"),
   ];
 }
 
@@ -717,6 +744,11 @@ export function buildContext(settings: Settings): TemplateContext {
       runDir: GATEWAY_RUN_DIR,
       configFile: `${CONFIG_DIR}/nginx.conf`,
       routes: gatewayRoutes(s),
+      resolver: {
+        file: `${GATEWAY_RUN_DIR}/${GATEWAY_RESOLVER_FILE}`,
+        resolvConf: GATEWAY_RESOLV_CONF,
+        validSeconds: CLOUD_MAP_DNS_TTL_SECONDS,
+      },
       tenants: tenants(s).map((t, i) => ({
         id: t.id,
         shellId: shellQuote(t.id),

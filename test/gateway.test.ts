@@ -1,23 +1,43 @@
 /**
  * The authenticating gateway, run for real: the rendered nginx.conf and start.sh (Debian's nginx on
- * 127.0.0.1) in front of stub backends that echo the X-Scope-OrgID they receive. Each tenant's
- * credentials map to exactly its own tenant id, a client-sent header is replaced, unauthenticated or
- * wrong credentials get 401, a tenant's credentials work only on its signals' routes, and every
- * route reaches the backend and path the catalog says.
+ * 127.0.0.1) in front of stub backends that echo the X-Scope-OrgID they receive, the backends' Cloud
+ * Map names answered by a DNS server the test runs (dnsmasq). Each tenant's credentials map to
+ * exactly its own tenant id, a client-sent header is replaced, unauthenticated or wrong credentials
+ * get 401, a tenant's credentials work only on its signals' routes, and every route reaches the
+ * backend and path the catalog says. The gateway starts while no backend name resolves, answers 502
+ * on those routes, serves them once the names resolve and follows an address change within the
+ * Cloud Map TTL.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Settings } from "../settings";
-import { serviceHost } from "../settings/catalog";
+import { CLOUD_MAP_DNS_TTL_SECONDS, serviceHost } from "../settings/catalog";
+import { tenants } from "../settings/tenants";
 import { checkRenderedConfigs, renderConfigs, serviceCommand } from "../templates";
-import { CONFIG_DIR, GATEWAY_RUN_DIR, gatewayPasswordEnv } from "../templates/context";
+import { CONFIG_DIR, GATEWAY_RESOLV_CONF, GATEWAY_RUN_DIR, gatewayPasswordEnv } from "../templates/context";
 import { settingsWith } from "./support/settings";
-import { basic, freePort, runGateway, skipWithoutNginx, stubBackend, type Echo, type RunningGateway, type StubBackend } from "./support/gateway";
+import {
+  basic,
+  freePort,
+  runGateway,
+  skipWithoutDnsmasq,
+  skipWithoutNginx,
+  startTestDns,
+  stubBackend,
+  type Echo,
+  type RunningGateway,
+  type StubBackend,
+  type TestDns,
+} from "./support/gateway";
 
 const skip = skipWithoutNginx();
+const skipDns = skip || skipWithoutDnsmasq();
 
-describe.skipIf(skip)("GIVEN the rendered gateway running on 127.0.0.1 in front of echoing backends, with three tenants", () => {
+describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in front of echoing backends, with three tenants", () => {
   let s: Settings;
   let gateway: RunningGateway;
+  let dnsServer: TestDns;
   const stubs: StubBackend[] = [];
   // tenants() order: tenant_id first, then sorted ids; passwords as Secrets Manager would inject them.
   const passwords: Record<string, string> = {};
@@ -36,12 +56,19 @@ describe.skipIf(skip)("GIVEN the rendered gateway running on 127.0.0.1 in front 
       ["tempo-otlp", s.otlp.http_port],
       ["pyroscope", s.services.pyroscope.http_port],
     ];
-    const substitutions: [string, string][] = [];
+    // Each backend keeps its Cloud Map name, resolved through the test's DNS server; only its port
+    // becomes its stub's.
+    dnsServer = await startTestDns();
+    const substitutions: [string, string][] = [[GATEWAY_RESOLV_CONF, dnsServer.resolvConf]];
+    const records: Record<string, string> = {};
     for (const [name, port] of backends) {
       const stub = await stubBackend(name);
       stubs.push(stub);
-      substitutions.push([`http://${serviceHost(s, name.replace("-otlp", "") as "tempo")}:${port}`, `http://127.0.0.1:${stub.port}`]);
+      const host = serviceHost(s, name.replace("-otlp", "") as "tempo");
+      records[host] = "127.0.0.1";
+      substitutions.push([`http://${host}:${port}`, `http://${host}:${stub.port}`]);
     }
+    await dnsServer.set(records);
     const env: Record<string, string> = {};
     ["jsj-lgtm-header", "aws-rag-ec2", "metrics-only", "o'neil(*)"].forEach((t, i) => {
       passwords[t] = `pw-${i}-${"x".repeat(20)}`;
@@ -62,6 +89,7 @@ describe.skipIf(skip)("GIVEN the rendered gateway running on 127.0.0.1 in front 
   afterAll(async () => {
     await gateway?.stop();
     for (const stub of stubs) await stub.close();
+    await dnsServer?.stop();
   });
 
   const send = async (path: string, headers: Record<string, string> = {}, body = "payload"): Promise<{ status: number; echo?: Echo }> => {
@@ -136,6 +164,83 @@ describe.skipIf(skip)("GIVEN the rendered gateway running on 127.0.0.1 in front 
   });
 });
 
+describe.skipIf(skipDns)("GIVEN the rendered gateway started while no backend's Cloud Map name resolves", () => {
+  let s: Settings;
+  let gateway: RunningGateway;
+  let dnsServer: TestDns;
+  let mimirHost: string;
+  const stubs: StubBackend[] = [];
+  const password = `pw-0-${"y".repeat(20)}`;
+
+  beforeAll(async () => {
+    s = await settingsWith({});
+    const configs = renderConfigs(s).filter((c) => c.service === "gateway");
+    const file = (name: string) => configs.find((c) => c.fileName === name)!.content;
+    // Two Mimir tasks: the same port on two addresses, as a replacement task gets a new IP.
+    const port = await freePort();
+    stubs.push(await stubBackend("mimir-old", { host: "127.0.0.2", port }), await stubBackend("mimir-new", { host: "127.0.0.3", port }));
+    mimirHost = serviceHost(s, "mimir");
+    dnsServer = await startTestDns();
+    gateway = await runGateway({
+      nginxConf: file("nginx.conf"),
+      startSh: file("start.sh"),
+      substitutions: [
+        [GATEWAY_RESOLV_CONF, dnsServer.resolvConf],
+        [`http://${mimirHost}:${s.services.mimir.http_port}`, `http://${mimirHost}:${port}`],
+      ],
+      listenPort: await freePort(),
+      renderedListen: s.services.gateway.http_port,
+      runDir: GATEWAY_RUN_DIR,
+      configFile: `${CONFIG_DIR}/nginx.conf`,
+      env: Object.fromEntries(tenants(s).map((_, i) => [gatewayPasswordEnv(i), password])),
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+    for (const stub of stubs) await stub.close();
+    await dnsServer?.stop();
+  });
+
+  const push = async (path = "/api/v1/push"): Promise<{ status: number; backend?: string }> => {
+    const res = await fetch(`${gateway.url}${path}`, { method: "POST", headers: { Authorization: basic(s.tenant_id, password) }, body: "x" });
+    const text = await res.text();
+    return { status: res.status, backend: res.status === 200 ? (JSON.parse(text) as Echo).backend : undefined };
+  };
+  /** Polls the push route until `backend` answers; the seconds it took. */
+  const until = async (backend: string): Promise<number> => {
+    const start = Date.now();
+    const deadline = start + (CLOUD_MAP_DNS_TTL_SECONDS + 5) * 1000;
+    for (;;) {
+      if ((await push()).backend === backend) return (Date.now() - start) / 1000;
+      if (Date.now() > deadline) throw new Error(`${backend} was not reached within the TTL (${CLOUD_MAP_DNS_TTL_SECONDS} s) + 5 s:\n${gateway.log().slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
+  it("WHEN the task starts THEN nginx runs with the task's name server as its resolver, and the missing backends' routes answer 502", async () => {
+    const resolver = fs.readFileSync(path.join(gateway.dir, "run", "resolver.conf"), "utf8");
+    expect(resolver).toBe(`resolver ${dnsServer.address} valid=${CLOUD_MAP_DNS_TTL_SECONDS}s ipv6=off;\n`);
+    expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
+    for (const route of ["/api/v1/push", "/loki/api/v1/push", "/otlp/v1/traces", "/tempo/api/search", "/pyroscope/ingest"]) {
+      expect((await push(route)).status, route).toBe(502);
+    }
+    expect(gateway.log()).toMatch(/could not be resolved/);
+  });
+
+  it("WHEN the backend registers THEN its routes are served within the TTL, and when it is replaced by a task at a new address THEN requests follow it within the TTL", async () => {
+    await dnsServer.set({ [mimirHost]: "127.0.0.2" });
+    const appeared = await until("mimir-old");
+    await dnsServer.set({ [mimirHost]: "127.0.0.3" });
+    const followed = await until("mimir-new");
+    console.log(`gateway: backend served ${appeared.toFixed(1)} s after its name resolved; new address followed after ${followed.toFixed(1)} s (TTL ${CLOUD_MAP_DNS_TTL_SECONDS} s)`);
+    // Still serving: every request now reaches the new task.
+    for (let i = 0; i < 5; i++) expect((await push()).backend).toBe("mimir-new");
+    // The other backends' names still do not resolve: 502 there, nothing else disturbed.
+    expect((await push("/loki/api/v1/push")).status).toBe(502);
+  }, 2 * (CLOUD_MAP_DNS_TTL_SECONDS + 5) * 1000 + 10_000);
+});
+
 describe("GIVEN the shipped prod gateway config and the synth-time checks", () => {
   let s: Settings;
   let configs: ReturnType<typeof renderConfigs>;
@@ -164,13 +269,24 @@ describe("GIVEN the shipped prod gateway config and the synth-time checks", () =
   });
 
   it("WHEN an upstream port disagrees with its producer (seed 004) THEN the check names the port setting", () => {
-    const errors = checkRenderedConfigs(s, edited("proxy_pass http://loki.lgtm.local:3100;", "proxy_pass http://loki.lgtm.local:4100;")).errors;
+    const errors = checkRenderedConfigs(s, edited("set $backend http://loki.lgtm.local:3100;", "set $backend http://loki.lgtm.local:4100;")).errors;
     expect(errors).toEqual([expect.stringMatching(/^services\.loki\.http_port: gateway\/nginx\.conf: location .* proxy_pass "http:\/\/loki\.lgtm\.local:4100" uses port 4100, but loki listens/)]);
   });
 
   it("WHEN the gateway stops calling a producer the catalog lists for it THEN the check says so", () => {
-    const errors = checkRenderedConfigs(s, edited("proxy_pass http://tempo.lgtm.local:4318/v1/traces;", "return 404;")).errors;
+    const errors = checkRenderedConfigs(s, edited(/set \$backend http:\/\/tempo\.lgtm\.local:4318\/v1\/traces;\s+proxy_pass \$backend\$is_args\$args;/, "return 404;")).errors;
     expect(errors).toContainEqual(expect.stringContaining("the rendered gateway config never calls tempo's otlp_http port"));
+  });
+
+  it("WHEN a route names its backend literally in proxy_pass THEN the check says nginx would pin the address at start", () => {
+    const errors = checkRenderedConfigs(s, edited(/set \$backend (http:\/\/mimir\.lgtm\.local:9009);\s+proxy_pass \$backend;/, "proxy_pass $1;")).errors;
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.every((e) => /location \S+ has proxy_pass http:\/\/mimir\.lgtm\.local:9009, not a variable set in the location: nginx would resolve the Cloud Map name once at start/.test(e))).toBe(true);
+  });
+
+  it("WHEN nginx.conf no longer includes the resolver start.sh writes THEN the check says names could not be resolved at request time", () => {
+    const errors = checkRenderedConfigs(s, edited(/include \/tmp\/gateway\/resolver\.conf;/, "")).errors;
+    expect(errors).toEqual([expect.stringMatching(/^templates\/gateway\/nginx\.conf\.hbs: gateway\/nginx\.conf includes no resolver file/)]);
   });
 });
 
