@@ -191,7 +191,16 @@ export interface GatewayRouteView {
   readonly upstream: string;
   /** True when `upstream` has a path of its own (then nginx.conf appends only the query string). */
   readonly replacesPath: boolean;
+  /**
+   * True on the one route that is a websocket (Loki's live tail): the client's Upgrade header is
+   * passed with `Connection: upgrade`. Every other route sends `Connection: ""` (keepalive) and no
+   * Upgrade header.
+   */
+  readonly websocket: boolean;
 }
+
+/** Loki's live tail: a websocket (`GET .../loki/api/v1/tail`, then frames). */
+export const LOKI_TAIL_PATH = "/loki/api/v1/tail";
 
 /**
  * File the gateway's start.sh writes the `resolver` directive into, from the task's own
@@ -559,12 +568,13 @@ export function shellQuote(text: string): string {
  */
 export function gatewayRoutes(s: Settings): GatewayRouteView[] {
   const http = (producer: ServiceName) => `http://${producerAddress(s, "gateway", producer, "http")}`;
-  const route = (location: string, signal: Signal, producer: ServiceName, upstream = http(producer)): GatewayRouteView => ({
+  const route = (location: string, signal: Signal, producer: ServiceName, upstream = http(producer), websocket = false): GatewayRouteView => ({
     location,
     signal,
     producer,
     upstream,
     replacesPath: new URL(upstream).pathname !== "/",
+    websocket,
   });
   const prefixRoute = (producer: ServiceName, route: string): string => {
     const p = producerPath(s, producer, route);
@@ -577,6 +587,7 @@ export function gatewayRoutes(s: Settings): GatewayRouteView[] {
     route(`${prefixRoute("mimir", MIMIR_PROMETHEUS_PREFIX)}/`, "metrics", "mimir"),
     route(`${prefixRoute("loki", "/loki/api")}/`, "logs", "loki"),
     route(`= ${producerPath(s, "loki", "/otlp/v1/logs")}`, "logs", "loki"),
+    route(`= ${producerPath(s, "loki", LOKI_TAIL_PATH)}`, "logs", "loki", http("loki"), true),
     route(`${prefixRoute("tempo", "/api")}/`, "traces", "tempo"),
     route(`= ${GATEWAY_OTLP_BASE}/v1/traces`, "traces", "tempo", `http://${producerAddress(s, "gateway", "tempo", "otlp_http")}/v1/traces`),
     route(`${prefixRoute("pyroscope", "")}/`, "profiles", "pyroscope"),

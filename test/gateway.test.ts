@@ -9,6 +9,7 @@
  * Cloud Map TTL.
  */
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Settings } from "../settings";
@@ -147,6 +148,49 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
     }
     expect((await send("/ready", auth)).status).toBe(404);
     expect((await send("/", auth)).status).toBe(404);
+  });
+
+  /** A websocket handshake through the gateway: the status and headers it answers, and what one sent chunk brings back. */
+  const upgrade = (path: string, auth: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; echoed?: string; body?: string }> =>
+    new Promise((resolve, reject) => {
+      const req = http.request(`${gateway.url}${path}`, {
+        headers: { Authorization: auth, Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "X-Scope-OrgID": "forged" },
+        timeout: 5000,
+      });
+      req.on("upgrade", (res, socket) => {
+        socket.once("data", (d: Buffer) => {
+          socket.destroy();
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, echoed: d.toString("utf8") });
+        });
+        socket.write("frame-1");
+      });
+      req.on("response", (res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => (body += c.toString("utf8")));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      });
+      req.on("timeout", () => req.destroy(new Error("no answer within 5 s")));
+      req.on("error", reject);
+      req.end();
+    });
+
+  it("WHEN a client opens Loki's live tail (a websocket) through the gateway THEN it gets 101 from Loki with the tenant header set, and the connection carries data both ways", async () => {
+    const r = await upgrade("/loki/api/v1/tail?query=%7Bjob%3D%22a%22%7D", basic("aws-rag-ec2", passwords["aws-rag-ec2"]));
+    expect(r.status).toBe(101);
+    expect(r.headers).toMatchObject({ "x-echo-backend": "loki", "x-echo-path": "/loki/api/v1/tail?query=%7Bjob%3D%22a%22%7D", "x-echo-orgid": "aws-rag-ec2" });
+    expect(r.echoed).toBe("frame-1");
+    // Without credentials, or with a tenant not allowed logs: no upgrade.
+    expect((await upgrade("/loki/api/v1/tail", basic("aws-rag-ec2", "wrong"))).status).toBe(401);
+    expect((await upgrade("/loki/api/v1/tail", basic("metrics-only", passwords["metrics-only"]))).status).toBe(401);
+  });
+
+  it("WHEN a client asks for an upgrade on any other route THEN the backend gets a plain keepalive request (no Upgrade header) and answers it", async () => {
+    const auth = basic("jsj-lgtm-header", passwords["jsj-lgtm-header"]);
+    for (const path of ["/loki/api/v1/query_range", "/prometheus/api/v1/query", "/tempo/api/search"]) {
+      const r = await upgrade(path, auth);
+      expect(r.status, path).toBe(200);
+      expect(JSON.parse(r.body!), path).toMatchObject({ orgIds: ["jsj-lgtm-header"] });
+    }
   });
 
   it("WHEN a tenant allowed only metrics calls the logs, traces or profiles routes THEN it gets 401 there and 200 on metrics", async () => {
