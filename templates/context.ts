@@ -104,7 +104,32 @@ export interface ServerView {
   readonly pathPrefix: string | null;
   /** `server.graceful_shutdown_timeout` (settings/shutdown.ts). */
   readonly gracefulShutdownTimeout: string;
+  /**
+   * `server.grpc_server_max_recv_msg_size` / `_send_`, and the push clients' limits
+   * (`grpcMessageBytes`): at least the gateway's body limit.
+   */
+  readonly grpcMaxMsgBytes: number;
 }
+
+const MIB = 1024 * 1024;
+/**
+ * The smallest gRPC message limit rendered: 100 MiB, the largest push the distributors of Mimir, Loki
+ * and Pyroscope accept once decompressed (`distributor.max_recv_msg_size`, upstream default, left as
+ * it is) and their gRPC clients' default. A body the gateway admits compressed can be this large
+ * once decompressed and is then forwarded to one ingester whole (Loki 3.7.6 measured: a 45 MB
+ * message against its 4 MiB server default answered 500).
+ */
+export const GRPC_MESSAGE_FLOOR_BYTES = 100 * MIB;
+
+/** The gateway's body limit in bytes (`gateway.max_body_size_mib`). */
+export const gatewayBodyLimitBytes = (s: Settings): number => s.gateway.max_body_size_mib * MIB;
+
+/**
+ * The gRPC message limit of every backend behind the gateway, server and push clients alike: the
+ * gateway's body limit, at least GRPC_MESSAGE_FLOOR_BYTES. A request the gateway admits is then
+ * never refused with a 500 inside a backend (checked by config-checks.ts on the rendered files).
+ */
+export const grpcMessageBytes = (s: Settings): number => Math.max(gatewayBodyLimitBytes(s), GRPC_MESSAGE_FLOOR_BYTES);
 
 export interface RingView {
   readonly interfaceNames: readonly string[];
@@ -367,6 +392,8 @@ export interface TemplateContext {
     readonly runDir: string;
     readonly configFile: string;
     readonly routes: readonly GatewayRouteView[];
+    /** `client_max_body_size` (gateway.max_body_size_mib), as nginx writes a size: "64m". */
+    readonly maxBodySize: string;
     /**
      * nginx's `resolver`: start.sh writes it into `file` from the `nameserver` lines of `resolvConf`;
      * names are re-resolved every `validSeconds` (the Cloud Map TTL).
@@ -634,6 +661,7 @@ export function buildContext(settings: Settings): TemplateContext {
     grpcPort: grpcPortOf(s, service),
     pathPrefix: prefixOnServer && s.services[service].path_prefix !== "" ? s.services[service].path_prefix : null,
     gracefulShutdownTimeout: seconds(SHUTDOWN_BUDGET.server),
+    grpcMaxMsgBytes: grpcMessageBytes(s),
   });
   const drain: ShutdownView = { delay: seconds(SHUTDOWN_BUDGET.drain) };
   const forget = RING_AUTO_FORGET_UNHEALTHY_PERIODS;
@@ -755,6 +783,7 @@ export function buildContext(settings: Settings): TemplateContext {
       runDir: GATEWAY_RUN_DIR,
       configFile: `${CONFIG_DIR}/nginx.conf`,
       routes: gatewayRoutes(s),
+      maxBodySize: `${s.gateway.max_body_size_mib}m`,
       resolver: {
         file: `${GATEWAY_RUN_DIR}/${GATEWAY_RESOLVER_FILE}`,
         resolvConf: GATEWAY_RESOLV_CONF,

@@ -17,7 +17,8 @@ import { CLOUD_MAP_DNS_TTL_SECONDS, serviceHost } from "../settings/catalog";
 import { tenants } from "../settings/tenants";
 import { checkRenderedConfigs, renderConfigs, serviceCommand } from "../templates";
 import { CONFIG_DIR, GATEWAY_RESOLV_CONF, GATEWAY_RUN_DIR, gatewayPasswordEnv } from "../templates/context";
-import { settingsWith } from "./support/settings";
+import { load as loadYaml } from "js-yaml";
+import { overrideError, settingsWith } from "./support/settings";
 import {
   basic,
   freePort,
@@ -331,6 +332,63 @@ describe("GIVEN the shipped prod gateway config and the synth-time checks", () =
   it("WHEN nginx.conf no longer includes the resolver start.sh writes THEN the check says names could not be resolved at request time", () => {
     const errors = checkRenderedConfigs(s, edited(/include \/tmp\/gateway\/resolver\.conf;/, "")).errors;
     expect(errors).toEqual([expect.stringMatching(/^templates\/gateway\/nginx\.conf\.hbs: gateway\/nginx\.conf includes no resolver file/)]);
+  });
+});
+
+describe("GIVEN the gateway's body limit (gateway.max_body_size_mib) and the backends' gRPC message limits", () => {
+  const MIB = 1024 * 1024;
+  const yamlOf = (configs: ReturnType<typeof renderConfigs>, service: string) => loadYaml(configs.find((c) => c.service === service && c.fileName === `${service}.yaml`)!.content) as Record<string, any>;
+  const editYaml = (configs: ReturnType<typeof renderConfigs>, service: string, from: RegExp, to: string) => {
+    const out = configs.map((c) => (c.service === service && c.fileName === `${service}.yaml` ? { ...c, content: c.content.replace(from, to) } : c));
+    if (JSON.stringify(out) === JSON.stringify(configs)) throw new Error(`the edit ${String(from)} changed nothing`);
+    return out;
+  };
+
+  it("WHEN rendered with the shipped 64 MiB THEN nginx admits 64m and every gRPC hop of a push in Mimir, Loki, Tempo and Pyroscope takes 100 MiB, with no check error", async () => {
+    const s = await settingsWith({});
+    expect(s.gateway.max_body_size_mib).toBe(64);
+    const configs = renderConfigs(s);
+    expect(configs.find((c) => c.service === "gateway" && c.fileName === "nginx.conf")!.content).toMatch(/^\s*client_max_body_size 64m;$/m);
+    for (const service of ["mimir", "loki", "tempo", "pyroscope"]) {
+      const doc = yamlOf(configs, service);
+      expect(doc.server.grpc_server_max_recv_msg_size, service).toBe(100 * MIB);
+      expect(doc.server.grpc_server_max_send_msg_size, service).toBe(100 * MIB);
+    }
+    expect(yamlOf(configs, "loki").ingester_client.grpc_client_config).toEqual({ max_recv_msg_size: 100 * MIB, max_send_msg_size: 100 * MIB });
+    expect(yamlOf(configs, "mimir").ingester_client.grpc_client_config).toEqual({ max_recv_msg_size: 100 * MIB, max_send_msg_size: 100 * MIB });
+    expect(yamlOf(configs, "tempo").live_store_client.grpc_client_config).toEqual({ max_recv_msg_size: 100 * MIB, max_send_msg_size: 100 * MIB });
+    expect(checkRenderedConfigs(s, configs).errors).toEqual([]);
+  });
+
+  it("WHEN the limit is raised to 256 MiB (pattern ingester on) THEN nginx admits 256m and every limit follows, the pattern ingester's client too", async () => {
+    const s = await settingsWith({ gateway: { max_body_size_mib: 256 }, loki: { pattern_ingester: true } });
+    const configs = renderConfigs(s);
+    expect(configs.find((c) => c.service === "gateway" && c.fileName === "nginx.conf")!.content).toMatch(/^\s*client_max_body_size 256m;$/m);
+    for (const service of ["mimir", "loki", "tempo", "pyroscope"]) expect(yamlOf(configs, service).server.grpc_server_max_recv_msg_size, service).toBe(256 * MIB);
+    expect(yamlOf(configs, "loki").pattern_ingester.client_config.grpc_client_config.max_send_msg_size).toBe(256 * MIB);
+    expect(checkRenderedConfigs(s, configs).errors).toEqual([]);
+  });
+
+  it("WHEN Loki's server limit is left at its 4 MiB default THEN the check says an admitted push would be a 500 inside Loki, naming the setting and the key", async () => {
+    const s = await settingsWith({});
+    const configs = editYaml(renderConfigs(s), "loki", /\n  grpc_server_max_recv_msg_size: \d+/, "");
+    expect(checkRenderedConfigs(s, configs).errors).toEqual([
+      `gateway.max_body_size_mib: the gateway admits request bodies up to ${64 * MIB} bytes (gateway/nginx.conf client_max_body_size 64m), but loki/loki.yaml server.grpc_server_max_recv_msg_size is ${4 * MIB} (upstream default): a push the gateway admits would be refused inside loki with a 500; render it at least as large (templates/context.ts grpcMessageBytes)`,
+    ]);
+  });
+
+  it("WHEN Tempo's live-store client sends less than the gateway admits THEN the check names Tempo's key", async () => {
+    const s = await settingsWith({});
+    const configs = editYaml(renderConfigs(s), "tempo", /(live_store_client:\n  grpc_client_config:\n    max_recv_msg_size: \d+\n    max_send_msg_size: )\d+/, "$11048576");
+    expect(checkRenderedConfigs(s, configs).errors).toEqual([expect.stringMatching(/^gateway\.max_body_size_mib: .* but tempo\/tempo\.yaml live_store_client\.grpc_client_config\.max_send_msg_size is 1048576: a push the gateway admits would be refused inside tempo/)]);
+  });
+
+  it("WHEN the limit is above 1024 MiB or not a whole number THEN loading refuses it naming the file and key", async () => {
+    expect(await overrideError({ gateway: { max_body_size_mib: 2048 } })).toBe(
+      "invalid settings (1 problem):\n  environments/prod.tfvars: gateway.max_body_size_mib: expected at most 1024 MiB: a body is buffered into the backend's memory whole, decompressed, on every replica, got 2048",
+    );
+    expect(await overrideError({ gateway: { max_body_size_mib: 1.5 } })).toMatch(/environments\/prod\.tfvars: gateway\.max_body_size_mib: expected a size in MiB, got 1\.5/);
+    expect(await overrideError({ gateway: { max_body: 64 } })).toMatch(/environments\/prod\.tfvars: gateway\.max_body/);
   });
 });
 
