@@ -7,7 +7,7 @@ import { SECRET_ARN_RE, type Settings } from "./schema";
 
 /** Services the ALB forwards to: those with path rules, and the listener's default service. */
 export function albFrontedServices(s: Settings): ServiceName[] {
-  return SERVICE_NAMES.filter((n) => s.services[n].alb_paths.length > 0 || n === s.load_balancer.default_service);
+  return SERVICE_NAMES.filter((n) => s.services[n].enabled && (s.services[n].alb_paths.length > 0 || n === s.load_balancer.default_service));
 }
 
 /** `<repository>:<version>`, with `@<digest>` when `services.<name>.digest` pins it. */
@@ -61,6 +61,14 @@ export function healthCheckPath(s: Settings, name: ServiceName): string {
   const svc = s.services[name];
   return svc.health_check_path ?? servedHealthPaths(name, svc.path_prefix)[0];
 }
+
+/**
+ * TTL of every Cloud Map A record (the service's tasks' addresses): short, since every task
+ * replacement brings a new address. The gateway re-resolves its backends at this interval too
+ * (templates/gateway: nginx's `resolver ... valid=`), so one number says how long a replaced task's
+ * old address can still be used.
+ */
+export const CLOUD_MAP_DNS_TTL_SECONDS = 10;
 
 /** `<service>.<namespace>`: the Cloud Map name every task of the service registers under. */
 export function serviceHost(s: Settings, name: ServiceName): string {

@@ -19,6 +19,7 @@ export {
   healthCheckPath,
   serviceEndpoint,
   serviceHost,
+  CLOUD_MAP_DNS_TTL_SECONDS,
   grafanaStateOnEfs,
   grafanaDatabase,
   GRAFANA_DATABASE_DEFAULT_PORTS,
@@ -42,3 +43,4 @@ export { cpuArchitecture, defaultCpuArchitecture, imageRepository, imageSupports
 export { selfScrapeTargets, cidrRegex, type ScrapeTarget } from "./self-monitoring";
 export { adoptionWarnings, createdNames, type CreatedName } from "./adoption";
 export * from "./cache";
+export * from "./enabled";

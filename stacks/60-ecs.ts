@@ -49,6 +49,7 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { configDelivery } from "../modules/config-delivery";
 import { EfsFileSystem } from "../modules/efs-file-system";
 import { FargateService, type ContainerPort } from "../modules/fargate-service";
+import { readinessProbe } from "../modules/readiness-probe";
 import {
   CONFIG_DIR,
   DATA_DIRS,
@@ -56,6 +57,7 @@ import {
   GRAFANA_DATABASE_PASSWORD_ENV,
   gatewayPasswordEnv,
   gatewayRoutes,
+  gatewaySignals,
   GATEWAY_OTLP_BASE,
   serviceCommand,
   serviceConfigs,
@@ -90,6 +92,10 @@ import {
   type Settings,
   cpuArchitecture,
   CACHE_NAME,
+  CLOUD_MAP_DNS_TTL_SECONDS,
+  enabledServices,
+  isEnabled,
+  isRingService,
   resolveCache,
 } from "../settings";
 import { LayerStack, type LayerStackProps } from "./layer-stack";
@@ -137,6 +143,9 @@ export class EcsStack extends LayerStack<"60-ecs"> {
 
     const services = {} as Record<ServiceName, FargateService>;
     SERVICE_NAMES.forEach((name, index) => {
+      // A service switched off (services.<name>.enabled = false) has no task, Cloud Map name or
+      // alarm; the others keep their catalog index, so no listener-rule priority moves.
+      if (!isEnabled(s, name)) return;
       const svc = s.services[name];
       // The rendered configs travel in the task definition (modules/config-delivery): a config
       // change is a new revision, deployed with whatever ALB change it implies in one apply.
@@ -144,11 +153,12 @@ export class EcsStack extends LayerStack<"60-ecs"> {
       // The main container's root filesystem is read-only: each path it writes is a task volume the
       // init container chowns to its user, unless another volume (Grafana's EFS) already covers it.
       const mounted = new Set<string>(state.mountPoints.map((m) => m.containerPath));
+      const initImage = s.image_source === "pull_through" ? this.cached(s.ecs.config_init_image) : s.ecs.config_init_image;
       const delivery = configDelivery({
         serviceName: name,
         files: serviceConfigs(s, name),
         mountPath: CONFIG_DIR,
-        initImage: s.image_source === "pull_through" ? this.cached(s.ecs.config_init_image) : s.ecs.config_init_image,
+        initImage,
         writablePaths: COMPONENTS[name].writablePaths.filter((p) => !mounted.has(p)),
         writableOwner: COMPONENTS[name].imageUser,
       });
@@ -171,7 +181,12 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         ports: containerPorts(s, name),
         environment: { ...baseEnvironment(s, name, bucketName), ...configEnvironment(s, name) },
         command: serviceCommand(s, name),
-        extraContainers: [delivery.initContainer],
+        // Ring members (distroless images, no target group) get their readiness from a busybox
+        // sidecar's health check (modules/readiness-probe): a rolling deploy then waits for each new
+        // member to be ready before it stops the next.
+        extraContainers: isRingService(name)
+          ? [delivery.initContainer, readinessProbe({ image: initImage, port: svc.http_port, path: healthCheckPath(s, name) })]
+          : [delivery.initContainer],
         volumes: [...delivery.volumes, ...state.volumes],
         mountPoints: [...delivery.mountPoints, ...state.mountPoints],
         containerDependsOn: delivery.containerDependsOn,
@@ -188,7 +203,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
           subnetIds: privateSubnets,
           securityGroupIds: [this.remoteMapEntry("20-security", "task_security_group_ids", name)],
         },
-        serviceDiscovery: { namespaceId, name },
+        serviceDiscovery: { namespaceId, name, dnsTtlSeconds: CLOUD_MAP_DNS_TTL_SECONDS },
         targetGroup: fronted.includes(name)
           ? {
               vpcId,
@@ -241,7 +256,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         logRetentionDays: s.logs.retention_days,
         region: s.aws.region,
         network: { subnetIds: privateSubnets, securityGroupIds: [this.remoteString("20-security", "cache_security_group_id")] },
-        serviceDiscovery: { namespaceId, name: CACHE_NAME },
+        serviceDiscovery: { namespaceId, name: CACHE_NAME, dnsTtlSeconds: CLOUD_MAP_DNS_TTL_SECONDS },
         cpuArchitecture: cache.cpuArchitecture,
         serviceDependsOn: [capacityProviders],
       });
@@ -249,8 +264,8 @@ export class EcsStack extends LayerStack<"60-ecs"> {
 
     this.publish("cluster_name", this.cluster.name);
     this.publish("cluster_arn", this.cluster.arn);
-    this.publish("service_names", byService((n) => services[n].service.name));
-    this.publish("task_definition_arns", byService((n) => services[n].taskDefinition.arn));
+    this.publish("service_names", byService(s, (n) => services[n].service.name));
+    this.publish("task_definition_arns", byService(s, (n) => services[n].taskDefinition.arn));
     this.publish("service_endpoints", serviceEndpoints(s));
     this.publish("alerts_topic_arn", this.alerting.topic.arn);
     this.publish("cache_address", cache.enabled ? cache.address : "");
@@ -271,7 +286,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
       partition: new DataAwsPartition(this, "partition").partition,
       clusterName: this.cluster.name,
       clusterArn: this.cluster.arn,
-      services: SERVICE_NAMES.map((n) => ({
+      services: enabledServices(s).map((n) => ({
         name: n,
         ecsServiceName: this.services[n].service.name,
         desiredCount: s.services[n].desired_count,
@@ -404,21 +419,26 @@ export function serviceEndpoints(s: Settings): Record<string, string> {
   const gw = serviceEndpoint(s, "gateway");
   const routes = gatewayRoutes(s);
   const at = (signal: string, index: number) => `${gw}${routes.filter((r) => r.signal === signal)[index].location.replace(/^= /, "")}`;
+  const served = gatewaySignals(s);
   return {
-    ...byService((n) => serviceEndpoint(s, n)),
+    ...byService(s, (n) => serviceEndpoint(s, n)),
     "gateway.metrics_push": at("metrics", 0),
     "gateway.metrics_query": at("metrics", 2),
     "gateway.logs_push": `${at("logs", 0)}v1/push`,
     "gateway.logs_query": at("logs", 0),
     "gateway.traces_query": at("traces", 0),
-    "gateway.profiles": at("profiles", 0),
+    ...(served.includes("profiles") ? { "gateway.profiles": at("profiles", 0) } : {}),
     "gateway.otlp_http": `${gw}${GATEWAY_OTLP_BASE}`,
     ...Object.fromEntries(
-      tenants(s).map((t) => [`tenant.${t.id}`, `user "${t.id}", password in Secrets Manager ${s.project}/${s.env}/gateway/${tenantSlug(t.id)}; signals: ${(s.tenants[t.id]?.signals ?? SIGNALS).join(", ")}`]),
+      tenants(s).map((t) => [
+        `tenant.${t.id}`,
+        `user "${t.id}", password in Secrets Manager ${s.project}/${s.env}/gateway/${tenantSlug(t.id)}; signals: ${(s.tenants[t.id]?.signals ?? SIGNALS).filter((x) => served.includes(x)).join(", ")}`,
+      ]),
     ),
   };
 }
 
-function byService<T>(f: (n: ServiceName) => T): Record<ServiceName, T> {
-  return Object.fromEntries(SERVICE_NAMES.map((n) => [n, f(n)])) as Record<ServiceName, T>;
+/** One entry per enabled service (services.<name>.enabled). */
+function byService<T>(s: Settings, f: (n: ServiceName) => T): Partial<Record<ServiceName, T>> {
+  return Object.fromEntries(enabledServices(s).map((n) => [n, f(n)])) as Partial<Record<ServiceName, T>>;
 }
