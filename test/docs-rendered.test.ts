@@ -172,6 +172,30 @@ const CLAIMS: readonly Claim[] = [
     },
   },
   {
+    file: "docs/gateway.md",
+    phrase: "nothing of Pyroscope is created or rendered",
+    check: async () => {
+      const on = await shipped("prod");
+      const off = await settingsWith({
+        services: { pyroscope: { enabled: false }, gateway: { alb_paths: on.services.gateway.alb_paths.filter((p) => !p.startsWith("/pyroscope")) } },
+        adopt: { ecr_repositories: on.adopt.ecr_repositories.filter((n) => n !== "pyroscope") },
+      });
+      const configs = renderConfigs(off);
+      expect(configs.some((c) => c.service === "pyroscope")).toBe(false);
+      expect(configs.filter((c) => /pyroscope/i.test(c.content)).map((c) => `${c.service}/${c.fileName}`)).toEqual([]);
+    },
+  },
+  {
+    file: "docs/settings-reference.md",
+    phrase: "Every backend's gRPC message limits are rendered at least this large",
+    check: async () => {
+      const configs = renderConfigs(await settingsWith({ gateway: { max_body_size_mib: 256 } }));
+      const loki = yamlOf(configs, "loki", "loki.yaml");
+      expect(loki.server.grpc_server_max_recv_msg_size).toBeGreaterThanOrEqual(256 * 1024 * 1024);
+      expect(file(configs, "gateway", "nginx.conf").content).toContain("client_max_body_size 256m;");
+    },
+  },
+  {
     file: "docs/settings-reference.md",
     phrase: "rendered under its id in",
     check: async () => {
