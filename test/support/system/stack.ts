@@ -1,0 +1,146 @@
+/**
+ * The prod stack on the system tier: the shipped prod settings, the synthesized 60-ecs layer (its
+ * task definitions, ECS services and Cloud Map services), the tier's network, DNS, object store and
+ * cluster, and the service specs that start each component from its task definition.
+ *
+ * Left out, for want of binaries: Pyroscope, Grafana and Alloy (components/README.md). The gateway
+ * still routes to Pyroscope, so those routes must answer 502/503.
+ */
+import { loadSettings, type Settings } from "../../../settings";
+import { resourcesOf, synthLayer, type StackJson } from "../synth";
+import { componentBinary } from "./components";
+import { Cluster, mainContainer, type ContainerDefinition, type ServiceSpec, type Task } from "./fargate";
+import { Network } from "./network";
+import { s3EndpointNames, startSystemS3, type SystemS3 } from "./s3";
+
+/** The components that run here, with the program that replaces each image's entrypoint. */
+export const RUNNABLE = ["mimir", "loki", "tempo", "gateway", "memcached"] as const;
+export type Runnable = (typeof RUNNABLE)[number];
+export const RING_BINARIES = ["mimir", "loki", "tempo"] as const;
+
+export interface EcsService {
+  desiredCount: number;
+  minimumHealthyPercent: number;
+  maximumPercent: number;
+}
+
+export interface SystemStack {
+  readonly settings: Settings;
+  readonly network: Network;
+  readonly s3: SystemS3;
+  readonly cluster: Cluster;
+  readonly specs: Record<Runnable, ServiceSpec>;
+  readonly services: Record<Runnable, EcsService>;
+  /** Cloud Map's record TTL, seconds (the DNS answers' TTL). */
+  readonly dnsTtl: number;
+  /** Tenant id → gateway password (the test values of the tenants' secrets). */
+  readonly tenants: Record<string, string>;
+  readonly bucket: string;
+  close(): Promise<void>;
+}
+
+/** The synthesized prod 60-ecs layer (once per worker, test/support/synth.ts). */
+function ecsLayer(settings: Settings): StackJson {
+  return synthLayer(settings, "60-ecs");
+}
+
+/** Tenant id → the environment variable its password arrives in, from the rendered start.sh. */
+function tenantPasswordVariables(startSh: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of startSh.matchAll(/pw=\$\(printenv (\w+)\)[^\n]*\nprintf '%s:\{PLAIN\}%s\\n' '([^']+)'/g)) out[m[2]] = m[1];
+  if (Object.keys(out).length === 0) throw new Error("the rendered gateway start.sh names no tenant password variable (pw=$(printenv ...))");
+  return out;
+}
+
+export async function startSystemStack(): Promise<SystemStack> {
+  const settings = await loadSettings("prod");
+  const stack = ecsLayer(settings);
+  const tds = resourcesOf(stack, "aws_ecs_task_definition");
+  const svcs = resourcesOf(stack, "aws_ecs_service");
+  const discovery = resourcesOf(stack, "aws_service_discovery_service");
+  const ttls = new Set(Object.values(discovery).map((d) => d.dns_config.dns_records[0].ttl as number));
+  if (ttls.size !== 1) throw new Error(`Cloud Map services have different TTLs (${[...ttls].join(", ")}); the tier's DNS has one`);
+  const dnsTtl = [...ttls][0];
+  const containers = (name: Runnable) => {
+    const td = tds[`${name}_task_definition`];
+    if (!td) throw new Error(`prod 60-ecs has no aws_ecs_task_definition.${name}_task_definition`);
+    return JSON.parse(td.container_definitions as string) as ContainerDefinition[];
+  };
+  const services = Object.fromEntries(
+    RUNNABLE.map((name) => {
+      const s = svcs[`${name}_service`];
+      return [name, { desiredCount: s.desired_count, minimumHealthyPercent: s.deployment_minimum_healthy_percent, maximumPercent: s.deployment_maximum_percent }];
+    }),
+  ) as Record<Runnable, EcsService>;
+
+  const bucket = settings.storage.data_bucket_name;
+  const region = settings.aws.region;
+  const namespace = settings.service_discovery.namespace;
+
+  const network = new Network();
+  let s3: SystemS3 | undefined;
+  let cluster: Cluster | undefined;
+  try {
+    s3 = await startSystemS3({ address: network.gateway, region, buckets: [bucket] });
+    await network.startDns({ zones: [namespace, "amazonaws.com"], fixed: Object.fromEntries(s3EndpointNames(region).map((n) => [n, network.gateway])), ttl: dnsTtl });
+    cluster = new Cluster(network, namespace);
+
+    const gatewayInit = containers("gateway").find((c) => c.name === "config")!;
+    const startSh = (gatewayInit.environment ?? []).map((e) => e.value).find((v) => v.includes("exec nginx"));
+    if (!startSh) throw new Error("the gateway's config init container delivers no start.sh");
+    const passwordVars = tenantPasswordVariables(startSh);
+    const tenants = Object.fromEntries(Object.keys(passwordVars).map((t, i) => [t, `test-password-${i}-${process.pid}`]));
+    const gatewaySecrets = Object.fromEntries(Object.entries(passwordVars).map(([t, v]) => [v, tenants[t]]));
+
+    const references = { "${data.terraform_remote_state.storage.outputs.data_bucket_name}": bucket };
+    const extraEnv = { ...s3.env, SSL_CERT_FILE: s3.caFile, AWS_EC2_METADATA_DISABLED: "true" };
+    const port = (name: Runnable) => mainContainer(containers(name)).portMappings![0].containerPort;
+    const spec = (name: Runnable, binary: string | undefined, ready: ServiceSpec["ready"], secrets: Record<string, string> = {}): ServiceSpec => ({
+      name,
+      containers: containers(name),
+      binary,
+      secrets,
+      references,
+      extraEnv,
+      ready,
+    });
+    const specs: Record<Runnable, ServiceSpec> = {
+      mimir: spec("mimir", componentBinary("mimir"), { kind: "http", port: port("mimir"), path: "/ready" }),
+      loki: spec("loki", componentBinary("loki"), { kind: "http", port: port("loki"), path: "/ready" }),
+      tempo: spec("tempo", componentBinary("tempo"), { kind: "http", port: port("tempo"), path: "/ready" }),
+      // The nginx image's entrypoint runs the command as given (sh /etc/lgtm/start.sh).
+      gateway: spec("gateway", undefined, { kind: "http", port: port("gateway"), path: "/healthz" }, gatewaySecrets),
+      memcached: spec("memcached", "/usr/bin/memcached", { kind: "tcp", port: port("memcached") }),
+    };
+    const c = cluster;
+    const s = s3;
+    return {
+      settings,
+      network,
+      s3,
+      cluster,
+      specs,
+      services,
+      dnsTtl,
+      tenants,
+      bucket,
+      async close() {
+        await c.close();
+        await s.stop();
+        await network.close();
+      },
+    };
+  } catch (e) {
+    await cluster?.close();
+    await s3?.stop();
+    await network.close();
+    throw e;
+  }
+}
+
+/** Starts `count` tasks of a service in parallel and waits until every one is ready; returns ms to ready per task. */
+export async function startTasks(stack: SystemStack, name: Runnable, count: number, timeoutMs: number): Promise<{ task: Task; ms: number }[]> {
+  const tasks: Task[] = [];
+  for (let i = 0; i < count; i++) tasks.push(await stack.cluster.startTask(stack.specs[name]));
+  return Promise.all(tasks.map(async (task) => ({ task, ms: await task.waitReady(timeoutMs) })));
+}
