@@ -12,14 +12,69 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { Readable } from "node:stream";
 import { runDir } from "./components";
 
 // s3rver ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require("s3rver") as new (options: Record<string, unknown>) => {
+  middleware: ((ctx: KoaContext, next: () => Promise<void>) => Promise<void>)[];
   run(): Promise<unknown>;
   close(): Promise<void>;
 };
+
+interface KoaContext {
+  method: string;
+  req: NodeJS.ReadableStream & { headers: Record<string, string | string[] | undefined> };
+}
+
+/**
+ * Decodes an aws-chunked body (`<hex size>[;chunk-signature=...]\r\n<data>\r\n ... 0...\r\n`
+ * followed by optional trailers such as `x-amz-checksum-crc32:...`) into its payload.
+ */
+export function decodeAwsChunked(body: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let off = 0;
+  for (;;) {
+    const eol = body.indexOf("\r\n", off);
+    if (eol < 0) throw new Error(`aws-chunked body: no chunk header at byte ${off}`);
+    const size = parseInt(body.subarray(off, eol).toString("latin1").split(";")[0], 16);
+    if (!Number.isFinite(size)) throw new Error(`aws-chunked body: bad chunk size at byte ${off}`);
+    off = eol + 2;
+    if (size === 0) return Buffer.concat(parts);
+    parts.push(body.subarray(off, off + size));
+    off += size + 2;
+  }
+}
+
+/**
+ * s3rver stores a request body as it arrives. The AWS SDKs send aws-chunked bodies (streaming
+ * signatures over plain HTTP; since 2025 the Go SDK v2 also over TLS, with a trailing checksum),
+ * which S3 decodes before storing: this middleware does the same for PutObject and UploadPart, so
+ * the stored object is the payload.
+ */
+async function decodeStreamingUploads(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
+  const h = ctx.req.headers;
+  const sha = String(h["x-amz-content-sha256"] ?? "");
+  const encoding = String(h["content-encoding"] ?? "");
+  if (ctx.method === "PUT" && (sha.startsWith("STREAMING-") || /(^|,)\s*aws-chunked\s*(,|$)/.test(encoding))) {
+    const chunks: Buffer[] = [];
+    for await (const c of ctx.req) chunks.push(Buffer.from(c as Buffer));
+    const payload = decodeAwsChunked(Buffer.concat(chunks));
+    const rest = encoding
+      .split(",")
+      .map((e) => e.trim())
+      .filter((e) => e && e !== "aws-chunked");
+    if (rest.length > 0) h["content-encoding"] = rest.join(",");
+    else delete h["content-encoding"];
+    h["content-length"] = String(payload.length);
+    delete h["x-amz-decoded-content-length"];
+    const stream = Readable.from([payload]) as unknown as KoaContext["req"];
+    stream.headers = h;
+    ctx.req = stream;
+  }
+  await next();
+}
 
 export interface SystemS3 {
   /** The CA certificate file (world-readable) the tasks trust. */
@@ -71,6 +126,7 @@ export async function startSystemS3(opts: { address: string; region: string; buc
     cert: fs.readFileSync(certs.cert),
     configureBuckets: opts.buckets.map((name) => ({ name })),
   });
+  server.middleware.unshift(decodeStreamingUploads);
   await server.run();
   return {
     caFile: certs.ca,

@@ -144,3 +144,52 @@ export async function startTasks(stack: SystemStack, name: Runnable, count: numb
   for (let i = 0; i < count; i++) tasks.push(await stack.cluster.startTask(stack.specs[name]));
   return Promise.all(tasks.map(async (task) => ({ task, ms: await task.waitReady(timeoutMs) })));
 }
+
+export interface StoppedTask {
+  id: string;
+  /** SIGTERM to exit. */
+  stopMs: number;
+  inTime: boolean;
+  /** Objects under the component's prefix that appeared between SIGTERM and exit. */
+  newObjects: string[];
+}
+
+export interface Replaced {
+  stopped: StoppedTask;
+  started: { id: string; address: string; readyMs: number };
+}
+
+/**
+ * A rolling deployment as ECS runs it for a service with these deployment settings: at most
+ * `maximumPercent` of the desired count running, at least `minimumHealthyPercent` healthy, so with
+ * the rings' 66/100 one task is stopped (SIGTERM, SIGKILL after its stop timeout), then its
+ * replacement is started on a fresh disk and address, and the next task is stopped only after the
+ * replacement is ready (the readiness the stack's health check uses).
+ */
+export async function rollingRestart(stack: SystemStack, name: Runnable, prefix: string, readyTimeoutMs: number): Promise<Replaced[]> {
+  const svc = stack.services[name];
+  const old = stack.cluster.live(name);
+  const minHealthy = Math.ceil((svc.desiredCount * svc.minimumHealthyPercent) / 100);
+  const maxRunning = Math.floor((svc.desiredCount * svc.maximumPercent) / 100);
+  const batch = Math.max(1, Math.min(svc.desiredCount - minHealthy, old.length));
+  if (maxRunning > svc.desiredCount) throw new Error(`${name}: maximumPercent ${svc.maximumPercent} would start replacements before stopping; the rings' settings stop first`);
+  const out: Replaced[] = [];
+  for (let i = 0; i < old.length; i += batch) {
+    const group = old.slice(i, i + batch);
+    const done = await Promise.all(
+      group.map(async (task) => {
+        const before = new Set(stack.s3.objects(stack.bucket, prefix).map((o) => o.key));
+        const stop = await stack.cluster.stopTask(task);
+        const newObjects = stack.s3
+          .objects(stack.bucket, prefix)
+          .map((o) => o.key)
+          .filter((k) => !before.has(k));
+        const fresh = await stack.cluster.startTask(stack.specs[name]);
+        const readyMs = await fresh.waitReady(readyTimeoutMs);
+        return { stopped: { id: task.id, stopMs: stop.ms, inTime: stop.inTime, newObjects }, started: { id: fresh.id, address: fresh.address, readyMs } };
+      }),
+    );
+    out.push(...done);
+  }
+  return out;
+}
