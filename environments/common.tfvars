@@ -179,6 +179,13 @@ grafana = {
   admin_user = "admin"
 }
 
+# The authenticating gateway (docs/gateway.md). The largest request it admits; every backend's gRPC
+# message limits are rendered at least this large, so an admitted push is never refused inside Loki,
+# Tempo, Mimir or Pyroscope.
+gateway = {
+  max_body_size_mib = 64
+}
+
 # The service catalog: the one place a port, prefix, size or route is written. Security groups,
 # target groups, health checks, listener rules, Cloud Map names, environment variables and the
 # rendered configs all read it. Sizes are seed 001's component table.

@@ -62,6 +62,14 @@ export function healthCheckPath(s: Settings, name: ServiceName): string {
   return svc.health_check_path ?? servedHealthPaths(name, svc.path_prefix)[0];
 }
 
+/**
+ * TTL of every Cloud Map A record (the service's tasks' addresses): short, since every task
+ * replacement brings a new address. The gateway re-resolves its backends at this interval too
+ * (templates/gateway: nginx's `resolver ... valid=`), so one number says how long a replaced task's
+ * old address can still be used.
+ */
+export const CLOUD_MAP_DNS_TTL_SECONDS = 10;
+
 /** `<service>.<namespace>`: the Cloud Map name every task of the service registers under. */
 export function serviceHost(s: Settings, name: ServiceName): string {
   return `${name}.${s.service_discovery.namespace}`;

@@ -19,6 +19,7 @@ export {
   healthCheckPath,
   serviceEndpoint,
   serviceHost,
+  CLOUD_MAP_DNS_TTL_SECONDS,
   grafanaStateOnEfs,
   grafanaDatabase,
   GRAFANA_DATABASE_DEFAULT_PORTS,

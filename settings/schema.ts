@@ -69,6 +69,9 @@ export const INTERFACE_ENDPOINTS = ["ecr.api", "ecr.dkr", "logs", "secretsmanage
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 export const STORAGE_CLASSES = ["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"] as const;
 
+/** Upper bound of `gateway.max_body_size_mib`. */
+export const GATEWAY_MAX_BODY_SIZE_MIB_LIMIT = 1024;
+
 const serviceSchema = z.strictObject({
   /** Image repository, e.g. "grafana/mimir"; with `image_source = "ecr"` the ECR copy is used instead. */
   image: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, { error: 'expected an image repository such as "grafana/loki"' }),
@@ -879,6 +882,22 @@ export const settingsSchema = z.strictObject({
   cost: costSchema.prefault({}),
   /** The optional memcached query cache for Mimir and Loki (settings/cache.ts). */
   cache: cacheSchema.prefault({}),
+  /** The authenticating gateway in front of Mimir, Loki, Tempo and Pyroscope (docs/gateway.md). */
+  gateway: z
+    .strictObject({
+      /**
+       * Largest request body the gateway admits (nginx `client_max_body_size`), in MiB: remote-write
+       * batches, log pushes, OTLP exports, profiles. Larger requests get 413 at the gateway. Every
+       * backend's gRPC message limits are rendered at least this large (templates/context.ts
+       * GRPC_MESSAGE_FLOOR_BYTES), so a request the gateway admits is never refused inside a backend.
+       */
+      max_body_size_mib: positiveInt("a size in MiB")
+        .max(GATEWAY_MAX_BODY_SIZE_MIB_LIMIT, {
+          error: `expected at most ${GATEWAY_MAX_BODY_SIZE_MIB_LIMIT} MiB: a body is buffered into the backend's memory whole, decompressed, on every replica`,
+        })
+        .default(64),
+    })
+    .prefault({}),
   services: z.strictObject(servicesShape),
 });
 

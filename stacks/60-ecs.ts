@@ -90,6 +90,7 @@ import {
   type Settings,
   cpuArchitecture,
   CACHE_NAME,
+  CLOUD_MAP_DNS_TTL_SECONDS,
   resolveCache,
 } from "../settings";
 import { LayerStack, type LayerStackProps } from "./layer-stack";
@@ -188,7 +189,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
           subnetIds: privateSubnets,
           securityGroupIds: [this.remoteMapEntry("20-security", "task_security_group_ids", name)],
         },
-        serviceDiscovery: { namespaceId, name },
+        serviceDiscovery: { namespaceId, name, dnsTtlSeconds: CLOUD_MAP_DNS_TTL_SECONDS },
         targetGroup: fronted.includes(name)
           ? {
               vpcId,
@@ -241,7 +242,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         logRetentionDays: s.logs.retention_days,
         region: s.aws.region,
         network: { subnetIds: privateSubnets, securityGroupIds: [this.remoteString("20-security", "cache_security_group_id")] },
-        serviceDiscovery: { namespaceId, name: CACHE_NAME },
+        serviceDiscovery: { namespaceId, name: CACHE_NAME, dnsTtlSeconds: CLOUD_MAP_DNS_TTL_SECONDS },
         cpuArchitecture: cache.cpuArchitecture,
         serviceDependsOn: [capacityProviders],
       });

@@ -18,7 +18,10 @@
  * - every tenant header (Alloy, Grafana, the gateway's) is a tenant of the settings; a federated one
  *   reaches only a backend whose config enables federation; datasource links stay within a tenant;
  * - the gateway's upstreams use the catalog's ports, every route checks credentials and the tenant
- *   header comes from the authenticated user only;
+ *   header comes from the authenticated user only; each backend is named through a variable
+ *   (resolved per request by the resolver start.sh writes), never pinned at start;
+ * - every gRPC hop of a push inside a backend behind the gateway accepts a message at least as
+ *   large as the gateway's body limit (an admitted push is never a 500);
  * - each backend reads the runtime overrides file delivered with it, whose sections name known tenants;
  * - every key exists in the upstream reference of the pinned version (./reference.ts), the runtime
  *   overrides files' keys in their own references.
@@ -38,7 +41,7 @@ import type { Settings } from "../settings/schema";
 import { FARGATE_MAX_STOP_TIMEOUT_SECONDS } from "../settings/shutdown";
 import { AlloySyntaxError, attribute, childBlocks, parseAlloy, referencesIn, stringMap, type AlloyBlock, type AlloyFile, type AlloyValue } from "./alloy-syntax";
 import { tenants } from "../settings/tenants";
-import { LOKI_PUSH_PATH, MIMIR_PROMETHEUS_PREFIX, MIMIR_PUSH_PATH, RUNTIME_OVERRIDES_FILE } from "./context";
+import { GATEWAY_RESOLVER_FILE, GATEWAY_RUN_DIR, LOKI_PUSH_PATH, MIMIR_PROMETHEUS_PREFIX, MIMIR_PUSH_PATH, RUNTIME_OVERRIDES_FILE } from "./context";
 import { SELF_MONITORING_DATASOURCE_UID } from "./grafana-alerting";
 import {
   checkAlloy,
@@ -286,7 +289,10 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
     });
   }
   const gatewayConf = configs.find((c) => c.service === "gateway" && c.fileName === "nginx.conf");
-  if (gatewayConf) addresses.push(...gatewayAddresses(s, gatewayConf, errors));
+  if (gatewayConf) {
+    addresses.push(...gatewayAddresses(s, gatewayConf, errors));
+    checkGrpcMessageLimits(gatewayConf, yamlBy, errors);
+  }
   const federates = (producer: ServiceName): boolean => {
     const f = (RING_SERVICES as readonly string[]).includes(producer) ? FEDERATION_KEYS[producer as RingServiceName] : undefined;
     const doc = yamlBy.get(producer)?.doc;
@@ -951,10 +957,23 @@ function gatewayAddresses(s: Settings, config: RenderedConfig, errors: string[])
   if (setHeader.length !== 1 || setHeader[0] !== "$remote_user") {
     errors.push(`${templateOf(config)}: ${where(config)} must set X-Scope-OrgID exactly once, to $remote_user (the authenticated tenant), found ${setHeader.length === 0 ? "none" : setHeader.join(", ")}: a client could choose its tenant`);
   }
+  if (!new RegExp(`^\\s*include\\s+${GATEWAY_RUN_DIR}/${GATEWAY_RESOLVER_FILE.replace(".", "\\.")};`, "m").test(text)) {
+    errors.push(`${templateOf(config)}: ${where(config)} includes no resolver file (start.sh writes nginx's resolver from the task's /etc/resolv.conf): the backends' Cloud Map names could not be resolved at request time`);
+  }
   for (const m of text.matchAll(/location\s+(=\s+)?(\S+)\s*\{([^}]*)\}/g)) {
     const [, , location, body] = m;
-    const pass = /proxy_pass\s+([^;]+);/.exec(body)?.[1].trim();
-    if (!pass) continue;
+    const proxyPass = /proxy_pass\s+([^;]+);/.exec(body)?.[1].trim();
+    if (!proxyPass) continue;
+    // The backend is named through a variable set in the location (`set $backend <url>;
+    // proxy_pass $backend;`), so nginx resolves the Cloud Map name per request through its resolver.
+    const variable = /^\$([A-Za-z_][A-Za-z0-9_]*)/.exec(proxyPass)?.[1];
+    const setValue = variable === undefined ? undefined : new RegExp(`\\bset\\s+\\$${variable}\\s+([^;\\s]+)\\s*;`).exec(body)?.[1];
+    if (setValue === undefined) {
+      errors.push(
+        `${templateOf(config)}: ${where(config)} location ${location} has proxy_pass ${proxyPass}, not a variable set in the location: nginx would resolve the Cloud Map name once at start (refusing to start while it does not resolve) and keep a replaced task's address forever`,
+      );
+    }
+    const pass = setValue ?? proxyPass;
     if (/proxy_set_header/.test(body)) {
       errors.push(`${templateOf(config)}: ${where(config)} location ${location} sets its own proxy headers, which drops the server-level X-Scope-OrgID from the authenticated user`);
     }
@@ -978,6 +997,69 @@ function gatewayAddresses(s: Settings, config: RenderedConfig, errors: string[])
     });
   }
   return out;
+}
+
+const MIB = 1024 * 1024;
+/**
+ * The gRPC message limits a push crosses inside each backend behind the gateway (the distributor's
+ * client to the ingesters, the receiving server), with the pinned version's upstream default when
+ * the key is absent (../shared/upstream/<component>/<version>.keys.json). `when`: only where that
+ * part runs.
+ */
+const GRPC_PUSH_LIMITS: Readonly<Record<RingServiceName, readonly { key: string; default: number; when?: string }[]>> = {
+  mimir: [
+    { key: "server.grpc_server_max_recv_msg_size", default: 100 * MIB },
+    { key: "ingester_client.grpc_client_config.max_send_msg_size", default: 100 * MIB },
+  ],
+  loki: [
+    { key: "server.grpc_server_max_recv_msg_size", default: 4 * MIB },
+    { key: "ingester_client.grpc_client_config.max_send_msg_size", default: 100 * MIB },
+    { key: "pattern_ingester.client_config.grpc_client_config.max_send_msg_size", default: 100 * MIB, when: "pattern_ingester.enabled" },
+  ],
+  tempo: [
+    { key: "server.grpc_server_max_recv_msg_size", default: 16 * MIB },
+    { key: "live_store_client.grpc_client_config.max_send_msg_size", default: 100 * MIB },
+  ],
+  pyroscope: [{ key: "server.grpc_server_max_recv_msg_size", default: 100 * MIB }],
+};
+
+/** An nginx size ("64m", "1g", "512k", "1048576") in bytes; nginx's default 1m when absent. */
+function nginxSize(text: string | undefined): number | undefined {
+  if (text === undefined) return MIB;
+  const m = /^(\d+)([kKmMgG]?)$/.exec(text);
+  if (!m) return undefined;
+  return Number(m[1]) * ({ "": 1, k: 1024, m: MIB, g: 1024 * MIB } as Record<string, number>)[m[2].toLowerCase()];
+}
+
+/**
+ * Every backend the gateway forwards to accepts, on every gRPC hop of a push, a message at least as
+ * large as the largest body the gateway admits: otherwise an admitted push is answered 500 from
+ * inside the backend ("grpc: received message larger than max"), never the 413 or 429 a client can act on.
+ */
+function checkGrpcMessageLimits(gatewayConf: RenderedConfig, yamlBy: ReadonlyMap<ServiceName, ParsedYaml>, errors: string[]): void {
+  const text = gatewayConf.content.replace(/#[^\n]*/g, "");
+  const raw = /client_max_body_size\s+([^;\s]+)\s*;/.exec(text)?.[1];
+  const body = nginxSize(raw);
+  if (body === undefined) {
+    errors.push(`${templateOf(gatewayConf)}: ${where(gatewayConf)} client_max_body_size "${raw}" is not a size nginx reads (a number with k, m or g)`);
+    return;
+  }
+  const producers = new Set([...text.matchAll(/set\s+\$backend\s+http:\/\/([a-z0-9-]+)\./g)].map((m) => m[1]));
+  for (const producer of RING_SERVICES) {
+    if (!producers.has(producer)) continue;
+    const parsed = yamlBy.get(producer);
+    if (!parsed) continue;
+    for (const limit of GRPC_PUSH_LIMITS[producer]) {
+      if (limit.when && get(parsed.doc, limit.when) !== true) continue;
+      const value = get(parsed.doc, limit.key);
+      const bytes = value === undefined ? limit.default : typeof value === "number" ? value : Number.NaN;
+      if (!(bytes >= body)) {
+        errors.push(
+          `gateway.max_body_size_mib: the gateway admits request bodies up to ${body} bytes (${where(gatewayConf)} client_max_body_size ${raw ?? "(nginx default 1m)"}), but ${where(parsed.config)} ${limit.key} is ${value === undefined ? `${limit.default} (upstream default)` : JSON.stringify(value)}: a push the gateway admits would be refused inside ${producer} with a 500; render it at least as large (templates/context.ts grpcMessageBytes)`,
+        );
+      }
+    }
+  }
 }
 
 /** The X-Scope-OrgID a datasource sends, if any. */

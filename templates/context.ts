@@ -11,7 +11,7 @@
  */
 import { CONSUMERS, COMPONENTS, DATA_DIRS, RING_SERVICES, joinPath, type ProducerPort, type RingServiceName, type ServiceName } from "../settings/components";
 import { resolveCache } from "../settings/cache";
-import { serviceHost } from "../settings/catalog";
+import { CLOUD_MAP_DNS_TTL_SECONDS, serviceHost } from "../settings/catalog";
 import { selfScrapeTargets } from "../settings/self-monitoring";
 import { SELF_MONITORING_DATASOURCE_UID, alertingProvisioning } from "./grafana-alerting";
 import { dashboardJson, dashboardSpecs } from "./grafana-dashboards";
@@ -104,7 +104,32 @@ export interface ServerView {
   readonly pathPrefix: string | null;
   /** `server.graceful_shutdown_timeout` (settings/shutdown.ts). */
   readonly gracefulShutdownTimeout: string;
+  /**
+   * `server.grpc_server_max_recv_msg_size` / `_send_`, and the push clients' limits
+   * (`grpcMessageBytes`): at least the gateway's body limit.
+   */
+  readonly grpcMaxMsgBytes: number;
 }
+
+const MIB = 1024 * 1024;
+/**
+ * The smallest gRPC message limit rendered: 100 MiB, the largest push the distributors of Mimir, Loki
+ * and Pyroscope accept once decompressed (`distributor.max_recv_msg_size`, upstream default, left as
+ * it is) and their gRPC clients' default. A body the gateway admits compressed can be this large
+ * once decompressed and is then forwarded to one ingester whole (Loki 3.7.6 measured: a 45 MB
+ * message against its 4 MiB server default answered 500).
+ */
+export const GRPC_MESSAGE_FLOOR_BYTES = 100 * MIB;
+
+/** The gateway's body limit in bytes (`gateway.max_body_size_mib`). */
+export const gatewayBodyLimitBytes = (s: Settings): number => s.gateway.max_body_size_mib * MIB;
+
+/**
+ * The gRPC message limit of every backend behind the gateway, server and push clients alike: the
+ * gateway's body limit, at least GRPC_MESSAGE_FLOOR_BYTES. A request the gateway admits is then
+ * never refused with a 500 inside a backend (checked by config-checks.ts on the rendered files).
+ */
+export const grpcMessageBytes = (s: Settings): number => Math.max(gatewayBodyLimitBytes(s), GRPC_MESSAGE_FLOOR_BYTES);
 
 export interface RingView {
   readonly interfaceNames: readonly string[];
@@ -183,9 +208,33 @@ export interface GatewayRouteView {
   readonly location: string;
   readonly signal: Signal;
   readonly producer: ServiceName;
-  /** `proxy_pass` target: `http://host:port` (the path passes unchanged) or with a path (replaces an exact location). */
+  /**
+   * The backend: `http://host:port` (the request's path passes unchanged) or with a path (replaces
+   * the path of an exact location; the query string is kept). nginx.conf puts it in a variable, so
+   * the Cloud Map name is resolved at request time (see `GatewayView.resolver`).
+   */
   readonly upstream: string;
+  /** True when `upstream` has a path of its own (then nginx.conf appends only the query string). */
+  readonly replacesPath: boolean;
+  /**
+   * True on the one route that is a websocket (Loki's live tail): the client's Upgrade header is
+   * passed with `Connection: upgrade`. Every other route sends `Connection: ""` (keepalive) and no
+   * Upgrade header.
+   */
+  readonly websocket: boolean;
 }
+
+/** Loki's live tail: a websocket (`GET .../loki/api/v1/tail`, then frames). */
+export const LOKI_TAIL_PATH = "/loki/api/v1/tail";
+
+/**
+ * File the gateway's start.sh writes the `resolver` directive into, from the task's own
+ * /etc/resolv.conf (the VPC's resolver on Fargate), and nginx.conf includes: the address exists only
+ * in the running task.
+ */
+export const GATEWAY_RESOLVER_FILE = "resolver.conf";
+/** Where the gateway's start.sh reads the task's name servers. */
+export const GATEWAY_RESOLV_CONF = "/etc/resolv.conf";
 
 export interface GatewayTenantView {
   readonly id: string;
@@ -343,6 +392,13 @@ export interface TemplateContext {
     readonly runDir: string;
     readonly configFile: string;
     readonly routes: readonly GatewayRouteView[];
+    /** `client_max_body_size` (gateway.max_body_size_mib), as nginx writes a size: "64m". */
+    readonly maxBodySize: string;
+    /**
+     * nginx's `resolver`: start.sh writes it into `file` from the `nameserver` lines of `resolvConf`;
+     * names are re-resolved every `validSeconds` (the Cloud Map TTL).
+     */
+    readonly resolver: { readonly file: string; readonly resolvConf: string; readonly validSeconds: number };
     readonly tenants: readonly GatewayTenantView[];
     readonly signals: readonly Signal[];
     /** Who may read the status page (nginx stub_status): the VPC. */
@@ -539,20 +595,29 @@ export function shellQuote(text: string): string {
  */
 export function gatewayRoutes(s: Settings): GatewayRouteView[] {
   const http = (producer: ServiceName) => `http://${producerAddress(s, "gateway", producer, "http")}`;
+  const route = (location: string, signal: Signal, producer: ServiceName, upstream = http(producer), websocket = false): GatewayRouteView => ({
+    location,
+    signal,
+    producer,
+    upstream,
+    replacesPath: new URL(upstream).pathname !== "/",
+    websocket,
+  });
   const prefixRoute = (producer: ServiceName, route: string): string => {
     const p = producerPath(s, producer, route);
     if (p === "" || p === "/") throw new Error(`templates: the gateway cannot route ${producer} at "/" (services.${producer}.path_prefix is empty); give ${producer} a path prefix`);
     return p;
   };
   return [
-    { location: `= ${producerPath(s, "mimir", MIMIR_PUSH_PATH)}`, signal: "metrics", producer: "mimir", upstream: http("mimir") },
-    { location: `= ${producerPath(s, "mimir", "/otlp/v1/metrics")}`, signal: "metrics", producer: "mimir", upstream: http("mimir") },
-    { location: `${prefixRoute("mimir", MIMIR_PROMETHEUS_PREFIX)}/`, signal: "metrics", producer: "mimir", upstream: http("mimir") },
-    { location: `${prefixRoute("loki", "/loki/api")}/`, signal: "logs", producer: "loki", upstream: http("loki") },
-    { location: `= ${producerPath(s, "loki", "/otlp/v1/logs")}`, signal: "logs", producer: "loki", upstream: http("loki") },
-    { location: `${prefixRoute("tempo", "/api")}/`, signal: "traces", producer: "tempo", upstream: http("tempo") },
-    { location: `= ${GATEWAY_OTLP_BASE}/v1/traces`, signal: "traces", producer: "tempo", upstream: `http://${producerAddress(s, "gateway", "tempo", "otlp_http")}/v1/traces` },
-    { location: `${prefixRoute("pyroscope", "")}/`, signal: "profiles", producer: "pyroscope", upstream: http("pyroscope") },
+    route(`= ${producerPath(s, "mimir", MIMIR_PUSH_PATH)}`, "metrics", "mimir"),
+    route(`= ${producerPath(s, "mimir", "/otlp/v1/metrics")}`, "metrics", "mimir"),
+    route(`${prefixRoute("mimir", MIMIR_PROMETHEUS_PREFIX)}/`, "metrics", "mimir"),
+    route(`${prefixRoute("loki", "/loki/api")}/`, "logs", "loki"),
+    route(`= ${producerPath(s, "loki", "/otlp/v1/logs")}`, "logs", "loki"),
+    route(`= ${producerPath(s, "loki", LOKI_TAIL_PATH)}`, "logs", "loki", http("loki"), true),
+    route(`${prefixRoute("tempo", "/api")}/`, "traces", "tempo"),
+    route(`= ${GATEWAY_OTLP_BASE}/v1/traces`, "traces", "tempo", `http://${producerAddress(s, "gateway", "tempo", "otlp_http")}/v1/traces`),
+    route(`${prefixRoute("pyroscope", "")}/`, "profiles", "pyroscope"),
   ];
 }
 
@@ -596,6 +661,7 @@ export function buildContext(settings: Settings): TemplateContext {
     grpcPort: grpcPortOf(s, service),
     pathPrefix: prefixOnServer && s.services[service].path_prefix !== "" ? s.services[service].path_prefix : null,
     gracefulShutdownTimeout: seconds(SHUTDOWN_BUDGET.server),
+    grpcMaxMsgBytes: grpcMessageBytes(s),
   });
   const drain: ShutdownView = { delay: seconds(SHUTDOWN_BUDGET.drain) };
   const forget = RING_AUTO_FORGET_UNHEALTHY_PERIODS;
@@ -717,6 +783,12 @@ export function buildContext(settings: Settings): TemplateContext {
       runDir: GATEWAY_RUN_DIR,
       configFile: `${CONFIG_DIR}/nginx.conf`,
       routes: gatewayRoutes(s),
+      maxBodySize: `${s.gateway.max_body_size_mib}m`,
+      resolver: {
+        file: `${GATEWAY_RUN_DIR}/${GATEWAY_RESOLVER_FILE}`,
+        resolvConf: GATEWAY_RESOLV_CONF,
+        validSeconds: CLOUD_MAP_DNS_TTL_SECONDS,
+      },
       tenants: tenants(s).map((t, i) => ({
         id: t.id,
         shellId: shellQuote(t.id),

@@ -1,23 +1,45 @@
 /**
  * The authenticating gateway, run for real: the rendered nginx.conf and start.sh (Debian's nginx on
- * 127.0.0.1) in front of stub backends that echo the X-Scope-OrgID they receive. Each tenant's
- * credentials map to exactly its own tenant id, a client-sent header is replaced, unauthenticated or
- * wrong credentials get 401, a tenant's credentials work only on its signals' routes, and every
- * route reaches the backend and path the catalog says.
+ * 127.0.0.1) in front of stub backends that echo the X-Scope-OrgID they receive, the backends' Cloud
+ * Map names answered by a DNS server the test runs (dnsmasq). Each tenant's credentials map to
+ * exactly its own tenant id, a client-sent header is replaced, unauthenticated or wrong credentials
+ * get 401, a tenant's credentials work only on its signals' routes, and every route reaches the
+ * backend and path the catalog says. The gateway starts while no backend name resolves, answers 502
+ * on those routes, serves them once the names resolve and follows an address change within the
+ * Cloud Map TTL.
  */
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Settings } from "../settings";
-import { serviceHost } from "../settings/catalog";
+import { CLOUD_MAP_DNS_TTL_SECONDS, serviceHost } from "../settings/catalog";
+import { tenants } from "../settings/tenants";
 import { checkRenderedConfigs, renderConfigs, serviceCommand } from "../templates";
-import { CONFIG_DIR, GATEWAY_RUN_DIR, gatewayPasswordEnv } from "../templates/context";
-import { settingsWith } from "./support/settings";
-import { basic, freePort, runGateway, skipWithoutNginx, stubBackend, type Echo, type RunningGateway, type StubBackend } from "./support/gateway";
+import { CONFIG_DIR, GATEWAY_RESOLV_CONF, GATEWAY_RUN_DIR, gatewayPasswordEnv } from "../templates/context";
+import { load as loadYaml } from "js-yaml";
+import { overrideError, settingsWith } from "./support/settings";
+import {
+  basic,
+  freePort,
+  runGateway,
+  skipWithoutDnsmasq,
+  skipWithoutNginx,
+  startTestDns,
+  stubBackend,
+  type Echo,
+  type RunningGateway,
+  type StubBackend,
+  type TestDns,
+} from "./support/gateway";
 
 const skip = skipWithoutNginx();
+const skipDns = skip || skipWithoutDnsmasq();
 
-describe.skipIf(skip)("GIVEN the rendered gateway running on 127.0.0.1 in front of echoing backends, with three tenants", () => {
+describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in front of echoing backends, with three tenants", () => {
   let s: Settings;
   let gateway: RunningGateway;
+  let dnsServer: TestDns;
   const stubs: StubBackend[] = [];
   // tenants() order: tenant_id first, then sorted ids; passwords as Secrets Manager would inject them.
   const passwords: Record<string, string> = {};
@@ -36,12 +58,19 @@ describe.skipIf(skip)("GIVEN the rendered gateway running on 127.0.0.1 in front 
       ["tempo-otlp", s.otlp.http_port],
       ["pyroscope", s.services.pyroscope.http_port],
     ];
-    const substitutions: [string, string][] = [];
+    // Each backend keeps its Cloud Map name, resolved through the test's DNS server; only its port
+    // becomes its stub's.
+    dnsServer = await startTestDns();
+    const substitutions: [string, string][] = [[GATEWAY_RESOLV_CONF, dnsServer.resolvConf]];
+    const records: Record<string, string> = {};
     for (const [name, port] of backends) {
       const stub = await stubBackend(name);
       stubs.push(stub);
-      substitutions.push([`http://${serviceHost(s, name.replace("-otlp", "") as "tempo")}:${port}`, `http://127.0.0.1:${stub.port}`]);
+      const host = serviceHost(s, name.replace("-otlp", "") as "tempo");
+      records[host] = "127.0.0.1";
+      substitutions.push([`http://${host}:${port}`, `http://${host}:${stub.port}`]);
     }
+    await dnsServer.set(records);
     const env: Record<string, string> = {};
     ["jsj-lgtm-header", "aws-rag-ec2", "metrics-only", "o'neil(*)"].forEach((t, i) => {
       passwords[t] = `pw-${i}-${"x".repeat(20)}`;
@@ -62,6 +91,7 @@ describe.skipIf(skip)("GIVEN the rendered gateway running on 127.0.0.1 in front 
   afterAll(async () => {
     await gateway?.stop();
     for (const stub of stubs) await stub.close();
+    await dnsServer?.stop();
   });
 
   const send = async (path: string, headers: Record<string, string> = {}, body = "payload"): Promise<{ status: number; echo?: Echo }> => {
@@ -121,6 +151,49 @@ describe.skipIf(skip)("GIVEN the rendered gateway running on 127.0.0.1 in front 
     expect((await send("/", auth)).status).toBe(404);
   });
 
+  /** A websocket handshake through the gateway: the status and headers it answers, and what one sent chunk brings back. */
+  const upgrade = (path: string, auth: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; echoed?: string; body?: string }> =>
+    new Promise((resolve, reject) => {
+      const req = http.request(`${gateway.url}${path}`, {
+        headers: { Authorization: auth, Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "X-Scope-OrgID": "forged" },
+        timeout: 5000,
+      });
+      req.on("upgrade", (res, socket) => {
+        socket.once("data", (d: Buffer) => {
+          socket.destroy();
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, echoed: d.toString("utf8") });
+        });
+        socket.write("frame-1");
+      });
+      req.on("response", (res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => (body += c.toString("utf8")));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      });
+      req.on("timeout", () => req.destroy(new Error("no answer within 5 s")));
+      req.on("error", reject);
+      req.end();
+    });
+
+  it("WHEN a client opens Loki's live tail (a websocket) through the gateway THEN it gets 101 from Loki with the tenant header set, and the connection carries data both ways", async () => {
+    const r = await upgrade("/loki/api/v1/tail?query=%7Bjob%3D%22a%22%7D", basic("aws-rag-ec2", passwords["aws-rag-ec2"]));
+    expect(r.status).toBe(101);
+    expect(r.headers).toMatchObject({ "x-echo-backend": "loki", "x-echo-path": "/loki/api/v1/tail?query=%7Bjob%3D%22a%22%7D", "x-echo-orgid": "aws-rag-ec2" });
+    expect(r.echoed).toBe("frame-1");
+    // Without credentials, or with a tenant not allowed logs: no upgrade.
+    expect((await upgrade("/loki/api/v1/tail", basic("aws-rag-ec2", "wrong"))).status).toBe(401);
+    expect((await upgrade("/loki/api/v1/tail", basic("metrics-only", passwords["metrics-only"]))).status).toBe(401);
+  });
+
+  it("WHEN a client asks for an upgrade on any other route THEN the backend gets a plain keepalive request (no Upgrade header) and answers it", async () => {
+    const auth = basic("jsj-lgtm-header", passwords["jsj-lgtm-header"]);
+    for (const path of ["/loki/api/v1/query_range", "/prometheus/api/v1/query", "/tempo/api/search"]) {
+      const r = await upgrade(path, auth);
+      expect(r.status, path).toBe(200);
+      expect(JSON.parse(r.body!), path).toMatchObject({ orgIds: ["jsj-lgtm-header"] });
+    }
+  });
+
   it("WHEN a tenant allowed only metrics calls the logs, traces or profiles routes THEN it gets 401 there and 200 on metrics", async () => {
     const auth = { Authorization: basic("metrics-only", passwords["metrics-only"]) };
     expect((await send("/prometheus/api/v1/query", auth)).echo?.orgIds).toEqual(["metrics-only"]);
@@ -134,6 +207,83 @@ describe.skipIf(skip)("GIVEN the rendered gateway running on 127.0.0.1 in front 
     expect(res.status).toBe(200);
     expect(await res.text()).toMatch(/Active connections: \d+/);
   });
+});
+
+describe.skipIf(skipDns)("GIVEN the rendered gateway started while no backend's Cloud Map name resolves", () => {
+  let s: Settings;
+  let gateway: RunningGateway;
+  let dnsServer: TestDns;
+  let mimirHost: string;
+  const stubs: StubBackend[] = [];
+  const password = `pw-0-${"y".repeat(20)}`;
+
+  beforeAll(async () => {
+    s = await settingsWith({});
+    const configs = renderConfigs(s).filter((c) => c.service === "gateway");
+    const file = (name: string) => configs.find((c) => c.fileName === name)!.content;
+    // Two Mimir tasks: the same port on two addresses, as a replacement task gets a new IP.
+    const port = await freePort();
+    stubs.push(await stubBackend("mimir-old", { host: "127.0.0.2", port }), await stubBackend("mimir-new", { host: "127.0.0.3", port }));
+    mimirHost = serviceHost(s, "mimir");
+    dnsServer = await startTestDns();
+    gateway = await runGateway({
+      nginxConf: file("nginx.conf"),
+      startSh: file("start.sh"),
+      substitutions: [
+        [GATEWAY_RESOLV_CONF, dnsServer.resolvConf],
+        [`http://${mimirHost}:${s.services.mimir.http_port}`, `http://${mimirHost}:${port}`],
+      ],
+      listenPort: await freePort(),
+      renderedListen: s.services.gateway.http_port,
+      runDir: GATEWAY_RUN_DIR,
+      configFile: `${CONFIG_DIR}/nginx.conf`,
+      env: Object.fromEntries(tenants(s).map((_, i) => [gatewayPasswordEnv(i), password])),
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+    for (const stub of stubs) await stub.close();
+    await dnsServer?.stop();
+  });
+
+  const push = async (path = "/api/v1/push"): Promise<{ status: number; backend?: string }> => {
+    const res = await fetch(`${gateway.url}${path}`, { method: "POST", headers: { Authorization: basic(s.tenant_id, password) }, body: "x" });
+    const text = await res.text();
+    return { status: res.status, backend: res.status === 200 ? (JSON.parse(text) as Echo).backend : undefined };
+  };
+  /** Polls the push route until `backend` answers; the seconds it took. */
+  const until = async (backend: string): Promise<number> => {
+    const start = Date.now();
+    const deadline = start + (CLOUD_MAP_DNS_TTL_SECONDS + 5) * 1000;
+    for (;;) {
+      if ((await push()).backend === backend) return (Date.now() - start) / 1000;
+      if (Date.now() > deadline) throw new Error(`${backend} was not reached within the TTL (${CLOUD_MAP_DNS_TTL_SECONDS} s) + 5 s:\n${gateway.log().slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
+  it("WHEN the task starts THEN nginx runs with the task's name server as its resolver, and the missing backends' routes answer 502", async () => {
+    const resolver = fs.readFileSync(path.join(gateway.dir, "run", "resolver.conf"), "utf8");
+    expect(resolver).toBe(`resolver ${dnsServer.address} valid=${CLOUD_MAP_DNS_TTL_SECONDS}s ipv6=off;\n`);
+    expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
+    for (const route of ["/api/v1/push", "/loki/api/v1/push", "/otlp/v1/traces", "/tempo/api/search", "/pyroscope/ingest"]) {
+      expect((await push(route)).status, route).toBe(502);
+    }
+    expect(gateway.log()).toMatch(/could not be resolved/);
+  });
+
+  it("WHEN the backend registers THEN its routes are served within the TTL, and when it is replaced by a task at a new address THEN requests follow it within the TTL", async () => {
+    await dnsServer.set({ [mimirHost]: "127.0.0.2" });
+    const appeared = await until("mimir-old");
+    await dnsServer.set({ [mimirHost]: "127.0.0.3" });
+    const followed = await until("mimir-new");
+    console.log(`gateway: backend served ${appeared.toFixed(1)} s after its name resolved; new address followed after ${followed.toFixed(1)} s (TTL ${CLOUD_MAP_DNS_TTL_SECONDS} s)`);
+    // Still serving: every request now reaches the new task.
+    for (let i = 0; i < 5; i++) expect((await push()).backend).toBe("mimir-new");
+    // The other backends' names still do not resolve: 502 there, nothing else disturbed.
+    expect((await push("/loki/api/v1/push")).status).toBe(502);
+  }, 2 * (CLOUD_MAP_DNS_TTL_SECONDS + 5) * 1000 + 10_000);
 });
 
 describe("GIVEN the shipped prod gateway config and the synth-time checks", () => {
@@ -164,13 +314,81 @@ describe("GIVEN the shipped prod gateway config and the synth-time checks", () =
   });
 
   it("WHEN an upstream port disagrees with its producer (seed 004) THEN the check names the port setting", () => {
-    const errors = checkRenderedConfigs(s, edited("proxy_pass http://loki.lgtm.local:3100;", "proxy_pass http://loki.lgtm.local:4100;")).errors;
+    const errors = checkRenderedConfigs(s, edited("set $backend http://loki.lgtm.local:3100;", "set $backend http://loki.lgtm.local:4100;")).errors;
     expect(errors).toEqual([expect.stringMatching(/^services\.loki\.http_port: gateway\/nginx\.conf: location .* proxy_pass "http:\/\/loki\.lgtm\.local:4100" uses port 4100, but loki listens/)]);
   });
 
   it("WHEN the gateway stops calling a producer the catalog lists for it THEN the check says so", () => {
-    const errors = checkRenderedConfigs(s, edited("proxy_pass http://tempo.lgtm.local:4318/v1/traces;", "return 404;")).errors;
+    const errors = checkRenderedConfigs(s, edited(/set \$backend http:\/\/tempo\.lgtm\.local:4318\/v1\/traces;\s+proxy_pass \$backend\$is_args\$args;/, "return 404;")).errors;
     expect(errors).toContainEqual(expect.stringContaining("the rendered gateway config never calls tempo's otlp_http port"));
+  });
+
+  it("WHEN a route names its backend literally in proxy_pass THEN the check says nginx would pin the address at start", () => {
+    const errors = checkRenderedConfigs(s, edited(/set \$backend (http:\/\/mimir\.lgtm\.local:9009);\s+proxy_pass \$backend;/, "proxy_pass $1;")).errors;
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.every((e) => /location \S+ has proxy_pass http:\/\/mimir\.lgtm\.local:9009, not a variable set in the location: nginx would resolve the Cloud Map name once at start/.test(e))).toBe(true);
+  });
+
+  it("WHEN nginx.conf no longer includes the resolver start.sh writes THEN the check says names could not be resolved at request time", () => {
+    const errors = checkRenderedConfigs(s, edited(/include \/tmp\/gateway\/resolver\.conf;/, "")).errors;
+    expect(errors).toEqual([expect.stringMatching(/^templates\/gateway\/nginx\.conf\.hbs: gateway\/nginx\.conf includes no resolver file/)]);
+  });
+});
+
+describe("GIVEN the gateway's body limit (gateway.max_body_size_mib) and the backends' gRPC message limits", () => {
+  const MIB = 1024 * 1024;
+  const yamlOf = (configs: ReturnType<typeof renderConfigs>, service: string) => loadYaml(configs.find((c) => c.service === service && c.fileName === `${service}.yaml`)!.content) as Record<string, any>;
+  const editYaml = (configs: ReturnType<typeof renderConfigs>, service: string, from: RegExp, to: string) => {
+    const out = configs.map((c) => (c.service === service && c.fileName === `${service}.yaml` ? { ...c, content: c.content.replace(from, to) } : c));
+    if (JSON.stringify(out) === JSON.stringify(configs)) throw new Error(`the edit ${String(from)} changed nothing`);
+    return out;
+  };
+
+  it("WHEN rendered with the shipped 64 MiB THEN nginx admits 64m and every gRPC hop of a push in Mimir, Loki, Tempo and Pyroscope takes 100 MiB, with no check error", async () => {
+    const s = await settingsWith({});
+    expect(s.gateway.max_body_size_mib).toBe(64);
+    const configs = renderConfigs(s);
+    expect(configs.find((c) => c.service === "gateway" && c.fileName === "nginx.conf")!.content).toMatch(/^\s*client_max_body_size 64m;$/m);
+    for (const service of ["mimir", "loki", "tempo", "pyroscope"]) {
+      const doc = yamlOf(configs, service);
+      expect(doc.server.grpc_server_max_recv_msg_size, service).toBe(100 * MIB);
+      expect(doc.server.grpc_server_max_send_msg_size, service).toBe(100 * MIB);
+    }
+    expect(yamlOf(configs, "loki").ingester_client.grpc_client_config).toEqual({ max_recv_msg_size: 100 * MIB, max_send_msg_size: 100 * MIB });
+    expect(yamlOf(configs, "mimir").ingester_client.grpc_client_config).toEqual({ max_recv_msg_size: 100 * MIB, max_send_msg_size: 100 * MIB });
+    expect(yamlOf(configs, "tempo").live_store_client.grpc_client_config).toEqual({ max_recv_msg_size: 100 * MIB, max_send_msg_size: 100 * MIB });
+    expect(checkRenderedConfigs(s, configs).errors).toEqual([]);
+  });
+
+  it("WHEN the limit is raised to 256 MiB (pattern ingester on) THEN nginx admits 256m and every limit follows, the pattern ingester's client too", async () => {
+    const s = await settingsWith({ gateway: { max_body_size_mib: 256 }, loki: { pattern_ingester: true } });
+    const configs = renderConfigs(s);
+    expect(configs.find((c) => c.service === "gateway" && c.fileName === "nginx.conf")!.content).toMatch(/^\s*client_max_body_size 256m;$/m);
+    for (const service of ["mimir", "loki", "tempo", "pyroscope"]) expect(yamlOf(configs, service).server.grpc_server_max_recv_msg_size, service).toBe(256 * MIB);
+    expect(yamlOf(configs, "loki").pattern_ingester.client_config.grpc_client_config.max_send_msg_size).toBe(256 * MIB);
+    expect(checkRenderedConfigs(s, configs).errors).toEqual([]);
+  });
+
+  it("WHEN Loki's server limit is left at its 4 MiB default THEN the check says an admitted push would be a 500 inside Loki, naming the setting and the key", async () => {
+    const s = await settingsWith({});
+    const configs = editYaml(renderConfigs(s), "loki", /\n  grpc_server_max_recv_msg_size: \d+/, "");
+    expect(checkRenderedConfigs(s, configs).errors).toEqual([
+      `gateway.max_body_size_mib: the gateway admits request bodies up to ${64 * MIB} bytes (gateway/nginx.conf client_max_body_size 64m), but loki/loki.yaml server.grpc_server_max_recv_msg_size is ${4 * MIB} (upstream default): a push the gateway admits would be refused inside loki with a 500; render it at least as large (templates/context.ts grpcMessageBytes)`,
+    ]);
+  });
+
+  it("WHEN Tempo's live-store client sends less than the gateway admits THEN the check names Tempo's key", async () => {
+    const s = await settingsWith({});
+    const configs = editYaml(renderConfigs(s), "tempo", /(live_store_client:\n  grpc_client_config:\n    max_recv_msg_size: \d+\n    max_send_msg_size: )\d+/, "$11048576");
+    expect(checkRenderedConfigs(s, configs).errors).toEqual([expect.stringMatching(/^gateway\.max_body_size_mib: .* but tempo\/tempo\.yaml live_store_client\.grpc_client_config\.max_send_msg_size is 1048576: a push the gateway admits would be refused inside tempo/)]);
+  });
+
+  it("WHEN the limit is above 1024 MiB or not a whole number THEN loading refuses it naming the file and key", async () => {
+    expect(await overrideError({ gateway: { max_body_size_mib: 2048 } })).toBe(
+      "invalid settings (1 problem):\n  environments/prod.tfvars: gateway.max_body_size_mib: expected at most 1024 MiB: a body is buffered into the backend's memory whole, decompressed, on every replica, got 2048",
+    );
+    expect(await overrideError({ gateway: { max_body_size_mib: 1.5 } })).toMatch(/environments\/prod\.tfvars: gateway\.max_body_size_mib: expected a size in MiB, got 1\.5/);
+    expect(await overrideError({ gateway: { max_body: 64 } })).toMatch(/environments\/prod\.tfvars: gateway\.max_body/);
   });
 });
 

@@ -11,7 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { RING_SERVICES, SERVICE_NAMES, replicationFactor, type Settings } from "../settings";
 import { attribute, childBlocks, parseAlloy, stringMap, type AlloyFile } from "../templates/alloy-syntax";
-import { buildContext, CONFIG_DIR, producerAddress } from "../templates/context";
+import { buildContext, CONFIG_DIR, grpcMessageBytes, producerAddress } from "../templates/context";
+
+/** The server's gRPC message limits: the gateway's body limit, at least 100 MiB (docs/gateway.md). */
+const grpcLimits = (s: Settings) => ({ grpc_server_max_recv_msg_size: grpcMessageBytes(s), grpc_server_max_send_msg_size: grpcMessageBytes(s) });
 import { renderConfigs, serviceCommand, serviceEnvironment, writeRenderedConfigs, type RenderedConfig } from "../templates";
 import { listTemplates, renderTemplate, sha256 } from "../templates/render";
 import { runCli, runInProcess } from "./support/cli";
@@ -107,7 +110,7 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
     it("THEN it runs monolithic, multi-tenant, on the catalog's ports", () => {
       expect(doc.target).toBe("all");
       expect(doc.multitenancy_enabled).toBe(true);
-      expect(doc.server).toEqual({ http_listen_port: s.services.mimir.http_port, grpc_listen_port: s.services.mimir.grpc_port, graceful_shutdown_timeout: "10s" });
+      expect(doc.server).toEqual({ http_listen_port: s.services.mimir.http_port, grpc_listen_port: s.services.mimir.grpc_port, graceful_shutdown_timeout: "10s", ...grpcLimits(s) });
       expect(doc.api.prometheus_http_prefix).toBe("/prometheus");
     });
     it("THEN blocks, rules and Alertmanager state go to the data bucket under their own prefixes with the task role's credentials", () => {
@@ -151,7 +154,7 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
     });
     it("THEN it requires the tenant, uses TSDB v13 on S3 under storage_prefixes.loki, and listens on the catalog's ports", () => {
       expect(doc.auth_enabled).toBe(true);
-      expect(doc.server).toEqual({ http_listen_port: s.services.loki.http_port, grpc_listen_port: s.services.loki.grpc_port, graceful_shutdown_timeout: "10s" });
+      expect(doc.server).toEqual({ http_listen_port: s.services.loki.http_port, grpc_listen_port: s.services.loki.grpc_port, graceful_shutdown_timeout: "10s", ...grpcLimits(s) });
       expect(doc.schema_config.configs).toEqual([
         { from: s.loki.schema_from, store: "tsdb", object_store: "s3", schema: "v13", index: { prefix: "index_", period: "24h" } },
       ]);
@@ -190,7 +193,7 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
     it("THEN the API prefix is http_api_prefix, never server.http_path_prefix (upstream note T1, seed 000)", () => {
       expect(doc.http_api_prefix).toBe(s.services.tempo.path_prefix);
       expect(doc.server.http_path_prefix).toBeUndefined();
-      expect(doc.server).toEqual({ http_listen_port: s.services.tempo.http_port, grpc_listen_port: s.services.tempo.grpc_port, graceful_shutdown_timeout: "10s" });
+      expect(doc.server).toEqual({ http_listen_port: s.services.tempo.http_port, grpc_listen_port: s.services.tempo.grpc_port, graceful_shutdown_timeout: "10s", ...grpcLimits(s) });
     });
     it("THEN it is Tempo 3 monolithic: multi-tenant, OTLP on the catalog's ports, no ingester/compactor blocks", () => {
       expect(doc.target).toBe("all");
@@ -239,6 +242,7 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
         grpc_listen_port: s.services.pyroscope.grpc_port,
         http_path_prefix: s.services.pyroscope.path_prefix,
         graceful_shutdown_timeout: "10s",
+        ...grpcLimits(s),
       });
       expect(doc.api["base-url"]).toBe(s.services.pyroscope.path_prefix);
     });

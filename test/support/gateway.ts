@@ -1,13 +1,17 @@
 /**
  * The rendered gateway run for real: Debian's nginx on 127.0.0.1 in front of stub backends (node
- * http servers) that echo what they received, started and stopped by the test itself.
+ * http servers) that echo what they received, started and stopped by the test itself, and a DNS
+ * server the test controls (Debian's dnsmasq) that answers the backends' Cloud Map names.
  *
  * The rendered nginx.conf and start.sh are used as they are, except for test-time substitutions of
- * addresses and paths that only exist in a task: each backend's Cloud Map address becomes a stub's
- * 127.0.0.1 port, the listen port a free loopback port, the run directory and the config path a
- * temporary folder. The test's loud skip (nginx missing) fails instead under LGTM_REQUIRE_NGINX=1.
+ * what only exists in a task: each backend's Cloud Map port becomes its stub's port (the name stays
+ * and is resolved through the test's dnsmasq, named in a stand-in for the task's /etc/resolv.conf),
+ * the listen port a free loopback port, the run directory and the config path a temporary folder.
+ * The loud skips (nginx, dnsmasq missing) fail instead under LGTM_REQUIRE_NGINX=1 / LGTM_REQUIRE_DNSMASQ=1.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as dgram from "node:dgram";
+import * as dns from "node:dns";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
@@ -29,6 +33,108 @@ export function skipWithoutNginx(): boolean {
   return true;
 }
 
+/** The dnsmasq binary (LGTM_DNSMASQ, the PATH or /usr/sbin), or undefined. */
+export function findDnsmasq(): string | undefined {
+  const candidates = [process.env.LGTM_DNSMASQ, "dnsmasq", "/usr/sbin/dnsmasq"].filter((c): c is string => !!c);
+  for (const c of candidates) if (spawnSync(c, ["--version"], { encoding: "utf8" }).status === 0) return c;
+  return undefined;
+}
+
+/** True when the DNS-backed gateway tests should skip (after saying so loudly); throws under LGTM_REQUIRE_DNSMASQ=1. */
+export function skipWithoutDnsmasq(): boolean {
+  if (findDnsmasq()) return false;
+  if (process.env.LGTM_REQUIRE_DNSMASQ === "1") throw new Error("LGTM_REQUIRE_DNSMASQ=1 but dnsmasq is not installed (apt-get install -y dnsmasq-base, or set LGTM_DNSMASQ)");
+  console.warn(
+    `\n${"#".repeat(100)}\n#  SKIPPING the gateway's name-resolution tests: dnsmasq NOT FOUND (apt-get install -y dnsmasq-base). Re-resolution of Cloud Map names was NOT tested.\n${"#".repeat(100)}\n`,
+  );
+  return true;
+}
+
+/** A free UDP port on 127.0.0.1. */
+export async function freeUdpPort(): Promise<number> {
+  const socket = dgram.createSocket("udp4");
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+  const port = socket.address().port;
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+export interface TestDns {
+  /** `host:port` of the server, as nginx's resolver directive and a resolv.conf stand-in take it. */
+  readonly address: string;
+  /** A file in resolv.conf form naming this server (the gateway's start.sh reads it). */
+  readonly resolvConf: string;
+  /** Replaces every record (name → IPv4 address) and reloads dnsmasq; resolves once the server answers with them. */
+  set(records: Readonly<Record<string, string>>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Debian's dnsmasq on 127.0.0.1 at a free port, answering only the names given (from a hosts file,
+ * re-read on SIGHUP); every other name is refused, as no upstream is configured.
+ */
+export async function startTestDns(records: Readonly<Record<string, string>> = {}): Promise<TestDns> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-dns-"));
+  const hosts = path.join(dir, "hosts");
+  const writeHosts = (r: Readonly<Record<string, string>>) =>
+    fs.writeFileSync(hosts, Object.entries(r).map(([name, ip]) => `${ip} ${name}\n`).join(""));
+  writeHosts(records);
+  const port = await freeUdpPort();
+  const logFile = path.join(dir, "dnsmasq.log");
+  const fd = fs.openSync(logFile, "a");
+  const child = spawn(
+    findDnsmasq()!,
+    ["--no-daemon", `--port=${port}`, "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts", `--addn-hosts=${hosts}`, `--pid-file=${path.join(dir, "pid")}`, "--log-facility=-", "--user=root"],
+    { stdio: ["ignore", fd, fd] },
+  );
+  fs.closeSync(fd);
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  const resolver = new dns.promises.Resolver({ timeout: 500, tries: 1 });
+  resolver.setServers([`127.0.0.1:${port}`]);
+  const readLog = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "");
+  /** Waits until the server answers every record as given. */
+  const settled = async (r: Readonly<Record<string, string>>) => {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`dnsmasq exited (${child.exitCode}):\n${readLog()}`);
+      const answers = await Promise.all(
+        Object.entries(r).map(async ([name, ip]) => (await resolver.resolve4(name).catch(() => [] as string[])).includes(ip)),
+      );
+      // An empty record set: wait until the server answers at all (a refused name).
+      const up = Object.keys(r).length > 0 || (await resolver.resolve4("probe.invalid").then(() => true, (e: NodeJS.ErrnoException) => e.code !== "ECONNREFUSED" && e.code !== "ETIMEOUT"));
+      if (up && answers.every(Boolean)) return;
+      if (Date.now() > deadline) throw new Error(`dnsmasq did not answer ${JSON.stringify(r)} within 5 s:\n${readLog()}`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  };
+  try {
+    await settled(records);
+  } catch (e) {
+    child.kill("SIGKILL");
+    throw e;
+  }
+  const resolvConf = path.join(dir, "resolv.conf");
+  fs.writeFileSync(resolvConf, `# the test's dnsmasq\nsearch invalid\nnameserver 127.0.0.1:${port}\n`);
+  return {
+    address: `127.0.0.1:${port}`,
+    resolvConf,
+    set: async (r) => {
+      writeHosts(r);
+      child.kill("SIGHUP");
+      await settled(r);
+    },
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export interface Echo {
   readonly backend: string;
   readonly method: string;
@@ -45,19 +151,22 @@ export interface StubBackend {
   close(): Promise<void>;
 }
 
-/** A backend that answers every request with what it received, as JSON. */
-export async function stubBackend(name: string): Promise<StubBackend> {
+/**
+ * A backend that answers every request with what it received, as JSON. A websocket-style upgrade
+ * request is answered 101 with the X-Scope-OrgID it carried (header `x-echo-orgid`), then every byte
+ * sent on the upgraded connection comes back.
+ */
+export async function stubBackend(name: string, opts: { host?: string; port?: number } = {}): Promise<StubBackend> {
+  const sockets = new Set<net.Socket>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const orgIds: string[] = [];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].toLowerCase() === "x-scope-orgid") orgIds.push(req.rawHeaders[i + 1]);
       const echo: Echo = {
         backend: name,
         method: req.method ?? "",
         path: req.url ?? "",
-        orgIds,
+        orgIds: orgIdsOf(req),
         authorization: req.headers.authorization ?? null,
         body: Buffer.concat(chunks).toString("utf8"),
       };
@@ -65,9 +174,33 @@ export async function stubBackend(name: string): Promise<StubBackend> {
       res.end(JSON.stringify(echo));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${req.headers.upgrade ?? ""}\r\nConnection: Upgrade\r\nx-echo-backend: ${name}\r\nx-echo-path: ${req.url}\r\nx-echo-orgid: ${orgIdsOf(req).join(",")}\r\n\r\n`,
+    );
+    socket.pipe(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve));
   const port = (server.address() as net.AddressInfo).port;
-  return { name, port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    name,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function orgIdsOf(req: http.IncomingMessage): string[] {
+  const orgIds: string[] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].toLowerCase() === "x-scope-orgid") orgIds.push(req.rawHeaders[i + 1]);
+  return orgIds;
 }
 
 export async function freePort(): Promise<number> {
