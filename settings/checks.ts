@@ -22,6 +22,7 @@ import { FARGATE_SIZES } from "./fargate";
 import { checkSizing } from "./sizing-checks";
 import { checkArchitectures } from "./architecture";
 import { checkCache } from "./cache";
+import { checkEnabled } from "./enabled";
 
 export { FARGATE_SIZES };
 import { RULE_IDS } from "../policy/rules";
@@ -57,6 +58,7 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkTenants(s),
     ...checkGatewayRoutes(s),
     ...checkCache(s),
+    ...checkEnabled(s),
   ];
 }
 
@@ -104,7 +106,7 @@ function checkSelfMonitoring(s: Settings): Finding[] {
   if (s.services.alloy.desired_count > 1) {
     out.push({
       key: "services.alloy.desired_count",
-      message: `${s.services.alloy.desired_count} Alloy tasks would each scrape every component for self-monitoring (Alloy clustering is not configured), writing every series twice or more; expected 0 or 1`,
+      message: `${s.services.alloy.desired_count} Alloy tasks would each scrape every component for self-monitoring (Alloy clustering is not configured), writing every series twice or more; expected 1`,
     });
   }
   return out;

@@ -43,3 +43,4 @@ export { cpuArchitecture, defaultCpuArchitecture, imageRepository, imageSupports
 export { selfScrapeTargets, cidrRegex, type ScrapeTarget } from "./self-monitoring";
 export { adoptionWarnings, createdNames, type CreatedName } from "./adoption";
 export * from "./cache";
+export * from "./enabled";

@@ -73,6 +73,11 @@ export const STORAGE_CLASSES = ["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERIN
 export const GATEWAY_MAX_BODY_SIZE_MIB_LIMIT = 1024;
 
 const serviceSchema = z.strictObject({
+  /**
+   * false switches the component off everywhere it appears (tasks, routes, datasources, scrapes,
+   * alarms, security group, task role); refused for the components the stack needs (settings/enabled.ts).
+   */
+  enabled: z.boolean({ error: "expected true or false" }).default(true),
   /** Image repository, e.g. "grafana/mimir"; with `image_source = "ecr"` the ECR copy is used instead. */
   image: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, { error: 'expected an image repository such as "grafana/loki"' }),
   /** Image tag (the component's release). */

@@ -49,6 +49,7 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { configDelivery } from "../modules/config-delivery";
 import { EfsFileSystem } from "../modules/efs-file-system";
 import { FargateService, type ContainerPort } from "../modules/fargate-service";
+import { readinessProbe } from "../modules/readiness-probe";
 import {
   CONFIG_DIR,
   DATA_DIRS,
@@ -91,6 +92,7 @@ import {
   cpuArchitecture,
   CACHE_NAME,
   CLOUD_MAP_DNS_TTL_SECONDS,
+  isRingService,
   resolveCache,
 } from "../settings";
 import { LayerStack, type LayerStackProps } from "./layer-stack";
@@ -145,11 +147,12 @@ export class EcsStack extends LayerStack<"60-ecs"> {
       // The main container's root filesystem is read-only: each path it writes is a task volume the
       // init container chowns to its user, unless another volume (Grafana's EFS) already covers it.
       const mounted = new Set<string>(state.mountPoints.map((m) => m.containerPath));
+      const initImage = s.image_source === "pull_through" ? this.cached(s.ecs.config_init_image) : s.ecs.config_init_image;
       const delivery = configDelivery({
         serviceName: name,
         files: serviceConfigs(s, name),
         mountPath: CONFIG_DIR,
-        initImage: s.image_source === "pull_through" ? this.cached(s.ecs.config_init_image) : s.ecs.config_init_image,
+        initImage,
         writablePaths: COMPONENTS[name].writablePaths.filter((p) => !mounted.has(p)),
         writableOwner: COMPONENTS[name].imageUser,
       });
@@ -172,7 +175,12 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         ports: containerPorts(s, name),
         environment: { ...baseEnvironment(s, name, bucketName), ...configEnvironment(s, name) },
         command: serviceCommand(s, name),
-        extraContainers: [delivery.initContainer],
+        // Ring members (distroless images, no target group) get their readiness from a busybox
+        // sidecar's health check (modules/readiness-probe): a rolling deploy then waits for each new
+        // member to be ready before it stops the next.
+        extraContainers: isRingService(name)
+          ? [delivery.initContainer, readinessProbe({ image: initImage, port: svc.http_port, path: healthCheckPath(s, name) })]
+          : [delivery.initContainer],
         volumes: [...delivery.volumes, ...state.volumes],
         mountPoints: [...delivery.mountPoints, ...state.mountPoints],
         containerDependsOn: delivery.containerDependsOn,

@@ -104,3 +104,25 @@ describe("GIVEN a container the API would reject or change", () => {
     expect(() => containerDefinitionsJson([{ ...minimal, essential: false }])).toThrow("at least one essential container");
   });
 });
+
+describe("GIVEN a container with a health check", () => {
+  const healthCheck = { command: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:3100/ready"], intervalSeconds: 10, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 300 };
+
+  it("WHEN normalized THEN it is written as DescribeTaskDefinition returns it: every field present, ECS's names", () => {
+    expect(normalizeContainerDefinition({ ...minimal, healthCheck }).healthCheck).toEqual({
+      command: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:3100/ready"],
+      interval: 10,
+      retries: 3,
+      startPeriod: 300,
+      timeout: 5,
+    });
+    expect(normalizeContainerDefinition(minimal).healthCheck).toBeUndefined();
+  });
+
+  it("WHEN a field is outside ECS's bounds, the timeout is not below the interval or the command has no CMD form THEN normalizing fails naming it", () => {
+    expect(() => normalizeContainerDefinition({ ...minimal, healthCheck: { ...healthCheck, startPeriodSeconds: 301 } })).toThrow("health check startPeriodSeconds 301 is outside ECS's 0-300");
+    expect(() => normalizeContainerDefinition({ ...minimal, healthCheck: { ...healthCheck, retries: 0 } })).toThrow("health check retries 0 is outside ECS's 1-10");
+    expect(() => normalizeContainerDefinition({ ...minimal, healthCheck: { ...healthCheck, timeoutSeconds: 10 } })).toThrow("timeout 10s must be shorter than its interval 10s");
+    expect(() => normalizeContainerDefinition({ ...minimal, healthCheck: { ...healthCheck, command: ["wget", "x"] } })).toThrow('must start with "CMD" or "CMD-SHELL"');
+  });
+});

@@ -43,6 +43,32 @@ export interface ContainerDependency {
   readonly condition: "START" | "COMPLETE" | "SUCCESS" | "HEALTHY";
 }
 
+/**
+ * A container health check ECS runs inside the container. Every field is required: ECS returns the
+ * defaults it fills in (interval 30, timeout 5, retries 3), so writing them all keeps config and
+ * state identical.
+ */
+export interface ContainerHealthCheck {
+  /** `["CMD", argv...]` (run directly) or `["CMD-SHELL", "command line"]`; exit 0 is healthy. */
+  readonly command: readonly string[];
+  /** Seconds between checks (ECS: 5-300). */
+  readonly intervalSeconds: number;
+  /** Seconds one check may take before it counts as failed (ECS: 2-60). */
+  readonly timeoutSeconds: number;
+  /** Consecutive failures that make the container UNHEALTHY (ECS: 1-10). */
+  readonly retries: number;
+  /** Seconds after start during which failures do not count; the first success counts at once (ECS: 0-300). */
+  readonly startPeriodSeconds: number;
+}
+
+/** ECS's bounds of each health-check field. */
+export const HEALTH_CHECK_BOUNDS = {
+  intervalSeconds: [5, 300],
+  timeoutSeconds: [2, 60],
+  retries: [1, 10],
+  startPeriodSeconds: [0, 300],
+} as const satisfies Record<Exclude<keyof ContainerHealthCheck, "command">, readonly [number, number]>;
+
 /** Log routing of the container (the task's awslogs configuration, normally). */
 export interface ContainerLogConfiguration {
   /** Log driver, e.g. "awslogs". */
@@ -93,6 +119,8 @@ export interface ContainerSpec {
   readonly user?: string;
   /** Mount the root filesystem read-only. @default false (the API omits it) */
   readonly readonlyRootFilesystem?: boolean;
+  /** Health check ECS runs in the container; on an essential container it decides the task's health. @default none */
+  readonly healthCheck?: ContainerHealthCheck;
 }
 
 type Json = string | number | boolean | Json[] | { [k: string]: Json };
@@ -116,6 +144,18 @@ export function normalizeContainerDefinition(spec: ContainerSpec): Record<string
   }
   if (spec.stopTimeout !== undefined && (spec.stopTimeout < 0 || spec.stopTimeout > 120)) {
     throw new Error(`container "${spec.name}": stopTimeout ${spec.stopTimeout} is outside Fargate's 0-120 seconds`);
+  }
+
+  const hc = spec.healthCheck;
+  if (hc) {
+    if (hc.command.length < 2 || (hc.command[0] !== "CMD" && hc.command[0] !== "CMD-SHELL")) {
+      throw new Error(`container "${spec.name}": health check command must start with "CMD" or "CMD-SHELL" and name a command, got ${JSON.stringify(hc.command)}`);
+    }
+    for (const [field, [min, max]] of Object.entries(HEALTH_CHECK_BOUNDS)) {
+      const v = hc[field as keyof typeof HEALTH_CHECK_BOUNDS];
+      if (!Number.isInteger(v) || v < min || v > max) throw new Error(`container "${spec.name}": health check ${field} ${v} is outside ECS's ${min}-${max}`);
+    }
+    if (hc.timeoutSeconds >= hc.intervalSeconds) throw new Error(`container "${spec.name}": health check timeout ${hc.timeoutSeconds}s must be shorter than its interval ${hc.intervalSeconds}s`);
   }
 
   const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -159,6 +199,9 @@ export function normalizeContainerDefinition(spec: ContainerSpec): Record<string
     workingDirectory: spec.workingDirectory,
     user: spec.user,
     readonlyRootFilesystem: spec.readonlyRootFilesystem ? true : undefined,
+    healthCheck: hc
+      ? { command: [...hc.command], interval: hc.intervalSeconds, retries: hc.retries, startPeriod: hc.startPeriodSeconds, timeout: hc.timeoutSeconds }
+      : undefined,
   };
   return sortKeys(dropUndefined(def)) as Record<string, Json>;
 }
