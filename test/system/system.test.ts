@@ -42,7 +42,7 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
   let workload: Workload;
   /** The gateway tasks started before any backend existed. */
   let earlyGateways: Task[] = [];
-  const gatewayPort = () => stack.specs.gateway.ready.port;
+  const gatewayPort = () => stack.specs.gateway.port;
   const gatewayUrls = () => stack.cluster.live("gateway").map((t) => t.url(gatewayPort()));
   const gw = () => gatewayUrls()[0];
   const prefixes = () => stack.settings.storage_prefixes;
@@ -192,6 +192,9 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
     return out;
   }
 
+  const bulkBody = (lineBytes: number, tag: string) =>
+    JSON.stringify({ streams: bulkStreams(lineBytes, tag).map((s) => ({ stream: s.labels, values: s.lines.map((l) => [l.tsNs.toString(), l.line]) })) });
+
   /** The gateway's body limit, from the delivered nginx.conf. */
   function gatewayBodyLimitBytes(): number {
     const init = stack.specs.gateway.containers.find((c) => c.name === "config")!;
@@ -201,34 +204,38 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
     return Number(m[1]) * 1024 * 1024;
   }
 
-  it("WHEN a tenant pushes logs over its ingestion burst THEN it gets 429 while the other tenant's same push is accepted, and a push just under the gateway's body limit gets 2xx or 429, never 500", async () => {
-    await timed("limits and big push", async () => {
+  it("WHEN a tenant pushes logs over its ingestion burst THEN it gets 429 while the other tenant, with a higher burst, is accepted at once", async () => {
+    await timed("ingestion limit", async () => {
       const MB = 1024 * 1024;
       const burst = (t: string) => (stack.settings.tenants[t]?.limits?.loki?.ingestion_burst_size_mb ?? stack.settings.loki.limits.ingestion_burst_size_mb) as number;
       const [low, high] = [tenantA, tenantB].sort((a, b) => burst(a) - burst(b));
-      const limit = gatewayBodyLimitBytes();
-      const size = Math.floor((burst(low) * MB + Math.min(burst(high) * MB, limit - MB)) / 2);
-      expect(size, "the test needs a size between the two tenants' bursts and under the gateway's body limit").toBeGreaterThan(burst(low) * MB);
-      const body = (tag: string) => JSON.stringify({ streams: bulkStreams(size, tag).map((s) => ({ stream: s.labels, values: s.lines.map((l) => [l.tsNs.toString(), l.line]) })) });
-      const over = await lokiPush(gw(), basicAuth(low, stack.tenants[low]), body("over"));
+      expect(burst(low), "the shipped tenants must differ in their Loki burst for this scenario").toBeLessThan(burst(high));
+      const size = burst(low) * MB + MB;
+      expect(size, "the push must fit the gateway's body limit").toBeLessThan(gatewayBodyLimitBytes());
+      const over = await lokiPush(gw(), basicAuth(low, stack.tenants[low]), bulkBody(size, "over"));
       const overText = await over.text();
-      const same = await lokiPush(gw(), basicAuth(high, stack.tenants[high]), body("same"));
-      const sameText = await same.text();
-      report.loki_limits = { size_bytes: size, [low]: over.status, [high]: same.status };
+      const other = await lokiPush(gw(), basicAuth(high, stack.tenants[high]), bulkBody(MB, "other"));
+      const otherText = await other.text();
+      report.loki_limits = { over_bytes: size, [low]: over.status, [high]: other.status };
       expect(over.status, `${low} (burst ${burst(low)} MB), ${size} bytes of lines: ${overText.slice(0, 300)}`).toBe(429);
-      expect(same.status, `${high} (burst ${burst(high)} MB), ${size} bytes of lines: ${sameText.slice(0, 300)}`).toBe(204);
+      expect(other.status, `${high} right after: ${otherText.slice(0, 300)}`).toBe(204);
+    });
+  }, 60_000);
 
-      // Just under the gateway's limit (the body, JSON included).
-      let streams = bulkStreams(limit - 2 * MB, "edge");
-      let text = JSON.stringify({ streams: streams.map((s) => ({ stream: s.labels, values: s.lines.map((l) => [l.tsNs.toString(), l.line]) })) });
+  it("WHEN a tenant pushes logs just under the gateway's body limit THEN it gets 2xx or 429, never a 5xx", async () => {
+    await timed("push at the body limit", async () => {
+      const limit = gatewayBodyLimitBytes();
+      let lineBytes = limit - 2 * 1024 * 1024;
+      let text = bulkBody(lineBytes, "edge");
       while (Buffer.byteLength(text) >= limit) {
-        streams = streams.map((s) => ({ ...s, lines: s.lines.slice(0, -1) }));
-        text = JSON.stringify({ streams: streams.map((s) => ({ stream: s.labels, values: s.lines.map((l) => [l.tsNs.toString(), l.line]) })) });
+        lineBytes -= 256 * 1024;
+        text = bulkBody(lineBytes, "edge");
       }
+      const t0 = Date.now();
       const edge = await lokiPush(gw(), authA, text);
       const edgeText = await edge.text();
-      report.loki_edge_push = { body_bytes: Buffer.byteLength(text), status: edge.status };
-      expect(edge.status < 300 || edge.status === 429, `${Buffer.byteLength(text)}-byte push: ${edge.status} ${edgeText.slice(0, 300)}`).toBe(true);
+      report.loki_edge_push = { body_bytes: Buffer.byteLength(text), limit_bytes: limit, status: edge.status, seconds: (Date.now() - t0) / 1000 };
+      expect(edge.status < 300 || edge.status === 429, `${Buffer.byteLength(text)}-byte push (limit ${limit}): ${edge.status} ${edgeText.slice(0, 300)}`).toBe(true);
     });
   }, 120_000);
 
@@ -252,6 +259,63 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
       }
     });
   }, 60_000);
+
+  it("WHEN Mimir and Loki serve range queries THEN the memcached tasks receive gets and sets, and both components' cache clients sent them", async () => {
+    // Results older than the components' cache freshness window (10 minutes) are cached: an hour
+    // two hours back, for both tenants, through the gateway as Grafana asks.
+    const end = Math.floor(Date.now() / 1000) - 3600;
+    for (const auth of [authA, authB]) {
+      const m = await getJson(`${gw()}/prometheus/api/v1/query_range?query=${encodeURIComponent("sum(lgtm_system_seq)")}&start=${end - 3600}&end=${end}&step=60`, auth);
+      expect(m.status, m.text.slice(0, 300)).toBe(200);
+      const l = await getJson(`${gw()}/loki/api/v1/query_range?query=${encodeURIComponent('sum(count_over_time({job="bulk"}[1m]))')}&start=${end - 3600}000000000&end=${end}000000000&step=60`, auth);
+      expect(l.status, l.text.slice(0, 300)).toBe(200);
+    }
+    const stats = await Promise.all(
+      stack.cluster.live("memcached").map(
+        (t) =>
+          new Promise<Record<string, number>>((resolve, reject) => {
+            const s = net.connect({ host: t.address, port: stack.specs.memcached.port });
+            let text = "";
+            s.on("data", (c: Buffer) => {
+              text += c.toString();
+              if (text.includes("END\r\n")) {
+                s.destroy();
+                resolve(Object.fromEntries([...text.matchAll(/^STAT (\S+) (\S+)/gm)].map((m) => [m[1], Number(m[2])])));
+              }
+            });
+            s.on("error", reject);
+            s.write("stats\r\n");
+          }),
+      ),
+    );
+    const total = (k: string) => stats.reduce((n, s) => n + (s[k] ?? 0), 0);
+    report.memcached = { cmd_get: total("cmd_get"), cmd_set: total("cmd_set"), get_hits: total("get_hits") };
+    expect(total("cmd_get")).toBeGreaterThan(0);
+    expect(total("cmd_set")).toBeGreaterThan(0);
+    // Each component's own cache-client counters, summed over its live tasks: [gets, sets].
+    const clientOps = async (name: "mimir" | "loki", counter: RegExp, get: RegExp, set: RegExp) => {
+      const ops = { get: 0, set: 0, lines: [] as string[] };
+      for (const t of stack.cluster.live(name)) {
+        const text = await (await fetch(t.url(stack.specs[name].port, "/metrics"))).text();
+        for (const l of text.split("\n")) {
+          if (l.startsWith("#")) continue;
+          const v = Number(l.split(" ").pop());
+          if (/memcache/i.test(l) && v > 0 && ops.lines.length < 30) ops.lines.push(`${t.id} ${l}`);
+          if (!counter.test(l)) continue;
+          if (get.test(l)) ops.get += v;
+          if (set.test(l)) ops.set += v;
+        }
+      }
+      return ops;
+    };
+    const mimir = await clientOps("mimir", /^thanos_cache_operations_total\{/, /operation="get_?multi"/i, /operation="set(_?multi)?"/i);
+    const loki = await clientOps("loki", /^loki_memcache_request_duration_seconds_count\{/, /method="Memcache\.Get/, /method="Memcache\.(Put|Set)/);
+    report.cache_client_ops = { mimir: { get: mimir.get, set: mimir.set }, loki: { get: loki.get, set: loki.set } };
+    expect(mimir.get, mimir.lines.join("\n")).toBeGreaterThan(0);
+    expect(mimir.set, mimir.lines.join("\n")).toBeGreaterThan(0);
+    expect(loki.get, loki.lines.join("\n")).toBeGreaterThan(0);
+    expect(loki.set, loki.lines.join("\n")).toBeGreaterThan(0);
+  }, 30_000);
 
   it("WHEN one Mimir and one Loki task are SIGKILLed and replaced on new addresses THEN writes through the gateway keep succeeding, reach the new tasks, and nothing acknowledged is lost", async () => {
     await timed("task replacement", async () => {
@@ -283,8 +347,8 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
           .split("\n")
           .filter((l) => l.startsWith(name))
           .reduce((n, l) => n + Number(l.split(" ").pop()), 0);
-      const mimirReceived = sum(await metricsText(mimir, stack.specs.mimir.ready.port), "cortex_distributor_received_samples_total");
-      const lokiReceived = sum(await metricsText(loki, stack.specs.loki.ready.port), "loki_distributor_lines_received_total");
+      const mimirReceived = sum(await metricsText(mimir, stack.specs.mimir.port), "cortex_distributor_received_samples_total");
+      const lokiReceived = sum(await metricsText(loki, stack.specs.loki.port), "loki_distributor_lines_received_total");
       report.replacement_new_task_received = { mimir_samples: mimirReceived, loki_lines: lokiReceived };
       expect(mimirReceived, `${mimir.id} (new address ${mimir.address}) received no remote write through the gateway`).toBeGreaterThan(0);
       expect(lokiReceived, `${loki.id} (new address ${loki.address}) received no push through the gateway`).toBeGreaterThan(0);
@@ -313,7 +377,14 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
       const counts = workload.counts.get("rolling")!;
       expect(counts.metrics.acknowledged, JSON.stringify(counts)).toBe(counts.metrics.attempted);
       expect(counts.logs.acknowledged, JSON.stringify(counts)).toBe(counts.logs.attempted);
-      expect(counts.traces.acknowledged, JSON.stringify(counts)).toBe(counts.traces.attempted);
+      // Tempo runs one task (accept_risks.reduced_redundancy): ECS stops it before starting the
+      // next (its deployment settings), so traces are refused from its deregistration until the new
+      // task is ready; producers retry (Alloy's OTLP exporter for up to 5 minutes). Required only
+      // when that risk is not accepted.
+      if (!stack.settings.accept_risks.reduced_redundancy.includes("tempo")) {
+        expect(counts.traces.acknowledged, JSON.stringify(counts)).toBe(counts.traces.attempted);
+      }
+      report.rolling_trace_outage = { attempted: counts.traces.attempted, acknowledged: counts.traces.acknowledged };
       for (const [name, r] of results) {
         for (const x of r) {
           expect(x.stopped.inTime, `${x.stopped.id} did not exit within its stop timeout`).toBe(true);
@@ -350,41 +421,4 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
     });
   }, 420_000);
 
-  it("WHEN Mimir and Loki have served queries THEN the memcached tasks received gets and sets, and both components' cache clients sent them", async () => {
-    const stats = await Promise.all(
-      stack.cluster.live("memcached").map(
-        (t) =>
-          new Promise<Record<string, number>>((resolve, reject) => {
-            const s = net.connect({ host: t.address, port: stack.specs.memcached.ready.port });
-            let text = "";
-            s.on("data", (c: Buffer) => {
-              text += c.toString();
-              if (text.includes("END\r\n")) {
-                s.destroy();
-                resolve(Object.fromEntries([...text.matchAll(/^STAT (\S+) (\S+)/gm)].map((m) => [m[1], Number(m[2])])));
-              }
-            });
-            s.on("error", reject);
-            s.write("stats\r\n");
-          }),
-      ),
-    );
-    const total = (k: string) => stats.reduce((n, s) => n + (s[k] ?? 0), 0);
-    report.memcached = { cmd_get: total("cmd_get"), cmd_set: total("cmd_set"), get_hits: total("get_hits") };
-    expect(total("cmd_get")).toBeGreaterThan(0);
-    expect(total("cmd_set")).toBeGreaterThan(0);
-    const clientOps = async (name: "mimir" | "loki", pattern: RegExp) => {
-      let n = 0;
-      for (const t of stack.cluster.live(name)) {
-        const text = await (await fetch(t.url(stack.specs[name].ready.port, "/metrics"))).text();
-        for (const l of text.split("\n")) if (!l.startsWith("#") && pattern.test(l)) n += Number(l.split(" ").pop());
-      }
-      return n;
-    };
-    const mimirOps = await clientOps("mimir", /^thanos_memcached_operations_total\{.*operation="(get_multi|set)"/);
-    const lokiOps = await clientOps("loki", /^loki_memcache_request_duration_seconds_count\{.*method="Memcache\.(GetMulti|Put)"/);
-    report.cache_client_ops = { mimir: mimirOps, loki: lokiOps };
-    expect(mimirOps).toBeGreaterThan(0);
-    expect(lokiOps).toBeGreaterThan(0);
-  }, 30_000);
 });

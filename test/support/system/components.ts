@@ -87,6 +87,7 @@ export function missingForSystemTier(binaries: readonly string[]): string[] {
   if (!has("nginx", ["-v"]) && !has("/usr/sbin/nginx", ["-v"])) missing.push("nginx (apt-get install -y nginx-light)");
   if (!has("memcached", ["--version"]) && !has("/usr/bin/memcached", ["--version"])) missing.push("memcached (apt-get install -y memcached)");
   if (!has("openssl", ["version"])) missing.push("openssl");
+  if (!has("busybox", ["true"])) missing.push("busybox (apt-get install -y busybox): it runs the task definitions' container health checks");
   if (!has("xz", ["--version"])) missing.push("xz (xz-utils)");
   return missing;
 }

@@ -34,6 +34,7 @@ export interface ContainerDefinition {
   dependsOn?: { containerName: string; condition: string }[];
   user?: string;
   stopTimeout?: number;
+  healthCheck?: { command: string[]; intervalSeconds?: number; timeoutSeconds?: number; retries?: number; startPeriodSeconds?: number };
 }
 
 /** The image default PATH of the stock images (Debian-based and distroless alike). */
@@ -51,8 +52,14 @@ export interface ServiceSpec {
   readonly references: Record<string, string>;
   /** Extra environment every task gets (test credentials, the test CA): the stand-in for the task role. */
   readonly extraEnv: Record<string, string>;
-  /** How readiness is probed (the stack's health check, or its closest equivalent). */
-  readonly ready: { kind: "http"; port: number; path: string } | { kind: "tcp"; port: number };
+  /** The main container's first port (its HTTP port for the components). */
+  readonly port: number;
+  /**
+   * How readiness is probed: the task definition's own container health check (`command`, run in
+   * the task's network namespace with busybox, the image the stack runs it in), else the closest
+   * equivalent (the ALB's health check path, a TCP connect).
+   */
+  readonly ready: { kind: "command"; argv: string[] } | { kind: "http"; port: number; path: string } | { kind: "tcp"; port: number };
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -95,7 +102,7 @@ export class Task {
 
   /** The container's stop timeout (ECS's default 30 s when unset). */
   get stopTimeoutMs(): number {
-    const main = mainContainer(this.service.containers);
+    const main = mainContainer(this.service.containers, this.service.name);
     return (main.stopTimeout ?? 30) * 1000;
   }
 
@@ -106,6 +113,17 @@ export class Task {
   async isReady(): Promise<boolean> {
     const r = this.service.ready;
     if (!this.running) return false;
+    if (r.kind === "command") {
+      return new Promise((resolve) => {
+        const p = spawn("ip", ["netns", "exec", this.netns, ...r.argv], { stdio: "ignore" });
+        const timer = setTimeout(() => p.kill("SIGKILL"), 5000);
+        p.once("exit", (code) => {
+          clearTimeout(timer);
+          resolve(code === 0);
+        });
+        p.once("error", () => resolve(false));
+      });
+    }
     if (r.kind === "tcp") {
       return new Promise((resolve) => {
         const s = net.connect({ host: this.address, port: r.port });
@@ -144,10 +162,21 @@ export class Task {
   }
 }
 
-export function mainContainer(containers: readonly ContainerDefinition[]): ContainerDefinition {
-  const essentials = containers.filter((c) => c.essential);
-  if (essentials.length !== 1) throw new Error(`expected one essential container, found ${essentials.map((c) => c.name).join(", ") || "none"}`);
-  return essentials[0];
+/** The container named after the service (the component); others are the init container and sidecars. */
+export function mainContainer(containers: readonly ContainerDefinition[], service: string): ContainerDefinition {
+  const main = containers.find((c) => c.name === service && c.essential);
+  if (!main) throw new Error(`the task definition has no essential container named ${service} (found ${containers.map((c) => c.name).join(", ")})`);
+  return main;
+}
+
+/**
+ * A container health check as the tier runs it: `CMD` argv or `CMD-SHELL` string, with busybox
+ * (the stack's sidecar image) providing the tools.
+ */
+export function healthCheckArgv(command: readonly string[]): string[] {
+  if (command[0] === "CMD") return ["busybox", ...command.slice(1)];
+  if (command[0] === "CMD-SHELL") return ["busybox", "sh", "-c", command.slice(1).join(" ")];
+  throw new Error(`health check command must start with CMD or CMD-SHELL, got ${JSON.stringify(command)}`);
 }
 
 function resolveReferences(value: string, refs: Record<string, string>, where: string): string {
@@ -188,7 +217,7 @@ export class Cluster {
     const ns = this.network.addNamespace(id);
     const dir = path.join(this.root, id);
     fs.mkdirSync(dir, { mode: 0o755 });
-    const main = mainContainer(spec.containers);
+    const main = mainContainer(spec.containers, spec.name);
     const volumes = new Map<string, string>();
     const volumeDir = (name: string) => {
       let v = volumes.get(name);

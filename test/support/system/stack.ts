@@ -9,7 +9,7 @@
 import { loadSettings, type Settings } from "../../../settings";
 import { resourcesOf, synthLayer, type StackJson } from "../synth";
 import { componentBinary } from "./components";
-import { Cluster, mainContainer, type ContainerDefinition, type ServiceSpec, type Task } from "./fargate";
+import { Cluster, healthCheckArgv, mainContainer, type ContainerDefinition, type ServiceSpec, type Task } from "./fargate";
 import { Network } from "./network";
 import { s3EndpointNames, startSystemS3, type SystemS3 } from "./s3";
 
@@ -94,21 +94,29 @@ export async function startSystemStack(): Promise<SystemStack> {
 
     const references = { "${data.terraform_remote_state.storage.outputs.data_bucket_name}": bucket };
     const extraEnv = { ...s3.env, SSL_CERT_FILE: s3.caFile, AWS_EC2_METADATA_DISABLED: "true" };
-    const port = (name: Runnable) => mainContainer(containers(name)).portMappings![0].containerPort;
-    const spec = (name: Runnable, binary: string | undefined, ready: ServiceSpec["ready"], secrets: Record<string, string> = {}): ServiceSpec => ({
+    const port = (name: Runnable) => mainContainer(containers(name), name).portMappings![0].containerPort;
+    /** The task's own container health check (the readiness sidecar's), or `fallback` when it has none. */
+    const readiness = (name: Runnable, fallback: ServiceSpec["ready"]): ServiceSpec["ready"] => {
+      const checks = containers(name).filter((c) => c.essential && c.healthCheck);
+      if (checks.length > 1) throw new Error(`${name}: more than one container health check; the tier models one`);
+      return checks.length === 1 ? { kind: "command", argv: healthCheckArgv(checks[0].healthCheck!.command) } : fallback;
+    };
+    const spec = (name: Runnable, binary: string | undefined, fallback: ServiceSpec["ready"], secrets: Record<string, string> = {}): ServiceSpec => ({
       name,
       containers: containers(name),
       binary,
       secrets,
       references,
       extraEnv,
-      ready,
+      port: port(name),
+      ready: readiness(name, fallback),
     });
     const specs: Record<Runnable, ServiceSpec> = {
+      // Fallbacks for a task definition without a health check: the components' readiness path.
       mimir: spec("mimir", componentBinary("mimir"), { kind: "http", port: port("mimir"), path: "/ready" }),
       loki: spec("loki", componentBinary("loki"), { kind: "http", port: port("loki"), path: "/ready" }),
       tempo: spec("tempo", componentBinary("tempo"), { kind: "http", port: port("tempo"), path: "/ready" }),
-      // The nginx image's entrypoint runs the command as given (sh /etc/lgtm/start.sh).
+      // The nginx image's entrypoint runs the command as given (sh /etc/lgtm/start.sh); the ALB's health check path.
       gateway: spec("gateway", undefined, { kind: "http", port: port("gateway"), path: "/healthz" }, gatewaySecrets),
       memcached: spec("memcached", "/usr/bin/memcached", { kind: "tcp", port: port("memcached") }),
     };
