@@ -111,6 +111,46 @@ export function s3EndpointNames(region: string): string[] {
   return [`s3.${region}.amazonaws.com`, `s3.dualstack.${region}.amazonaws.com`];
 }
 
+interface ListedObject {
+  key: string;
+}
+interface ListingStore {
+  listObjects(
+    bucket: string,
+    options: { delimiter?: string; startAfter?: string; prefix?: string; maxKeys?: number },
+  ): Promise<{ objects: ListedObject[]; commonPrefixes: string[]; isTruncated: boolean }>;
+}
+
+/**
+ * s3rver 3.7's file store prunes every folder two or more levels below the prefix when a delimiter
+ * is given, so `prefix=blocks/&delimiter=/` over `blocks/<tenant>/<block>/meta.json` lists nothing
+ * (no common prefix `blocks/<tenant>/`): Mimir's compactor then discovers no tenant and never
+ * writes a bucket index. This lists without the delimiter and folds the keys into common prefixes
+ * as S3 does (keys and prefixes in one sorted sequence, max-keys counting both).
+ */
+function fixDelimitedListing(server: { store: ListingStore }): void {
+  const store = server.store;
+  const original = store.listObjects.bind(store);
+  store.listObjects = async (bucket, options) => {
+    const { delimiter = "", prefix = "", startAfter = "", maxKeys = Infinity } = options;
+    if (!delimiter) return original(bucket, options);
+    const all = await original(bucket, { prefix, startAfter: "", maxKeys: Infinity });
+    const entries = new Map<string, ListedObject | undefined>();
+    for (const o of all.objects) {
+      const idx = o.key.slice(prefix.length).indexOf(delimiter);
+      if (idx < 0) entries.set(o.key, o);
+      else entries.set(o.key.slice(0, prefix.length + idx + delimiter.length), undefined);
+    }
+    const sorted = [...entries.keys()].filter((k) => k > startAfter).sort();
+    const page = sorted.slice(0, maxKeys);
+    return {
+      objects: page.map((k) => entries.get(k)).filter((o): o is ListedObject => o !== undefined),
+      commonPrefixes: page.filter((k) => entries.get(k) === undefined),
+      isTruncated: sorted.length > page.length,
+    };
+  };
+}
+
 export async function startSystemS3(opts: { address: string; region: string; buckets: readonly string[] }): Promise<SystemS3> {
   const root = runDir("s3");
   const tls = path.join(root, "tls");
@@ -127,6 +167,7 @@ export async function startSystemS3(opts: { address: string; region: string; buc
     configureBuckets: opts.buckets.map((name) => ({ name })),
   });
   server.middleware.unshift(decodeStreamingUploads);
+  fixDelimitedListing(server as unknown as { store: ListingStore });
   await server.run();
   return {
     caFile: certs.ca,
