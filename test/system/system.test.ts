@@ -384,6 +384,9 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
       if (!stack.settings.accept_risks.reduced_redundancy.includes("tempo")) {
         expect(counts.traces.acknowledged, JSON.stringify(counts)).toBe(counts.traces.attempted);
       }
+      report.tempo_objects = stack.s3
+        .objects(stack.bucket, prefix.tempo)
+        .map((o) => `${o.key} ${fs.statSync(o.file).size}B ${fs.statSync(o.file).mtime.toISOString()}`);
       report.rolling_trace_outage = { attempted: counts.traces.attempted, acknowledged: counts.traces.acknowledged };
       for (const [name, r] of results) {
         for (const x of r) {
