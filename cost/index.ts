@@ -160,6 +160,8 @@ export function estimateCost(s: Settings, prices: PriceList): CostEstimate {
   let tasksTotal = 0;
   for (const name of SERVICE_NAMES) {
     const svc = s.services[name];
+    // A service switched off (services.<name>.enabled = false) runs no task.
+    if (!svc.enabled) continue;
     const arch = cpuArchitecture(s, name);
     const a = ARCH_KEY[arch];
     const { onDemand, spot } = capacitySplit(svc.desired_count, svc.spot_weight, svc.on_demand_base);
@@ -280,7 +282,7 @@ export function s3Storage(s: Settings): { service: ServiceName; gb: number; what
     const perDay = (traceMegabytesPerSecond(load) * 86_400) / 1000 / u.trace_compression_ratio;
     out.push({ service: "tempo", gb: perDay * days("tempo"), what: `Tempo blocks: ${round(perDay)} GB/day (${round(traceMegabytesPerSecond(load), 3)} MB/s ÷ ${u.trace_compression_ratio}) × ${days("tempo")} days` });
   }
-  if (load.profiles_per_second !== undefined) {
+  if (load.profiles_per_second !== undefined && s.services.pyroscope.enabled) {
     const perDay = (load.profiles_per_second * 86_400 * u.stored_bytes_per_profile) / 1e9;
     out.push({ service: "pyroscope", gb: perDay * days("pyroscope"), what: `Pyroscope blocks: ${round(perDay)} GB/day (${load.profiles_per_second}/s × ${u.stored_bytes_per_profile} B) × ${days("pyroscope")} days` });
   }

@@ -27,7 +27,7 @@ export function createdNames(s: Settings): CreatedName[] {
     { name: albName(s), what: "load balancer (50-loadbalancer)", adopted: false },
     { name: alertsTopicName(s), what: "alerts SNS topic (60-ecs)", adopted: false },
     { name: executionRoleName(s), what: "task execution role (40-iam)", adopted: false },
-    ...SERVICE_NAMES.flatMap((n) => [
+    ...SERVICE_NAMES.filter((n) => s.services[n].enabled).flatMap((n) => [
       { name: ecrRepositoryName(s, n), what: `${n} ECR repository (30-storage)`, adopted: adoptedRepo(n) },
       { name: logGroupName(s, n), what: `${n} log group (60-ecs)`, adopted: false },
       { name: taskFamily(s, n), what: `${n} task definition family (60-ecs)`, adopted: false },

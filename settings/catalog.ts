@@ -7,7 +7,7 @@ import { SECRET_ARN_RE, type Settings } from "./schema";
 
 /** Services the ALB forwards to: those with path rules, and the listener's default service. */
 export function albFrontedServices(s: Settings): ServiceName[] {
-  return SERVICE_NAMES.filter((n) => s.services[n].alb_paths.length > 0 || n === s.load_balancer.default_service);
+  return SERVICE_NAMES.filter((n) => s.services[n].enabled && (s.services[n].alb_paths.length > 0 || n === s.load_balancer.default_service));
 }
 
 /** `<repository>:<version>`, with `@<digest>` when `services.<name>.digest` pins it. */

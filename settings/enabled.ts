@@ -7,7 +7,7 @@
  * own is refused: it would keep every route, datasource, scrape and alarm of a component whose
  * address answers nothing (the gateway would answer 502, alarms would fire forever).
  */
-import { SERVICE_NAMES, type ServiceName } from "./components";
+import { CONSUMERS, RING_SERVICES, SERVICE_NAMES, type Consumption, type RingServiceName, type ServiceName } from "./components";
 import type { Settings } from "./schema";
 
 /**
@@ -20,8 +20,6 @@ export const REQUIRED_BECAUSE: Readonly<Partial<Record<ServiceName, string>>> = 
   tempo: "Alloy forwards OTLP traces to it, and Grafana's logs and metrics datasources link traces to it",
   grafana: "it is the stack's UI, runs its alert rules and is the ALB's default route",
   alloy: "it is the stack's own monitoring: it scrapes every component into Mimir under self_monitoring.tenant, which the alert rules and dashboards read",
-  pyroscope:
-    "switching Pyroscope off is not supported yet: its gateway route, Grafana datasource, Alloy scrape and alarms would still name it",
   gateway: "every ingestion and query path of the ALB, and every in-VPC sender, goes through it (credentials, tenant header)",
 };
 
@@ -47,5 +45,33 @@ export function checkEnabled(s: Settings): { key: string; message: string }[] {
       });
     }
   }
+  // The gateway routes a switchable backend by its path prefix (templates/context.ts gatewayRoutes):
+  // an ALB path for it would reach the gateway and end in a 404.
+  for (const name of SERVICE_NAMES) {
+    if (isEnabled(s, name) || REQUIRED_BECAUSE[name]) continue;
+    const prefix = s.services[name].path_prefix;
+    if (prefix === "") continue;
+    s.services.gateway.alb_paths.forEach((pattern, i) => {
+      const base = pattern.split(/[*?]/)[0];
+      if (base === prefix || base.startsWith(`${prefix}/`)) {
+        out.push({
+          key: `services.gateway.alb_paths[${i}]`,
+          message: `"${pattern}" reaches only ${name}'s routes, and ${name} is switched off (services.${name}.enabled = false); remove it from the gateway's alb_paths`,
+        });
+      }
+    });
+  }
+  s.adopt.ecr_repositories.forEach((name, i) => {
+    if ((SERVICE_NAMES as readonly string[]).includes(name) && !isEnabled(s, name as ServiceName)) {
+      out.push({ key: `adopt.ecr_repositories[${i}]`, message: `${name} is switched off (services.${name}.enabled = false), so no repository of it is created to adopt; remove it` });
+    }
+  });
   return out;
 }
+
+/** The ring members that run in this environment. */
+export const enabledRingServices = (s: Settings): RingServiceName[] => RING_SERVICES.filter((n) => isEnabled(s, n));
+
+/** What `consumer` calls (settings/components.ts CONSUMERS), without the producers switched off. */
+export const enabledConsumptions = (s: Settings, consumer: ServiceName): readonly Consumption[] =>
+  isEnabled(s, consumer) ? CONSUMERS[consumer].filter((c) => isEnabled(s, c.producer)) : [];

@@ -123,6 +123,8 @@ export function checkReplication(s: Settings): QuorumFinding[] {
   }
 
   for (const name of RING_SERVICES) {
+    // A ring switched off (services.<name>.enabled = false) runs no member to count.
+    if (!s.services[name].enabled) continue;
     const a = ringArithmetic(s, name);
     // A service scaled to zero has no ring to protect.
     if (a.tasks === 0) continue;

@@ -26,7 +26,8 @@ export interface ScrapeTarget {
 /** The services Alloy scrapes: every one of the catalog that serves Prometheus metrics (not the gateway). */
 export function selfScrapeTargets(s: Settings): ScrapeTarget[] {
   const azRules = s.network.availability_zones.map((az, i) => ({ az, regex: `${cidrRegex(s.network.private_subnet_cidrs[i])}:[0-9]+` }));
-  return SCRAPED_SERVICES.map((service) => ({
+  // A service switched off (services.<name>.enabled = false) is not scraped.
+  return SCRAPED_SERVICES.filter((service) => s.services[service].enabled).map((service) => ({
     service,
     dnsName: serviceHost(s, service),
     port: s.services[service].http_port,

@@ -32,10 +32,10 @@ import {
   CACHE_CONSUMERS,
   CACHE_NAME,
   COMPONENTS,
-  CONSUMERS,
+  enabledConsumptions,
+  enabledRingServices,
+  enabledServices,
   parseCidr,
-  RING_SERVICES,
-  SERVICE_NAMES,
   albFrontedServices,
   grafanaDatabase,
   grafanaStateOnEfs,
@@ -97,8 +97,9 @@ export class SecurityStack extends LayerStack<"20-security"> {
       name: securityGroupName(s, "alb"),
       description: "Public ALB: listener ports from the allowed CIDRs, egress only to the service tasks",
     });
+    // One group per enabled service (services.<name>.enabled): a service switched off has none.
     const tasks = {} as Record<ServiceName, SecurityGroup>;
-    for (const name of SERVICE_NAMES) {
+    for (const name of enabledServices(s)) {
       tasks[name] = new SecurityGroup(this, name, {
         vpcId,
         name: securityGroupName(s, `${name}-tasks`),
@@ -122,7 +123,7 @@ export class SecurityStack extends LayerStack<"20-security"> {
     // the registries' public ranges, which change and cannot be listed in a security group, hence
     // 0.0.0.0/0 on 443 only; inside the VPC the same traffic reaches the S3 gateway and interface
     // endpoints. DNS (the VPC resolver) is never filtered by security groups and needs no rule.
-    for (const name of SERVICE_NAMES) {
+    for (const name of enabledServices(s)) {
       tasks[name].allowEgressToCidr("to_anywhere_https", ANYWHERE, {
         port: HTTPS_PORT,
         description: "HTTPS to AWS APIs (ECR, S3, CloudWatch Logs, Secrets Manager, STS, CloudWatch) and image registries",
@@ -172,7 +173,7 @@ export class SecurityStack extends LayerStack<"20-security"> {
     }
 
     this.publish("alb_security_group_id", this.alb.id);
-    this.publish("task_security_group_ids", Object.fromEntries(SERVICE_NAMES.map((n) => [n, tasks[n].id])));
+    this.publish("task_security_group_ids", Object.fromEntries(enabledServices(s).map((n) => [n, tasks[n].id])));
     this.publish("efs_security_group_id", this.efs?.id ?? "");
     this.publish("cache_security_group_id", this.cache?.id ?? "");
   }
@@ -213,8 +214,8 @@ export function planFlows(s: Settings, vpcCidr: string): Flow[] {
   }
 
   // Service → service, from the CONSUMERS table.
-  for (const consumer of SERVICE_NAMES) {
-    for (const c of CONSUMERS[consumer]) {
+  for (const consumer of enabledServices(s)) {
+    for (const c of enabledConsumptions(s, consumer)) {
       const p = portOf(s, c.producer, c.port);
       add(
         { to: c.producer, from: { group: consumer }, name: c.port, port: p.port, protocol: "tcp", what: `${c.producer} ${c.port} (${p.key})` },
@@ -225,7 +226,7 @@ export function planFlows(s: Settings, vpcCidr: string): Flow[] {
 
   // A ring member joins only its own ring: gossip, and the HTTP/gRPC calls between instances of one
   // monolithic component (ingesters, queriers, compactors of the same service), from its own group.
-  for (const ring of RING_SERVICES) {
+  for (const ring of enabledRingServices(s)) {
     for (const p of taskPorts(s, ring)) {
       const name = portName(p.key);
       if (!["http", "grpc", "memberlist"].includes(name)) continue;
@@ -267,7 +268,7 @@ export function planFlows(s: Settings, vpcCidr: string): Flow[] {
   // Waiver: Alloy's OTLP receivers stay open to the VPC and peered networks (OTLP gRPC has no
   // gateway route). What they receive goes to the default tenant only (tenant_id); a sender that needs
   // its own tenant, or authentication, uses the gateway's OTLP HTTP route.
-  for (const name of SERVICE_NAMES) {
+  for (const name of enabledServices(s)) {
     if (name !== "alloy" || !COMPONENTS[name].receivesOtlp) continue;
     for (const port of ["otlp_grpc", "otlp_http"] as const) {
       const p = portOf(s, name, port);

@@ -41,6 +41,7 @@ import {
   auditLogBucket,
   COMPONENTS,
   SERVICE_NAMES,
+  enabledServices,
   STORAGE_PREFIX_KEYS,
   ecrRepositoryName,
   grafanaFileSystemName,
@@ -80,6 +81,7 @@ export class StorageStack extends LayerStack<"30-storage"> {
       // destroy or replace the bucket fails instead of being one "yes" away from deleting a year of data.
       preventDestroy: !s.storage.force_destroy,
       abortIncompleteUploadDays: s.storage.abort_incomplete_upload_days,
+      // Every prefix keeps its expiry, a switched-off service's too: what it wrote before still expires.
       expiringPrefixes: STORAGE_PREFIX_KEYS.filter((k) => !LONG_LIVED_PREFIXES.includes(k)).map((k) => expiringPrefix(s, k)),
       keptPrefixes: LONG_LIVED_PREFIXES.map((k) => s.storage_prefixes[k]),
       transitions: s.storage.transitions.map((t) => ({ days: t.days, storageClass: t.storage_class })),
@@ -88,7 +90,8 @@ export class StorageStack extends LayerStack<"30-storage"> {
     });
 
     const ecr = new EcrRepositories(this, "ecr", {
-      repositories: Object.fromEntries(SERVICE_NAMES.map((n) => [n, ecrRepositoryName(s, n)])),
+      // A service switched off (services.<name>.enabled = false) has no repository.
+      repositories: Object.fromEntries(enabledServices(s).map((n) => [n, ecrRepositoryName(s, n)])),
       keepLastImages: s.ecr.keep_last_images,
       scanOnPush: s.ecr.scan_on_push,
       imageTagMutability: s.ecr.image_tag_mutability,

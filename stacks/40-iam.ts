@@ -23,7 +23,7 @@ import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import {
   COMPONENTS,
   PULL_THROUGH_PREFIXES,
-  SERVICE_NAMES,
+  enabledServices,
   executionRoleName,
   gatewaySecretKey,
   grafanaDatabase,
@@ -77,10 +77,10 @@ export class IamStack extends LayerStack<"40-iam"> {
       roleName: executionRoleName(s),
       description: `${s.project} ${s.env}: ECS pulls images, writes logs and reads task secrets`,
       accountIds: accounts,
-      logGroupArns: SERVICE_NAMES.flatMap((n) =>
+      logGroupArns: enabledServices(s).flatMap((n) =>
         accounts.map((account) => `arn:${partition}:logs:${s.aws.region}:${account}:log-group:${logGroupName(s, n)}`),
       ),
-      ecrRepositoryArns: s.image_source === "ecr" ? SERVICE_NAMES.map((n) => this.remoteMapEntry("30-storage", "ecr_repository_arns", n)) : [],
+      ecrRepositoryArns: s.image_source === "ecr" ? enabledServices(s).map((n) => this.remoteMapEntry("30-storage", "ecr_repository_arns", n)) : [],
       pullThroughRepositoryArns:
         s.image_source === "pull_through"
           ? Object.values(PULL_THROUGH_PREFIXES).flatMap((prefix) => accounts.map((a) => `arn:${partition}:ecr:${s.aws.region}:${a}:repository/${prefix}/*`))
@@ -91,7 +91,8 @@ export class IamStack extends LayerStack<"40-iam"> {
 
     const bucketArn = this.remoteString("30-storage", "data_bucket_arn");
     const taskRoles: Record<string, string> = {};
-    for (const n of SERVICE_NAMES) {
+    // A task role per enabled service (services.<name>.enabled).
+    for (const n of enabledServices(s)) {
       const prefixes = COMPONENTS[n].storagePrefixes.map((k) => s.storage_prefixes[k]);
       const efs = n === "grafana" && grafanaStateOnEfs(s);
       const role = new ServiceTaskRole(this, `${n}_task`, {

@@ -57,6 +57,7 @@ import {
   GRAFANA_DATABASE_PASSWORD_ENV,
   gatewayPasswordEnv,
   gatewayRoutes,
+  gatewaySignals,
   GATEWAY_OTLP_BASE,
   serviceCommand,
   serviceConfigs,
@@ -92,6 +93,8 @@ import {
   cpuArchitecture,
   CACHE_NAME,
   CLOUD_MAP_DNS_TTL_SECONDS,
+  enabledServices,
+  isEnabled,
   isRingService,
   resolveCache,
 } from "../settings";
@@ -140,6 +143,9 @@ export class EcsStack extends LayerStack<"60-ecs"> {
 
     const services = {} as Record<ServiceName, FargateService>;
     SERVICE_NAMES.forEach((name, index) => {
+      // A service switched off (services.<name>.enabled = false) has no task, Cloud Map name or
+      // alarm; the others keep their catalog index, so no listener-rule priority moves.
+      if (!isEnabled(s, name)) return;
       const svc = s.services[name];
       // The rendered configs travel in the task definition (modules/config-delivery): a config
       // change is a new revision, deployed with whatever ALB change it implies in one apply.
@@ -258,8 +264,8 @@ export class EcsStack extends LayerStack<"60-ecs"> {
 
     this.publish("cluster_name", this.cluster.name);
     this.publish("cluster_arn", this.cluster.arn);
-    this.publish("service_names", byService((n) => services[n].service.name));
-    this.publish("task_definition_arns", byService((n) => services[n].taskDefinition.arn));
+    this.publish("service_names", byService(s, (n) => services[n].service.name));
+    this.publish("task_definition_arns", byService(s, (n) => services[n].taskDefinition.arn));
     this.publish("service_endpoints", serviceEndpoints(s));
     this.publish("alerts_topic_arn", this.alerting.topic.arn);
     this.publish("cache_address", cache.enabled ? cache.address : "");
@@ -280,7 +286,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
       partition: new DataAwsPartition(this, "partition").partition,
       clusterName: this.cluster.name,
       clusterArn: this.cluster.arn,
-      services: SERVICE_NAMES.map((n) => ({
+      services: enabledServices(s).map((n) => ({
         name: n,
         ecsServiceName: this.services[n].service.name,
         desiredCount: s.services[n].desired_count,
@@ -413,21 +419,26 @@ export function serviceEndpoints(s: Settings): Record<string, string> {
   const gw = serviceEndpoint(s, "gateway");
   const routes = gatewayRoutes(s);
   const at = (signal: string, index: number) => `${gw}${routes.filter((r) => r.signal === signal)[index].location.replace(/^= /, "")}`;
+  const served = gatewaySignals(s);
   return {
-    ...byService((n) => serviceEndpoint(s, n)),
+    ...byService(s, (n) => serviceEndpoint(s, n)),
     "gateway.metrics_push": at("metrics", 0),
     "gateway.metrics_query": at("metrics", 2),
     "gateway.logs_push": `${at("logs", 0)}v1/push`,
     "gateway.logs_query": at("logs", 0),
     "gateway.traces_query": at("traces", 0),
-    "gateway.profiles": at("profiles", 0),
+    ...(served.includes("profiles") ? { "gateway.profiles": at("profiles", 0) } : {}),
     "gateway.otlp_http": `${gw}${GATEWAY_OTLP_BASE}`,
     ...Object.fromEntries(
-      tenants(s).map((t) => [`tenant.${t.id}`, `user "${t.id}", password in Secrets Manager ${s.project}/${s.env}/gateway/${tenantSlug(t.id)}; signals: ${(s.tenants[t.id]?.signals ?? SIGNALS).join(", ")}`]),
+      tenants(s).map((t) => [
+        `tenant.${t.id}`,
+        `user "${t.id}", password in Secrets Manager ${s.project}/${s.env}/gateway/${tenantSlug(t.id)}; signals: ${(s.tenants[t.id]?.signals ?? SIGNALS).filter((x) => served.includes(x)).join(", ")}`,
+      ]),
     ),
   };
 }
 
-function byService<T>(f: (n: ServiceName) => T): Record<ServiceName, T> {
-  return Object.fromEntries(SERVICE_NAMES.map((n) => [n, f(n)])) as Record<ServiceName, T>;
+/** One entry per enabled service (services.<name>.enabled). */
+function byService<T>(s: Settings, f: (n: ServiceName) => T): Partial<Record<ServiceName, T>> {
+  return Object.fromEntries(enabledServices(s).map((n) => [n, f(n)])) as Partial<Record<ServiceName, T>>;
 }

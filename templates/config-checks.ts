@@ -36,6 +36,7 @@ import { CORE_SCHEMA, load as loadYaml, YAMLException } from "js-yaml";
 import { CONSUMERS, RING_SERVICES, SCRAPED_SERVICES, SERVICE_NAMES, STORAGE_PREFIX_KEYS, joinPath, servedMetricsPath, type ProducerPort, type RingServiceName, type ServiceName, type StoragePrefixKey } from "../settings/components";
 import { CACHE_NAME, resolveCache, type CacheConsumer } from "../settings/cache";
 import { serviceHost } from "../settings/catalog";
+import { enabledConsumptions } from "../settings/enabled";
 import { ringClusterLabel } from "../settings/names";
 import type { Settings } from "../settings/schema";
 import { FARGATE_MAX_STOP_TIMEOUT_SECONDS } from "../settings/shutdown";
@@ -180,7 +181,9 @@ export function checkRenderedConfigs(settings: Settings, configs: readonly Rende
   const grafana = yamlDocs.find((p) => p.config.service === "grafana" && p.config.fileName.startsWith("provisioning/datasources/"));
 
   for (const service of SERVICE_NAMES) {
-    if (!configs.some((c) => c.service === service)) errors.push(`templates/${service}/: no rendered config for ${service}; every service needs one`);
+    const rendered = configs.some((c) => c.service === service);
+    if (s.services[service].enabled && !rendered) errors.push(`templates/${service}/: no rendered config for ${service}; every service needs one`);
+    if (!s.services[service].enabled && rendered) errors.push(`services.${service}.enabled: ${service} is switched off, but a config of it was rendered`);
   }
 
   // ------------------------------------------------------------ files travel in Terraform strings
@@ -782,6 +785,7 @@ function alloySelfScrapes(
     }
   }
   for (const service of SCRAPED_SERVICES) {
+    if (!s.services[service].enabled) continue;
     if (!scraped.has(service)) errors.push(`${templateOf(config)}: no self-monitoring scrape of ${service} (discovery.dns of ${serviceHost(s, service)} → prometheus.scrape); every component's own /metrics must reach Mimir under self_monitoring.tenant`);
   }
   // The self-monitoring remote_write carries only the stack's own series, and those go nowhere else.
@@ -886,6 +890,10 @@ function checkAddresses(s: Settings, addresses: readonly Address[], errors: stri
       errors.push(`service_discovery.namespace: ${at} "${a.raw}" calls ${host}, which is no service of this stack (${SERVICE_NAMES.join(", ")})`);
       continue;
     }
+    if (!s.services[producer].enabled) {
+      errors.push(`services.${producer}.enabled: ${at} "${a.raw}" calls ${producer}, which is switched off (no task answers there)`);
+      continue;
+    }
     const consumption = CONSUMERS[a.consumer].find((c) => c.producer === producer && c.port === a.kind);
     if (!consumption) {
       errors.push(
@@ -936,7 +944,7 @@ function checkAddresses(s: Settings, addresses: readonly Address[], errors: stri
     }
   }
   for (const consumer of ["alloy", "grafana", "tempo", "gateway"] as const) {
-    for (const c of CONSUMERS[consumer]) {
+    for (const c of enabledConsumptions(s, consumer)) {
       if (!reached.has(`${consumer}>${c.producer}>${c.port}${c.scrape ? ">scrape" : ""}`)) {
         errors.push(`templates/${consumer}/: the rendered ${consumer} config never calls ${c.producer}'s ${c.port} port, which the catalog lists for ${c.purpose} (settings/components.ts CONSUMERS)`);
       }

@@ -608,6 +608,7 @@ export function gatewayRoutes(s: Settings): GatewayRouteView[] {
     if (p === "" || p === "/") throw new Error(`templates: the gateway cannot route ${producer} at "/" (services.${producer}.path_prefix is empty); give ${producer} a path prefix`);
     return p;
   };
+  // A backend switched off (services.<name>.enabled = false) has no route: its path is a 404.
   return [
     route(`= ${producerPath(s, "mimir", MIMIR_PUSH_PATH)}`, "metrics", "mimir"),
     route(`= ${producerPath(s, "mimir", "/otlp/v1/metrics")}`, "metrics", "mimir"),
@@ -618,7 +619,13 @@ export function gatewayRoutes(s: Settings): GatewayRouteView[] {
     route(`${prefixRoute("tempo", "/api")}/`, "traces", "tempo"),
     route(`= ${GATEWAY_OTLP_BASE}/v1/traces`, "traces", "tempo", `http://${producerAddress(s, "gateway", "tempo", "otlp_http")}/v1/traces`),
     route(`${prefixRoute("pyroscope", "")}/`, "profiles", "pyroscope"),
-  ];
+  ].filter((r) => s.services[r.producer].enabled);
+}
+
+/** The signals the gateway serves: those whose backend is enabled (services.pyroscope.enabled = false: no profiles). */
+export function gatewaySignals(s: Settings): Signal[] {
+  const routes = gatewayRoutes(s);
+  return SIGNALS.filter((signal) => routes.some((r) => r.signal === signal));
 }
 
 /** Grafana's datasource sets: one per tenant, then the federated one (with two tenants or more). */
@@ -633,7 +640,8 @@ export function datasourceSets(s: Settings): DatasourceSetView[] {
       mimir: datasourceUid("mimir", t.id, t.isDefault),
       loki: datasourceUid("loki", t.id, t.isDefault),
       tempo: datasourceUid("tempo", t.id, t.isDefault),
-      pyroscope: datasourceUid("pyroscope", t.id, t.isDefault),
+      // services.pyroscope.enabled = false: no Pyroscope datasource, and no trace-to-profiles link.
+      pyroscope: s.services.pyroscope.enabled ? datasourceUid("pyroscope", t.id, t.isDefault) : null,
     },
   }));
   if (all.length > 1) {
@@ -793,9 +801,9 @@ export function buildContext(settings: Settings): TemplateContext {
         id: t.id,
         shellId: shellQuote(t.id),
         passwordEnv: gatewayPasswordEnv(i),
-        signals: [...(s.tenants[t.id]?.signals ?? SIGNALS)],
+        signals: (s.tenants[t.id]?.signals ?? SIGNALS).filter((x) => gatewaySignals(s).includes(x)),
       })),
-      signals: [...SIGNALS],
+      signals: gatewaySignals(s),
       statusAllowCidr: s.network.vpc_cidr,
     },
     grafana: {

@@ -81,7 +81,7 @@ export function dashboardSpecs(s: Settings): DashboardSpec[] {
       { title: "Query latency p99 by service", expr: `${p99("cortex_request_duration_seconds", `${job("mimir")}, route=~".*query.*"`)} or ${p99("loki_request_duration_seconds", `${job("loki")}, route=~".*query.*"`)}`, metrics: ["cortex_request_duration_seconds", "loki_request_duration_seconds"], unit: "s" },
     ],
   };
-  return [stack, ...SCRAPED_SERVICES.filter((n): n is Exclude<ServiceName, "gateway"> => n !== "gateway").map((service) => ({ uid: `lgtm-${service}`, title: `LGTM ${s.env}: ${service}`, panels: [...common(service), ...specific[service]] }))];
+  return [stack, ...SCRAPED_SERVICES.filter((n): n is Exclude<ServiceName, "gateway"> => n !== "gateway" && s.services[n].enabled).map((service) => ({ uid: `lgtm-${service}`, title: `LGTM ${s.env}: ${service}`, panels: [...common(service), ...specific[service]] }))];
 }
 
 /** A Grafana dashboard model (schemaVersion 39) from a compact description: two panels per row. */

@@ -167,9 +167,16 @@ export function renderConfigs(settings: Settings): RenderedConfig[] {
   return [...configs];
 }
 
+/** Grafana's dashboard of a service switched off (`dashboards/<service>.json`). */
+function isDashboardOfDisabled(settings: Settings, file: TemplateFile): boolean {
+  const m = /^dashboards\/([a-z]+)\.json$/.exec(file.fileName);
+  return file.service === "grafana" && m !== null && m[1] in settings.services && !settings.services[m[1] as ServiceName].enabled;
+}
+
 function renderEach(settings: Settings): RenderedConfig[] {
   const context = buildContext(settings);
-  return listTemplates().map((file) => {
+  // A service switched off (services.<name>.enabled = false) gets no file.
+  return listTemplates().filter((file) => settings.services[file.service].enabled && !isDashboardOfDisabled(settings, file)).map((file) => {
     const content = renderTemplate(file, context);
     return {
       service: file.service,

@@ -10,6 +10,7 @@
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Settings } from "../settings";
@@ -284,6 +285,33 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway started while no backend's 
     // The other backends' names still do not resolve: 502 there, nothing else disturbed.
     expect((await push("/loki/api/v1/push")).status).toBe(502);
   }, 2 * (CLOUD_MAP_DNS_TTL_SECONDS + 5) * 1000 + 10_000);
+});
+
+describe.skipIf(skip)("GIVEN a task whose /etc/resolv.conf names no name server", () => {
+  it("WHEN the gateway starts THEN start.sh stops before nginx, saying the backends' names cannot be resolved", async () => {
+    const s = await settingsWith({});
+    const configs = renderConfigs(s).filter((c) => c.service === "gateway");
+    const file = (name: string) => configs.find((c) => c.fileName === name)!.content;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-resolv-"));
+    const resolvConf = path.join(dir, "resolv.conf");
+    fs.writeFileSync(resolvConf, "# no servers\nsearch lgtm.local\noptions ndots:1\n");
+    try {
+      await expect(
+        runGateway({
+          nginxConf: file("nginx.conf"),
+          startSh: file("start.sh"),
+          substitutions: [[GATEWAY_RESOLV_CONF, resolvConf]],
+          listenPort: await freePort(),
+          renderedListen: s.services.gateway.http_port,
+          runDir: GATEWAY_RUN_DIR,
+          configFile: `${CONFIG_DIR}/nginx.conf`,
+          env: Object.fromEntries(tenants(s).map((_, i) => [gatewayPasswordEnv(i), "pw"])),
+        }),
+      ).rejects.toThrow(/the gateway exited \(1\) before it was ready:\nno nameserver line in .*resolv\.conf: nginx cannot resolve the backends' Cloud Map names/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("GIVEN the shipped prod gateway config and the synth-time checks", () => {

@@ -57,7 +57,12 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       reject_old_samples_max_age: "1y",
       allow_structured_metadata: true,
     });
-    expect(doc.pattern_ingester).toEqual({ enabled: true, lifecycler: { interface_names: s.ring_interface_names, ring: { kvstore: { store: "memberlist" } } } });
+    expect(doc.pattern_ingester).toEqual({
+      enabled: true,
+      // The distributor's tee to the pattern ingesters takes what the gateway admits (docs/gateway.md).
+      client_config: { grpc_client_config: { max_recv_msg_size: 100 * 1024 * 1024, max_send_msg_size: 100 * 1024 * 1024 } },
+      lifecycler: { interface_names: s.ring_interface_names, ring: { kvstore: { store: "memberlist" } } },
+    });
   });
 
   it("WHEN tempo.yaml is rendered THEN trace size and ingestion limits are Tempo 3's overrides.defaults (the legacy flat keys are off in Tempo 3)", () => {
