@@ -3,12 +3,13 @@
  * vitest's own order (failed first, then longest by the cached durations, or largest file when there
  * is no cache, as in CI's fresh checkout). Started late, one of these tiers would run alone on one
  * worker at the end while the other worker idles: in CI without a cache, vitest would start
- * mock-apply (a small file, about 80-100 s) among the last.
+ * mock-apply (a small file, about 80-100 s) among the last. The system tier (test/system/, a few
+ * minutes of real components) starts first of all.
  */
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /** Slowest first, by the durations the reporter prints (test/support/duration-reporter.ts). */
-export const LONG_TIERS = ["mock-apply", "terraform-validate", "remote-state", "plan-apply", "drift"];
+export const LONG_TIERS = ["system/system", "mock-apply", "terraform-validate", "remote-state", "plan-apply", "drift"];
 
 export default class LongTiersFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
