@@ -145,7 +145,9 @@ export async function loadSettings(env: string, options: LoadOptions = {}): Prom
 
 async function parseTfvars(file: string, name: string): Promise<Record<string, Json>> {
   let parsed: Record<string, Json>;
-  const source = fs.readFileSync(file, "utf8");
+  // A byte-order mark (a file saved by a Windows editor) is not part of the settings; CRLF line
+  // endings are read as they are by both parsers.
+  const source = fs.readFileSync(file, "utf8").replace(/^\uFEFF/, "");
   try {
     // Literal-only files (every shipped one) skip hcl2json's wasm; anything else is its to parse.
     parsed = parseLiteralHcl(source) ?? ((await (await import("@cdktf/hcl2json")).parse(name, source)) as Record<string, Json>);
