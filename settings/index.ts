@@ -40,5 +40,5 @@ export { checkSizing, deriveMissingSizes, sizingOf, mimirSeriesCapacity, DERIVED
 export { DERIVED_FROM_LOAD } from "./load";
 export { cpuArchitecture, defaultCpuArchitecture, imageRepository, imageSupports, IMAGE_PLATFORMS, CPU_ARCHITECTURES, type CpuArchitecture } from "./architecture";
 export { selfScrapeTargets, cidrRegex, type ScrapeTarget } from "./self-monitoring";
-export { adoptionWarnings, createdNames, type CreatedName } from "./adoption";
+export { adoptionWarning, adoptionWarnings, createdNames, type CreatedName } from "./adoption";
 export * from "./cache";
