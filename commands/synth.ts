@@ -183,18 +183,18 @@ export function synthesize(
   options: {
     readonly keepOtherEnvironments?: boolean;
     readonly onPolicy?: (report: PolicyReport) => void;
-    /** Collects the render and adoption warnings. @default each printed to stderr as it is found */
+    /** Collects the render and adoption warnings. @default each warning printed to stderr once, notes left out */
     readonly warnings?: SynthWarnings;
   } = {},
 ): string[] {
-  const collect = options.warnings;
-  const rendered = renderAndCheckAll(environments, collect ? (w) => collect.addRendered(w) : console.warn);
+  const collect = options.warnings ?? new SynthWarnings();
+  const rendered = renderAndCheckAll(environments, (w) => collect.addRendered(w));
   for (const s of environments) {
     const w = adoptionWarning(s);
-    if (w === undefined) continue;
-    if (collect) collect.add([s.env], w.slice(`${s.env}: `.length));
-    else console.warn(`warning: ${w}`);
+    if (w !== undefined) collect.add([s.env], w.slice(`${s.env}: `.length));
   }
+  // Without a collector (plan, drift and apply synthesize first): each warning once, no notes.
+  if (!options.warnings) for (const w of collect.all) if (!w.note) console.warn(SynthWarnings.format(w));
   const target = path.resolve(outdir);
   const staging = `${target}.staging-${process.pid}`;
   const old = `${target}.old-${process.pid}`;
