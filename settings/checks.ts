@@ -22,6 +22,7 @@ import { FARGATE_SIZES } from "./fargate";
 import { checkSizing } from "./sizing-checks";
 import { checkArchitectures } from "./architecture";
 import { checkCache } from "./cache";
+import { checkImageVersions } from "./image-versions";
 
 export { FARGATE_SIZES };
 import { RULE_IDS } from "../policy/rules";
@@ -57,6 +58,7 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkTenants(s),
     ...checkGatewayRoutes(s),
     ...checkCache(s),
+    ...checkImageVersions(s),
   ];
 }
 

@@ -13,6 +13,7 @@ import { checkSizing, deriveMissingSizes } from "./sizing-checks";
 import { didYouMean, SettingsError, shown, type SettingsProblem } from "./errors";
 import { scanHcl } from "./hcl-scan";
 import { parseLiteralHcl } from "./hcl-literal";
+import { majorDowngrades, olderThanUpstream } from "./image-versions";
 
 export const COMMON_FILE = "common.tfvars";
 const ENV_NAME_RE = /^[a-z][a-z0-9]{0,9}$/;
@@ -137,9 +138,13 @@ export async function loadSettings(env: string, options: LoadOptions = {}): Prom
     key: p.key,
     message: p.message,
   }));
+  // An environment file going back a major release from common.tfvars (the files as written).
+  const [commonLayer, envLayer] = layers;
+  const services = (l: (typeof layers)[number]) => (isMap(l[1].services) ? l[1].services : undefined);
+  for (const d of majorDowngrades(services(commonLayer), services(envLayer), path.basename(commonLayer[0]))) problems.push({ file: envLayer[0], ...d });
   if (problems.length > 0) throw new SettingsError(problems);
   const warn = options.onWarning ?? ((w: SettingsProblem) => console.warn(`warning: ${w.file}: ${w.key}: ${w.message}`));
-  for (const w of checkSizing(settings).warnings) warn({ file: fileFor(w.key.split("."), provenance, files), key: w.key, message: w.message });
+  for (const w of [...checkSizing(settings).warnings, ...olderThanUpstream(settings)]) warn({ file: fileFor(w.key.split("."), provenance, files), key: w.key, message: w.message });
   return deepFreeze(settings);
 }
 

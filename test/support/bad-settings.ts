@@ -68,6 +68,10 @@ export const REFUSED_VALUES: readonly BadSettingsCase[] = [
   override("a CIDR name a rule refuses (zod: Invalid key in record)", { load_balancer: { ui_allowed_cidrs: { "my office!": "203.0.113.0/24" } } }, `environments/prod.tfvars: load_balancer.ui_allowed_cidrs["my office!"]: expected a CIDR name of letters, digits, '_', '.' or '-', got key "my office!"`, true),
   override("an enum value without its own message", { ecs: { container_insights: "on" } }, `environments/prod.tfvars: ecs.container_insights: expected "enabled" or "enhanced" or "disabled", got "on"`, true),
   override("a flag that is not true or false", { storage: { force_destroy: "yes" } }, `environments/prod.tfvars: storage.force_destroy: expected true or false, got "yes"`, true),
+  // image versions (settings/image-versions.ts):
+  override("a floating image tag", { services: { loki: { version: "latest" } } }, `environments/prod.tfvars: services.loki.version: "latest" is not a release: the tag moves, so two synths of these settings would run different grafana/loki code, and the rendered configs were checked against no release. Pin the release you tested, such as "1.2.3"`, true),
+  override("an image tag that is no release version", { services: { mimir: { version: "3.0" } } }, `environments/prod.tfvars: services.mimir.version: "3.0" is not a release version of grafana/mimir: expected MAJOR.MINOR.PATCH as the image is tagged, such as "1.2.3" or "v1.2.3"`, true),
+  override("a major downgrade from common.tfvars", { services: { loki: { version: "2.9.10" } } }, `environments/prod.tfvars: services.loki.version: "2.9.10" goes back a major release from "3.7.6" in common.tfvars: the rendered configs are written for 3.x, and loki does not read the data a newer major wrote. Pin a 3.x release here, or change common.tfvars for every environment`, true),
   // long values are shortened:
   override("a 1 MB value", { project: "x".repeat(1_000_000) }, `environments/prod.tfvars: project: expected 2-16 lowercase letters, digits or '-', starting with a letter, got "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx… (1000000 characters)`, true),
 ];
