@@ -12,9 +12,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Annotations, App } from "cdktf";
 import { adoptionWarning, adoptionWarnings, COMMON_FILE, listEnvironments, loadSettings, SettingsError, type Settings, type SettingsProblem } from "../settings";
-import { unreadable } from "../settings/load";
 import { carryOver, removeAbandoned, removedOnSignal } from "./output-folder";
-import { parseCommandLine } from "./cli";
+import { environmentsDir as environmentsDirOf, parseCommandLine } from "./cli";
 import { OPTIONS, USAGE } from "./synth-usage";
 import { buildEnvironment } from "../stacks";
 import { foreignReferences } from "../stacks/references";
@@ -222,9 +221,7 @@ export async function run(argv: string[]): Promise<void> {
     return;
   }
   const envs = values.env ?? process.env.LGTM_ENV?.split(",").map((e) => e.trim()).filter(Boolean);
-  const environmentsDir = values.environments === undefined ? undefined : path.resolve(values.environments);
-  const why = environmentsDir === undefined ? undefined : unreadable(environmentsDir, "folder");
-  if (why) throw new SettingsError([{ file: values.environments!, key: "", message: `${why} (--environments)` }]);
+  const environmentsDir = environmentsDirOf(values.environments);
   const warnings = new SynthWarnings();
   const environments = await loadEnvironments(envs, environmentsDir, (env, w) => warnings.add([env], `${w.file}: ${w.key}: ${w.message}`));
 
@@ -232,11 +229,13 @@ export async function run(argv: string[]): Promise<void> {
   if (process.env.CDKTF_OUTDIR) {
     // The cdktf CLI labels everything on stderr [ERROR] and hides stdout: warnings become annotations
     // of the environment's first stack, which it prints as warnings.
-    const warnings: string[] = [];
-    renderAndCheckAll(environments, (w) => warnings.push(w));
-    warnings.push(...adoptionNotes(environments));
+    const cliWarnings: string[] = [];
+    renderAndCheckAll(environments, (w) => cliWarnings.push(w));
+    cliWarnings.push(...adoptionNotes(environments));
+    // The loader's warnings (collected above), as "<env>: <text>".
+    cliWarnings.push(...warnings.all.map((w) => `${w.envs.join(", ")}: ${w.text}`));
     const app = buildApp(new App({ stackTraces: false }), environments);
-    for (const w of warnings) {
+    for (const w of cliWarnings) {
       const envs = w.replace(/^warning: /, "").split(": ")[0].split(", ");
       for (const env of envs) {
         const stack = app.node.children.find((c) => c.node.id.startsWith(`${env}-`));
