@@ -23,6 +23,7 @@
 import * as path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { SettingsError, UserError } from "../settings/errors";
+import { unreadable } from "../settings/files";
 
 export { UserError } from "../settings/errors";
 
@@ -106,9 +107,6 @@ export const ENVIRONMENTS_OPTION = { environments: { type: "string" } } as const
 export function environmentsDir(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const dir = path.resolve(value);
-  // Required here, not imported at the top: settings/load.ts reads the file system, and this file stays light.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { unreadable } = require("../settings/load") as typeof import("../settings/load");
   const why = unreadable(dir, "folder");
   if (why) throw new SettingsError([{ file: value, key: "", message: `${why} (--environments)` }]);
   return dir;

@@ -13,6 +13,7 @@ import { checkSizing, deriveMissingSizes } from "./sizing-checks";
 import { didYouMean, SettingsError, shown, type SettingsProblem } from "./errors";
 import { scanHcl } from "./hcl-scan";
 import { parseLiteralHcl } from "./hcl-literal";
+import { unreadable } from "./files";
 import { majorDowngrades, olderThanUpstream } from "./image-versions";
 
 export const COMMON_FILE = "common.tfvars";
@@ -35,26 +36,7 @@ export const DERIVED_FROM_LOAD = "load (derived)";
 
 export const DEFAULT_ENVIRONMENTS_DIR = path.resolve(__dirname, "..", "environments");
 
-/**
- * Why `file` cannot be read as a `kind`, in words, or undefined when it can: a missing file, a
- * symlink loop, a folder where a file belongs and the other way round, no permission.
- */
-export function unreadable(file: string, kind: "file" | "folder"): string | undefined {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return kind === "file" ? "no such file" : "no such folder";
-    if (code === "ELOOP") return "is a symbolic link that loops back on itself (or through too many links)";
-    if (code === "ENOTDIR") return "a part of this path is a file, not a folder";
-    if (code === "EACCES" || code === "EPERM") return "cannot be read (permission denied)";
-    return `cannot be read (${code ?? String(e)})`;
-  }
-  if (kind === "folder" && !stat.isDirectory()) return "is a file; expected a folder of common.tfvars and <env>.tfvars files";
-  if (kind === "file" && stat.isDirectory()) return "is a folder; expected a settings file";
-  return undefined;
-}
+export { unreadable } from "./files";
 
 /** Environment names: every `<env>.tfvars` in the folder except common.tfvars, sorted. */
 export function listEnvironments(environmentsDir: string = DEFAULT_ENVIRONMENTS_DIR): string[] {
