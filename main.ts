@@ -4,7 +4,7 @@
  * Nothing imports this file; the commands live in commands/.
  */
 import { didYouMean } from "./settings/errors";
-import { parseCommandLine, runCommand, UsageError } from "./commands/cli";
+import { npmSwallowedFlags, parseCommandLine, runCommand, UsageError } from "./commands/cli";
 import { COMMANDS } from "./commands";
 
 const USAGE = `usage: npm run <command> -- [options]     (or: node bin/lgtm.cjs <command> [options])
@@ -25,6 +25,13 @@ async function main(argv: string[]): Promise<void> {
   if (!entry) {
     const hint = didYouMean(name, Object.keys(COMMANDS));
     console.error(`${new UsageError(`unknown command "${name}"${hint ? `; did you mean "${hint}"?` : ""}`).message}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  // `npm run synth --env prod` without "--": npm kept the flags; say the command line that works.
+  const swallowed = npmSwallowedFlags(name, rest);
+  if (swallowed) {
+    console.error(swallowed.message);
     process.exitCode = 2;
     return;
   }

@@ -187,6 +187,11 @@ function build() {
       format: "cjs",
       // Loaded from their own folders at run time (wasm, the cdktf CLI's own files).
       external: ["@cdktf/hcl2json", "esbuild"],
+      // An `import()` of an external stays an import() in a CommonJS bundle, which the launcher runs
+      // through vm.Script (bin/code-cache.cjs), where it fails ("A dynamic import callback was not
+      // specified"): every settings file the literal fast path leaves to hcl2json. As require() it
+      // loads the same CommonJS module. test/launcher.test.ts holds the bundle to no import().
+      supported: { "dynamic-import": false },
       plugins: [precompiledTemplates, dirnamePlugin, noTokenStacks, noArchiver, leanResolve],
       logLevel: "error",
       legalComments: "none",

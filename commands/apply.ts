@@ -15,17 +15,19 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LAYERS, stackId, type LayerId } from "../stacks/contract";
-import { parseCommandLine, UsageError } from "./cli";
+import { ENVIRONMENTS_OPTION, environmentsDir, parseCommandLine, UsageError } from "./cli";
 import { MANIFEST, sha256, type Manifest } from "./plan";
 import { checkEnvironment, errorText, logger, oneEnvironment, synthesizeEnvironment, terraformCli, terraformVersion, type TerraformCli } from "./terraform";
 
-export const USAGE = `usage: npm run apply -- --env <name> --plans <dir> [--out <dir>] [--no-synth]
+export const USAGE = `usage: npm run apply -- --env <name> --plans <dir> [--out <dir>] [--no-synth] [--environments <dir>]
   --env <name>     the environment the plans were made for
   --plans <dir>    a folder written by \`npm run plan -- --env <name> --save <dir>\`
   --out <dir>      synth output folder (default: cdktf.out)
   --no-synth       compare against the stacks already in --out instead of synthesizing them first
+  --environments <dir>  folder of common.tfvars and <env>.tfvars (default: environments/)
   LGTM_TERRAFORM   the terraform binary (default: terraform on the PATH)
-exit codes: 0 every plan applied, 1 an apply failed (the layers applied before it are named);
+exit codes: 0 every plan applied, 1 an apply failed (the layers applied before it are named), an
+            unknown environment or bad settings;
             usage errors (a folder that is not a reviewed plan of this synth) exit 2, nothing applied`;
 
 const log = logger("apply");
@@ -35,6 +37,8 @@ export interface ApplyOptions {
   readonly plans: string;
   readonly outdir: string;
   readonly synth: boolean;
+  /** --environments: the settings folder. @default environments/ */
+  readonly environmentsDir?: string;
 }
 
 export function parseOptions(argv: string[]): ApplyOptions | "help" {
@@ -43,12 +47,13 @@ export function parseOptions(argv: string[]): ApplyOptions | "help" {
     plans: { type: "string" },
     out: { type: "string" },
     "no-synth": { type: "boolean" },
+    ...ENVIRONMENTS_OPTION,
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return "help";
   const env = oneEnvironment(values.env, "which environment to apply");
   if (!values.plans) throw new UsageError("--plans is required: the folder `npm run plan -- --save <dir>` wrote (apply only applies reviewed plans)");
-  return { env, plans: values.plans, outdir: values.out ?? "cdktf.out", synth: !values["no-synth"] };
+  return { env, plans: values.plans, outdir: values.out ?? "cdktf.out", synth: !values["no-synth"], environmentsDir: environmentsDir(values.environments) };
 }
 
 function readManifest(dir: string): Manifest {
@@ -95,9 +100,9 @@ export interface ApplyReport {
 }
 
 export async function runApply(options: ApplyOptions, tf: TerraformCli = terraformCli()): Promise<ApplyReport> {
-  await checkEnvironment(options.env);
+  await checkEnvironment(options.env, options.environmentsDir);
   const manifest = readManifest(options.plans);
-  if (options.synth) await synthesizeEnvironment(options.env, options.outdir, log);
+  if (options.synth) await synthesizeEnvironment(options.env, options.outdir, log, options.environmentsDir);
   const problems = refusals(manifest, options);
   if (problems.length > 0) {
     throw new UsageError(`refusing to apply ${options.plans}: ${problems.join("; ")}. Nothing was applied.`);

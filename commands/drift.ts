@@ -20,11 +20,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LAYERS, stackId, type LayerId } from "../stacks/contract";
-import { parseCommandLine, UsageError } from "./cli";
+import { ENVIRONMENTS_OPTION, environmentsDir, parseCommandLine, UsageError } from "./cli";
 import {
   actionOf,
   changedAttributes,
   checkEnvironment,
+  sameErrors,
   errorText,
   forcingAttributes,
   isChange,
@@ -47,6 +48,7 @@ export { UsageError } from "./cli";
 export { SetupError, terraformCli, type PlanJson, type TerraformCli } from "./terraform";
 
 export const USAGE = `usage: npm run drift -- --env <name> [--layer <layer> ...] [--out <dir>] [--report <file>] [--json <file>] [--no-synth]
+                      [--environments <dir>]
   --env <name>       the environment to check (one per run: each has its own account and credentials)
   --layer <layer>    only this layer (repeatable; "10-network" or "network"); default: every layer
                      except 00-bootstrap, whose state is local. Layers always run in deploy order.
@@ -54,8 +56,10 @@ export const USAGE = `usage: npm run drift -- --env <name> [--layer <layer> ...]
   --report <file>    markdown report (default: drift-report.md); it is also printed
   --json <file>      JSON report (default: drift-report.json)
   --no-synth         plan the stacks already in --out instead of synthesizing them first
+  --environments <dir>  folder of common.tfvars and <env>.tfvars (default: environments/)
   LGTM_TERRAFORM     the terraform binary (default: terraform on the PATH)
-exit codes: 0 no changes, 2 drift or pending changes, 1 a layer failed (wins over 2); usage errors exit 2`;
+exit codes: 0 no changes, 2 drift or pending changes, 1 a layer failed (wins over 2) or an unknown
+            environment or bad settings; usage errors exit 2`;
 
 /** The plan file each layer writes in its own stack folder, removed once summarized. */
 const PLAN_FILE = "drift.tfplan";
@@ -230,12 +234,16 @@ export function renderMarkdown(report: DriftReport): string {
   lines.push("", `**Result: ${report.result}**${parts.length > 0 ? ` (${parts.join("; ")})` : ""}, exit code ${report.exit_code}.`);
   for (const s of report.skipped) lines.push("", `Not planned: ${s.layer}, ${s.reason}.`);
 
+  const { sharedBy, sameAs } = sameErrors(report.layers);
   for (const l of report.layers) {
     if (l.status === "no changes" && l.notes.length === 0) continue;
     lines.push("", `## ${l.layer}: ${l.status}`);
     for (const note of l.notes) lines.push("", `Note: ${note}.`);
-    if (l.error) {
-      lines.push("", `\`terraform ${l.error.step}\` failed (exit ${l.error.exit_code ?? "none"}):`, "", "```text", l.error.message.replace(/```/g, "'''"), "```");
+    if (l.error && sameAs.has(l.layer)) {
+      lines.push("", `\`terraform ${l.error.step}\` failed (exit ${l.error.exit_code ?? "none"}) with the same error as ${sameAs.get(l.layer)}, above.`);
+    } else if (l.error) {
+      const all = sharedBy.get(l.layer) ?? [l.layer];
+      lines.push("", `\`terraform ${l.error.step}\` failed (exit ${l.error.exit_code ?? "none"})${all.length > 1 ? ` in ${all.join(", ")}` : ""}:`, "", "```text", l.error.message.replace(/```/g, "'''"), "```");
     }
     if (l.drift.length > 0) lines.push("", "Changed outside Terraform:", "", ...entryTable(l.drift, "Change"));
     const pending = [...l.changes, ...l.outputs];
@@ -257,6 +265,8 @@ export interface DriftOptions {
   readonly report: string;
   readonly json: string;
   readonly synth: boolean;
+  /** --environments: the settings folder. @default environments/ */
+  readonly environmentsDir?: string;
 }
 
 export function parseOptions(argv: string[]): DriftOptions | "help" {
@@ -267,10 +277,12 @@ export function parseOptions(argv: string[]): DriftOptions | "help" {
     report: { type: "string" },
     json: { type: "string" },
     "no-synth": { type: "boolean" },
+    ...ENVIRONMENTS_OPTION,
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return "help";
   const env = oneEnvironment(values.env, "which environment's state to check");
+  const environments = environmentsDir(values.environments);
   const chosen = new Set((values.layer ?? []).map(resolveLayer));
   const explicitLayers = chosen.size > 0;
   return {
@@ -282,12 +294,13 @@ export function parseOptions(argv: string[]): DriftOptions | "help" {
     report: values.report ?? "drift-report.md",
     json: values.json ?? "drift-report.json",
     synth: !values["no-synth"],
+    environmentsDir: environments,
   };
 }
 
 export async function runDrift(options: DriftOptions, tf: TerraformCli = terraformCli()): Promise<DriftReport> {
-  await checkEnvironment(options.env);
-  if (options.synth) await synthesizeEnvironment(options.env, options.outdir, log);
+  await checkEnvironment(options.env, options.environmentsDir);
+  if (options.synth) await synthesizeEnvironment(options.env, options.outdir, log, options.environmentsDir);
   else {
     const missing = options.layers.map((l) => path.join(options.outdir, "stacks", stackId(options.env, l))).filter((d) => !fs.existsSync(path.join(d, "cdk.tf.json")));
     if (missing.length > 0) {

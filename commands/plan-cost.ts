@@ -39,8 +39,8 @@ async function estimate(env: string, environmentsDir?: string): Promise<CostEsti
  * The cost section of a review. A base folder without this environment prices "before" as nothing
  * (a new environment); a base whose settings do not load is an error naming the folder.
  */
-export async function reviewCost(env: string, baseDir?: string): Promise<CostReview> {
-  const after = await estimate(env);
+export async function reviewCost(env: string, baseDir?: string, environmentsDir?: string): Promise<CostReview> {
+  const after = await estimate(env, environmentsDir);
   if (baseDir === undefined) {
     const rows = [...Object.entries(after.byLayer).sort(), ["total", after.total] as const].map(([layer, v]) => ({ layer, after: round2(v) }));
     return { base: "none (pass --cost-base <environments dir> for the before figures)", prices_as_of: after.pricesAsOf, rows };

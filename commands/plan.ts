@@ -17,7 +17,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LAYER_READS, LAYERS, stackId, type LayerId } from "../stacks/contract";
-import { parseCommandLine, UsageError } from "./cli";
+import { ENVIRONMENTS_OPTION, environmentsDir, parseCommandLine, parseFormat, UsageError } from "./cli";
 import { MissingPricesError } from "../cost";
 import { costMarkdown, costText, reviewCost, type CostReview } from "./plan-cost";
 import { GUARDED_TYPES, globMatches, isGuarded, unmatchedPatterns, type GuardedChange } from "./destroy-guard";
@@ -25,6 +25,7 @@ import {
   actionOf,
   changedAttributes,
   checkEnvironment,
+  sameErrors,
   errorText,
   forcingAttributes,
   isChange,
@@ -46,6 +47,7 @@ import {
 
 export const USAGE = `usage: npm run plan -- --env <name> [--layer <layer> ...] [--save <dir>] [--allow-destroy <address|glob> ...]
                      [--format text|markdown|json] [--markdown <file>] [--json <file>] [--out <dir>] [--no-synth]
+                     [--environments <dir>]
   --env <name>            the environment to plan (one per run: each has its own account and credentials)
   --layer <layer>         only this layer (repeatable; "30-storage" or "storage"); default: every layer
                           except 00-bootstrap, whose state is local. Layers always run in deploy order.
@@ -60,9 +62,11 @@ export const USAGE = `usage: npm run plan -- --env <name> [--layer <layer> ...] 
   --no-synth              plan the stacks already in --out instead of synthesizing them first
   --cost-base <dir>       environments/ folder of the deployed settings (e.g. the base branch's): the
                           review's monthly cost shows before, after and the change per layer
+  --environments <dir>    folder of common.tfvars and <env>.tfvars (default: environments/)
   LGTM_TERRAFORM          the terraform binary (default: terraform on the PATH)
 exit codes: 0 no changes, 2 changes to review, 3 a guarded destroy not allowed by --allow-destroy,
-            1 a layer could not be planned (wins over 3 and 2); usage errors exit 2`;
+            1 a layer could not be planned (wins over 3 and 2), an unknown environment or bad settings;
+            usage errors exit 2`;
 
 /** GitHub's limit for an issue or pull-request comment body, in characters. */
 export const MARKDOWN_LIMIT = 65_536;
@@ -285,11 +289,15 @@ function changeRow(c: ResourceChange): string {
   return `| \`${cell(c.address)}\` | ${c.action} | ${cell(details)} |`;
 }
 
-/** The layer's details as Markdown rows (table header first). */
-function layerRows(l: LayerReview): string[] {
+/** The layer's details as Markdown rows (table header first); an error other layers share is said on the first of them. */
+function layerRows(l: LayerReview, same: ReturnType<typeof sameErrors>): string[] {
   const rows: string[] = [];
   for (const note of l.notes) rows.push(`Note: ${note}.`, "");
-  if (l.error) rows.push(`\`terraform ${l.error.step}\` failed (exit ${l.error.exit_code ?? "none"}):`, "", "```text", l.error.message.replace(/```/g, "'''"), "```", "");
+  if (l.error && same.sameAs.has(l.layer)) rows.push(`\`terraform ${l.error.step}\` failed (exit ${l.error.exit_code ?? "none"}) with the same error as ${same.sameAs.get(l.layer)}, above.`, "");
+  else if (l.error) {
+    const all = same.sharedBy.get(l.layer) ?? [l.layer];
+    rows.push(`\`terraform ${l.error.step}\` failed (exit ${l.error.exit_code ?? "none"})${all.length > 1 ? ` in ${all.join(", ")}` : ""}:`, "", "```text", l.error.message.replace(/```/g, "'''"), "```", "");
+  }
   if (l.drifted > 0) rows.push(`${l.drifted} resource${l.drifted > 1 ? "s" : ""} changed outside Terraform; this plan would undo that (\`npm run drift\` lists them).`, "");
   if (l.changes.length > 0 || l.outputs.length > 0) {
     rows.push("| Address | Action | Changed attributes / why |", "|---|---|---|");
@@ -327,8 +335,9 @@ export function renderMarkdown(report: PlanReport, limit = MARKDOWN_LIMIT): stri
   const reserve = note(999_999).length + 64;
   let text = `${head.join("\n")}\n`;
   let cut = 0;
+  const same = sameErrors(report.layers);
   for (const l of report.layers) {
-    const rows = layerRows(l);
+    const rows = layerRows(l, same);
     if (rows.length === 0) continue;
     const open = `\n<details${l.status === "no changes" ? "" : " open"}><summary><b>${l.layer}</b>: ${countsText(l)}</summary>\n\n`;
     const close = "\n</details>\n";
@@ -360,10 +369,16 @@ export function renderText(report: PlanReport): string {
     if (blocked.length > 0) lines.push(`   If intended, plan again with ${blocked.map((g) => `--allow-destroy '${g.address}'`).join(" ")}`);
     lines.push("");
   }
+  const same = sameErrors(report.layers);
   for (const l of report.layers) {
     lines.push(`${l.layer}: ${countsText(l)}${l.counts["no-op"] > 0 ? ` (${l.counts["no-op"]} unchanged)` : ""}`);
     for (const n of l.notes) lines.push(`   note: ${n}`);
-    if (l.error) lines.push(...l.error.message.split("\n").map((x) => `   | ${x}`));
+    if (l.error && same.sameAs.has(l.layer)) lines.push(`   the same error as ${same.sameAs.get(l.layer)}, above`);
+    else if (l.error) {
+      const all = same.sharedBy.get(l.layer) ?? [l.layer];
+      if (all.length > 1) lines.push(`   the same error in ${all.join(", ")}:`);
+      lines.push(...l.error.message.split("\n").map((x) => `   | ${x}`));
+    }
     if (l.drifted > 0) lines.push(`   ${l.drifted} changed outside Terraform (npm run drift lists them)`);
     for (const c of l.changes) {
       const why = c.action === "replace" ? whyOf(c) : [c.attributes.join(", "), c.reason].filter(Boolean).join("; ");
@@ -448,6 +463,8 @@ export interface PlanOptions {
   readonly json?: string;
   /** environments/ folder of the deployed settings, for the cost before the change. */
   readonly costBase?: string;
+  /** --environments: the settings folder. @default environments/ */
+  readonly environmentsDir?: string;
 }
 
 export function parseOptions(argv: string[]): PlanOptions | "help" {
@@ -462,17 +479,18 @@ export function parseOptions(argv: string[]): PlanOptions | "help" {
     json: { type: "string" },
     "no-synth": { type: "boolean" },
     "cost-base": { type: "string" },
+    ...ENVIRONMENTS_OPTION,
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return "help";
   const env = oneEnvironment(values.env, "which environment to plan");
+  const environments = environmentsDir(values.environments);
   const costBase = values["cost-base"];
   if (costBase !== undefined && !(fs.existsSync(costBase) && fs.statSync(costBase).isDirectory())) {
     throw new UsageError(`--cost-base ${costBase}: no such folder; name the environments/ folder of the deployed settings (e.g. the base branch's)`);
   }
   const chosen = new Set((values.layer ?? []).map(resolveLayer));
-  const format = values.format ?? "text";
-  if (format !== "text" && format !== "markdown" && format !== "json") throw new UsageError(`--format must be text, markdown or json, got "${format}"`);
+  const format = parseFormat(values.format);
   const allowDestroy = values["allow-destroy"] ?? [];
   const empty = allowDestroy.find((p) => p.trim() === "");
   if (empty !== undefined) throw new UsageError("--allow-destroy needs an address or a glob, got an empty string");
@@ -489,6 +507,7 @@ export function parseOptions(argv: string[]): PlanOptions | "help" {
     markdown: values.markdown,
     json: values.json,
     costBase,
+    environmentsDir: environments,
   };
 }
 
@@ -524,9 +543,9 @@ export interface Manifest {
 }
 
 export async function runPlan(options: PlanOptions, tf: TerraformCli = terraformCli()): Promise<PlanReport> {
-  await checkEnvironment(options.env);
+  await checkEnvironment(options.env, options.environmentsDir);
   if (options.save) prepareSaveDir(options.save);
-  if (options.synth) await synthesizeEnvironment(options.env, options.outdir, log);
+  if (options.synth) await synthesizeEnvironment(options.env, options.outdir, log, options.environmentsDir);
   else {
     const missing = options.layers.map((l) => path.join(options.outdir, "stacks", stackId(options.env, l))).filter((d) => !fs.existsSync(path.join(d, "cdk.tf.json")));
     if (missing.length > 0) {
@@ -572,7 +591,7 @@ export async function runPlan(options: PlanOptions, tf: TerraformCli = terraform
 /** The cost section; a region without a price file leaves it out with a note rather than failing the review. */
 async function priceReview(options: PlanOptions): Promise<Pick<PlanReport, "cost" | "cost_note">> {
   try {
-    return { cost: await reviewCost(options.env, options.costBase) };
+    return { cost: await reviewCost(options.env, options.costBase, options.environmentsDir) };
   } catch (e) {
     if (e instanceof MissingPricesError) return { cost_note: e.message };
     throw e;

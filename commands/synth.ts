@@ -11,14 +11,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Annotations, App } from "cdktf";
-import { adoptionWarnings, COMMON_FILE, listEnvironments, loadSettings, SettingsError, type Settings, type SettingsProblem } from "../settings";
-import { unreadable } from "../settings/load";
+import { adoptionWarning, adoptionWarnings, COMMON_FILE, listEnvironments, loadSettings, SettingsError, type Settings, type SettingsProblem } from "../settings";
 import { carryOver, removeAbandoned, removedOnSignal } from "./output-folder";
-import { parseCommandLine } from "./cli";
+import { environmentsDir as environmentsDirOf, parseCommandLine } from "./cli";
 import { OPTIONS, USAGE } from "./synth-usage";
 import { buildEnvironment } from "../stacks";
 import { foreignReferences } from "../stacks/references";
 import { renderAndCheckAll, writeRenderedConfigs } from "../templates";
+import { isReferenceNote } from "../templates/config-checks";
 import { checkPolicy, formatPolicySummary, readSynthesizedStacks, type PolicyReport } from "../policy";
 
 export { USAGE } from "./synth-usage";
@@ -28,8 +28,11 @@ export interface SynthOptions {
   readonly outdir?: string;
 }
 
-/** Loads and checks the settings of the selected environments (all of them by default). */
-export async function loadEnvironments(envs?: readonly string[], environmentsDir?: string): Promise<Settings[]> {
+/**
+ * Loads and checks the settings of the selected environments (all of them by default). `onWarning`
+ * receives what the loader finds worth a look (default: printed to stderr as the loader prints it).
+ */
+export async function loadEnvironments(envs?: readonly string[], environmentsDir?: string, onWarning?: (env: string, warning: SettingsProblem) => void): Promise<Settings[]> {
   const selected = envs && envs.length > 0 ? [...new Set(envs)] : listEnvironments(environmentsDir);
   if (selected.length === 0) {
     throw new SettingsError([{ file: `${environmentsDir ?? "environments"}/`, key: "", message: "no <env>.tfvars files found" }]);
@@ -38,7 +41,7 @@ export async function loadEnvironments(envs?: readonly string[], environmentsDir
   const found: { env: string; problem: SettingsProblem }[] = [];
   for (const env of selected) {
     try {
-      all.push(await loadSettings(env, { environmentsDir }));
+      all.push(await loadSettings(env, { environmentsDir, onWarning: onWarning && ((w) => onWarning(env, w)) }));
     } catch (e) {
       if (e instanceof SettingsError) found.push(...e.problems.map((problem) => ({ env, problem })));
       else throw e;
@@ -112,6 +115,61 @@ function adoptionNotes(environments: readonly Settings[]): string[] {
 }
 
 /**
+ * Something a synth found worth a look: the environments it concerns and its text. A note (about
+ * the upstream references, which no setting changes) is printed with --verbose only.
+ */
+export interface SynthWarning {
+  readonly envs: readonly string[];
+  readonly text: string;
+  readonly note: boolean;
+}
+
+/** Collects a synth's warnings, each said once (a text several environments share names them all). */
+export class SynthWarnings {
+  private readonly byText = new Map<string, { envs: string[]; note: boolean }>();
+
+  add(envs: readonly string[], text: string, note = false): void {
+    const seen = this.byText.get(text);
+    if (seen) seen.envs.push(...envs.filter((e) => !seen.envs.includes(e)));
+    else this.byText.set(text, { envs: [...envs], note });
+  }
+
+  /** A render warning as templates/index.ts words it: "warning: <env>, <env>: <text>". */
+  addRendered(line: string): void {
+    const m = /^warning: ([a-z0-9]+(?:, [a-z0-9]+)*): ([\s\S]*)$/.exec(line);
+    if (m) this.add(m[1].split(", "), m[2], isReferenceNote(m[2]));
+    else this.add([], line.replace(/^warning: /, ""));
+  }
+
+  get all(): SynthWarning[] {
+    return [...this.byText].map(([text, { envs, note }]) => ({ envs, text, note }));
+  }
+
+  /** How many warnings and notes concern `env`. */
+  countFor(env: string): { warnings: number; notes: number } {
+    const mine = this.all.filter((w) => w.envs.includes(env));
+    return { warnings: mine.filter((w) => !w.note).length, notes: mine.filter((w) => w.note).length };
+  }
+
+  static format(w: SynthWarning): string {
+    return `${w.note ? "note" : "warning"}: ${w.envs.length > 0 ? `${w.envs.join(", ")}: ` : ""}${w.text}`;
+  }
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/**
+ * The line synth prints for each environment: its stacks, the policy check (rules, violations,
+ * waived findings) and how many warnings and notes concern it.
+ */
+export function environmentSummary(env: string, stacks: number, policy: PolicyReport, warnings: SynthWarnings): string {
+  const { warnings: w, notes } = warnings.countFor(env);
+  const violations = policy.violations.filter((v) => v.stack.startsWith(`${env}-`)).length;
+  const waived = policy.waived.filter((x) => x.env === env).length;
+  return `${env}: ${plural(stacks, "stack")}; policy: ${plural(policy.rules, "rule")}, ${plural(violations, "violation")}, ${waived} waived; ${plural(w, "warning")}${notes > 0 ? `, ${plural(notes, "note")}` : ""}`;
+}
+
+/**
  * Synthesizes `environments` into `outdir` as `npm run synth` does: the rendered configs are checked
  * first (their errors fail synth like settings errors), then everything is written into a fresh
  * folder and swapped in whole, so a failure or a signal never leaves a half-written output. Stacks
@@ -121,10 +179,21 @@ function adoptionNotes(environments: readonly Settings[]): string[] {
 export function synthesize(
   environments: readonly Settings[],
   outdir: string,
-  options: { readonly keepOtherEnvironments?: boolean; readonly onPolicy?: (report: PolicyReport) => void } = {},
+  options: {
+    readonly keepOtherEnvironments?: boolean;
+    readonly onPolicy?: (report: PolicyReport) => void;
+    /** Collects the render and adoption warnings. @default each warning printed to stderr once, notes left out */
+    readonly warnings?: SynthWarnings;
+  } = {},
 ): string[] {
-  const rendered = renderAndCheckAll(environments);
-  for (const w of adoptionNotes(environments)) console.warn(`warning: ${w}`);
+  const collect = options.warnings ?? new SynthWarnings();
+  const rendered = renderAndCheckAll(environments, (w) => collect.addRendered(w));
+  for (const s of environments) {
+    const w = adoptionWarning(s);
+    if (w !== undefined) collect.add([s.env], w.slice(`${s.env}: `.length));
+  }
+  // Without a collector (plan, drift and apply synthesize first): each warning once, no notes.
+  if (!options.warnings) for (const w of collect.all) if (!w.note) console.warn(SynthWarnings.format(w));
   const target = path.resolve(outdir);
   const staging = `${target}.staging-${process.pid}`;
   const old = `${target}.old-${process.pid}`;
@@ -152,20 +221,21 @@ export async function run(argv: string[]): Promise<void> {
     return;
   }
   const envs = values.env ?? process.env.LGTM_ENV?.split(",").map((e) => e.trim()).filter(Boolean);
-  const environmentsDir = values.environments === undefined ? undefined : path.resolve(values.environments);
-  const why = environmentsDir === undefined ? undefined : unreadable(environmentsDir, "folder");
-  if (why) throw new SettingsError([{ file: values.environments!, key: "", message: `${why} (--environments)` }]);
-  const environments = await loadEnvironments(envs, environmentsDir);
+  const environmentsDir = environmentsDirOf(values.environments);
+  const warnings = new SynthWarnings();
+  const environments = await loadEnvironments(envs, environmentsDir, (env, w) => warnings.add([env], `${w.file}: ${w.key}: ${w.message}`));
 
   // Under the cdktf CLI, the CLI owns the output folder (CDKTF_OUTDIR) and reads it as it is written.
   if (process.env.CDKTF_OUTDIR) {
     // The cdktf CLI labels everything on stderr [ERROR] and hides stdout: warnings become annotations
     // of the environment's first stack, which it prints as warnings.
-    const warnings: string[] = [];
-    renderAndCheckAll(environments, (w) => warnings.push(w));
-    warnings.push(...adoptionNotes(environments));
+    const cliWarnings: string[] = [];
+    renderAndCheckAll(environments, (w) => cliWarnings.push(w));
+    cliWarnings.push(...adoptionNotes(environments));
+    // The loader's warnings (collected above), as "<env>: <text>".
+    cliWarnings.push(...warnings.all.map((w) => `${w.envs.join(", ")}: ${w.text}`));
     const app = buildApp(new App({ stackTraces: false }), environments);
-    for (const w of warnings) {
+    for (const w of cliWarnings) {
       const envs = w.replace(/^warning: /, "").split(": ")[0].split(", ");
       for (const env of envs) {
         const stack = app.node.children.find((c) => c.node.id.startsWith(`${env}-`));
@@ -179,16 +249,26 @@ export async function run(argv: string[]): Promise<void> {
     return;
   }
   const outdir = values.out ?? "cdktf.out";
+  const verbose = values.verbose === true;
+  let policy: PolicyReport | undefined;
   // A run over every environment drops the stacks of environments that no longer exist.
   const stacks = synthesize(environments, outdir, {
     keepOtherEnvironments: envs !== undefined && envs.length > 0,
-    onPolicy: (report) => console.log(formatPolicySummary(report)),
+    onPolicy: (report) => (policy = report),
+    warnings,
   });
   const names = environments.map((e) => e.env);
   const mine = stacks.filter((st) => names.some((n) => st.startsWith(`${n}-`)));
   const kept = [...new Set(stacks.filter((st) => !mine.includes(st)).map((st) => st.slice(0, st.indexOf("-"))))];
+  // Default: one line per environment, then the warnings (each once); --verbose adds every waiver
+  // with its reason and the notes. Violations and errors stop synth before this, in full.
+  for (const env of names) console.log(environmentSummary(env, mine.filter((st) => st.startsWith(`${env}-`)).length, policy!, warnings));
+  if (verbose) console.log(formatPolicySummary(policy!));
+  for (const w of warnings.all) if (verbose || !w.note) console.warn(SynthWarnings.format(w));
+  const hidden = !verbose && (policy!.waived.length > 0 || warnings.all.some((w) => w.note));
   console.log(
     `synthesized ${mine.length} stacks for ${names.join(", ")} into ${path.relative(process.cwd(), path.resolve(outdir)) || outdir}` +
-      (kept.length > 0 ? ` (kept the stacks of ${kept.join(", ")})` : ""),
+      (kept.length > 0 ? ` (kept the stacks of ${kept.join(", ")})` : "") +
+      (hidden ? "; --verbose lists the waivers and notes" : ""),
   );
 }

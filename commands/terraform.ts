@@ -9,7 +9,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { didYouMean, listEnvironments, loadSettings, SettingsError } from "../settings";
+import { didYouMean, listEnvironments, loadSettings } from "../settings";
 import { LAYERS, layerShortName, type LayerId } from "../stacks/contract";
 import { UsageError, UserError } from "./cli";
 
@@ -199,22 +199,20 @@ export function oneEnvironment(values: readonly string[] | undefined, what: stri
   return envs[0];
 }
 
-/** An unknown environment is a usage error, worded exactly as the settings loader words it. */
-export async function checkEnvironment(env: string): Promise<void> {
-  if (listEnvironments().includes(env)) return;
-  try {
-    await loadSettings(env);
-  } catch (e) {
-    if (e instanceof SettingsError) throw new UsageError(e.message);
-    throw e;
-  }
+/**
+ * An unknown environment is a settings error (exit 1, as in synth, render and cost: commands/cli.ts),
+ * worded exactly as the settings loader words it; checked before any terraform runs.
+ */
+export async function checkEnvironment(env: string, environmentsDir?: string): Promise<void> {
+  if (listEnvironments(environmentsDir).includes(env)) return;
+  await loadSettings(env, { environmentsDir, onWarning: () => undefined });
 }
 
 /** Synthesizes one environment into `outdir` exactly as `npm run synth -- --env <env>` does. */
-export async function synthesizeEnvironment(env: string, outdir: string, log: (m: string) => void): Promise<void> {
+export async function synthesizeEnvironment(env: string, outdir: string, log: (m: string) => void, environmentsDir?: string): Promise<void> {
   // Imported here: the stacks pull in the provider classes, which --no-synth runs do not need.
   const { loadEnvironments, synthesize } = await import("./synth");
-  synthesize(await loadEnvironments([env]), outdir);
+  synthesize(await loadEnvironments([env], environmentsDir), outdir);
   const target = path.resolve(outdir);
   log(`synthesized ${env} into ${path.relative(process.cwd(), target) || target}`);
 }
@@ -222,4 +220,28 @@ export async function synthesizeEnvironment(env: string, outdir: string, log: (m
 export function writeFile(file: string, text: string | Buffer): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   fs.writeFileSync(file, text);
+}
+
+/**
+ * Layers whose terraform step failed with the same message (no credentials: every layer's init says
+ * the same): each message once, naming every layer it applies to. `sharedBy`: on the first failed
+ * layer of each message, every layer it applies to; `sameAs`: on the others, that first layer.
+ */
+export function sameErrors(layers: readonly { readonly layer: string; readonly error?: { readonly step: string; readonly message: string } }[]): {
+  readonly sharedBy: ReadonlyMap<string, readonly string[]>;
+  readonly sameAs: ReadonlyMap<string, string>;
+} {
+  const groups = new Map<string, string[]>();
+  for (const l of layers) {
+    if (!l.error) continue;
+    const id = `${l.error.step}\0${l.error.message.trim()}`;
+    groups.set(id, [...(groups.get(id) ?? []), l.layer]);
+  }
+  const sharedBy = new Map<string, string[]>();
+  const sameAs = new Map<string, string>();
+  for (const names of groups.values()) {
+    sharedBy.set(names[0], names);
+    for (const n of names.slice(1)) sameAs.set(n, names[0]);
+  }
+  return { sharedBy, sameAs };
 }

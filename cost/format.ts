@@ -25,9 +25,21 @@ function lineRow(l: CostLine): string[] {
   return [l.layer, l.item, l.what, String(round(l.quantity, 3)), l.unit, price(l.unitPrice), usd(l.monthly) + (l.estimate ? " *" : "")];
 }
 
+/** The estimate marker a figure may end with: it stands beside the right-aligned column, not inside it. */
+const MARK = " *";
+
 function pad(rows: string[][], rightAligned: readonly number[]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (rightAligned.includes(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd()).join("\n");
+  const text = (c: string, i: number) => (rightAligned.includes(i) && c.endsWith(MARK) ? c.slice(0, -MARK.length) : c);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => text(r[i], i).length)));
+  const marked = rows[0].map((_, i) => rightAligned.includes(i) && rows.some((r) => r[i].endsWith(MARK)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (rightAligned.includes(i) ? text(c, i).padStart(widths[i]) + (marked[i] ? (c.endsWith(MARK) ? MARK : " ".repeat(MARK.length)) : "") : c.padEnd(widths[i])))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 export function formatTable(e: CostEstimate): string {

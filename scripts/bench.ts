@@ -94,10 +94,32 @@ function baselineCopy(dir: string): string {
   return dir;
 }
 
+export const USAGE = `usage: npm run bench [-- --runs <n>]
+  --runs <n>   interleaved runs of each scenario (default: 5)
+  -h, --help   show this help
+Measures, as fresh processes: npm run synth of every environment, the cdktf default path (ts-node, the
+provider's package root) as the baseline, plain node, --env prod, synth --help and tsx; prints the median
+wall and CPU seconds and the peak RSS of each.`;
+
 function main(): void {
-  const { values } = parseArgs({ options: { runs: { type: "string", default: "5" } }, strict: true });
+  let values: { runs?: string; help?: boolean };
+  try {
+    values = parseArgs({ options: { runs: { type: "string", default: "5" }, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const runs = Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs takes a whole number of at least 1, got "${values.runs}"`);
+  if (!Number.isInteger(runs) || runs < 1) {
+    console.error(`--runs takes a whole number of at least 1, got "${values.runs}"\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-bench-"));
   // The copy sits beside the project so that ../shared/upstream resolves as it does here.
   const copy = baselineCopy(fs.mkdtempSync(path.join(path.dirname(root), `.${path.basename(root)}-bench-`)));

@@ -47,3 +47,19 @@ export function adoptionWarnings(s: Settings): string[] {
         `Retire the old one first, rename ours, or adopt it where the project can (adopt.data_bucket, adopt.ecr_repositories); see docs/migration.md`,
     );
 }
+
+/**
+ * The clashes of `adoptionWarnings` said once: one warning listing every name, or undefined when
+ * there is none (what synth prints).
+ */
+export function adoptionWarning(s: Settings): string | undefined {
+  const previous = new Set(s.adopt.previous_names);
+  const clashes = createdNames(s).filter((c) => previous.has(c.name) && !c.adopted);
+  if (clashes.length === 0) return undefined;
+  const one = clashes.length === 1;
+  return (
+    `${s.env}: adopt.previous_names: ${one ? "1 name" : `${clashes.length} names`} of the previous stack ${one ? "is" : "are"} also ${one ? "a name" : "names"} this project creates: ` +
+    `${clashes.map((c) => `"${c.name}" (${c.what.replace(/ \((.*)\)$/, ", $1")})`).join(", ")}; the apply would fail on (or sit beside) the previous stack's. ` +
+    `Retire the old ${one ? "one" : "ones"} first, rename ours, or adopt ${one ? "it" : "them"} where the project can (adopt.data_bucket, adopt.ecr_repositories); see docs/migration.md`
+  );
+}

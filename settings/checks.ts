@@ -23,6 +23,7 @@ import { checkSizing } from "./sizing-checks";
 import { checkArchitectures } from "./architecture";
 import { checkCache } from "./cache";
 import { checkEnabled } from "./enabled";
+import { checkImageVersions } from "./image-versions";
 
 export { FARGATE_SIZES };
 import { RULE_IDS } from "../policy/rules";
@@ -60,6 +61,7 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkCache(s),
     ...checkLokiSchemaPeriods(s),
     ...checkEnabled(s),
+    ...checkImageVersions(s),
   ];
 }
 

@@ -37,10 +37,10 @@ export {
 } from "./quorum";
 export { SHUTDOWN_BUDGET, FARGATE_MAX_STOP_TIMEOUT_SECONDS, seconds, type ShutdownBudget } from "./shutdown";
 export * from "./sizing";
-export { checkSizing, deriveMissingSizes, sizingOf, mimirSeriesCapacity, DERIVED_KEYS } from "./sizing-checks";
+export { checkSizing, deriveMissingSizes, sizingOf, mimirSeriesCapacity, mimirSeriesLimits, DERIVED_KEYS } from "./sizing-checks";
 export { DERIVED_FROM_LOAD } from "./load";
 export { cpuArchitecture, defaultCpuArchitecture, imageRepository, imageSupports, IMAGE_PLATFORMS, CPU_ARCHITECTURES, type CpuArchitecture } from "./architecture";
 export { selfScrapeTargets, cidrRegex, type ScrapeTarget } from "./self-monitoring";
-export { adoptionWarnings, createdNames, type CreatedName } from "./adoption";
+export { adoptionWarning, adoptionWarnings, createdNames, type CreatedName } from "./adoption";
 export * from "./cache";
 export * from "./enabled";

@@ -13,6 +13,8 @@ import { checkSizing, deriveMissingSizes } from "./sizing-checks";
 import { didYouMean, SettingsError, shown, type SettingsProblem } from "./errors";
 import { scanHcl } from "./hcl-scan";
 import { parseLiteralHcl } from "./hcl-literal";
+import { unreadable } from "./files";
+import { majorDowngrades, olderThanUpstream } from "./image-versions";
 
 export const COMMON_FILE = "common.tfvars";
 const ENV_NAME_RE = /^[a-z][a-z0-9]{0,9}$/;
@@ -34,26 +36,7 @@ export const DERIVED_FROM_LOAD = "load (derived)";
 
 export const DEFAULT_ENVIRONMENTS_DIR = path.resolve(__dirname, "..", "environments");
 
-/**
- * Why `file` cannot be read as a `kind`, in words, or undefined when it can: a missing file, a
- * symlink loop, a folder where a file belongs and the other way round, no permission.
- */
-export function unreadable(file: string, kind: "file" | "folder"): string | undefined {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return kind === "file" ? "no such file" : "no such folder";
-    if (code === "ELOOP") return "is a symbolic link that loops back on itself (or through too many links)";
-    if (code === "ENOTDIR") return "a part of this path is a file, not a folder";
-    if (code === "EACCES" || code === "EPERM") return "cannot be read (permission denied)";
-    return `cannot be read (${code ?? String(e)})`;
-  }
-  if (kind === "folder" && !stat.isDirectory()) return "is a file; expected a folder of common.tfvars and <env>.tfvars files";
-  if (kind === "file" && stat.isDirectory()) return "is a folder; expected a settings file";
-  return undefined;
-}
+export { unreadable } from "./files";
 
 /** Environment names: every `<env>.tfvars` in the folder except common.tfvars, sorted. */
 export function listEnvironments(environmentsDir: string = DEFAULT_ENVIRONMENTS_DIR): string[] {
@@ -137,15 +120,21 @@ export async function loadSettings(env: string, options: LoadOptions = {}): Prom
     key: p.key,
     message: p.message,
   }));
+  // An environment file going back a major release from common.tfvars (the files as written).
+  const [commonLayer, envLayer] = layers;
+  const services = (l: (typeof layers)[number]) => (isMap(l[1].services) ? l[1].services : undefined);
+  for (const d of majorDowngrades(services(commonLayer), services(envLayer), path.basename(commonLayer[0]))) problems.push({ file: envLayer[0], ...d });
   if (problems.length > 0) throw new SettingsError(problems);
   const warn = options.onWarning ?? ((w: SettingsProblem) => console.warn(`warning: ${w.file}: ${w.key}: ${w.message}`));
-  for (const w of checkSizing(settings).warnings) warn({ file: fileFor(w.key.split("."), provenance, files), key: w.key, message: w.message });
+  for (const w of [...checkSizing(settings).warnings, ...olderThanUpstream(settings)]) warn({ file: fileFor(w.key.split("."), provenance, files), key: w.key, message: w.message });
   return deepFreeze(settings);
 }
 
 async function parseTfvars(file: string, name: string): Promise<Record<string, Json>> {
   let parsed: Record<string, Json>;
-  const source = fs.readFileSync(file, "utf8");
+  // A byte-order mark (a file saved by a Windows editor) is not part of the settings; CRLF line
+  // endings are read as they are by both parsers.
+  const source = fs.readFileSync(file, "utf8").replace(/^\uFEFF/, "");
   try {
     // Literal-only files (every shipped one) skip hcl2json's wasm; anything else is its to parse.
     parsed = parseLiteralHcl(source) ?? ((await (await import("@cdktf/hcl2json")).parse(name, source)) as Record<string, Json>);

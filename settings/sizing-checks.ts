@@ -4,9 +4,10 @@
  */
 import { replicationFactor } from "./quorum";
 import type { LoadSettings, Settings } from "./schema";
+import { tenantOverrides, tenants } from "./tenants";
 import {
   deriveSizing,
-  MIMIR_DEFAULT_MAX_GLOBAL_SERIES_PER_USER,
+  fargateSize,
   MIMIR_HEADROOM,
   round,
   SIZED_SERVICES,
@@ -118,22 +119,60 @@ function thousands(n: number): string {
   return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
+/**
+ * Each tenant's `max_global_series_per_user` as Mimir applies it: the tenant's own override
+ * (tenants.<id>.limits.mimir, the runtime overrides file) or mimir.limits (mimir.yaml), the values
+ * the templates render. 0 is no limit. `key` is where it is set.
+ */
+export function mimirSeriesLimits(s: Settings): { tenant: string; limit: number; key: string }[] {
+  return tenants(s).map(({ id }) => {
+    const own = tenantOverrides(s, "mimir", id).max_global_series_per_user;
+    return own === undefined
+      ? { tenant: id, limit: s.mimir.limits.max_global_series_per_user, key: "mimir.limits.max_global_series_per_user" }
+      : { tenant: id, limit: own, key: `tenants.${id}.limits.mimir.max_global_series_per_user` };
+  });
+}
+
 function checkSeriesLimit(s: Settings): SizingFinding[] {
   const out: SizingFinding[] = [];
-  const limit = MIMIR_DEFAULT_MAX_GLOBAL_SERIES_PER_USER;
-  const limitText = `Mimir's max_global_series_per_user (${thousands(limit)}, its default: this stack sets no limit)`;
+  const mimir = s.services.mimir;
+  const rf = replicationFactor(s, "mimir");
   const capacity = mimirSeriesCapacity(s);
-  if (limit > capacity) {
+  const perTaskSeries = capacity === 0 ? 0 : (capacity * rf) / mimir.desired_count;
+  const tasksOf = `${mimir.desired_count} task${mimir.desired_count === 1 ? "" : "s"} of ${mimir.memory} MiB`;
+  // One warning per place the limit is set, naming the tenants it applies to.
+  const byKey = new Map<string, { limit: number; tenants: string[] }>();
+  for (const { tenant, limit, key } of mimirSeriesLimits(s)) {
+    const seen = byKey.get(key);
+    if (seen) seen.tenants.push(tenant);
+    else byKey.set(key, { limit, tenants: [tenant] });
+  }
+  for (const [key, { limit, tenants: ids }] of byKey) {
+    if (limit !== 0 && limit <= capacity) continue;
+    const who = `tenant${ids.length === 1 ? "" : "s"} ${ids.join(", ")}`;
+    const what = limit === 0 ? "0 (no limit)" : `${thousands(limit)} series`;
+    let fix = "lower the limit";
+    if (limit !== 0) {
+      // Memory per task that holds `limit` series of one tenant, replicated, with the headroom; else the task count.
+      const size = fargateSize(mimir.cpu / 1024, ((limit * rf) / mimir.desired_count / 300_000) * 2.5 * MIMIR_HEADROOM.memory);
+      const tasks = Math.ceil((limit * rf) / perTaskSeries);
+      fix =
+        `lower it to at most ${thousands(capacity)}, ` +
+        (size ? `raise services.mimir.memory to ${size.memory} MiB${size.cpu > mimir.cpu ? ` (and cpu to ${size.cpu}, the smallest Fargate offers it with)` : ""}, ` : "") +
+        `or raise services.mimir.desired_count to ${tasks}`;
+    }
     out.push({
-      key: "services.mimir.memory",
-      message: `${limitText} lets the tenant send more series than ${s.services.mimir.desired_count} task${s.services.mimir.desired_count === 1 ? "" : "s"} of ${s.services.mimir.memory} MiB can hold (about ${thousands(capacity)} at RF ${replicationFactor(s, "mimir")}); an ingester out of memory loses its head. Raise memory or desired_count`,
+      key,
+      message: `${what} per tenant (${who}) is more than Mimir's ingesters hold: ${tasksOf} ${mimir.desired_count === 1 ? "keeps" : "keep"} about ${thousands(capacity)} series at RF ${rf} (settings/sizing-checks.ts); an ingester out of memory loses its head. To keep them within memory, ${fix}`,
     });
   }
   const series = s.load?.active_series;
-  if (series !== undefined && series > limit) {
+  const limits = mimirSeriesLimits(s);
+  const widest = limits.some((l) => l.limit === 0) ? undefined : limits.reduce((a, b) => (b.limit > a.limit ? b : a));
+  if (series !== undefined && widest !== undefined && series > widest.limit) {
     out.push({
       key: "load.active_series",
-      message: `${thousands(series)} active series exceed ${limitText}: Mimir refuses the series past the limit. Raise the limit (issue 18 makes it a setting) or lower the load`,
+      message: `${thousands(series)} active series exceed every tenant's max_global_series_per_user (the largest: ${thousands(widest.limit)}, ${widest.key}${widest.key.startsWith("tenants.") ? "" : ` for ${limits.filter((l) => l.key === widest.key).map((l) => l.tenant).join(", ")}`}): Mimir refuses each tenant's series past its limit. Raise the limit or lower the load`,
     });
   }
   const gbPerDay = s.load?.logs_gb_per_day;

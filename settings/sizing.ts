@@ -22,9 +22,6 @@ import { FARGATE_SIZES } from "./fargate";
 /** Fargate's largest task: 16 vCPU, 120 GiB, 200 GiB of ephemeral storage. */
 export const FARGATE_MAX = { cpu: 16384, memoryMiB: 122880, ephemeralGiB: 200, minEphemeralGiB: 21 } as const;
 
-/** Mimir's `-ingester.max-global-series-per-user` default (../shared/upstream/mimir/3.0.4.keys.json), not set in settings today. */
-export const MIMIR_DEFAULT_MAX_GLOBAL_SERIES_PER_USER = 150_000;
-
 /** The declared load (settings `load`), after defaults. */
 export interface Load {
   readonly active_series?: number;

@@ -504,6 +504,17 @@ const TEMPO_MODULE_STOP_DEFAULTS_MS = {
   "backend_worker.finish_on_shutdown_timeout": 30_000,
 } as const;
 
+const REFERENCES_NOT_FOUND = "upstream configuration references not found at";
+
+/**
+ * A warning about the upstream references themselves, which no setting changes: the references are
+ * missing (a fresh clone without ../shared/upstream) or a key the templates use is undocumented
+ * upstream (reference.ts). Synth prints these with --verbose only.
+ */
+export function isReferenceNote(warning: string): boolean {
+  return warning.startsWith(REFERENCES_NOT_FOUND) || / is accepted by .* but undocumented upstream \(hidden in /.test(warning);
+}
+
 /**
  * Each ring carries its own cluster label (so no two products, or environments, can merge rings), the
  * components that can flush to S3 on SIGTERM do, and the bounded shutdown phases leave time for that
@@ -567,7 +578,7 @@ function checkReferences(
 ): void {
   if (!fs.existsSync(dir)) {
     warnings.push(
-      `upstream configuration references not found at ${dir}. They list every config key each pinned Grafana release accepts; ` +
+      `${REFERENCES_NOT_FOUND} ${dir}. They list every config key each pinned Grafana release accepts; ` +
         `without them the configs are still rendered and synthesized, but their keys were NOT checked, so a misspelt or removed key would only show when the service starts. ` +
         `Point at them with LGTM_UPSTREAM_DIR=<folder holding mimir/, loki/, tempo/, pyroscope/, alloy/, grafana/> (default: ../shared/upstream beside the project)`,
     );

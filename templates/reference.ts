@@ -13,14 +13,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { didYouMean } from "../settings/errors";
 import { referencesIn, type AlloyBlock, type AlloyFile } from "./alloy-syntax";
+import { defaultUpstreamDir } from "../settings/image-versions";
 
 /** The project root (this file lives in <root>/templates). */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
-/** ../shared/upstream from the project root, or $LGTM_UPSTREAM_DIR. */
+/** ../shared/upstream from the project root, or $LGTM_UPSTREAM_DIR (settings/image-versions.ts, which also reads it). */
 export function defaultReferenceDir(): string {
-  const fromEnv = process.env.LGTM_UPSTREAM_DIR;
-  return fromEnv ? path.resolve(fromEnv) : path.resolve(PROJECT_ROOT, "..", "shared", "upstream");
+  return defaultUpstreamDir();
 }
 
 /** "v1.18.1" → "1.18.1": reference files are named without the tag's "v". */

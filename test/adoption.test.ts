@@ -5,7 +5,7 @@
  * which adopts them; test/stability.test.ts shows nothing is recreated.)
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { adoptionWarnings, createdNames, SERVICE_NAMES, type Settings } from "../settings";
+import { adoptionWarning, adoptionWarnings, createdNames, SERVICE_NAMES, type Settings } from "../settings";
 import { overrideError, settingsWith, shipped } from "./support/settings";
 import { synthLayer, type StackJson } from "./support/synth";
 
@@ -36,6 +36,10 @@ describe("GIVEN the shipped prod settings (the seeds' live stack)", () => {
     const named = warnings.map((w) => /"([^"]+)"/.exec(w)![1]).sort();
     expect(named).toEqual(["/ecs/lgtm-alloy", "/ecs/lgtm-grafana", "/ecs/lgtm-loki", "/ecs/lgtm-mimir", "/ecs/lgtm-pyroscope", "/ecs/lgtm-tempo", "lgtm-prod-alb", "lgtm-prod-cluster"].sort());
     expect(warnings[0]).toMatch(/^prod: adopt\.previous_names: "[^"]+" is also the .* this project creates; .*see docs\/migration\.md$/);
+    // Synth says them once: one warning naming all eight.
+    const one = adoptionWarning(s)!;
+    expect(one).toMatch(/^prod: adopt\.previous_names: 8 names of the previous stack are also names this project creates: .*; see docs\/migration\.md$/);
+    expect(one.match(/"[^"]+" \([^)]+\)/g)!.map((x) => x.slice(1, x.indexOf('"', 1)))).toEqual(warnings.map((w) => /"([^"]+)"/.exec(w)![1]));
     expect(createdNames(s).filter((c) => c.adopted).map((c) => c.name).sort()).toEqual(["jsj-lgtm-data-s3", ...SERVICE_NAMES.filter((n) => n !== "gateway").map((n) => `lgtm-${n}`)].sort());
   });
 });
@@ -52,6 +56,7 @@ describe("GIVEN adoption settings", () => {
     const s = await shipped("dev");
     expect((synthLayer(s, "30-storage") as WithImports).import).toBeUndefined();
     expect(adoptionWarnings(s)).toEqual([]);
+    expect(adoptionWarning(s)).toBeUndefined();
   });
 
   it("WHEN a repository to adopt names no service THEN loading fails naming the key and suggesting one", async () => {

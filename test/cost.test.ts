@@ -161,7 +161,7 @@ describe("GIVEN the cost command", () => {
     expect([noEnv.status, noEnv.stderr.split("\n")[0]]).toEqual([2, "--env is required"]);
     const badFormat = await inProcess("--env", "prod", "--format", "csv");
     expect(badFormat.status).toBe(2);
-    expect(badFormat.stderr).toContain('--format must be one of table, markdown, json, got "csv"');
+    expect(badFormat.stderr).toContain('--format must be one of text, markdown, json, got "csv"');
     const unknown = await inProcess("--env", "qa");
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain('unknown environment "qa"');

@@ -3,10 +3,14 @@
  * option (Docker Hub with its "ecr-pullthroughcache/" credential, ECR Public), wired from settings
  * into 30-storage (rules, scan on push), 40-iam (execution role) and 60-ecs (image references).
  */
-import { describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { containers, resources } from "../policy";
 import { pullThroughReference } from "../settings";
-import { overrideError, settingsWith } from "./support/settings";
+import { newestReference } from "../settings/image-versions";
+import { loadWithWarnings, overrideError, settingsWith } from "./support/settings";
 import { resourcesOf, synthLayer, type StackJson } from "./support/synth";
 
 const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
@@ -89,5 +93,70 @@ describe("GIVEN image_source = pull_through", () => {
     expect(await overrideError({ image_source: "pull_through", ecr: { docker_hub_credential_arn: CREDENTIAL }, ecs: { config_init_image: "ghcr.io/x/busybox:1" } })).toContain(
       'ecs.config_init_image: "ghcr.io/x/busybox:1" is on a registry the pull-through cache has no rule for',
     );
+  });
+});
+
+describe("GIVEN image versions (settings/image-versions.ts)", () => {
+  // Refused versions (a floating tag, no release version, a major downgrade): test/support/bad-settings.ts, in-process and through the launcher.
+  it.each([
+    ["a stable tag", { gateway: { version: "stable-alpine" } }, 'services.gateway.version: "stable-alpine" is not a release'],
+    ["main", { mimir: { version: "main" } }, 'services.mimir.version: "main" is not a release'],
+    ["a word", { tempo: { version: "banana" } }, 'services.tempo.version: "banana" is not a release version of grafana/tempo: expected MAJOR.MINOR.PATCH'],
+  ])("WHEN a version is %s THEN loading fails naming the key", async (_what, services, expected) => {
+    expect(await overrideError({ services })).toContain(`environments/prod.tfvars: ${expected}`);
+  });
+
+  it("WHEN an environment goes back a minor release, forward a major, or names a pre-release or an image variant THEN it loads", async () => {
+    for (const services of [{ loki: { version: "3.6.0" } }, { loki: { version: "4.0.0" } }, { alloy: { version: "v1.19.0-rc.1" } }, { gateway: { version: "1.28.0-alpine" } }]) {
+      expect(await overrideError({ services }), JSON.stringify(services)).toBe("");
+    }
+  });
+
+  describe("AND an upstream folder of configuration references (LGTM_UPSTREAM_DIR)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-upstream-"));
+    const saved = process.env.LGTM_UPSTREAM_DIR;
+    beforeAll(() => {
+      const put = (f: string) => {
+        fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+        fs.writeFileSync(path.join(dir, f), "{}");
+      };
+      // As ../shared/upstream has them: a 2.x and a 3.x Tempo, a pre-release of Mimir beside its release.
+      ["tempo/2.10.8.keys.json", "tempo/3.0.3.keys.json", "tempo/3.0.3.runtime-overrides.keys.json", "mimir/3.0.4.keys.json", "mimir/3.1-dev.keys.json", "alloy/1.18.1.components.json"].forEach(put);
+      process.env.LGTM_UPSTREAM_DIR = dir;
+    });
+    afterAll(() => {
+      if (saved === undefined) delete process.env.LGTM_UPSTREAM_DIR;
+      else process.env.LGTM_UPSTREAM_DIR = saved;
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("WHEN the newest reference of each component is read THEN pre-releases and runtime-overrides files are left out", () => {
+      expect(newestReference(dir, "tempo")).toBe("3.0.3");
+      expect(newestReference(dir, "mimir")).toBe("3.0.4");
+      expect(newestReference(dir, "alloy")).toBe("1.18.1");
+      expect(newestReference(dir, "loki")).toBeUndefined();
+      expect(newestReference(dir, "gateway")).toBeUndefined();
+    });
+
+    it("WHEN every environment runs a version older than the newest reference THEN synth warns naming the key, both versions and the folder", async () => {
+      const { warnings, error } = await loadWithWarnings({ common: { services: { tempo: { version: "2.10.8" }, alloy: { version: "v1.17.0" } } } });
+      expect(error).toBe("");
+      const shown = path.relative(process.cwd(), dir);
+      expect(warnings.filter((w) => w.key.endsWith(".version")).map((w) => `${w.file}: ${w.key}: ${w.message}`)).toEqual([
+        `environments/common.tfvars: services.tempo.version: 2.10.8 is older than 3.0.3, the newest tempo release with a configuration reference in ${shown}/tempo; the templates follow the references, so move to 3.0.3 (or keep 2.10.8 knowingly)`,
+        `environments/common.tfvars: services.alloy.version: v1.17.0 is older than 1.18.1, the newest alloy release with a configuration reference in ${shown}/alloy; the templates follow the references, so move to 1.18.1 (or keep v1.17.0 knowingly)`,
+      ]);
+    });
+
+    it("WHEN the versions are the newest (the shipped ones), newer, or the folder is missing THEN nothing is said", async () => {
+      expect((await loadWithWarnings({})).warnings.filter((w) => w.key.endsWith(".version"))).toEqual([]);
+      expect((await loadWithWarnings({ common: { services: { tempo: { version: "3.1.0" } } } })).warnings.filter((w) => w.key.endsWith(".version"))).toEqual([]);
+      process.env.LGTM_UPSTREAM_DIR = path.join(dir, "missing");
+      try {
+        expect((await loadWithWarnings({ common: { services: { tempo: { version: "2.10.8" } } } })).warnings.filter((w) => w.key.endsWith(".version"))).toEqual([]);
+      } finally {
+        process.env.LGTM_UPSTREAM_DIR = dir;
+      }
+    });
   });
 });

@@ -32,6 +32,12 @@ describe("GIVEN the bundle the global setup built", () => {
     expect(isStale()).toBe(false);
   });
 
+  it("WHEN it is read THEN it has no import(): the launcher runs it through vm.Script, where import() fails (hcl2json is require()d)", () => {
+    const text = fs.readFileSync(BUNDLE, "utf8");
+    expect(text).toContain('require("@cdktf/hcl2json")');
+    expect(text.match(/\bimport\(/g) ?? []).toEqual([]);
+  });
+
   it("WHEN templates are precompiled into it THEN every template and partial is used as built (same text, same options), and each is an input", () => {
     const { contents, files } = precompiledTemplatesModule();
     const module = { exports: {} as { default?: PrecompiledTemplates } };

@@ -211,6 +211,22 @@ describe("GIVEN synthesized stacks of prod and a stand-in terraform", () => {
     expect(report).toMatchObject({ result: "error", exit_code: 1 });
   });
 
+  it("WHEN every layer's init fails the same way (no credentials) THEN the text and Markdown reviews print terraform's error once, naming the layers", async () => {
+    const all = ["10-network", "20-security", "30-storage", "40-iam", "50-loadbalancer", "60-ecs"] as LayerId[];
+    const report = await runPlan(options({ layers: all }), fakeTerraform(Object.fromEntries(all.map((l) => [stackId("prod", l), { init: true }]))));
+    expect(report.layers.every((l) => l.error?.message.includes("AccessDenied"))).toBe(true);
+    for (const text of [renderText(report), renderMarkdown(report)]) {
+      expect(text.split("AccessDenied").length - 1).toBe(1);
+      expect(text).toContain("10-network, 20-security, 30-storage, 40-iam, 50-loadbalancer, 60-ecs");
+    }
+    expect(renderText(report)).toContain("60-ecs: terraform init failed\n   the same error as 10-network, above");
+    expect(renderMarkdown(report)).toContain("`terraform init` failed (exit 1) with the same error as 10-network, above.");
+    // Different errors each keep their own text.
+    const mixed = await runPlan(options(), fakeTerraform({ ...scenario, "prod-10-network": { plan: 1 }, "prod-30-storage": { init: true } }));
+    expect(renderText(mixed)).toContain("AccessDenied");
+    expect(renderText(mixed)).not.toContain("the same error");
+  });
+
   it("WHEN a cost estimator (or any section) is hooked in THEN its section appears in that layer's review", async () => {
     LAYER_SECTIONS.push(({ layer, stack }) => ({ title: "Estimated cost", lines: [`${layer}: ${Object.keys((stack as { resource: object }).resource).join(",")}`] }));
     try {
@@ -391,9 +407,9 @@ describe("GIVEN bad input on the command line", () => {
   const apply = async (args: string[]) => runInProcess(await import("../commands/apply"), args);
   const firstLine = (text: string) => text.split("\n")[0];
 
-  it("WHEN the environment or a layer is unknown THEN plan exits 2 with one line naming it, and no stack trace", async () => {
+  it("WHEN the environment or a layer is unknown THEN plan exits 1 (a settings error, as in every command) or 2 (a bad layer) with one line naming it, and no stack trace", async () => {
     const env = await plan(["--env", "staging", "--no-synth"]);
-    expect(env.status).toBe(2);
+    expect(env.status).toBe(1);
     // The settings loader's own wording: "invalid settings (1 problem):" and the problem.
     expect(env.stderr).toContain('environments/staging.tfvars: unknown environment "staging": no such file');
     const layer = await plan(["--env", "prod", "--layer", "netwrk"]);

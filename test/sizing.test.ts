@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { loadSettings, sizingOf, mimirSeriesCapacity, fargateSize, ephemeralSize } from "../settings";
+import * as yaml from "js-yaml";
+import { loadSettings, sizingOf, mimirSeriesCapacity, mimirSeriesLimits, fargateSize, ephemeralSize, tenants, type Settings } from "../settings";
+import { renderConfigs } from "../templates/render";
 import { EXAMPLE_LOAD, loadWithWarnings } from "./support/settings";
 
 /** Sizes the load block derives instead of the file's. */
@@ -51,17 +53,19 @@ describe("GIVEN prod with the example load", () => {
     // Explicit sizes win: the loaded settings keep the file's values...
     expect([settings!.services.mimir.cpu, settings!.services.mimir.memory]).toEqual([2048, 4096]);
     // ...and synth warns where they are below the load, naming each key.
+    // The 1M series are within the 2,000,000 series the settings let each tenant send (issue 25: not
+    // "150,000, its default"); what the explicit 4 GiB tasks hold of that limit is the last warning.
     expect(warnings.map((w) => `${w.file}: ${w.key}`)).toEqual([
       "environments/common.tfvars: services.mimir.cpu",
       "environments/common.tfvars: services.mimir.memory",
       "environments/common.tfvars: services.tempo.cpu",
       "environments/common.tfvars: services.tempo.memory",
-      "environments/prod.tfvars: load.active_series",
+      "environments/common.tfvars: mimir.limits.max_global_series_per_user",
     ]);
     expect(warnings[0].message).toBe(
       "2048 CPU units is below what the load block needs 5.9 vCPU, 20.85 GiB and 54 GiB of disk per task on 3 tasks (settings/sizing.ts); expected at least 8192, or raise desired_count",
     );
-    expect(warnings[4].message).toContain("1,000,000 active series exceed Mimir's max_global_series_per_user (150,000, its default");
+    expect(warnings.map((w) => w.message).join("\n")).not.toContain("150,000");
   });
 
   it("WHEN load.undersized is fail THEN the under-sized explicit settings are errors naming file and key", async () => {
@@ -82,8 +86,9 @@ describe("GIVEN prod with the example load", () => {
     expect(sizes("mimir")).toEqual([8192, 24576, 3, 54]);
     expect(sizes("loki")).toEqual([1024, 2048, 3, 21]);
     expect(sizes("tempo")).toEqual([8192, 28672, 1, 21]);
-    // Only the limit remains to look at.
-    expect(warnings.map((w) => w.key)).toEqual(["load.active_series"]);
+    // Only the limit remains to look at: 3 tasks of 24 GiB hold about 1,920,000 series of the 2,000,000 a tenant may send.
+    expect(warnings.map((w) => w.key)).toEqual(["mimir.limits.max_global_series_per_user"]);
+    expect(warnings[0].message).toContain("3 tasks of 24576 MiB keep about 1,920,000 series at RF 3");
   });
 
   it("WHEN 5M series leave the task count to the load THEN it grows until a Fargate task holds its share, and the quorum rules see the count", async () => {
@@ -133,20 +138,54 @@ describe("GIVEN prod with the example load", () => {
 });
 
 describe("GIVEN Mimir's series limit", () => {
-  it("WHEN the shipped environments load THEN their ingesters hold more than the default limit, so nothing is said", async () => {
+  /** max_global_series_per_user of each tenant as the rendered mimir.yaml and runtime overrides file set it. */
+  const renderedLimits = (s: Settings) => {
+    const configs = renderConfigs(s).filter((c) => c.service === "mimir");
+    const main = yaml.load(configs.find((c) => c.fileName === "mimir.yaml")!.content) as { limits: Record<string, unknown> };
+    const runtime = yaml.load(configs.find((c) => c.fileName.includes("overrides"))!.content) as { overrides: Record<string, Record<string, unknown>> };
+    return tenants(s).map((t) => runtime.overrides[t.id]?.max_global_series_per_user ?? main.limits.max_global_series_per_user);
+  };
+
+  it("WHEN the shipped environments load THEN the check reads the limit the rendered mimir.yaml sets and warns that the ingesters hold about a sixth of it", async () => {
     const prod = await loadSettings("prod");
-    // 3 tasks × (4 GiB / 1.5) / 2.5 GB × 300k / RF 3 = 320,000 ≥ 150,000.
+    // 3 tasks × (4 GiB / 1.5) / 2.5 GB × 300k / RF 3 = 320,000.
     expect(mimirSeriesCapacity(prod)).toBe(320_000);
+    expect(mimirSeriesLimits(prod).map((l) => l.limit)).toEqual(renderedLimits(prod));
+    expect(renderedLimits(prod)).toEqual([2_000_000, 2_000_000]);
     const { warnings } = await loadWithWarnings({});
+    expect(warnings.map((w) => `${w.file}: ${w.key}: ${w.message}`)).toEqual([
+      "environments/common.tfvars: mimir.limits.max_global_series_per_user: 2,000,000 series per tenant (tenants jsj-lgtm-header, aws-rag-ec2) is more than Mimir's ingesters hold: 3 tasks of 4096 MiB keep about 320,000 series at RF 3 (settings/sizing-checks.ts); an ingester out of memory loses its head. To keep them within memory, lower it to at most 320,000, raise services.mimir.memory to 25600 MiB (and cpu to 4096, the smallest Fargate offers it with), or raise services.mimir.desired_count to 19",
+    ]);
+  });
+
+  it("WHEN the limit is within what the ingesters hold THEN nothing is said", async () => {
+    const { warnings } = await loadWithWarnings({ env: { mimir: { limits: { max_global_series_per_user: 320_000 } } } });
     expect(warnings).toEqual([]);
   });
 
-  it("WHEN Mimir's memory cannot hold what the limit lets in THEN synth warns on services.mimir.memory", async () => {
-    const { warnings } = await loadWithWarnings({ env: { services: { mimir: { cpu: 512, memory: 1024 } } } });
-    // 3 × (1 / 1.5) / 2.5 × 300k / 3 = 80,000 < 150,000.
-    expect(warnings.map((w) => `${w.file}: ${w.key}: ${w.message}`)).toEqual([
-      "environments/prod.tfvars: services.mimir.memory: Mimir's max_global_series_per_user (150,000, its default: this stack sets no limit) lets the tenant send more series than 3 tasks of 1024 MiB can hold (about 80,000 at RF 3); an ingester out of memory loses its head. Raise memory or desired_count",
+  it("WHEN one tenant's override lets it send more than the ingesters hold THEN the warning names that tenant's key, with the rendered value", async () => {
+    const { settings, warnings } = await loadWithWarnings({
+      env: { mimir: { limits: { max_global_series_per_user: 300_000 } }, tenants: { "aws-rag-ec2": { limits: { mimir: { max_global_series_per_user: 1_000_000 } } } } },
+    });
+    expect(mimirSeriesLimits(settings!).map((l) => l.limit)).toEqual(renderedLimits(settings!));
+    expect(renderedLimits(settings!)).toEqual([300_000, 1_000_000]);
+    expect(warnings.map((w) => `${w.key}: ${w.message}`)).toEqual([
+      "tenants.aws-rag-ec2.limits.mimir.max_global_series_per_user: 1,000,000 series per tenant (tenant aws-rag-ec2) is more than Mimir's ingesters hold: 3 tasks of 4096 MiB keep about 320,000 series at RF 3 (settings/sizing-checks.ts); an ingester out of memory loses its head. To keep them within memory, lower it to at most 320,000, raise services.mimir.memory to 13312 MiB, or raise services.mimir.desired_count to 10",
     ]);
+  });
+
+  it("WHEN a tenant has no limit (0) THEN the warning says so", async () => {
+    const { warnings } = await loadWithWarnings({ env: { mimir: { limits: { max_global_series_per_user: 0 } } } });
+    expect(warnings.map((w) => w.message)).toEqual([expect.stringMatching(/^0 \(no limit\) per tenant \(tenants jsj-lgtm-header, aws-rag-ec2\) is more than Mimir's ingesters hold: .* To keep them within memory, lower the limit$/)]);
+  });
+
+  it("WHEN the declared series exceed every tenant's limit THEN synth warns on load.active_series naming the rendered limit", async () => {
+    const within = await loadWithWarnings({ env: { load: { active_series: 1_000_000 }, mimir: { limits: { max_global_series_per_user: 1_500_000 } } } });
+    expect(within.warnings.map((w) => w.key)).not.toContain("load.active_series");
+    const over = await loadWithWarnings({ env: { load: { active_series: 3_000_000 } } });
+    expect(over.warnings.find((w) => w.key === "load.active_series")?.message).toBe(
+      "3,000,000 active series exceed every tenant's max_global_series_per_user (the largest: 2,000,000, mimir.limits.max_global_series_per_user for jsj-lgtm-header, aws-rag-ec2): Mimir refuses each tenant's series past its limit. Raise the limit or lower the load",
+    );
   });
 
   it("WHEN the declared logs exceed Loki's ingestion rate THEN synth warns on loki.limits.ingestion_rate_mb", async () => {

@@ -7,7 +7,8 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LAYERS } from "../stacks/contract";
 import { envFileWith, shippedFile, tempEnvironments } from "./support/settings";
-import { runCli } from "./support/cli";
+import { ROOT, runCli } from "./support/cli";
+import { RULES } from "../policy";
 
 
 function synth(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -48,6 +49,45 @@ describe("GIVEN the synth command", () => {
     expect(r.stdout).toContain("synthesized 14 stacks for dev, prod");
     const stacks = fs.readdirSync(path.join(a, "stacks")).sort();
     expect(stacks).toEqual(["dev", "prod"].flatMap((env) => LAYERS.map((l) => `${env}-${l}`)));
+  });
+
+  it("WHEN run on the shipped environments without --verbose THEN it prints one line per environment, each warning once, and a closing line", () => {
+    const r = synth(["--out", path.join(work, "quiet")]);
+    expect(r.status, r.stderr).toBe(0);
+    const n = RULES.length;
+    const out = r.stdout.trimEnd().split("\n");
+    expect(out).toHaveLength(3);
+    // A note per environment: the upstream references' undocumented key, or (a clone without ../shared/upstream) their absence.
+    expect(out[0]).toMatch(new RegExp(`^dev: 7 stacks; policy: ${n} rules, 0 violations, [1-9]\\d* waived; 1 warning, 1 note$`));
+    expect(out[1]).toMatch(new RegExp(`^prod: 7 stacks; policy: ${n} rules, 0 violations, [1-9]\\d* waived; 2 warnings, 1 note$`));
+    expect(out[2]).toBe(`synthesized 14 stacks for dev, prod into ${path.relative(ROOT, path.join(work, "quiet"))}; --verbose lists the waivers and notes`);
+    // The eight names the previous stack shares with this one: one warning listing them all.
+    // Mimir's series limit against the ingesters' memory (test/sizing.test.ts), once per environment.
+    const err = r.stderr.trimEnd().split("\n");
+    expect(err).toHaveLength(3);
+    expect(err[0]).toMatch(/^warning: dev: environments\/common\.tfvars: mimir\.limits\.max_global_series_per_user: 2,000,000 series per tenant .* 1 task of 2048 MiB keeps about 160,000 series at RF 1 /);
+    expect(err[1]).toMatch(/^warning: prod: environments\/common\.tfvars: mimir\.limits\.max_global_series_per_user: 2,000,000 series per tenant .* 3 tasks of 4096 MiB keep about 320,000 series at RF 3 /);
+    err.splice(0, 2);
+    expect(err[0]).toMatch(/^warning: prod: adopt\.previous_names: 8 names of the previous stack are also names this project creates: "lgtm-prod-cluster" \(ECS cluster, 60-ecs\), .*; see docs\/migration\.md$/);
+    for (const name of ["lgtm-prod-alb", "/ecs/lgtm-mimir", "/ecs/lgtm-alloy"]) expect(err[0]).toContain(`"${name}"`);
+    expect(r.stdout + r.stderr).not.toContain("waived ");
+  });
+
+  it("WHEN run with --verbose THEN it adds every waiver with its reason and the notes, and the same summary lines", () => {
+    const r = synth(["--out", path.join(work, "verbose"), "--verbose"]);
+    expect(r.status, r.stderr).toBe(0);
+    const out = r.stdout.trimEnd().split("\n");
+    expect(out[0]).toMatch(/^dev: 7 stacks; policy: /);
+    expect(out[1]).toMatch(/^prod: 7 stacks; policy: /);
+    expect(out[2]).toMatch(new RegExp(`^policy: ${RULES.length} rules \\(`));
+    const waivers = out.filter((l) => /^ {2}waived \S+ in (dev|prod) \(/.test(l));
+    expect(waivers.length).toBeGreaterThan(5);
+    // Each summary's waived count is the number of findings its paragraphs list.
+    const findings = (env: string) => waivers.filter((l) => l.includes(` in ${env} (`)).reduce((sum, l) => sum + l.split(": ")[1].split(", ").length, 0);
+    for (const [i, env] of [[0, "dev"], [1, "prod"]] as const) expect(out[i]).toContain(`, ${findings(env)} waived;`);
+    expect(out[out.length - 1]).toMatch(/^synthesized 14 stacks for dev, prod into \S+$/);
+    expect(r.stderr).toMatch(/^note: dev, prod: /m);
+    expect(r.stderr).toMatch(/^warning: prod: adopt\.previous_names: 8 names/m);
   });
 
   it("WHEN filtered with --env on a machine without terraform THEN only that environment is written, its import blocks included", () => {
