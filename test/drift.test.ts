@@ -56,7 +56,7 @@ describe("GIVEN plan JSON written by the real terraform (test/fixtures)", () => 
 
   it("WHEN nothing changed THEN the summary is empty and the status is no changes", () => {
     const summary = summarizePlan(fixture("plan-no-changes.json"));
-    expect(summary).toEqual({ drift: [], changes: [], outputs: [] });
+    expect(summary).toEqual({ drift: [], refreshed: [], changes: [], outputs: [] });
     expect(statusOf(summary, 0)).toBe("no changes");
   });
 
