@@ -144,10 +144,12 @@ describe.skipIf(skip)("GIVEN dev and prod synthesized by `lgtm synth`, each poin
           // The public zone the settings name by id, made by hand before the first apply (README).
           fixtures: domain ? { hosted_zones: [{ id: domain.zone_id, name: domain.name.split(".").slice(1).join(".") }] } : {},
         });
-        const provider = await startSharedProvider();
+        const awsEnv = emulatorEnv(ca, settings.aws.region);
+        // The provider process reads the credentials and the trusted roots from its own environment.
+        const provider = await startSharedProvider(awsEnv);
         for (const layer of LAYERS) writeEmulatorOverrides(stackDir(env, layer), moto.endpoint);
         const tf = offlineTerraform(path.join(work, `tf-${env}`), provider);
-        runs.set(env, { env, settings, moto, provider, tf, tfEnv: { ...tf.env, ...emulatorEnv(ca, settings.aws.region) }, applied: [], destroyed: [] });
+        runs.set(env, { env, settings, moto, provider, tf, tfEnv: { ...tf.env, ...awsEnv }, applied: [], destroyed: [] });
       }),
     );
     // dev and prod side by side: two emulators, two providers, one terraform command each at a time.

@@ -234,8 +234,9 @@ def load_fixtures():
     for zone in fixtures.get("hosted_zones", []):
         created = backend.create_hosted_zone(zone["name"], private_zone=False, comment="test fixture")
         # The settings name the zone by its id: give it that id.
-        del backend.zones[created.id]
-        created.id = zone["id"]
+        key = next(k for k, z in backend.zones.items() if z is created)
+        del backend.zones[key]
+        created.resource_id = zone["id"]
         backend.zones[zone["id"]] = created
 
 
