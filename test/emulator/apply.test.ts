@@ -18,7 +18,11 @@
  * - S3 logging grants: moto wants the target policy's Resource to equal the prefix, AWS matches it
  *   as a wildcard (a grant on <log bucket>/s3/* covers s3/<bucket>/);
  * - security group rule descriptions of rules that reference a group or prefix list: moto drops
- *   them, so every such rule would plan an update forever; kept.
+ *   them, so every such rule would plan an update forever; kept;
+ * - a flow log's S3 destination with a key prefix: moto looks up a bucket named "<bucket>/<prefix>";
+ *   the bucket is the part before the first "/", as on AWS;
+ * - ECS CreateService drops capacityProviderStrategy, so every service would plan a replacement
+ *   forever; kept.
  * - not worked around, named: moto does not refuse to delete a load balancer with deletion
  *   protection on (prod's `load_balancer.deletion_protection`), so the destroy below does not show
  *   that guard; AWS would refuse the delete until it is turned off.

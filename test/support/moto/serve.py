@@ -219,6 +219,60 @@ SecurityGroupRule.description = property(lambda self: self.ip_range.get("Descrip
 
 
 # ---------------------------------------------------------------------------------------------
+# VPC flow logs to S3: moto looks the destination ARN's whole resource part up as a bucket name, so
+# a destination with a key prefix (arn:aws:s3:::<log bucket>/vpc-flow-logs/, as the network layer
+# writes, and AWS accepts) is refused as "does not exist". A bucket name cannot hold "/": here a
+# lookup of "<bucket>/<prefix>" finds <bucket>, while moto runs CreateFlowLogs only.
+# ---------------------------------------------------------------------------------------------
+from moto.ec2.models.flow_logs import FlowLogsBackend
+from moto.s3.models import S3Backend
+
+_in_create_flow_logs = threading.local()
+_s3_get_bucket = S3Backend.get_bucket
+_create_flow_logs = FlowLogsBackend.create_flow_logs
+
+
+def _get_bucket(self, bucket_name, *args, **kwargs):
+    if getattr(_in_create_flow_logs, "on", False) and "/" in bucket_name:
+        bucket_name = bucket_name.split("/", 1)[0]
+    return _s3_get_bucket(self, bucket_name, *args, **kwargs)
+
+
+def _create_flow_logs_with_prefix(self, *args, **kwargs):
+    _in_create_flow_logs.on = True
+    try:
+        return _create_flow_logs(self, *args, **kwargs)
+    finally:
+        _in_create_flow_logs.on = False
+
+
+S3Backend.get_bucket = _get_bucket
+FlowLogsBackend.create_flow_logs = _create_flow_logs_with_prefix
+
+
+# ---------------------------------------------------------------------------------------------
+# ECS services: moto's CreateService drops the capacityProviderStrategy it is given (UpdateService
+# keeps it), so DescribeServices answers without it and every aws_ecs_service with a capacity
+# provider strategy (FARGATE / FARGATE_SPOT) plans a replacement forever. Here it is kept.
+# ---------------------------------------------------------------------------------------------
+from moto.ecs.responses import EC2ContainerServiceResponse
+
+_ecs_create_service = EC2ContainerServiceResponse.create_service
+
+
+def _create_service_keeping_strategy(self):
+    result = _ecs_create_service(self)
+    strategy = self._get_param("capacityProviderStrategy")
+    if strategy:
+        service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))
+        service.capacity_provider_strategy = strategy
+    return result
+
+
+EC2ContainerServiceResponse.create_service = _create_service_keeping_strategy
+
+
+# ---------------------------------------------------------------------------------------------
 # Fixtures: what the settings name as existing before the first apply.
 # ---------------------------------------------------------------------------------------------
 def load_fixtures():
