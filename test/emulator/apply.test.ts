@@ -230,13 +230,17 @@ describe.skipIf(skip)("GIVEN dev and prod synthesized by `lgtm synth`, each poin
   });
 
   describe("AND then destroyed in reverse order", () => {
+    const destroyLine = (d: EnvRun["destroyed"][number]) => `${d.layer} ${d.result.code}`;
+    /** terraform's errors of the destroys that failed, for the assertion message. */
+    const destroyErrors = (run: EnvRun) => run.destroyed.filter((d) => d.result.code !== 0).map((d) => `${d.layer}: ${errorOf(d.result)}`).join("\n");
+
     beforeAll(async () => {
       await Promise.all([...runs.values()].filter((r) => r.applied.length === LAYERS.length && r.applied.every((a) => a.apply.code === 0)).map(destroyDown));
     }, 900_000);
 
     it("WHEN dev (storage.force_destroy = true) is destroyed THEN 60-ecs to 10-network go, and 00-bootstrap is refused: the state bucket has prevent_destroy", () => {
       const run = runs.get("dev")!;
-      expect(run.destroyed.map((d) => `${d.layer} ${d.result.code}`)).toEqual([...LAYERS].reverse().map((l) => `${l} ${l === "00-bootstrap" ? 1 : 0}`));
+      expect(run.destroyed.map(destroyLine), destroyErrors(run)).toEqual([...LAYERS].reverse().map((l) => `${l} ${l === "00-bootstrap" ? 1 : 0}`));
       const refused = errorOf(run.destroyed.at(-1)!.result);
       expect(refused).toContain("Instance cannot be destroyed");
       expect(refused).toContain("aws_s3_bucket.state_bucket");
@@ -244,7 +248,7 @@ describe.skipIf(skip)("GIVEN dev and prod synthesized by `lgtm synth`, each poin
 
     it("WHEN prod is destroyed THEN 60-ecs, 50-loadbalancer and 40-iam go, and 30-storage is refused: the data bucket and Grafana's file system have prevent_destroy", () => {
       const run = runs.get("prod")!;
-      expect(run.destroyed.map((d) => `${d.layer} ${d.result.code}`)).toEqual(["60-ecs 0", "50-loadbalancer 0", "40-iam 0", "30-storage 1"]);
+      expect(run.destroyed.map(destroyLine), destroyErrors(run)).toEqual(["60-ecs 0", "50-loadbalancer 0", "40-iam 0", "30-storage 1"]);
       const refused = errorOf(run.destroyed.at(-1)!.result);
       expect(refused).toContain("Instance cannot be destroyed");
       expect(refused).toMatch(/aws_s3_bucket\.data_bucket|aws_efs_file_system\./);
