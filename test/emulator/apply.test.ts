@@ -11,8 +11,9 @@
  * the provider's allowed_account_ids check against the emulator's STS.
  *
  * The emulator's gaps, each worked around in test/support/moto/serve.py only (never in the product):
- * - EFS PutBackupPolicy (aws_efs_backup_policy) and ECR pull-through cache rules
- *   (aws_ecr_pull_through_cache_rule): moto 5.2.1 has neither API; small in-memory versions added;
+ * - EFS PutBackupPolicy (aws_efs_backup_policy), EFS DeleteFileSystemPolicy (the destroy of
+ *   aws_efs_file_system_policy) and ECR pull-through cache rules (aws_ecr_pull_through_cache_rule):
+ *   moto 5.2.1 has none of these APIs; small in-memory versions added;
  * - S3 bucket policy conditions: moto ignores them, so the TLS-only deny (aws:SecureTransport =
  *   false) would deny every request; evaluated for an HTTPS request instead;
  * - S3 logging grants: moto wants the target policy's Resource to equal the prefix, AWS matches it

@@ -30,7 +30,6 @@ _backup = {}
 
 def put_backup_policy(self):
     fs_id = self._get_param("FileSystemId")
-    self.efs_backend.describe_file_system_policy  # noqa: B018 (the backend must exist)
     if fs_id not in self.efs_backend.file_systems_by_id:
         return json.dumps({"ErrorCode": "FileSystemNotFound", "Message": fs_id}), {"status": 404, "x-amzn-ErrorType": "FileSystemNotFound"}
     status = (self._get_param("BackupPolicy") or {}).get("Status", "DISABLED")
@@ -47,6 +46,16 @@ def describe_backup_policy(self):
     return _original_describe_backup_policy(self)
 
 
+# ... and no DeleteFileSystemPolicy (the destroy of aws_efs_file_system_policy).
+def delete_file_system_policy(self):
+    fs_id = self._get_param("FileSystemId")
+    if fs_id not in self.efs_backend.file_systems_by_id:
+        return json.dumps({"ErrorCode": "FileSystemNotFound", "Message": fs_id}), {"status": 404, "x-amzn-ErrorType": "FileSystemNotFound"}
+    self.efs_backend.file_systems_by_id[fs_id].file_system_policy = None
+    return "", {"status": 200}
+
+
+EFSResponse.delete_file_system_policy = delete_file_system_policy
 _original_describe_backup_policy = EFSResponse.describe_backup_policy
 EFSResponse.put_backup_policy = put_backup_policy
 EFSResponse.describe_backup_policy = describe_backup_policy
