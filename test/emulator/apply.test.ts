@@ -206,11 +206,12 @@ describe.skipIf(skip)("GIVEN dev and prod synthesized by `lgtm synth`, each poin
       const dirty = report!.layers
         .filter((l) => l.status !== "no changes")
         .map((l) => `${l.layer} ${l.status}: ${[...l.drift, ...l.changes, ...l.outputs].map((e) => `${e.address} ${e.action} (${e.detail})`).join("; ")}${l.error ? l.error.message : ""}`);
+      const counts = report!.layers.map((l) => `${l.layer} ${l.status === "error" ? "error" : l.drift.length + l.changes.length + l.outputs.length}`).join(", ");
+      timings.push(`${env} re-plan diffs per layer (drift + changes + outputs): ${counts}`);
+      timings.push(`${env} refreshed-only resources per layer (not drift): ${report!.layers.map((l) => `${l.layer} ${l.refreshed.length}`).join(", ")}`);
       expect(dirty).toEqual([]);
       expect(report!.layers.map((l) => l.layer)).toEqual([...LAYERS]);
       expect(run.drift!.exit).toBe(0);
-      const refreshed = report!.layers.map((l) => `${l.layer}: ${l.refreshed.length}`).join(", ");
-      timings.push(`${env} refreshed-only resources per layer (not drift): ${refreshed}`);
     });
   }
 
