@@ -40,7 +40,7 @@ import { LAYERS, stackId, type LayerId } from "../../stacks/contract";
 import { loadSettings, type Settings } from "../../settings";
 import type { DriftReport } from "../../commands/drift";
 import { LAUNCHER, spawnAsync } from "../support/cli";
-import { emulatorEnv, OVERRIDE_FILE, writeEmulatorOverrides } from "../support/emulator";
+import { emulatorEnv, importedObjects, OVERRIDE_FILE, writeEmulatorOverrides } from "../support/emulator";
 import { makeTestCa, skipWithoutMoto, startMoto, type MotoServer, type TestCa } from "../support/moto";
 import { findTerraform, offlineTerraform, runAsync, skipWithoutTerraform, startSharedProvider, type RunResult, type SharedProvider, type Terraform } from "../support/terraform";
 
@@ -144,10 +144,15 @@ describe.skipIf(skip)("GIVEN dev and prod synthesized by `lgtm synth`, each poin
         const domain = settings.load_balancer.domain;
         const moto = await startMoto({
           account: settings.aws.allowed_account_ids[0],
+          region: settings.aws.region,
           ca,
           work,
-          // The public zone the settings name by id, made by hand before the first apply (README).
-          fixtures: domain ? { hosted_zones: [{ id: domain.zone_id, name: domain.name.split(".").slice(1).join(".") }] } : {},
+          fixtures: {
+            // The public zone the settings name by id, made by hand before the first apply (README).
+            hosted_zones: domain ? [{ id: domain.zone_id, name: domain.name.split(".").slice(1).join(".") }] : [],
+            // What the stacks' import blocks take over (settings adopt: prod's bucket and repositories).
+            ...importedObjects(LAYERS.map((l) => stackDir(env, l))),
+          },
         });
         const awsEnv = emulatorEnv(ca, settings.aws.region);
         // The provider process reads the credentials and the trusted roots from its own environment.

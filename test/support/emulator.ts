@@ -15,7 +15,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { TestCa } from "./moto";
+import type { MotoFixtures, TestCa } from "./moto";
 
 /** The provider's endpoint keys of every AWS service the stacks call (resources and data sources). */
 export const EMULATED_SERVICES = [
@@ -97,4 +97,22 @@ export function emulatorEnv(ca: TestCa, region: string): NodeJS.ProcessEnv {
     AWS_CONFIG_FILE: "/dev/null",
     AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
   };
+}
+
+/**
+ * What must exist in the account before the first apply, read from the synthesized stacks: the
+ * objects their `import` blocks take over (settings `adopt`: the data bucket, ECR repositories).
+ */
+export function importedObjects(stackDirs: readonly string[]): Required<Pick<MotoFixtures, "s3_buckets" | "ecr_repositories">> {
+  const fixtures = { s3_buckets: [] as string[], ecr_repositories: [] as string[] };
+  for (const dir of stackDirs) {
+    const stack = JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8")) as { import?: { to: string; id: string }[] };
+    for (const { to, id } of stack.import ?? []) {
+      const type = to.split(".")[0];
+      if (type === "aws_s3_bucket") fixtures.s3_buckets.push(id);
+      else if (type === "aws_ecr_repository") fixtures.ecr_repositories.push(id);
+      else throw new Error(`${dir}: import of ${to}: the emulator tier cannot make a ${type} to import yet (test/support/moto/serve.py fixtures)`);
+    }
+  }
+  return fixtures;
 }

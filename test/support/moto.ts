@@ -65,6 +65,10 @@ export function makeTestCa(dir: string): TestCa {
 export interface MotoFixtures {
   /** Public hosted zones the settings name by id (created by hand before the first apply). */
   readonly hosted_zones?: { readonly id: string; readonly name: string }[];
+  /** Buckets that exist before the first apply (taken over by `import` blocks: settings `adopt`). */
+  readonly s3_buckets?: string[];
+  /** ECR repositories that exist before the first apply (`adopt.ecr_repositories`). */
+  readonly ecr_repositories?: string[];
 }
 
 export interface MotoServer {
@@ -99,7 +103,7 @@ function get(url: string, ca: Buffer): Promise<number> {
 }
 
 /** One moto server for one account, over TLS with `ca`'s certificate; ready when it answers. */
-export async function startMoto(options: { account: string; ca: TestCa; work: string; fixtures?: MotoFixtures }): Promise<MotoServer> {
+export async function startMoto(options: { account: string; region: string; ca: TestCa; work: string; fixtures?: MotoFixtures }): Promise<MotoServer> {
   const port = await freePort();
   const fixtures = path.join(options.work, `moto-fixtures-${options.account}.json`);
   fs.writeFileSync(fixtures, JSON.stringify(options.fixtures ?? {}));
@@ -108,6 +112,7 @@ export async function startMoto(options: { account: string; ca: TestCa; work: st
       ...process.env,
       MOTO_ACCOUNT_ID: options.account,
       MOTO_FIXTURES: fixtures,
+      MOTO_REGION: options.region,
       // ACM certificates validated by DNS are ISSUED once looked at after this many seconds (moto's
       // stand-in for the validation record being found); 60 by default.
       MOTO_ACM_VALIDATION_WAIT: "0",

@@ -11,7 +11,8 @@ aws.allowed_account_ids). moto 5.2.1 does not take the account from a 12-digit a
 the key up among the IAM keys it created and falls back to 123456789012.
 
 Test-time fixtures the stack expects to exist before it is applied (README: created by hand) come
-from MOTO_FIXTURES, a JSON file: {"hosted_zones": [{"id": "...", "name": "..."}]}.
+from MOTO_FIXTURES, a JSON file: {"hosted_zones": [{"id": "...", "name": "..."}], "s3_buckets": [...],
+"ecr_repositories": [...]} (made in MOTO_REGION).
 """
 import json
 import os
@@ -260,25 +261,29 @@ FlowLogsBackend.create_flow_logs = _create_flow_logs_with_prefix
 
 
 # ---------------------------------------------------------------------------------------------
-# ECS services: moto's CreateService drops the capacityProviderStrategy it is given (UpdateService
-# keeps it), so DescribeServices answers without it and every aws_ecs_service with a capacity
-# provider strategy (FARGATE / FARGATE_SPOT) plans a replacement forever. Here it is kept.
+# ECS services: moto's CreateService keeps only some of the parameters it is given (UpdateService
+# keeps them all): capacityProviderStrategy, availabilityZoneRebalancing, enableECSManagedTags and
+# healthCheckGracePeriodSeconds are dropped, so DescribeServices answers without them and every
+# aws_ecs_service plans an update (or, for the capacity provider strategy, a replacement) forever.
+# Here every parameter the service does not hold yet is kept, as UpdateService does.
 # ---------------------------------------------------------------------------------------------
+from moto.core.utils import camelcase_to_underscores
 from moto.ecs.responses import EC2ContainerServiceResponse
 
 _ecs_create_service = EC2ContainerServiceResponse.create_service
 
 
-def _create_service_keeping_strategy(self):
+def _create_service_keeping_parameters(self):
     result = _ecs_create_service(self)
-    strategy = self._get_param("capacityProviderStrategy")
-    if strategy:
-        service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))
-        service.capacity_provider_strategy = strategy
+    service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))
+    for key, value in self._get_params().items():
+        attr = camelcase_to_underscores(key)
+        if value is not None and getattr(service, attr, None) in (None, [], {}):
+            setattr(service, attr, value)
     return result
 
 
-EC2ContainerServiceResponse.create_service = _create_service_keeping_strategy
+EC2ContainerServiceResponse.create_service = _create_service_keeping_parameters
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,6 +299,14 @@ def load_fixtures():
     from moto.route53.models import route53_backends
 
     backend = route53_backends[account]["aws"]
+    from moto.ecr.models import ecr_backends
+    from moto.s3.models import s3_backends
+
+    region = os.environ["MOTO_REGION"]
+    for name in fixtures.get("s3_buckets", []):
+        s3_backends[account]["aws"].create_bucket(name, region)
+    for name in fixtures.get("ecr_repositories", []):
+        ecr_backends[account][region].create_repository(name, None, None, None, "MUTABLE", [])
     for zone in fixtures.get("hosted_zones", []):
         created = backend.create_hosted_zone(zone["name"], private_zone=False, comment="test fixture")
         # The settings name the zone by its id: give it that id.
