@@ -22,8 +22,9 @@
  *   them, so every such rule would plan an update forever; kept;
  * - a flow log's S3 destination with a key prefix: moto looks up a bucket named "<bucket>/<prefix>";
  *   the bucket is the part before the first "/", as on AWS;
- * - ECS CreateService drops capacityProviderStrategy, so every service would plan a replacement
- *   forever; kept.
+ * - ECS CreateService drops capacityProviderStrategy, availabilityZoneRebalancing,
+ *   enableECSManagedTags and healthCheckGracePeriodSeconds, so every service would plan a
+ *   replacement or an update forever; kept, as moto's UpdateService keeps them.
  * - not worked around, named: moto does not refuse to delete a load balancer with deletion
  *   protection on (prod's `load_balancer.deletion_protection`), so the destroy below does not show
  *   that guard; AWS would refuse the delete until it is turned off.
