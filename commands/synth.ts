@@ -10,10 +10,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Annotations, App } from "cdktf";
+import { App, TerraformStack } from "cdktf";
 import { adoptionWarnings, COMMON_FILE, listEnvironments, loadSettings, SettingsError, type Settings, type SettingsProblem } from "../settings";
 import { unreadable } from "../settings/load";
-import { carryOver, removeAbandoned, removedOnSignal } from "./output-folder";
+import { carryOver, keepInPlace, readManifest, removeAbandoned, removedOnSignal } from "./output-folder";
 import { parseCommandLine } from "./cli";
 import { OPTIONS, USAGE } from "./synth-usage";
 import { buildEnvironment } from "../stacks";
@@ -145,6 +145,33 @@ export function synthesize(
   return fs.readdirSync(path.join(target, "stacks")).sort();
 }
 
+/**
+ * The app as the cdktf CLI runs it (cdktf.json), writing into the CLI's output folder.
+ *
+ * The folder may still hold the stacks of environments not synthesized now (a full `npm run synth`
+ * before `LGTM_ENV=prod cdktf deploy ...`). They stay, in the manifest too (the CLI deletes stack
+ * folders the manifest does not list), as `npm run synth -- --env prod` keeps them; the checks
+ * judge only the stacks this run wrote, with their own environment's waivers.
+ *
+ * Output: cdktf-cli 0.21 prints the app's stdout as it is and logs every chunk of its stderr as
+ * `[ERROR] default - ...`, so the policy summary and the warnings go to stdout, and only what fails
+ * the run (thrown, printed by main.ts) to stderr.
+ */
+function synthesizeUnderCdktf(environments: readonly Settings[]): void {
+  const warnings: string[] = [];
+  renderAndCheckAll(environments, (w) => warnings.push(w));
+  warnings.push(...adoptionNotes(environments));
+  for (const w of warnings) console.log(w.startsWith("warning: ") ? w : `warning: ${w}`);
+  const app = buildApp(new App({ stackTraces: false }), environments);
+  const before = readManifest(app.outdir);
+  app.synth();
+  keepInPlace(app.outdir, before, environments.map((e) => e.env));
+  const written = new Set(app.node.children.filter((c) => c instanceof TerraformStack).map((c) => c.node.id));
+  const stacks = readSynthesizedStacks(app.outdir).filter((st) => written.has(st.id));
+  failOnForeignReferences(stacks);
+  console.log(formatPolicySummary(checkPolicy(stacks, environments)));
+}
+
 export async function run(argv: string[]): Promise<void> {
   const values = parseCommandLine(argv, OPTIONS);
   if (values.help) {
@@ -159,23 +186,7 @@ export async function run(argv: string[]): Promise<void> {
 
   // Under the cdktf CLI, the CLI owns the output folder (CDKTF_OUTDIR) and reads it as it is written.
   if (process.env.CDKTF_OUTDIR) {
-    // The cdktf CLI labels everything on stderr [ERROR] and hides stdout: warnings become annotations
-    // of the environment's first stack, which it prints as warnings.
-    const warnings: string[] = [];
-    renderAndCheckAll(environments, (w) => warnings.push(w));
-    warnings.push(...adoptionNotes(environments));
-    const app = buildApp(new App({ stackTraces: false }), environments);
-    for (const w of warnings) {
-      const envs = w.replace(/^warning: /, "").split(": ")[0].split(", ");
-      for (const env of envs) {
-        const stack = app.node.children.find((c) => c.node.id.startsWith(`${env}-`));
-        if (stack) Annotations.of(stack).addWarning(w.replace(/^warning: /, ""));
-      }
-    }
-    app.synth();
-    const stacks = readSynthesizedStacks(app.outdir);
-    failOnForeignReferences(stacks);
-    console.error(formatPolicySummary(checkPolicy(stacks, environments)));
+    synthesizeUnderCdktf(environments);
     return;
   }
   const outdir = values.out ?? "cdktf.out";
