@@ -42,6 +42,8 @@ export interface CdktfProject {
   readonly server: S3Server;
   readonly sts: StsStub;
   readonly terraform: Terraform;
+  /** What every command here runs with (see the header). */
+  readonly env: NodeJS.ProcessEnv;
   /** The app command cdktf.json runs, which `npm run synth` runs too. */
   readonly app: string;
   /** `node_modules/.bin/cdktf <args>` in the project folder. */
@@ -104,6 +106,7 @@ export async function startCdktfProject(options: { env: string; prefix: string }
     server,
     sts,
     terraform,
+    env,
     app,
     cdktf: (args, extraEnv = {}) => timed(CDKTF, args, extraEnv),
     synth: (args = [], extraEnv = {}) => timed("/bin/sh", ["-c", `${app} ${args.map((a) => JSON.stringify(a)).join(" ")}`], extraEnv),
