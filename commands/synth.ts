@@ -157,7 +157,7 @@ export function synthesize(
  * `[ERROR] default - ...`, so the policy summary and the warnings go to stdout, and only what fails
  * the run (thrown, printed by main.ts) to stderr.
  */
-function synthesizeUnderCdktf(environments: readonly Settings[]): void {
+function synthesizeUnderCdktf(environments: readonly Settings[], keepOtherEnvironments: boolean): void {
   const warnings: string[] = [];
   renderAndCheckAll(environments, (w) => warnings.push(w));
   warnings.push(...adoptionNotes(environments));
@@ -165,7 +165,8 @@ function synthesizeUnderCdktf(environments: readonly Settings[]): void {
   const app = buildApp(new App({ stackTraces: false }), environments);
   const before = readManifest(app.outdir);
   app.synth();
-  keepInPlace(app.outdir, before, environments.map((e) => e.env));
+  // A run over every environment lets the CLI drop the stacks of environments that no longer exist.
+  if (keepOtherEnvironments) keepInPlace(app.outdir, before, environments.map((e) => e.env));
   const written = new Set(app.node.children.filter((c) => c instanceof TerraformStack).map((c) => c.node.id));
   const stacks = readSynthesizedStacks(app.outdir).filter((st) => written.has(st.id));
   failOnForeignReferences(stacks);
@@ -186,7 +187,7 @@ export async function run(argv: string[]): Promise<void> {
 
   // Under the cdktf CLI, the CLI owns the output folder (CDKTF_OUTDIR) and reads it as it is written.
   if (process.env.CDKTF_OUTDIR) {
-    synthesizeUnderCdktf(environments);
+    synthesizeUnderCdktf(environments, envs !== undefined && envs.length > 0);
     return;
   }
   const outdir = values.out ?? "cdktf.out";
