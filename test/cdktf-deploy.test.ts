@@ -59,11 +59,17 @@ describe.skipIf(skip)("GIVEN a project synthesized for every environment (npm ru
     expect(all).not.toContain("dependencies are not included");
     expect(all).not.toContain("policy check failed");
     expect(all).toContain("Terraform has been successfully initialized");
-    // The cdktf CLI's `terraform providers lock` used the mirror (TF_CLI_ARGS_providers_lock), not the registry.
+    // The stack had no lock file, so the cdktf CLI ran `terraform providers lock` after init: from the
+    // mirror (TF_CLI_ARGS_providers_lock), not the registry.
+    expect(all).toContain("Terraform has validated the lock file");
     expect(all).not.toMatch(/could not connect to\s+registry\.terraform\.io|Failed to query available provider packages/);
     expect(fs.readFileSync(path.join(project.stackDir(NETWORK), ".terraform.lock.hcl"), "utf8")).toMatch(/version\s+=\s+"5\.100\.0"/);
     expect(all).toMatch(/Error: creating EC2 (VPC|Subnet|Internet Gateway|EIP)/);
     expect(deploy.status).not.toBe(0);
+    // Synth's warnings and policy summary are plain output, neither [ERROR] nor stack annotations.
+    expect(errorLines(deploy)).toEqual([]);
+    expect(all).not.toMatch(/WARN \[prod-/);
+    expect(all).toMatch(/^warning: /m);
     // The apply ran against the S3 state: it took and released the lock and wrote the state.
     expect((await fetch(project.objectUrl(`${stateKey("prod", "10-network")}.tflock`))).status).toBe(404);
     expect((await fetch(project.objectUrl(stateKey("prod", "10-network")))).status).toBe(200);
