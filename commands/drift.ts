@@ -13,6 +13,18 @@
  * `-lock=false` is what makes this safe to run on a schedule: the plan never takes the state lock,
  * so it cannot block (or be blocked by) a deploy, and nothing is ever applied.
  *
+ * What counts as drift: not every `resource_drift` entry. The AWS provider's refresh also records
+ * what nothing in the configuration sets or reads, and that changes on its own, most of all on the
+ * first refresh after an apply (a role's `inline_policy`, a security group's rules made by separate
+ * rule resources, a route table's routes, an EIP's association, a target group's
+ * `load_balancer_arns`, `tags` read back as {} where the state had null). Terraform's own plan output
+ * hides those ("Objects have changed outside of Terraform" lists only drift that matters), and so
+ * does this report: a drifted resource counts when it was deleted, or when an attribute that changed
+ * is one the plan acts on (the resource's own planned change sets it back) or one a planned change
+ * reads (the plan's `relevant_attributes`). Values that differ only as null against empty ({}, [],
+ * "") are no change at all. The rest is listed as `refreshed` in the JSON report and counted in the
+ * markdown, and does not change the exit code: `terraform apply -refresh-only` would record it.
+ *
  * Exit codes: 0 every layer clean; 2 drift or pending changes in some layer; 1 some layer failed
  * (an error wins over drift). Usage errors (unknown flag, environment or layer) also exit 2, as
  * `npm run synth` does, and print the usage; they write no report.
@@ -29,6 +41,7 @@ import {
   forcingAttributes,
   isChange,
   isManaged,
+  isObject,
   logger,
   oneEnvironment,
   REASONS,
@@ -37,6 +50,7 @@ import {
   terraformCli,
   terraformVersion,
   writeFile,
+  type Json,
   type JsonResourceChange,
   type PlanJson,
   type Run,
@@ -72,8 +86,13 @@ export interface Entry {
 }
 
 export interface PlanSummary {
-  /** Changed outside Terraform since the last apply. */
+  /** Changed outside Terraform since the last apply, in a way the plan acts on or reads. */
   readonly drift: Entry[];
+  /**
+   * Refreshed attributes nothing configures or reads (not drift; see the header): each resource
+   * with the attribute names that changed.
+   */
+  readonly refreshed: Entry[];
   /** What an apply would do to resources. */
   readonly changes: Entry[];
   /** What an apply would do to the layer's outputs. */
@@ -99,8 +118,7 @@ export interface DriftReport {
   readonly skipped: { readonly layer: LayerId; readonly reason: string }[];
 }
 
-function detailOf(rc: JsonResourceChange, action: string, drift: boolean): string {
-  if (drift) return action === "delete" ? "deleted outside Terraform" : changedAttributes(rc.change).join(", ");
+function detailOf(rc: JsonResourceChange, action: string): string {
   if (rc.action_reason && REASONS[rc.action_reason]) return REASONS[rc.action_reason];
   if (action === "replace") {
     const forcing = forcingAttributes(rc.change);
@@ -109,15 +127,74 @@ function detailOf(rc: JsonResourceChange, action: string, drift: boolean): strin
   return action === "update" ? changedAttributes(rc.change).join(", ") : "";
 }
 
-export function summarizePlan(plan: PlanJson): PlanSummary {
-  const managed = (rcs: JsonResourceChange[] | undefined) => (rcs ?? []).filter((rc) => isManaged(rc) && isChange(rc.change.actions));
-  const entry = (drift: boolean) => (rc: JsonResourceChange): Entry => {
+/** `terraform show -json`'s plan, with the part drift reads beyond the shared PlanJson. */
+export interface DriftPlanJson extends PlanJson {
+  /** Resource attributes that planned changes (resources and outputs) read, directly or not. */
+  relevant_attributes?: { resource: string; attribute: Json[] }[];
+}
+
+/** null, {}, [] and "" are the same absence of a value (the provider reads back {} for unset tags). */
+function isEmptyValue(v: Json | undefined): boolean {
+  if (v === undefined || v === null || v === "") return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return isObject(v) && Object.keys(v).length === 0;
+}
+
+function sameValue(a: Json | undefined, b: Json | undefined): boolean {
+  if (isEmptyValue(a) && isEmptyValue(b)) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameValue(v, b[i]));
+  if (isObject(a) && isObject(b)) return [...new Set([...Object.keys(a), ...Object.keys(b)])].every((k) => sameValue(a[k], b[k]));
+  return a === b;
+}
+
+/** The top-level attributes of a drift entry whose values really differ (null and empty are equal). */
+export function driftedAttributes(rc: JsonResourceChange): string[] {
+  const before = isObject(rc.change.before) ? rc.change.before : {};
+  const after = isObject(rc.change.after) ? rc.change.after : {};
+  return [...new Set([...Object.keys(before), ...Object.keys(after)])].sort().filter((k) => !sameValue(before[k], after[k]));
+}
+
+/**
+ * Splits `resource_drift` into drift that matters and attributes only refreshed (see the header):
+ * a deletion matters; otherwise the drifted attributes that the resource's own planned change sets
+ * (all of them when it is replaced or deleted) or that `relevant_attributes` names for it.
+ */
+export function classifyDrift(plan: DriftPlanJson): { drift: Entry[]; refreshed: Entry[] } {
+  const planned = new Map((plan.resource_changes ?? []).filter((rc) => isManaged(rc) && isChange(rc.change.actions)).map((rc) => [rc.address, rc]));
+  const read = new Map<string, Set<string>>();
+  for (const r of plan.relevant_attributes ?? []) {
+    if (r.attribute.length === 0) continue;
+    read.set(r.resource, (read.get(r.resource) ?? new Set()).add(String(r.attribute[0])));
+  }
+  const drift: Entry[] = [];
+  const refreshed: Entry[] = [];
+  for (const rc of (plan.resource_drift ?? []).filter((d) => isManaged(d) && isChange(d.change.actions))) {
     const action = actionOf(rc.change.actions);
-    return { address: rc.address, action, detail: detailOf(rc, action, drift) };
+    if (action === "delete") {
+      drift.push({ address: rc.address, action, detail: "deleted outside Terraform" });
+      continue;
+    }
+    const changed = driftedAttributes(rc);
+    if (changed.length === 0) continue;
+    const change = planned.get(rc.address);
+    const acted = change ? actionOf(change.change.actions) : undefined;
+    const setBack = new Set(change ? changedAttributes(change.change).map((a) => a.replace(/ \(known after apply\)$/, "")) : []);
+    const matters = changed.filter((a) => acted === "replace" || acted === "delete" || setBack.has(a) || read.get(rc.address)?.has(a));
+    if (matters.length > 0) drift.push({ address: rc.address, action, detail: matters.join(", ") });
+    else refreshed.push({ address: rc.address, action, detail: changed.join(", ") });
+  }
+  return { drift, refreshed };
+}
+
+export function summarizePlan(plan: DriftPlanJson): PlanSummary {
+  const managed = (rcs: JsonResourceChange[] | undefined) => (rcs ?? []).filter((rc) => isManaged(rc) && isChange(rc.change.actions));
+  const entry = (rc: JsonResourceChange): Entry => {
+    const action = actionOf(rc.change.actions);
+    return { address: rc.address, action, detail: detailOf(rc, action) };
   };
   return {
-    drift: managed(plan.resource_drift).map(entry(true)),
-    changes: managed(plan.resource_changes).map(entry(false)),
+    ...classifyDrift(plan),
+    changes: managed(plan.resource_changes).map(entry),
     outputs: Object.entries(plan.output_changes ?? {})
       .filter(([, c]) => isChange(c.actions))
       .map(([name, c]) => ({ address: `output.${name}`, action: actionOf(c.actions), detail: "" })),
@@ -144,7 +221,7 @@ export function checkLayer(tf: TerraformCli, outdir: string, env: string, layer:
   const shown = path.relative(process.cwd(), dir) || ".";
   const notes: string[] = [];
   if (layer === "00-bootstrap") notes.push(...bootstrapNotes(dir));
-  const empty: PlanSummary = { drift: [], changes: [], outputs: [] };
+  const empty: PlanSummary = { drift: [], refreshed: [], changes: [], outputs: [] };
   const failed = (step: "init" | "plan" | "show", r: Run, message = errorText(r)): LayerResult => {
     log(`${stack}: terraform ${step} failed (exit ${r.code ?? "none"})`);
     return { layer, stack, dir: shown, status: "error", ...empty, error: { step, exit_code: r.code, message }, notes };
@@ -163,9 +240,9 @@ export function checkLayer(tf: TerraformCli, outdir: string, env: string, layer:
 
     const show = tf.run(dir, ["show", "-json", PLAN_FILE]);
     if (show.code !== 0) return failed("show", show);
-    let parsed: PlanJson;
+    let parsed: DriftPlanJson;
     try {
-      parsed = JSON.parse(show.stdout) as PlanJson;
+      parsed = JSON.parse(show.stdout) as DriftPlanJson;
     } catch (e) {
       return failed("show", show, `terraform show -json printed no plan JSON (${(e as Error).message})`);
     }
@@ -229,6 +306,13 @@ export function renderMarkdown(report: DriftReport): string {
   const parts = (["error", "drift", "changes pending"] as const).filter((s) => named(s).length > 0).map((s) => `${s} in ${named(s).join(", ")}`);
   lines.push("", `**Result: ${report.result}**${parts.length > 0 ? ` (${parts.join("; ")})` : ""}, exit code ${report.exit_code}.`);
   for (const s of report.skipped) lines.push("", `Not planned: ${s.layer}, ${s.reason}.`);
+  const refreshed = report.layers.flatMap((l) => l.refreshed);
+  if (refreshed.length > 0) {
+    lines.push(
+      "",
+      `Not drift: ${refreshed.length} resource${refreshed.length === 1 ? "" : "s"} whose refresh changed only attributes nothing configures or reads (e.g. what an apply of other resources fills in); \`terraform apply -refresh-only\` records them. Listed as \`refreshed\` in the JSON report.`,
+    );
+  }
 
   for (const l of report.layers) {
     if (l.status === "no changes" && l.notes.length === 0) continue;

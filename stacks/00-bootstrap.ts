@@ -38,7 +38,12 @@ export class BootstrapStack extends LayerStack<"00-bootstrap"> {
       bucketName: s.state_backend.bucket,
       versioned: true,
       preventDestroy: true,
-      accessLogs: stateLogs && logs ? { targetBucket: logs.bucket.id, targetPrefix: `${AUDIT_LOG_PREFIXES.s3}/${s.state_backend.bucket}/` } : undefined,
+      // The log bucket's policy (its grant to logging.s3.amazonaws.com) before logging is switched on:
+      // both are in this layer, and S3 checks the grant when logging is put.
+      accessLogs:
+        stateLogs && logs
+          ? { targetBucket: logs.bucket.id, targetPrefix: `${AUDIT_LOG_PREFIXES.s3}/${s.state_backend.bucket}/`, dependsOn: [logs.policy] }
+          : undefined,
     });
     new S3BucketLifecycleConfiguration(this, "state_history", {
       bucket: state.bucket.id,

@@ -54,6 +54,12 @@ describe("GIVEN prod settings (audit_logs on)", () => {
     });
   });
 
+  it("WHEN 00-bootstrap is synthesized THEN the state bucket's logging waits for the log bucket's policy that lets S3 write there (one-pass apply)", () => {
+    // Without it terraform puts both at once and S3 refuses the logging (no grant on the target yet);
+    // the emulator tier (test/emulator/) applies the layer in one pass.
+    expect(resourcesOf(boot, "aws_s3_bucket_logging").state_access_logs.depends_on).toEqual(["aws_s3_bucket_policy.audit_logs_policy"]);
+  });
+
   it("WHEN 10-network is synthesized THEN the VPC's flow log records all traffic into the log bucket", () => {
     const net = synthLayer(s, "10-network");
     expect(resourcesOf(net, "aws_flow_log").network_flow_log).toMatchObject({

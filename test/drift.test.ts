@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { LAYER_OUTPUTS, LAYERS, stackId, stateKey, type LayerId } from "../stacks/contract";
-import { parseOptions, renderMarkdown, runDrift, statusOf, summarizePlan, type DriftReport, type PlanJson } from "../commands/drift";
+import { driftedAttributes, parseOptions, renderMarkdown, runDrift, statusOf, summarizePlan, type DriftPlanJson, type DriftReport, type PlanJson } from "../commands/drift";
 import { fakeTerraform } from "./support/fake-terraform";
 import { startS3Backend, type S3Backend } from "./support/s3-backend";
 import { synthToDisk, type StackJson } from "./support/synth";
@@ -56,8 +56,71 @@ describe("GIVEN plan JSON written by the real terraform (test/fixtures)", () => 
 
   it("WHEN nothing changed THEN the summary is empty and the status is no changes", () => {
     const summary = summarizePlan(fixture("plan-no-changes.json"));
-    expect(summary).toEqual({ drift: [], changes: [], outputs: [] });
+    expect(summary).toEqual({ drift: [], refreshed: [], changes: [], outputs: [] });
     expect(statusOf(summary, 0)).toBe("no changes");
+  });
+
+  describe("AND a plan of dev's 10-network right after its apply against the AWS API emulator, with the VPC's Name tag changed by hand (plan-refresh-after-apply.json)", () => {
+    const plan = () => fixture("plan-refresh-after-apply.json") as DriftPlanJson;
+    const withoutVpc = (p: DriftPlanJson): DriftPlanJson => ({
+      ...p,
+      resource_drift: p.resource_drift!.filter((rc) => rc.address !== "aws_vpc.network_vpc"),
+      resource_changes: p.resource_changes!.filter((rc) => rc.address !== "aws_vpc.network_vpc"),
+    });
+
+    it("WHEN summarized THEN only the VPC is drift (its tags, which the plan sets back); the EIP's association and the route tables' routes are only refreshed", () => {
+      const p = plan();
+      // The shape terraform wrote: six drifted resources, one planned change.
+      expect(p.resource_drift!.map((rc) => rc.address)).toHaveLength(6);
+      const summary = summarizePlan(p);
+      expect(summary.drift).toEqual([{ address: "aws_vpc.network_vpc", action: "update", detail: "tags, tags_all" }]);
+      expect(summary.refreshed).toEqual([
+        { address: "aws_eip.network_nat_ap-northeast-2a_ip", action: "update", detail: "association_id, network_interface, private_dns, private_ip" },
+        { address: "aws_route_table.network_private_routes_ap-northeast-2a", action: "update", detail: "route" },
+        { address: "aws_route_table.network_private_routes_ap-northeast-2c", action: "update", detail: "route" },
+        { address: "aws_route_table.network_public_routes", action: "update", detail: "route" },
+      ]);
+      expect(statusOf(summary, 2)).toBe("drift");
+    });
+
+    it("WHEN a drifted attribute only changed from null to empty THEN it is no change at all (the NAT gateway's secondary_allocation_ids)", () => {
+      const nat = plan().resource_drift!.find((rc) => rc.address === "aws_nat_gateway.network_nat_ap-northeast-2a")!;
+      expect(driftedAttributes(nat)).toEqual([]);
+      expect(summarizePlan(plan()).refreshed.map((e) => e.address)).not.toContain(nat.address);
+    });
+
+    it("WHEN nothing was changed by hand (the same plan without the VPC) THEN the layer is clean: refresh noise is not drift", () => {
+      const summary = summarizePlan(withoutVpc(plan()));
+      expect(summary.drift).toEqual([]);
+      expect(summary.changes).toEqual([]);
+      expect(summary.refreshed).toHaveLength(4);
+      expect(statusOf(summary, 0)).toBe("no changes");
+    });
+
+    it("WHEN rendered clean THEN the report counts the refreshed resources in one line, says they are not drift, and exits 0", () => {
+      const summary = summarizePlan(withoutVpc(plan()));
+      const report: DriftReport = {
+        env: "dev",
+        terraform_version: "1.11.4",
+        result: "no changes",
+        exit_code: 0,
+        layers: [{ layer: "10-network", stack: "dev-10-network", dir: "cdktf.out/stacks/dev-10-network", status: statusOf(summary, 0), ...summary, notes: [] }],
+        skipped: [],
+      };
+      const markdown = renderMarkdown(report);
+      expect(markdown).toContain("| 10-network | no changes | 0 | 0 | 0 | 0 | 0 | 0 |");
+      expect(markdown).toContain("Not drift: 4 resources whose refresh changed only attributes nothing configures or reads");
+      expect(markdown).not.toContain("## 10-network");
+    });
+
+    it("WHEN a planned change reads a drifted attribute (relevant_attributes, added to the same plan) THEN that drift counts, with that attribute only", () => {
+      const p = withoutVpc(plan());
+      p.relevant_attributes = [{ resource: "aws_route_table.network_public_routes", attribute: ["route"] }];
+      const summary = summarizePlan(p);
+      expect(summary.drift).toEqual([{ address: "aws_route_table.network_public_routes", action: "update", detail: "route" }]);
+      expect(summary.refreshed.map((e) => e.address)).not.toContain("aws_route_table.network_public_routes");
+      expect(statusOf(summary, 0)).toBe("drift");
+    });
   });
 
   it("WHEN rendered THEN the report names attributes but never prints their values", () => {

@@ -7,7 +7,7 @@
  * Terraform state bucket, the data bucket and the log bucket.
  */
 import { Construct } from "constructs";
-import { Fn, TerraformResourceLifecycle } from "cdktf";
+import { Fn, type ITerraformDependable, type TerraformResourceLifecycle } from "cdktf";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
@@ -30,12 +30,19 @@ export interface SecureBucketProps {
    * log-delivery services of a log bucket). @default none
    */
   readonly policyStatements?: (bucketArn: string, bucket: Construct) => Record<string, unknown>[];
-  /** Send this bucket's S3 server access logs to `targetBucket` under `targetPrefix`. @default none */
-  readonly accessLogs?: { readonly targetBucket: string; readonly targetPrefix: string };
+  /**
+   * Send this bucket's S3 server access logs to `targetBucket` under `targetPrefix`. `dependsOn`: what
+   * must exist before logging is switched on, e.g. the target's policy letting S3 write there (S3
+   * checks that grant when logging is put; a target in the same stack is otherwise not ordered before
+   * it). @default none
+   */
+  readonly accessLogs?: { readonly targetBucket: string; readonly targetPrefix: string; readonly dependsOn?: ITerraformDependable[] };
 }
 
 export class SecureBucket extends Construct {
   readonly bucket: S3Bucket;
+  /** The bucket policy (TLS-only deny plus the caller's statements). */
+  readonly policy: S3BucketPolicy;
   /** Resources that must exist before objects are written (encryption, public access block). */
   readonly ready: Construct[];
 
@@ -79,7 +86,7 @@ export class SecureBucket extends Construct {
       },
       ...(props.policyStatements?.(this.bucket.arn, this) ?? []),
     ];
-    new S3BucketPolicy(this, "policy", {
+    this.policy = new S3BucketPolicy(this, "policy", {
       bucket: this.bucket.id,
       policy: Fn.jsonencode({ Version: "2012-10-17", Statement: statements }),
       // A policy put before the public access block exists can be rejected as public.
@@ -90,6 +97,7 @@ export class SecureBucket extends Construct {
         bucket: this.bucket.id,
         targetBucket: props.accessLogs.targetBucket,
         targetPrefix: props.accessLogs.targetPrefix,
+        dependsOn: props.accessLogs.dependsOn,
       });
     }
     this.ready = [ownership, encryption, publicAccess];

@@ -8,7 +8,7 @@
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /** Slowest first, by the durations the reporter prints (test/support/duration-reporter.ts). */
-export const LONG_TIERS = ["mock-apply", "cdktf-deploy", "terraform-validate", "remote-state", "plan-apply", "drift"];
+export const LONG_TIERS = ["emulator/apply", "mock-apply", "cdktf-deploy", "terraform-validate", "remote-state", "plan-apply", "drift"];
 
 export default class LongTiersFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {

@@ -147,7 +147,12 @@ export interface SharedProvider {
   stop(): void;
 }
 
-export async function startSharedProvider(): Promise<SharedProvider> {
+/**
+ * `env`: added to the provider process's environment (undefined unsets), where a provider that
+ * talks to an API reads its credentials and trusted roots: terraform's own environment does not
+ * reach an attached provider.
+ */
+export async function startSharedProvider(env: NodeJS.ProcessEnv = {}): Promise<SharedProvider> {
   const mirror = findProviderMirror();
   if (!mirror) throw new Error(terraformUnavailable());
   const leaf = path.join(mirror, PROVIDER_PATH, platform());
@@ -156,7 +161,7 @@ export async function startSharedProvider(): Promise<SharedProvider> {
   const quiet = Object.fromEntries(
     ["TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK", "TF_LOG_SDK_MUX", "TF_LOG_SDK_HELPER_SCHEMA"].map((k) => [k, "off"]),
   );
-  const child = spawn(binary, ["-debug"], { env: { ...process.env, ...quiet }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(binary, ["-debug"], { env: { ...process.env, ...env, ...quiet }, stdio: ["ignore", "pipe", "pipe"] });
   const kill = () => child.kill("SIGINT");
   // A worker that ends without afterAll (a timeout, a crash) must not leave the provider running.
   process.once("exit", kill);

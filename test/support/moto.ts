@@ -1,0 +1,160 @@
+/**
+ * An AWS API emulator on the loopback for the emulator tier (test/emulator/): moto 5.2.1 in server
+ * mode over HTTPS, one server per environment answering for that environment's account, started by
+ * test/support/moto/serve.py (which adds the few APIs moto lacks; each is named there).
+ *
+ * TLS, because the stack's buckets deny every request not made over TLS (SecureBucket's
+ * `aws:SecureTransport` deny) and moto evaluates bucket policies: a test CA and a server certificate
+ * for 127.0.0.1 and localhost are made with openssl at test time; terraform and the AWS provider (Go)
+ * trust the CA through SSL_CERT_FILE. No `insecure` flag is set anywhere.
+ *
+ * Where python3 with moto (and its server extra: flask, werkzeug) or openssl is missing,
+ * `skipWithoutMoto()` says so loudly; LGTM_REQUIRE_MOTO=1 (.ci/run) turns that into a failure.
+ * LGTM_PYTHON names another interpreter (default python3).
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as https from "node:https";
+import * as net from "node:net";
+import * as path from "node:path";
+
+export const MOTO_VERSION = "5.2.1";
+const SERVE = path.join(__dirname, "moto", "serve.py");
+const python = () => process.env.LGTM_PYTHON ?? "python3";
+
+/** Why the emulator cannot run here, or undefined when it can. */
+export function motoUnavailable(): string | undefined {
+  const r = spawnSync(python(), ["-c", "import moto, flask, werkzeug, flask_cors; print(moto.__version__)"], { encoding: "utf8" });
+  if (r.error || r.status !== 0) {
+    return `${python()} cannot import moto with its server extra (moto[server] ${MOTO_VERSION}: flask, flask_cors, werkzeug): ${(r.stderr || String(r.error ?? "")).trim().split("\n").pop()}`;
+  }
+  const version = r.stdout.trim();
+  if (version !== MOTO_VERSION) return `${python()} has moto ${version}; this tier is written against moto ${MOTO_VERSION} (its gaps are named per version)`;
+  if (spawnSync("openssl", ["version"]).status !== 0) return "openssl is not on the PATH (it makes the emulator's test CA and certificate)";
+  return undefined;
+}
+
+/** True when the tier should skip (after saying so loudly); throws under LGTM_REQUIRE_MOTO=1. */
+export function skipWithoutMoto(tier: string): boolean {
+  const why = motoUnavailable();
+  if (!why) return false;
+  if (process.env.LGTM_REQUIRE_MOTO === "1") throw new Error(`LGTM_REQUIRE_MOTO=1 but ${why}`);
+  console.warn(`\n${"!".repeat(100)}\n!! SKIPPING ${tier}: ${why}\n!! The stack was NOT applied against the AWS API emulator.\n${"!".repeat(100)}\n`);
+  return true;
+}
+
+export interface TestCa {
+  /** PEM of the test CA: what SSL_CERT_FILE points at. */
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/** A throwaway CA and a server certificate for 127.0.0.1 and localhost, signed by it (1 day). */
+export function makeTestCa(dir: string): TestCa {
+  fs.mkdirSync(dir, { recursive: true });
+  const f = (name: string) => path.join(dir, name);
+  const openssl = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f("ca.key"), "-out", f("ca.pem"), "-days", "1", "-subj", "/CN=lgtm-fargate emulator test CA"]);
+  openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", f("server.key"), "-out", f("server.csr"), "-subj", "/CN=127.0.0.1"]);
+  fs.writeFileSync(f("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n");
+  openssl(["x509", "-req", "-in", f("server.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial", "-out", f("server.pem"), "-days", "1", "-extfile", f("san.ext")]);
+  return { caFile: f("ca.pem"), certFile: f("server.pem"), keyFile: f("server.key") };
+}
+
+export interface MotoFixtures {
+  /** Public hosted zones the settings name by id (created by hand before the first apply). */
+  readonly hosted_zones?: { readonly id: string; readonly name: string }[];
+}
+
+export interface MotoServer {
+  /** https://127.0.0.1:<port> */
+  readonly endpoint: string;
+  readonly account: string;
+  /** The server's log (moto's request lines and errors). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function get(url: string, ca: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+  });
+}
+
+/** One moto server for one account, over TLS with `ca`'s certificate; ready when it answers. */
+export async function startMoto(options: { account: string; ca: TestCa; work: string; fixtures?: MotoFixtures }): Promise<MotoServer> {
+  const port = await freePort();
+  const fixtures = path.join(options.work, `moto-fixtures-${options.account}.json`);
+  fs.writeFileSync(fixtures, JSON.stringify(options.fixtures ?? {}));
+  const child: ChildProcess = spawn(python(), [SERVE, String(port), options.ca.certFile, options.ca.keyFile], {
+    env: {
+      ...process.env,
+      MOTO_ACCOUNT_ID: options.account,
+      MOTO_FIXTURES: fixtures,
+      // ACM certificates validated by DNS are ISSUED once looked at after this many seconds (moto's
+      // stand-in for the validation record being found); 60 by default.
+      MOTO_ACM_VALIDATION_WAIT: "0",
+      PYTHONUNBUFFERED: "1",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const kill = () => child.kill("SIGKILL");
+  process.once("exit", kill);
+  let output = "";
+  const keep = (d: Buffer) => {
+    output += d.toString("utf8");
+    // Keep the tail only: every request is one line.
+    if (output.length > 2_000_000) output = output.slice(-1_000_000);
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  let exited: number | null | undefined;
+  child.once("exit", (code) => (exited = code));
+  const endpoint = `https://127.0.0.1:${port}`;
+  const ca = fs.readFileSync(options.ca.caFile);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited !== undefined) throw new Error(`moto exited (${exited}) before it answered:\n${output}`);
+    try {
+      if ((await get(`${endpoint}/moto-api/`, ca)) > 0) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      kill();
+      throw new Error(`moto did not answer on ${endpoint} within 60 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    endpoint,
+    account: options.account,
+    log: () => output,
+    async stop() {
+      process.removeListener("exit", kill);
+      if (exited !== undefined) return;
+      const done = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      child.kill("SIGTERM");
+      const timer = setTimeout(kill, 5000);
+      await done;
+      clearTimeout(timer);
+    },
+  };
+}
