@@ -41,7 +41,7 @@ describe.skipIf(skip)("GIVEN a project synthesized for every environment (npm ru
     project.terraform.ok(project.stackDir(DEV_NETWORK), ["init", "-backend=false"]);
     fs.writeFileSync(
       path.join(project.stackDir(NETWORK), "zz_test_override.tf.json"),
-      JSON.stringify({ provider: { aws: [{ max_retries: 1, endpoints: [{ ec2: "http://127.0.0.1:9", sts: project.sts.endpoint }] }] } }),
+      JSON.stringify({ provider: { aws: [{ max_retries: 1, endpoints: [{ ec2: "http://127.0.0.1:9", sts: project.sts!.endpoint }] }] } }),
     );
     deploy = await project.cdktf(["deploy", NETWORK, "--auto-approve"], PROD);
     diff = await project.cdktf(["diff", NETWORK], PROD);

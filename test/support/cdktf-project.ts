@@ -3,9 +3,10 @@
  *
  * - `cdktf.json`: the repository's own, with only its app command's `bin/lgtm.cjs` made absolute and
  *   `--environments <dir>` added (the app reads the settings next to the bundle otherwise);
- * - `environments/`: the shipped common.tfvars and every shipped `<env>.tfvars`, with `env`'s
- *   `state_backend` pointed at s3rver on 127.0.0.1 (test/support/s3-server.ts);
- * - an STS stand-in for the provider's GetCallerIdentity (test/support/sts-stub.ts);
+ * - `environments/`: the shipped common.tfvars and every shipped `<env>.tfvars`; with `stateServer`
+ *   (the default), `env`'s `state_backend` pointed at s3rver on 127.0.0.1 (test/support/s3-server.ts)
+ *   and an STS stand-in for the provider's GetCallerIdentity (test/support/sts-stub.ts); without,
+ *   the shipped settings (an emulator tier points the stacks elsewhere with override files);
  * - `env`: what a user offline sets (docs/deploying-with-cdktf.md): the mirror CLI config of the
  *   terraform tiers (TF_CLI_CONFIG_FILE, test/support/terraform.ts), CHECKPOINT_DISABLE=1, and
  *   `TF_CLI_ARGS_providers_lock=-fs-mirror=<mirror>`; plus the server's credentials and a dead
@@ -39,8 +40,9 @@ export interface CdktfProject {
   /** The project folder (cdktf.json, environments/, cdktf.out/, 00-bootstrap's local state). */
   readonly dir: string;
   readonly out: string;
-  readonly server: S3Server;
-  readonly sts: StsStub;
+  /** With `stateServer` only. */
+  readonly server?: S3Server;
+  readonly sts?: StsStub;
   readonly terraform: Terraform;
   /** What every command here runs with (see the header). */
   readonly env: NodeJS.ProcessEnv;
@@ -57,19 +59,21 @@ export interface CdktfProject {
   stop(): Promise<void>;
 }
 
-export async function startCdktfProject(options: { env: string; prefix: string }): Promise<CdktfProject> {
+export async function startCdktfProject(options: { env: string; prefix: string; stateServer?: boolean; extraEnv?: NodeJS.ProcessEnv }): Promise<CdktfProject> {
   const mirror = findProviderMirror();
   if (!mirror) throw new Error("no provider mirror (skipWithoutTerraform first)");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${options.prefix}-`));
-  const bucket = (await loadSettings(options.env)).state_backend.bucket;
-  const server = await startS3Server([bucket]);
-  const sts = await startStsStub((await loadSettings(options.env)).aws.allowed_account_ids[0]);
+  const settings = await loadSettings(options.env);
+  const bucket = settings.state_backend.bucket;
+  const withServer = options.stateServer !== false;
+  const server = withServer ? await startS3Server([bucket]) : undefined;
+  const sts = withServer ? await startStsStub(settings.aws.allowed_account_ids[0]) : undefined;
 
   const environments = path.join(dir, "environments");
   fs.mkdirSync(environments);
   fs.writeFileSync(path.join(environments, "common.tfvars"), shippedFile("common.tfvars"));
   for (const env of listEnvironments()) {
-    const text = env === options.env ? await envFileWith(env, { state_backend: { bucket, endpoint: server.endpoint, use_path_style: true } }) : shippedFile(`${env}.tfvars`);
+    const text = server && env === options.env ? await envFileWith(env, { state_backend: { bucket, endpoint: server.endpoint, use_path_style: true } }) : shippedFile(`${env}.tfvars`);
     fs.writeFileSync(path.join(environments, `${env}.tfvars`), text);
   }
 
@@ -81,7 +85,7 @@ export async function startCdktfProject(options: { env: string; prefix: string }
   const terraform = offlineTerraform(path.join(dir, ".terraform-cli"));
   const env: NodeJS.ProcessEnv = {
     ...terraform.env,
-    ...server.env,
+    ...server?.env,
     TF_CLI_ARGS_providers_lock: `-fs-mirror=${mirror}`,
     // The cdktf CLI points TF_PLUGIN_CACHE_DIR at ~/.terraform.d/plugin-cache unless it is set.
     TF_PLUGIN_CACHE_DIR: path.join(os.tmpdir(), "lgtm-fargate-tf-plugin-cache"),
@@ -91,9 +95,11 @@ export async function startCdktfProject(options: { env: string; prefix: string }
     AWS_EC2_METADATA_DISABLED: "true",
     LGTM_TERRAFORM: findTerraform(),
     FORCE_COLOR: "0",
+    ...options.extraEnv,
   };
   delete env.LGTM_ENV;
   delete env.CDKTF_OUTDIR;
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const timed = async (command: string, args: readonly string[], extraEnv: NodeJS.ProcessEnv) => {
     const start = performance.now();
     const r = await spawnAsync(command, args, { cwd: dir, env: { ...env, ...extraEnv } });
@@ -112,10 +118,10 @@ export async function startCdktfProject(options: { env: string; prefix: string }
     synth: (args = [], extraEnv = {}) => timed("/bin/sh", ["-c", `${app} ${args.map((a) => JSON.stringify(a)).join(" ")}`], extraEnv),
     terraformAsync: (cwd, args) => spawnAsync(findTerraform()!, [args[0], "-no-color", ...args.slice(1)], { cwd, env }),
     stackDir: (stack) => path.join(dir, "cdktf.out", "stacks", stack),
-    objectUrl: (key) => `${server.endpoint}/${bucket}/${key}`,
+    objectUrl: (key) => `${server?.endpoint}/${bucket}/${key}`,
     async stop() {
-      await server.stop();
-      await sts.stop();
+      await server?.stop();
+      await sts?.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
