@@ -6,8 +6,8 @@
  * and moto 5.2.1 looks the flow log destination up as a bucket named `<bucket>/<prefix>/`, so it
  * refuses them (the product is right: AWS takes a prefix there). The stacks reach the emulator
  * through the emulator tier's `emulator_override.tf.json` beside the generated JSON
- * (test/support/emulator.ts), which cdktf's synth leaves in place; everything else is the user's path (test/support/cdktf-project.ts:
- * the repository's cdktf.json, the mirror CLI config, offline). The same commands against an S3
+ * (test/support/emulator.ts), which cdktf's synth leaves in place; everything else is the user's
+ * path (test/support/cdktf-project.ts: the repository's cdktf.json, the mirror CLI config, offline). The same commands against an S3
  * state server without the emulator, with diff and synth: test/cdktf-deploy.test.ts.
  */
 import * as fs from "node:fs";
