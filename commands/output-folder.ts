@@ -8,6 +8,9 @@
  *    keeps dev's), with their manifest entries;
  *  - each stack's `.terraform/` and `.terraform.lock.hcl` when its `terraform.required_providers`
  *    did not change, so `terraform init` need not install the provider again.
+ * Under the cdktf CLI the app writes into the CLI's folder in place (no staging): `keepInPlace` puts
+ * the other environments' stacks back into the manifest the app wrote, or the CLI would delete their
+ * folders, `.terraform/` and all; the synthesized stacks' own `.terraform/` stays where it is.
  * SIGINT, SIGTERM and SIGHUP during a run remove the staging folder before the process ends with
  * that signal, and a later run removes staging folders whose process is gone (SIGKILL, power loss).
  */
@@ -19,7 +22,7 @@ interface ManifestStack {
   readonly workingDirectory: string;
   readonly [k: string]: unknown;
 }
-interface Manifest {
+export interface Manifest {
   stacks: Record<string, ManifestStack>;
   readonly [k: string]: unknown;
 }
@@ -72,7 +75,26 @@ export function carryOver(target: string, staging: string, options: CarryOptions
   }
 }
 
-function readManifest(dir: string): Manifest | undefined {
+/**
+ * After an app wrote `outdir`'s manifest in place (cdktf CLI): adds back the entries of `before` (the
+ * manifest the folder had) for stacks of environments not `synthesized` whose folders are still
+ * there, so the cdktf CLI keeps them as `npm run synth -- --env <env>` does. Returns their names.
+ */
+export function keepInPlace(outdir: string, before: Manifest | undefined, synthesized: readonly string[]): string[] {
+  const manifest = readManifest(outdir);
+  if (!before || !manifest) return [];
+  const kept: string[] = [];
+  for (const [name, entry] of Object.entries(before.stacks)) {
+    if (synthesized.includes(envOf(name)) || manifest.stacks[name]) continue;
+    if (!fs.existsSync(path.join(outdir, entry.synthesizedStackPath as string))) continue;
+    manifest.stacks[name] = entry;
+    kept.push(name);
+  }
+  if (kept.length > 0) writeManifest(outdir, manifest);
+  return kept;
+}
+
+export function readManifest(dir: string): Manifest | undefined {
   try {
     return JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as Manifest;
   } catch {

@@ -10,9 +10,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Annotations, App } from "cdktf";
-import { adoptionWarning, adoptionWarnings, COMMON_FILE, listEnvironments, loadSettings, SettingsError, type Settings, type SettingsProblem } from "../settings";
-import { carryOver, removeAbandoned, removedOnSignal } from "./output-folder";
+import { App, TerraformStack } from "cdktf";
+import { adoptionWarning, COMMON_FILE, listEnvironments, loadSettings, SettingsError, type Settings, type SettingsProblem } from "../settings";
+import { carryOver, keepInPlace, readManifest, removeAbandoned, removedOnSignal } from "./output-folder";
 import { environmentsDir as environmentsDirOf, parseCommandLine } from "./cli";
 import { OPTIONS, USAGE } from "./synth-usage";
 import { buildEnvironment } from "../stacks";
@@ -107,11 +107,6 @@ function failOnForeignReferences(stacks: readonly { id: string; json: Record<str
   if (found.length > 0) {
     throw new Error(`a layer references another layer's resource; read it from that layer's published outputs instead (stacks/contract.ts):\n  ${found.join("\n  ")}`);
   }
-}
-
-/** Names the previous stack used that this project would create (settings/adoption.ts), "<env>: ...". */
-function adoptionNotes(environments: readonly Settings[]): string[] {
-  return environments.flatMap((s) => adoptionWarnings(s));
 }
 
 /**
@@ -214,6 +209,39 @@ export function synthesize(
   return fs.readdirSync(path.join(target, "stacks")).sort();
 }
 
+/**
+ * The app as the cdktf CLI runs it (cdktf.json), writing into the CLI's output folder.
+ *
+ * The folder may still hold the stacks of environments not synthesized now (a full `npm run synth`
+ * before `LGTM_ENV=prod cdktf deploy ...`). They stay, in the manifest too (the CLI deletes stack
+ * folders the manifest does not list), as `npm run synth -- --env prod` keeps them; the checks
+ * judge only the stacks this run wrote, with their own environment's waivers.
+ *
+ * Output: cdktf-cli 0.21 prints the app's stdout as it is and logs every chunk of its stderr as
+ * `[ERROR] default - ...`, so the policy summary and the warnings go to stdout, and only what fails
+ * the run (thrown, printed by main.ts) to stderr.
+ */
+function synthesizeUnderCdktf(environments: readonly Settings[], keepOtherEnvironments: boolean, warnings: SynthWarnings, verbose: boolean): void {
+  renderAndCheckAll(environments, (w) => warnings.addRendered(w));
+  for (const s of environments) {
+    const w = adoptionWarning(s);
+    if (w !== undefined) warnings.add([s.env], w.slice(`${s.env}: `.length));
+  }
+  const app = buildApp(new App({ stackTraces: false }), environments);
+  const before = readManifest(app.outdir);
+  app.synth();
+  // A run over every environment lets the CLI drop the stacks of environments that no longer exist.
+  if (keepOtherEnvironments) keepInPlace(app.outdir, before, environments.map((e) => e.env));
+  const written = new Set(app.node.children.filter((c) => c instanceof TerraformStack).map((c) => c.node.id));
+  const stacks = readSynthesizedStacks(app.outdir).filter((st) => written.has(st.id));
+  failOnForeignReferences(stacks);
+  const policy = checkPolicy(stacks, environments);
+  // The same quiet summary as npm run synth, all of it on stdout (the CLI's stderr is [ERROR]).
+  for (const s of environments) console.log(environmentSummary(s.env, stacks.filter((st) => st.id.startsWith(`${s.env}-`)).length, policy, warnings));
+  if (verbose) console.log(formatPolicySummary(policy));
+  for (const w of warnings.all) if (verbose || !w.note) console.log(SynthWarnings.format(w));
+}
+
 export async function run(argv: string[]): Promise<void> {
   const values = parseCommandLine(argv, OPTIONS);
   if (values.help) {
@@ -227,25 +255,7 @@ export async function run(argv: string[]): Promise<void> {
 
   // Under the cdktf CLI, the CLI owns the output folder (CDKTF_OUTDIR) and reads it as it is written.
   if (process.env.CDKTF_OUTDIR) {
-    // The cdktf CLI labels everything on stderr [ERROR] and hides stdout: warnings become annotations
-    // of the environment's first stack, which it prints as warnings.
-    const cliWarnings: string[] = [];
-    renderAndCheckAll(environments, (w) => cliWarnings.push(w));
-    cliWarnings.push(...adoptionNotes(environments));
-    // The loader's warnings (collected above), as "<env>: <text>".
-    cliWarnings.push(...warnings.all.map((w) => `${w.envs.join(", ")}: ${w.text}`));
-    const app = buildApp(new App({ stackTraces: false }), environments);
-    for (const w of cliWarnings) {
-      const envs = w.replace(/^warning: /, "").split(": ")[0].split(", ");
-      for (const env of envs) {
-        const stack = app.node.children.find((c) => c.node.id.startsWith(`${env}-`));
-        if (stack) Annotations.of(stack).addWarning(w.replace(/^warning: /, ""));
-      }
-    }
-    app.synth();
-    const stacks = readSynthesizedStacks(app.outdir);
-    failOnForeignReferences(stacks);
-    console.error(formatPolicySummary(checkPolicy(stacks, environments)));
+    synthesizeUnderCdktf(environments, envs !== undefined && envs.length > 0, warnings, values.verbose === true);
     return;
   }
   const outdir = values.out ?? "cdktf.out";

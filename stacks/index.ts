@@ -1,11 +1,19 @@
 /**
- * One environment = seven layer stacks, `<env>-<layer>`. Each stack depends on the layers it reads
- * (stacks/contract.ts LAYER_READS), so `cdktf deploy '<env>-*'` applies them in layer order.
+ * One environment = seven layer stacks, `<env>-<layer>`.
+ *
+ * The stacks declare no cdktf stack dependencies (`addDependency`): a layer reads the layers before it
+ * through `terraform_remote_state` from S3 (stacks/contract.ts LAYER_READS), never through cdktf
+ * cross-stack references, so it needs their applied state, not a redeploy of them. A declared
+ * dependency would make `cdktf deploy <env>-10-network` refuse to run without its dependencies
+ * (`--ignore-missing-stack-dependencies`). The cdktf CLI runs the stacks of one `deploy` in the
+ * manifest's order, which is the layer order (the manifest's keys are sorted, and the layer ids
+ * sort in layer order): `cdktf deploy '<env>-*' --parallelism 1` applies them one after another,
+ * stopping at the first failure (docs/deploying-with-cdktf.md).
  */
 import type { Construct } from "constructs";
 import type { TerraformStack } from "cdktf";
 import type { Settings } from "../settings";
-import { LAYER_READS, type LayerId } from "./contract";
+import type { LayerId } from "./contract";
 import { BootstrapStack } from "./00-bootstrap";
 import { NetworkStack } from "./10-network";
 import { SecurityStack } from "./20-security";
@@ -27,10 +35,5 @@ export function buildEnvironment(scope: Construct, settings: Settings): Environm
     "50-loadbalancer": new LoadBalancerStack(scope, props),
     "60-ecs": new EcsStack(scope, props),
   };
-  for (const [layer, reads] of Object.entries(LAYER_READS) as [LayerId, readonly LayerId[]][]) {
-    // Every layer's state lives in the bucket 00-bootstrap creates.
-    const needs = layer === "00-bootstrap" ? reads : ["00-bootstrap" as const, ...reads];
-    for (const dep of needs) stacks[layer].addDependency(stacks[dep]);
-  }
   return stacks;
 }

@@ -9,7 +9,7 @@
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /** Slowest first, by the durations the reporter prints (test/support/duration-reporter.ts). */
-export const LONG_TIERS = ["emulator/apply", "system/system", "mock-apply", "terraform-validate", "remote-state", "plan-apply", "launcher-settings", "drift"];
+export const LONG_TIERS = ["emulator/apply", "system/system", "mock-apply", "cdktf-deploy", "terraform-validate", "remote-state", "plan-apply", "launcher-settings", "drift"];
 
 export default class LongTiersFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
