@@ -1,8 +1,8 @@
 /**
- * commands/drift.ts, the scheduled drift check: plan summaries from real `terraform show -json`
- * output (test/fixtures, see make-plan-fixtures.sh), the command run as a user runs it against a
+ * commands/drift.ts, the scheduled drift check: the command run as a user runs it against a
  * fake terraform that records its calls, its argument errors, and, where terraform and the provider
- * mirror exist, one run with the real terraform against an S3 backend on 127.0.0.1.
+ * mirror exist, one run with the real terraform against an S3 backend on 127.0.0.1. The plan
+ * summaries and the status they give are test/drift-summary.test.ts (fast, in process).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { LAYER_OUTPUTS, LAYERS, stackId, stateKey, type LayerId } from "../stacks/contract";
-import { parseOptions, renderMarkdown, runDrift, statusOf, summarizePlan, type DriftReport, type PlanJson } from "../commands/drift";
+import { parseOptions, renderMarkdown, runDrift, type DriftReport } from "../commands/drift";
 import { fakeTerraform } from "./support/fake-terraform";
 import { startS3Backend, type S3Backend } from "./support/s3-backend";
 import { synthToDisk, type StackJson } from "./support/synth";
@@ -19,64 +19,12 @@ import { findTerraform, skipWithoutTerraform } from "./support/terraform";
 
 const root = path.resolve(__dirname, "..");
 const FIXTURES = path.join(__dirname, "fixtures");
-const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8")) as PlanJson;
 const BACKED: LayerId[] = LAYERS.filter((l) => l !== "00-bootstrap");
 
 /** `npm run drift -- <args>` as a fresh process, from the project root. */
 function drift(args: string[], env: NodeJS.ProcessEnv = {}) {
   return runCli(["drift", ...args], { env });
 }
-
-describe("GIVEN plan JSON written by the real terraform (test/fixtures)", () => {
-  it("WHEN objects were changed and deleted outside Terraform THEN the drift lists them, with the changed attribute names", () => {
-    const summary = summarizePlan(fixture("plan-with-drift.json"));
-    expect(summary.drift).toEqual([
-      { address: "aws_s3_object.rules", action: "delete", detail: "deleted outside Terraform" },
-      { address: "aws_s3_object.settings", action: "update", detail: expect.stringContaining("content_type") },
-    ]);
-    expect(summary.changes).toEqual([
-      { address: "aws_s3_object.rules", action: "create", detail: "" },
-      { address: "aws_s3_object.settings", action: "update", detail: "content_type" },
-    ]);
-    expect(statusOf(summary, 2)).toBe("drift");
-  });
-
-  it("WHEN the configuration changed THEN the changes say create, update, replace and delete, and why", () => {
-    const summary = summarizePlan(fixture("plan-with-changes.json"));
-    expect(summary.drift).toEqual([]);
-    expect(summary.changes).toEqual([
-      { address: "terraform_data.added", action: "create", detail: "" },
-      { address: "terraform_data.removed", action: "delete", detail: "no longer in the configuration" },
-      { address: "terraform_data.replaced", action: "replace", detail: "triggers_replace forces replacement" },
-      { address: "terraform_data.updated", action: "update", detail: "input" },
-    ]);
-    expect(summary.outputs).toEqual([{ address: "output.updated", action: "update", detail: "" }]);
-    expect(statusOf(summary, 2)).toBe("changes pending");
-  });
-
-  it("WHEN nothing changed THEN the summary is empty and the status is no changes", () => {
-    const summary = summarizePlan(fixture("plan-no-changes.json"));
-    expect(summary).toEqual({ drift: [], changes: [], outputs: [] });
-    expect(statusOf(summary, 0)).toBe("no changes");
-  });
-
-  it("WHEN rendered THEN the report names attributes but never prints their values", () => {
-    const summary = summarizePlan(fixture("plan-with-drift.json"));
-    const report: DriftReport = {
-      env: "prod",
-      terraform_version: "1.11.4",
-      result: "drift",
-      exit_code: 2,
-      layers: [{ layer: "30-storage", stack: "prod-30-storage", dir: "cdktf.out/stacks/prod-30-storage", status: "drift", ...summary, notes: [] }],
-      skipped: [],
-    };
-    const markdown = renderMarkdown(report);
-    expect(markdown).toContain("| `aws_s3_object.settings` | update | content_type");
-    expect(markdown).toContain("Full plan: `terraform -chdir=cdktf.out/stacks/prod-30-storage plan -lock=false`");
-    // The objects' contents and content types, in the plan's before/after values.
-    for (const value of ["9009", "9010", "text/plain", "application/json", "groups"]) expect(markdown).not.toContain(value);
-  });
-});
 
 describe("GIVEN the example workflow .github/workflows/drift.yml", () => {
   const text = fs.readFileSync(path.join(root, ".github", "workflows", "drift.yml"), "utf8");
