@@ -76,3 +76,43 @@ describe("GIVEN plan JSON written by the real terraform (test/fixtures)", () => 
     for (const value of ["9009", "9010", "text/plain", "application/json", "groups"]) expect(markdown).not.toContain(value);
   });
 });
+
+describe("GIVEN hand-written plan JSON for the cases the fixtures do not show", () => {
+  const rc = (address: string, actions: string[], change: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
+    address,
+    mode: "managed",
+    type: address.split(".")[0],
+    name: address.split(".")[1],
+    change: { actions, before: {}, after: {}, ...change },
+    ...extra,
+  });
+
+  it("WHEN several attributes changed THEN the drift and the update list each of them, comma-separated", () => {
+    const twice = { before: { a: 1, b: 1, c: 1 }, after: { a: 2, b: 2, c: 1 } };
+    const summary = summarizePlan({ resource_drift: [rc("x.drifted", ["update"], twice)], resource_changes: [rc("x.updated", ["update"], twice)] } as PlanJson);
+    expect(summary.drift).toEqual([{ address: "x.drifted", action: "update", detail: "a, b" }]);
+    expect(summary.changes).toEqual([{ address: "x.updated", action: "update", detail: "a, b" }]);
+  });
+
+  it("WHEN a replace has no forcing attribute and no reason THEN its detail is empty; with two forcing attributes both are named", () => {
+    const summary = summarizePlan({
+      resource_changes: [
+        rc("x.plain", ["delete", "create"], { before: { a: 1 }, after: { a: 2 } }),
+        rc("x.forced", ["create", "delete"], { before: { a: 1, b: 1 }, after: { a: 2, b: 2 }, replace_paths: [["a"], ["b", 0], ["a"]] }),
+      ],
+    } as PlanJson);
+    expect(summary.changes).toEqual([
+      { address: "x.plain", action: "replace", detail: "" },
+      { address: "x.forced", action: "replace", detail: "a, b forces replacement" },
+    ]);
+  });
+
+  it("WHEN a data source is read or a resource is unchanged THEN nothing is listed, and the status is no changes", () => {
+    const summary = summarizePlan({
+      resource_changes: [rc("x.same", ["no-op"]), { ...rc("aws_partition.current", ["read"]), mode: "data" }],
+      output_changes: { same: { actions: ["no-op"] } },
+    } as unknown as PlanJson);
+    expect(summary).toEqual({ drift: [], changes: [], outputs: [] });
+    expect(statusOf(summary, 0)).toBe("no changes");
+  });
+});

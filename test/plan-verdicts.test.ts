@@ -158,6 +158,11 @@ describe("GIVEN a saved plan folder and a synth output", () => {
     expect(refusals(manifest({ env: "dev" }), options)).toEqual(['the plans are for environment "dev", not "prod"']);
     const failed = manifest({ exit_code: 1, layers: [...manifest().layers, { layer: "30-storage", stack: "prod-30-storage", status: "error", stack_sha256: "" }] });
     expect(refusals(failed, options)[0]).toBe("a layer could not be planned (30-storage)");
+    const twoFailed = manifest({
+      exit_code: 1,
+      layers: [...manifest().layers, ...(["30-storage", "40-iam"] as const).map((layer) => ({ layer, stack: `prod-${layer}`, status: "error" as const, stack_sha256: "" }))],
+    });
+    expect(refusals(twoFailed, options)[0]).toBe("a layer could not be planned (30-storage, 40-iam)");
     expect(refusals(manifest({ exit_code: 3 }), options)).toEqual(["the plan has a guarded destroy that no --allow-destroy allowed"]);
     const unknown = manifest({ layers: [{ layer: "70-extra" as LayerId, stack: "x", status: "changes", stack_sha256: "" }] });
     expect(refusals(unknown, options)).toEqual(['unknown layer "70-extra"']);
