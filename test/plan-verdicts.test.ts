@@ -83,6 +83,28 @@ describe("GIVEN the destroy guard", () => {
     expect(guarded[2].detail).toBe("");
   });
 
+  it("WHEN a rename hint is considered THEN only a delete gets one, only from creates of its own type, naming each of them; any one --allow-destroy pattern allows", () => {
+    const layers = [
+      review("30-storage", "changes", [
+        change("aws_s3_bucket.old", "delete"),
+        change("aws_s3_bucket.new_a", "create"),
+        change("aws_s3_bucket.new_b", "create"),
+        change("aws_s3_bucket.kept", "update", { attributes: ["tags"] }),
+        change("aws_efs_file_system.fs", "replace", { reason: "r" }),
+        change("aws_efs_file_system.other", "create"),
+        change("aws_ecr_repository.gone", "delete", { reason: "no longer in the configuration" }),
+        change("aws_ecr_lifecycle_policy.new", "create"),
+        change("aws_ecr_repository.updated", "update", { attributes: ["tags"] }),
+      ]),
+    ];
+    const guarded = guardedChanges(layers, ["aws_lb.*", "aws_ecr_repository.gone"]);
+    expect(guarded.map((g) => [g.address, g.detail, g.allowed])).toEqual([
+      ["aws_s3_bucket.old", "; aws_s3_bucket.new_a, aws_s3_bucket.new_b is created in the same plan: a renamed construct? a `moved` block keeps the resource", false],
+      ["aws_efs_file_system.fs", "r", false],
+      ["aws_ecr_repository.gone", "no longer in the configuration", true],
+    ]);
+  });
+
   it("WHEN why a change happens is told THEN forcing attributes come first, then Terraform's reason, then the changed attributes", () => {
     expect(whyOf(change("a.b", "replace", { forcing: ["x", "y"], reason: "r", attributes: ["z"] }))).toBe("x, y forces replacement");
     expect(whyOf(change("a.b", "replace", { reason: "r", attributes: ["z"] }))).toBe("r");
