@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { evaluatePolicy, formatPolicySummary, formatViolations, readSynthesizedStacks, RULES, settingsWaivers, type SynthesizedStack } from "../policy";
+import { checkPolicy, evaluatePolicy, formatPolicySummary, formatViolations, readSynthesizedStacks, RULES, settingsWaivers, type SynthesizedStack } from "../policy";
 import type { Settings } from "../settings";
 import { goodContainer, stackOf, taskWith } from "./support/policy";
 import { shipped } from "./support/settings";
@@ -73,5 +73,50 @@ describe("GIVEN waivers matched against findings", () => {
     const waived = evaluatePolicy([{ ...taskWith(goodContainer({ name: "config", user: "0" })), id: "prod-60-ecs" }], []);
     expect(waived.violations.map((v) => v.part)).toEqual(["config"]);
     expect(formatViolations(waived)).toContain("prod-60-ecs: aws_ecs_task_definition.app_task_definition (config): ECS.20 ");
+  });
+});
+
+describe("GIVEN the rules' remaining edge cases (from the mutation run)", () => {
+  const ids = (stack: SynthesizedStack, id: string) => evaluatePolicy([stack], []).violations.filter((v) => v.rule.id === id);
+  const iam = (policy: string) => stackOf({ aws_iam_role_policy: { p: { policy } } });
+
+  it("WHEN a stack has no resource block THEN no rule reports anything", () => {
+    expect(evaluatePolicy([{ id: "prod-10-network", json: { data: { aws_partition: { current: {} } } } }], []).violations).toEqual([]);
+  });
+
+  it("WHEN three resources violate THEN they are reported in address order", () => {
+    const stack = stackOf({ aws_efs_file_system: { b: {}, c: {}, a: {}, d: {} } });
+    expect(ids(stack, "EFS.1").map((v) => v.address)).toEqual(["a", "b", "c", "d"].map((n) => `aws_efs_file_system.${n}`));
+  });
+
+  it("WHEN a companion's reference has text after it THEN it is no reference to the bucket", () => {
+    const stack = stackOf({ aws_s3_bucket: { b: {} }, aws_s3_bucket_logging: { l: { bucket: "${aws_s3_bucket.b.id}-suffix" } } });
+    expect(ids(stack, "S3.9")).toHaveLength(1);
+  });
+
+  it("WHEN one of two JSON statements allows * THEN IAM.1 reports it", () => {
+    const doc = { Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }, { Effect: "Allow", Action: "s3:GetObject", Resource: "*" }] };
+    expect(ids(iam(JSON.stringify(doc)), "IAM.1")).toHaveLength(1);
+  });
+
+  it("WHEN a jsonencode() list has * before other actions THEN IAM.1 reads the whole list", () => {
+    const hcl = (statement: string) => iam(`\${jsonencode({"Statement" = [${statement}]})}`);
+    expect(ids(hcl('{"Effect" = "Allow", "Action" = ["*", "s3:GetObject"], "Resource" = "*"}'), "IAM.1")).toHaveLength(1);
+  });
+
+  it("WHEN an HTTP listener's redirect action has no redirect block THEN ELB.1 reports it, and ELB.17 never judges an HTTP listener", () => {
+    const stack = stackOf({ aws_lb_listener: { http: { protocol: "HTTP", port: 80, default_action: [{ type: "redirect" }] } } });
+    expect(ids(stack, "ELB.1")).toHaveLength(1);
+    expect(ids(stack, "ELB.17")).toEqual([]);
+  });
+
+  it("WHEN image_tag_mutability is absent THEN ECR.2 says it is MUTABLE, the provider's default", () => {
+    const stack = stackOf({ aws_ecr_repository: { r: { name: "r" } }, aws_ecr_lifecycle_policy: { l: { repository: "${aws_ecr_repository.r.name}" } } });
+    expect(ids(stack, "ECR.2").map((v) => v.detail)).toEqual(['image_tag_mutability is "MUTABLE"']);
+  });
+
+  it("WHEN synth is refused THEN the error is a PolicyError by name, and checkPolicy returns the report when nothing is violated", () => {
+    expect(() => checkPolicy([unencrypted("fs")], [])).toThrow(expect.objectContaining({ name: "PolicyError" }));
+    expect(checkPolicy([stackOf({ aws_efs_file_system: { fs: { encrypted: true } } })], []).violations).toEqual([]);
   });
 });
