@@ -181,7 +181,7 @@ describe("GIVEN the Jenkinsfile", () => {
 
   it("WHEN read THEN it is declarative with the stages test, plan, approval, apply and the scheduled drift check", () => {
     expect(text).toMatch(/^pipeline \{/m);
-    expect(stages).toEqual(["Test", "Plan", "Approve", "Apply", "Drift"]);
+    expect(stages).toEqual(["Test", "Plan", "Approve", "Apply", "Drift", "Mutation"]);
     expect(text).toMatch(/triggers \{\n\s+cron\('H 5 \* \* 1-5'\)/);
     expect(body("Approve")).toMatch(/input message: /);
     expect(body("Approve")).toContain("branch 'main'");
@@ -190,15 +190,17 @@ describe("GIVEN the Jenkinsfile", () => {
   });
 
   it("WHEN read THEN its sh steps are exactly the documented commands", () => {
-    const all = stages.flatMap(shSteps);
     expect(stages.map((s) => [s, shSteps(s)])).toEqual([
       ["Test", ["npm ci --no-audit --no-fund", "npm test"]],
       ["Plan", ['npm run plan -- --env "$LGTM_ENV" --save "plans/$LGTM_ENV" --markdown "plan-$LGTM_ENV.md" --json "plan-$LGTM_ENV.json"']],
       ["Approve", []],
       ["Apply", ['npm run apply -- --env "$LGTM_ENV" --plans "plans/$LGTM_ENV"']],
       ["Drift", ["npm ci --no-audit --no-fund", 'npm run drift -- --env "$LGTM_ENV" --report "drift-$LGTM_ENV.md" --json "drift-$LGTM_ENV.json"']],
+      ["Mutation", ["npm ci --no-audit --no-fund", "LGTM_MUTATION_CONCURRENCY=2 npm run mutation"]],
     ]);
-    expect([...new Set(all)]).toEqual(documented("Jenkinsfile"));
+    // The deploy pipeline's commands are README's; the weekly mutation run is docs/mutation-testing.md's.
+    expect([...new Set(stages.filter((s) => s !== "Mutation").flatMap(shSteps))]).toEqual(documented("Jenkinsfile"));
+    expect(read("docs/mutation-testing.md")).toContain("the `Mutation` stage");
     expect(body("Plan")).toContain("archiveArtifacts artifacts: 'plan-*.md, plan-*.json, plans/**'");
   });
 

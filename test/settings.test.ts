@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { listEnvironments, loadSettings, servedHealthPaths } from "../settings";
 import { BAD_VALUES } from "./support/bad-settings";
-import { loadError, settingsWith } from "./support/settings";
+import { loadError, overrideError, settingsWith, shipped } from "./support/settings";
+import { resourceOf, resourcesOf, synthLayer } from "./support/synth";
+import { healthCheckPath } from "../settings/catalog";
 
 
 describe("GIVEN the shipped environments", () => {
@@ -90,18 +92,33 @@ describe("GIVEN a bad settings file", () => {
 });
 
 describe("GIVEN valid changes to the settings", () => {
-  it("WHEN Tempo's health check is set to the path it serves THEN it loads", async () => {
-    const s = await settingsWith({ services: { tempo: { health_check_path: "/ready" } } });
-    expect(s.services.tempo.health_check_path).toBe("/ready");
+  it("WHEN Alloy's health check is set to the other path it serves THEN it loads and the health checks use it instead of the derived one", async () => {
+    const prod = await shipped("prod");
+    const derived = healthCheckPath(prod, "alloy");
+    const other = servedHealthPaths("alloy", prod.services.alloy.path_prefix).find((p) => p !== derived);
+    expect(other, "Alloy serves no second health path to choose").toBeDefined();
+    expect(healthCheckPath(await settingsWith({ services: { alloy: { health_check_path: other } } }), "alloy")).toBe(other);
   });
 
-  it("WHEN a readable archive class is used THEN it loads", async () => {
-    const s = await settingsWith({ storage: { transitions: [{ days: 30, storage_class: "STANDARD_IA" }, { days: 90, storage_class: "GLACIER_IR" }] } });
-    expect(s.storage.transitions).toHaveLength(2);
+  it("WHEN a readable archive class is used THEN it loads and every live prefix transitions through both classes in order", async () => {
+    const transitions = [
+      { days: 30, storage_class: "STANDARD_IA" },
+      { days: 45, storage_class: "GLACIER_IR" },
+    ];
+    // Tempo keeps 30 days here: with its 7 (expiring at day 37) its objects would be gone by day 45.
+    const stack = synthLayer(await settingsWith({ storage: { transitions }, services: { tempo: { retention_days: 30 } } }), "30-storage");
+    const rules = resourceOf(stack, "aws_s3_bucket_lifecycle_configuration", "data").rule as { id: string; transition?: unknown }[];
+    const live = rules.filter((r) => r.transition);
+    expect(live.map((r) => r.id).sort()).toEqual(["loki-expire", "mimir-blocks-expire", "pyroscope-expire", "tempo-expire"]);
+    for (const r of live) expect(r.transition, r.id).toEqual(transitions);
   });
 
-  it("WHEN Spot on a stateful service is explicitly accepted THEN it loads", async () => {
+  it("WHEN Spot on a stateful service is explicitly accepted THEN it loads and Loki's service runs on FARGATE_SPOT beside FARGATE", async () => {
     const s = await settingsWith({ accept_risks: { spot_for_stateful: true }, services: { loki: { spot_weight: 1 } } }, "dev");
-    expect(s.services.loki.spot_weight).toBe(1);
+    const loki = resourcesOf(synthLayer(s, "60-ecs"), "aws_ecs_service").loki_service;
+    const providers = (loki.capacity_provider_strategy as { capacity_provider: string; weight: number }[]).map((p) => `${p.capacity_provider}:${p.weight}`);
+    expect(providers).toContain("FARGATE_SPOT:1");
+    // Without the acceptance the same weight is refused (the rule this setting overrides).
+    expect(await overrideError({ services: { loki: { spot_weight: 1 } } }, "dev")).toContain("services.loki.spot_weight");
   });
 });

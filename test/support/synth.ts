@@ -51,6 +51,18 @@ export function resourcesOf(stack: StackJson, type: string): Record<string, Reco
   return (stack.resource?.[type] ?? {}) as Record<string, Record<string, any>>;
 }
 
+/**
+ * How many resources (and data sources, as `data.<type>`) of each type a stack holds: the plan's
+ * shape in a few lines. A test comparing it with a literal makes every added or lost resource a
+ * reviewed one-line change, where a whole-stack snapshot would be rewritten wholesale.
+ */
+export function inventoryOf(stack: StackJson): Record<string, number> {
+  const inventory: Record<string, number> = {};
+  for (const [type, byName] of Object.entries(stack.resource ?? {})) inventory[type] = Object.keys(byName).length;
+  for (const [type, byName] of Object.entries(stack.data ?? {})) inventory[`data.${type}`] = Object.keys(byName).length;
+  return inventory;
+}
+
 /** The single resource of a type whose logical name contains `nameContains`. */
 export function resourceOf(stack: StackJson, type: string, nameContains = ""): Record<string, any> {
   const matches = Object.entries(resourcesOf(stack, type)).filter(([k]) => k.includes(nameContains));
