@@ -5,7 +5,6 @@
  * cost lines, and Debian's memcached run with the exact flags of the task definition.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import * as fs from "node:fs";
 import * as net from "node:net";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +14,7 @@ import { checkRenderedConfigs, renderConfigs, type RenderedConfig } from "../tem
 import { EXAMPLE_LOAD, overrideError, settingsWith, shipped } from "./support/settings";
 import { resourcesOf, synthLayer } from "./support/synth";
 import { skipWithoutUpstream } from "./support/upstream";
+import { findTool, MEMCACHED, skipWithoutTool } from "./support/tools";
 
 const CACHE_ON = { cache: { enabled: true } };
 const configOf = (configs: readonly RenderedConfig[], service: string) => configs.find((c) => c.service === service && /\.ya?ml$/.test(c.fileName))!;
@@ -108,9 +108,12 @@ describe("GIVEN prod with the cache on", () => {
     const client = { addresses: "dns+memcached.lgtm.local:11211", max_item_size: 5 * 2 ** 20 - 1024 };
     expect(mimir.frontend.cache_results).toBe(true);
     expect(mimir.frontend.results_cache).toEqual({ backend: "memcached", memcached: client });
-    for (const cache of ["index_cache", "chunks_cache", "metadata_cache"]) {
+    for (const cache of ["index_cache", "chunks_cache"]) {
       expect(mimir.blocks_storage.bucket_store[cache]).toEqual({ backend: "memcached", memcached: client });
     }
+    // The metadata cache keeps the bucket index and the tenant list 1 minute, not 15: a block a
+    // stopping ingester uploads is then served within minutes (docs/system-tests.md).
+    expect(mimir.blocks_storage.bucket_store.metadata_cache).toEqual({ backend: "memcached", memcached: client, bucket_index_content_ttl: "1m", tenants_list_ttl: "1m" });
   });
 
   it("WHEN rendered THEN Loki's results and chunks caches point at the cache tasks", () => {
@@ -202,13 +205,8 @@ describe("GIVEN prod with the cache on", () => {
 
 // ---------------------------------------------------------------- the real memcached
 
-const MEMCACHED = ["/usr/bin/memcached", "/usr/local/bin/memcached"].find((p) => fs.existsSync(p));
-function skipWithoutMemcached(): boolean {
-  if (MEMCACHED) return false;
-  if (process.env.LGTM_REQUIRE_MEMCACHED === "1") throw new Error("LGTM_REQUIRE_MEMCACHED=1 but memcached is not installed (apt-get install memcached)");
-  console.warn(`\n${"#".repeat(100)}\n#  SKIPPING the memcached tier: memcached is not installed (apt-get install memcached)\n${"#".repeat(100)}\n`);
-  return true;
-}
+const MEMCACHED_BIN = findTool(MEMCACHED);
+const skipWithoutMemcached = (): boolean => skipWithoutTool(MEMCACHED, "the memcached tier", "The cache task's flags were NOT run.");
 
 /** Sends one memcached text-protocol request and resolves with the reply once it ends with `until`. */
 function request(port: number, payload: Buffer, until: RegExp): Promise<string> {
@@ -243,7 +241,7 @@ describe.skipIf(skipWithoutMemcached())("GIVEN Debian's memcached started with t
     // (and -u when the test runs as root, which memcached refuses otherwise).
     const args = resolveCache(s).args.map((a) => (a.startsWith("--port=") ? `--port=${port}` : a));
     const root = process.getuid?.() === 0 ? ["-u", "nobody"] : [];
-    proc = spawn(MEMCACHED!, [...args, "--listen=127.0.0.1", ...root], { stdio: ["ignore", "ignore", "pipe"] });
+    proc = spawn(MEMCACHED_BIN!, [...args, "--listen=127.0.0.1", ...root], { stdio: ["ignore", "ignore", "pipe"] });
     for (let i = 0; i < 50; i++) {
       try {
         await request(port, Buffer.from("version\r\n"), /\r\n$/);

@@ -6,7 +6,7 @@
  * timing, a harmless sidecar), and the health check command is run for real: the exact argv from
  * the synthesized JSON, with Debian's busybox, against a stub that answers 503 and then 200.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +14,7 @@ import { COMPONENTS, RING_SERVICES, SERVICE_NAMES, replicationFactor, type Setti
 import { READINESS_TIMING } from "../modules/readiness-probe";
 import { settingsWith, shipped } from "./support/settings";
 import { resourceOf, synthLayer, type StackJson } from "./support/synth";
+import { BUSYBOX, findTool, skipWithoutTool } from "./support/tools";
 
 type Container = Record<string, any>;
 const containersOf = (stack: StackJson, svc: string): Container[] =>
@@ -22,18 +23,8 @@ const containersOf = (stack: StackJson, svc: string): Container[] =>
 /** The readiness path each component serves given its settings (Tempo: /ready at the root; the others under server.http_path_prefix). */
 const expectedPath = (s: Settings, n: string): string => (n === "tempo" ? "/ready" : `${s.services[n as "mimir"].path_prefix}/ready`);
 
-function findBusybox(): string | undefined {
-  for (const c of [process.env.LGTM_BUSYBOX, "busybox", "/usr/bin/busybox", "/bin/busybox"].filter((x): x is string => !!x)) {
-    if (spawnSync(c, ["true"]).status === 0) return c;
-  }
-  return undefined;
-}
-function skipWithoutBusybox(): boolean {
-  if (findBusybox()) return false;
-  if (process.env.LGTM_REQUIRE_BUSYBOX === "1") throw new Error("LGTM_REQUIRE_BUSYBOX=1 but busybox is not installed (apt-get install -y busybox, or set LGTM_BUSYBOX)");
-  console.warn(`\n${"#".repeat(100)}\n#  SKIPPING the readiness probe's command: busybox NOT FOUND (apt-get install -y busybox). The health check command was NOT run.\n${"#".repeat(100)}\n`);
-  return true;
-}
+const findBusybox = (): string | undefined => findTool(BUSYBOX);
+const skipWithoutBusybox = (): boolean => skipWithoutTool(BUSYBOX, "the readiness probe's command", "The health check command was NOT run.");
 
 describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
   let s: Settings;

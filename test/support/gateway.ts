@@ -9,7 +9,7 @@
  * the listen port a free loopback port, the run directory and the config path a temporary folder.
  * The loud skips (nginx, dnsmasq missing) fail instead under LGTM_REQUIRE_NGINX=1 / LGTM_REQUIRE_DNSMASQ=1.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as dgram from "node:dgram";
 import * as dns from "node:dns";
 import * as fs from "node:fs";
@@ -17,38 +17,19 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { DNSMASQ, findTool, NGINX, skipWithoutTool } from "./tools";
 
 /** The nginx binary (LGTM_NGINX or the PATH, /usr/sbin included), or undefined. */
-export function findNginx(): string | undefined {
-  const candidates = [process.env.LGTM_NGINX, "nginx", "/usr/sbin/nginx"].filter((c): c is string => !!c);
-  for (const c of candidates) if (spawnSync(c, ["-v"], { encoding: "utf8" }).status === 0) return c;
-  return undefined;
-}
+export const findNginx = (): string | undefined => findTool(NGINX);
 
 /** True when the nginx tier should skip (after saying so loudly); throws under LGTM_REQUIRE_NGINX=1. */
-export function skipWithoutNginx(): boolean {
-  if (findNginx()) return false;
-  if (process.env.LGTM_REQUIRE_NGINX === "1") throw new Error("LGTM_REQUIRE_NGINX=1 but nginx is not installed (apt-get install -y nginx-light, or set LGTM_NGINX)");
-  console.warn(`\n${"#".repeat(100)}\n#  SKIPPING the gateway tier: nginx NOT FOUND (apt-get install -y nginx-light). The rendered gateway was NOT run.\n${"#".repeat(100)}\n`);
-  return true;
-}
+export const skipWithoutNginx = (): boolean => skipWithoutTool(NGINX, "the gateway tier", "The rendered gateway was NOT run.");
 
 /** The dnsmasq binary (LGTM_DNSMASQ, the PATH or /usr/sbin), or undefined. */
-export function findDnsmasq(): string | undefined {
-  const candidates = [process.env.LGTM_DNSMASQ, "dnsmasq", "/usr/sbin/dnsmasq"].filter((c): c is string => !!c);
-  for (const c of candidates) if (spawnSync(c, ["--version"], { encoding: "utf8" }).status === 0) return c;
-  return undefined;
-}
+export const findDnsmasq = (): string | undefined => findTool(DNSMASQ);
 
 /** True when the DNS-backed gateway tests should skip (after saying so loudly); throws under LGTM_REQUIRE_DNSMASQ=1. */
-export function skipWithoutDnsmasq(): boolean {
-  if (findDnsmasq()) return false;
-  if (process.env.LGTM_REQUIRE_DNSMASQ === "1") throw new Error("LGTM_REQUIRE_DNSMASQ=1 but dnsmasq is not installed (apt-get install -y dnsmasq-base, or set LGTM_DNSMASQ)");
-  console.warn(
-    `\n${"#".repeat(100)}\n#  SKIPPING the gateway's name-resolution tests: dnsmasq NOT FOUND (apt-get install -y dnsmasq-base). Re-resolution of Cloud Map names was NOT tested.\n${"#".repeat(100)}\n`,
-  );
-  return true;
-}
+export const skipWithoutDnsmasq = (): boolean => skipWithoutTool(DNSMASQ, "the gateway's name-resolution tests", "Re-resolution of Cloud Map names was NOT tested.");
 
 /** A free UDP port on 127.0.0.1. */
 export async function freeUdpPort(): Promise<number> {

@@ -12,6 +12,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { BUSYBOX, DNSMASQ, findTool, MEMCACHED, NGINX } from "../tools";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..", "..");
 export const COMPONENTS_DIR = path.resolve(PROJECT_ROOT, process.env.LGTM_COMPONENTS ?? path.join("..", "shared", "components"));
@@ -83,11 +84,9 @@ export function missingForSystemTier(binaries: readonly string[]): string[] {
   if (process.getuid?.() !== 0) missing.push("root (network namespaces, bind mounts)");
   if (!has("ip", ["netns", "list"])) missing.push("ip (iproute2) with network namespaces");
   if (!has("unshare", ["--version"]) || !has("setpriv", ["--version"])) missing.push("unshare and setpriv (util-linux)");
-  if (!has("dnsmasq", ["--version"]) && !has("/usr/sbin/dnsmasq", ["--version"])) missing.push("dnsmasq (apt-get install -y dnsmasq-base)");
-  if (!has("nginx", ["-v"]) && !has("/usr/sbin/nginx", ["-v"])) missing.push("nginx (apt-get install -y nginx-light)");
-  if (!has("memcached", ["--version"]) && !has("/usr/bin/memcached", ["--version"])) missing.push("memcached (apt-get install -y memcached)");
+  // busybox runs the task definitions' container health checks.
+  for (const tool of [DNSMASQ, NGINX, MEMCACHED, BUSYBOX]) if (!findTool(tool)) missing.push(`${tool.name} (apt-get install -y ${tool.aptPackage}, or set ${tool.envVar})`);
   if (!has("openssl", ["version"])) missing.push("openssl");
-  if (!has("busybox", ["true"])) missing.push("busybox (apt-get install -y busybox): it runs the task definitions' container health checks");
   if (!has("xz", ["--version"])) missing.push("xz (xz-utils)");
   return missing;
 }

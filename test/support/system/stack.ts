@@ -12,6 +12,7 @@ import { componentBinary } from "./components";
 import { Cluster, healthCheckArgv, mainContainer, type ContainerDefinition, type ServiceSpec, type Task } from "./fargate";
 import { Network } from "./network";
 import { s3EndpointNames, startSystemS3, type SystemS3 } from "./s3";
+import { findTool, MEMCACHED } from "../tools";
 
 /** The components that run here, with the program that replaces each image's entrypoint. */
 export const RUNNABLE = ["mimir", "loki", "tempo", "gateway", "memcached"] as const;
@@ -118,7 +119,7 @@ export async function startSystemStack(): Promise<SystemStack> {
       tempo: spec("tempo", componentBinary("tempo"), { kind: "http", port: port("tempo"), path: "/ready" }),
       // The nginx image's entrypoint runs the command as given (sh /etc/lgtm/start.sh); the ALB's health check path.
       gateway: spec("gateway", undefined, { kind: "http", port: port("gateway"), path: "/healthz" }, gatewaySecrets),
-      memcached: spec("memcached", "/usr/bin/memcached", { kind: "tcp", port: port("memcached") }),
+      memcached: spec("memcached", findTool(MEMCACHED), { kind: "tcp", port: port("memcached") }),
     };
     const c = cluster;
     const s = s3;
