@@ -232,6 +232,15 @@ describe("GIVEN a fake terraform that records its calls", () => {
     expect(json.layers.find((l) => l.layer === "40-iam")).toMatchObject({ status: "error", error: { step: "init", message: expect.stringContaining("AccessDenied") } });
   });
 
+  it("WHEN every layer's init fails the same way (no credentials) THEN the report prints terraform's error once, naming the layers it applies to", async () => {
+    const { status, markdown, json } = await inProcessFake(Object.fromEntries(BACKED.map((l) => [stackId("prod", l), { init: true }])), []);
+    expect(status).toBe(1);
+    expect(json.layers.every((l) => l.error?.message.includes("AccessDenied"))).toBe(true);
+    expect(markdown.split("AccessDenied").length - 1).toBe(1);
+    expect(markdown).toContain(`\`terraform init\` failed (exit 1) in ${BACKED.join(", ")}:`);
+    expect(markdown).toContain("## 60-ecs: error\n\n`terraform init` failed (exit 1) with the same error as 10-network, above.");
+  });
+
   it("WHEN layers are named with --layer THEN only those run, in deploy order, 00-bootstrap included with a note on its local state", async () => {
     const { status, steps, markdown, json } = await inProcessFake({}, ["--layer", "network", "--layer", "00-bootstrap"]);
     expect(status).toBe(0);
@@ -282,12 +291,12 @@ describe("GIVEN a fake terraform that records its calls", () => {
       expect(await usage(["--envs", "dev"])).toContain("Unknown option '--envs'");
     });
 
-    it("WHEN the environment is unknown THEN it exits 2 naming the file as the settings loader does", async () => {
+    it("WHEN the environment is unknown THEN it exits 1 (a settings error, never read as drift found) naming the file as the settings loader does", async () => {
       const r = await bare(["--env", "staging", "--no-synth"]);
-      expect(r.status).toBe(2);
+      expect(r.status).toBe(1);
       expect(r.stderr).toContain('environments/staging.tfvars: unknown environment "staging": no such file (known environments: dev, prod)');
       const typo = await bare(["--env", "prdo", "--no-synth"]);
-      expect(typo.status).toBe(2);
+      expect(typo.status).toBe(1);
       expect(typo.stderr).toContain('unknown environment "prdo": no such file; did you mean "prod"?');
     });
 

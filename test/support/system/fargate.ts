@@ -267,10 +267,14 @@ export class Cluster {
       if (!(s.name in spec.secrets)) throw new Error(`${spec.name}: no test value for the secret ${s.name}`);
       env[s.name] = spec.secrets[s.name];
     }
-    const program = spec.binary ? [spec.binary, ...(main.command ?? [])] : [...(main.entryPoint ?? []), ...(main.command ?? [])];
+    // The component binary is opened before the task's volumes are mounted and run through its file
+    // descriptor: a volume at its real path (e.g. Tempo's /tmp) may hide the folder the binary is in
+    // (a clone under /tmp, as CI's may be).
+    const program = spec.binary ? ["/proc/self/fd/3", ...(main.command ?? [])] : [...(main.entryPoint ?? []), ...(main.command ?? [])];
     if (program.length === 0) throw new Error(`${spec.name}: the main container has no command and the tier has no binary for it`);
     const user = main.user ? ["setpriv", `--reuid=${main.user.split(":")[0]}`, `--regid=${main.user.split(":")[1] ?? main.user.split(":")[0]}`, "--clear-groups"] : [];
-    const script = ["set -eu", `echo ${q(id)} > /proc/sys/kernel/hostname`, ...mounts(main), `cd /`, `exec "$@"`].join("\n");
+    const openBinary = spec.binary ? [`exec 3<${q(spec.binary)}`] : [];
+    const script = ["set -eu", `echo ${q(id)} > /proc/sys/kernel/hostname`, ...openBinary, ...mounts(main), `cd /`, `exec "$@"`].join("\n");
     const fd = fs.openSync(logFile, "a");
     const child = spawn("ip", ["netns", "exec", ns.name, "unshare", "--mount", "--uts", "--propagation", "private", "sh", "-c", script, "sh", ...user, ...program], {
       env,
