@@ -2,8 +2,9 @@
  * The real component binaries for the system tier (test/system/): Mimir, Loki, Tempo (and the
  * others the folder holds), found through one variable, LGTM_COMPONENTS (default
  * `../shared/components` beside the project root), as `<name>.xz` files with a `SHA256SUMS` of the
- * decompressed binaries. Each is decompressed once into `node_modules/.cache/lgtm-components/`
- * (never a tracked path), checked against SHA256SUMS and reused while its checksum holds.
+ * decompressed binaries. Each is decompressed once into `<LGTM_SYSTEM_DIR>/components/` (default
+ * /var/cache/lgtm-system-tier; never a tracked path, never under /tmp), checked against SHA256SUMS
+ * and reused while its checksum holds.
  *
  * Missing binaries or system tools make the tier skip with a loud banner; LGTM_REQUIRE_COMPONENTS=1
  * (.ci/run) turns the skip into a failure.
@@ -16,14 +17,17 @@ import { BUSYBOX, DNSMASQ, findTool, MEMCACHED, NGINX } from "../tools";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..", "..");
 export const COMPONENTS_DIR = path.resolve(PROJECT_ROOT, process.env.LGTM_COMPONENTS ?? path.join("..", "shared", "components"));
-export const COMPONENTS_CACHE = path.join(PROJECT_ROOT, "node_modules", ".cache", "lgtm-components");
-
 /**
- * A fresh world-readable folder for one run's files that tasks must see (the test CA, the task
- * volumes' sources): not under /tmp, which every task mounts a volume of its own over.
+ * Where the tier keeps the decompressed binaries and each run's files that tasks must see (the test
+ * CA, the task volumes' sources): never under /tmp, which every task mounts a volume of its own over,
+ * and so not under the project either (a clone may live under /tmp). LGTM_SYSTEM_DIR moves it.
  */
+export const SYSTEM_DIR = path.resolve(process.env.LGTM_SYSTEM_DIR ?? "/var/cache/lgtm-system-tier");
+export const COMPONENTS_CACHE = path.join(SYSTEM_DIR, "components");
+
+/** A fresh world-readable folder for one run's files that tasks must see, under SYSTEM_DIR. */
 export function runDir(label: string): string {
-  const base = path.join(PROJECT_ROOT, "node_modules", ".cache", "lgtm-system");
+  const base = path.join(SYSTEM_DIR, "runs");
   fs.mkdirSync(base, { recursive: true, mode: 0o755 });
   const dir = fs.mkdtempSync(path.join(base, `${label}-`));
   fs.chmodSync(dir, 0o755);
