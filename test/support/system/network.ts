@@ -74,6 +74,16 @@ export class Network {
 
   removeNamespace(name: string): void {
     if (!this.namespaces.delete(name)) return;
+    // Whatever still runs in it (e.g. nginx workers whose master was SIGKILLed) goes with it: a
+    // deleted namespace would otherwise live on in its orphans.
+    const pids = spawnSync("ip", ["netns", "pids", name], { encoding: "utf8" }).stdout.split(/\s+/).filter(Boolean).map(Number);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
     spawnSync("ip", ["netns", "del", name]);
     fs.rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
   }
