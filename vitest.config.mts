@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // The whole stack applied on the AWS API emulator (test/emulator/, docs/emulator-apply.md) takes
-    // 10-17 minutes of provider waiters and terraform runs: its own command, `npm run test:emulator`
+    // about 10 minutes of provider waiters and terraform runs: its own command, `npm run test:emulator`
     // (vitest.emulator.config.mts), which .ci/run runs after `npm test`.
     exclude: ["**/node_modules/**", "test/emulator/**"],
     // Timeouts from measured durations (test/support/duration-reporter.ts prints them after each
