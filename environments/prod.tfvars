@@ -78,6 +78,18 @@ accept_risks = {
   # its reason (printed by synth). Remove a waiver as soon as its finding is fixed.
   waivers = {
     "ECS.20" = { reason = "the gateway runs the official nginx image, whose master process starts as root; running it as the image's nginx user (101) is not verified on Fargate yet. Its root filesystem is read-only and it writes only its task volumes (/tmp, /var/cache/nginx)", resources = ["aws_ecs_task_definition.gateway_task_definition#gateway"] }
+    # Alloy's OTLP receivers admit the VPC (stacks/20-security.ts): OTLP gRPC has no gateway route. What
+    # they receive lands in alloy.otlp_tenant only. Remove once Alloy's receivers authenticate or admit
+    # only listed senders (issue 26).
+    "LGTM.2" = { reason = "Alloy's OTLP receivers (4317 gRPC, 4318 HTTP) stay open to the VPC for in-VPC OTLP gRPC senders, which the gateway does not proxy; what they receive lands in the default tenant (alloy.otlp_tenant) only, and a sender that needs its own tenant uses the gateway's OTLP HTTP route", resources = ["aws_vpc_security_group_ingress_rule.alloy_from_vpc_otlp_grpc", "aws_vpc_security_group_ingress_rule.alloy_from_vpc_otlp_http"] }
+    # The audit-log bucket is not versioned yet (issue 26, "Audit trail"): remove this waiver with the
+    # change that versions it. The data and state buckets are versioned (no waiver).
+    "S3.14" = { reason = "the audit-log bucket (ALB, VPC flow and S3 access logs) is not versioned yet: a deleted log object cannot be recovered until the audit bucket gets versioning and object lock (issue 26)", resources = ["aws_s3_bucket.audit_logs_bucket"] }
+    # The pull-through repositories tasks pull from are created by ECR on the first pull, with mutable
+    # tags and no lifecycle policy, until an ECR repository creation template covers their prefixes
+    # (issue 26, "Supply chain"). They are scanned on push (ECR.1 passes). Remove both with the template.
+    "ECR.2" = { reason = "the pull-through cache repositories (docker-hub/*, ecr-public/*) are created by ECR with mutable tags until a repository creation template makes them IMMUTABLE; images are pinned by tag and scanned on push meanwhile", resources = ["aws_ecr_pull_through_cache_rule.pull_through_docker_hub", "aws_ecr_pull_through_cache_rule.pull_through_ecr_public"] }
+    "ECR.3" = { reason = "the pull-through cache repositories (docker-hub/*, ecr-public/*) are created by ECR without a lifecycle policy until a repository creation template gives them one; they hold only the few tags the services pin", resources = ["aws_ecr_pull_through_cache_rule.pull_through_docker_hub", "aws_ecr_pull_through_cache_rule.pull_through_ecr_public"] }
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * The synth-time policy pack: what cdk-nag is to AWS CDK, for this project's synthesized Terraform.
  *
- * Every rule (./rules.ts) is one Security Hub control (ELB.1, ECS.20, S3.9, ...) checked on the JSON of
- * every synthesized stack. A finding is a violation unless a waiver covers it: the environment's
+ * Every rule (./rules.ts) is one Security Hub control (ELB.1, ECS.20, S3.9, ...), or one of the
+ * project's own (LGTM.<n>) where Security Hub has none, checked on the JSON of every synthesized
+ * stack, with the stack's whole environment in view (its other layers and, when given, its settings). A finding is a violation unless a waiver covers it: the environment's
  * `accept_risks.waivers` (settings, reason mandatory) or a code waiver (./code-waivers.ts). Any
  * violation fails synth with the stack, the resource address, the control and the setting that
  * fixes it; the summary says how many rules ran and what was waived, and why.
@@ -15,7 +16,7 @@ import type { Settings } from "../settings/schema";
 import { UserError } from "../settings/errors";
 import { CODE_WAIVERS } from "./code-waivers";
 import { RULES } from "./rules";
-import type { Finding, PolicyRule, SynthesizedStack, Waiver } from "./types";
+import type { Finding, PolicyEnvironment, PolicyRule, SynthesizedStack, Waiver } from "./types";
 
 export * from "./types";
 export { RULES, RULE_IDS, resources, containers, allowsEveryAction } from "./rules";
@@ -78,21 +79,39 @@ const covers = (w: Waiver, f: Located) =>
   w.control === f.rule.id &&
   (w.resources === undefined || w.resources.length === 0 || w.resources.some((r) => resourceMatches(r, f.address) || resourceMatches(r, `${f.address}#${f.part}`)));
 
+/** The environment of a stack: the settings whose env prefixes its id, else the id's first part. */
+const envOf = (stack: SynthesizedStack, environments: readonly Settings[]) => environments.find((s) => stack.id.startsWith(`${s.env}-`))?.env ?? stack.id.split("-")[0];
+
+/**
+ * The environments of a run as the rules see them: each with all its stacks (a rule reading another
+ * layer finds it here) and its settings when given.
+ */
+export function policyEnvironments(stacks: readonly SynthesizedStack[], environments: readonly Settings[]): Map<string, PolicyEnvironment> {
+  const out = new Map<string, PolicyEnvironment>();
+  for (const stack of stacks) {
+    const name = envOf(stack, environments);
+    const env = out.get(name) ?? { name, settings: environments.find((s) => s.env === name), stacks: [] };
+    out.set(name, { ...env, stacks: [...env.stacks, stack].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) });
+  }
+  return out;
+}
+
 /**
  * Runs every rule on every stack. Stacks are matched to environments by id (`<env>-<layer>`); a
- * stack of an environment not in `environments` gets no settings waivers. Returns the report;
- * `assertPolicy` throws on violations.
+ * stack of an environment not in `environments` gets no settings waivers, and its rules read the
+ * stacks alone. Returns the report; `checkPolicy` throws on violations.
  */
 export function evaluatePolicy(stacks: readonly SynthesizedStack[], environments: readonly Settings[], rules: readonly PolicyRule[] = RULES): PolicyReport {
   const violations: Located[] = [];
   const waived: WaivedFinding[] = [];
   const used = new Set<Waiver>();
   const byEnv = new Map(environments.map((s) => [s.env, settingsWaivers(s)]));
+  const envs = policyEnvironments(stacks, environments);
   for (const stack of stacks) {
-    const env = environments.find((s) => stack.id.startsWith(`${s.env}-`))?.env ?? stack.id.split("-")[0];
+    const env = envOf(stack, environments);
     const waivers = [...(byEnv.get(env) ?? []), ...CODE_WAIVERS];
     for (const rule of rules) {
-      for (const finding of rule.check(stack)) {
+      for (const finding of rule.check(stack, envs.get(env)!)) {
         const located: Located = { ...finding, env, stack: stack.id, rule };
         const waiver = waivers.find((w) => covers(w, located));
         if (waiver) {

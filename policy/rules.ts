@@ -4,7 +4,15 @@
  * and references inside one stack; what a stack reads from another layer is checked in the layer
  * that owns it.
  */
-import type { Finding, PolicyRule, SynthesizedStack, TfBlock } from "./types";
+import { filterMatches, pulledRepositories } from "./ecr";
+import { actionMatches, allowsEverything, everyRole, grants, iamPolicies, readPolicy, statementName, wildcardReason, type Statement } from "./iam";
+import { judgeIngress } from "./reachability";
+import { keyOf } from "./references";
+import { DEFAULT_BACKEND_PATHS, DEFAULT_UI_SERVICE, forwards, namesBackendPath } from "./routing";
+import { deniesInsecureTransport, publicGrants } from "./s3-policy";
+import { secretContent } from "./secret-content";
+import { GATEWAY_SERVICE } from "./reachability";
+import type { Finding, PolicyEnvironment, PolicyRule, SynthesizedStack, TfBlock } from "./types";
 
 /** Every resource of a type in a stack, as [address, block]. */
 export function resources(stack: SynthesizedStack, type: string): [string, TfBlock][] {
@@ -35,20 +43,43 @@ function bucketChildren(stack: SynthesizedStack, type: string): Set<string> {
   return new Set(resources(stack, type).map(([, b]) => referenced(b.bucket)).filter((x): x is string => !!x));
 }
 
-/** Statements allowing every action ("*"), in a JSON policy or a jsonencode() expression. */
+/** Whether a policy (JSON or jsonencode()) has an Allow statement of every action ("*" or "*:*"). */
 export function allowsEveryAction(policy: unknown): boolean {
-  if (typeof policy !== "string") return false;
-  try {
-    const doc = JSON.parse(policy);
-    const statements = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
-    return statements.some((st: TfBlock) => st?.Effect === "Allow" && [st.Action].flat().some((a: unknown) => a === "*" || a === "*:*"));
-  } catch {
-    // jsonencode({...}) as cdktf writes it: `"Action" = "*"` or `"Action" = [..., "*", ...]`.
-    const statements = policy.split(/\{"Sid"|\{"Effect"/);
-    return statements.some(
-      (st) => /"Effect" = "Allow"|^ = "Allow"/.test(st) && /"Action" = ("\*(:\*)?"|\[[^\]]*"\*(:\*)?"[^\]]*\])/.test(st),
-    );
-  }
+  const read = readPolicy(policy);
+  return !!read && "statements" in read && read.statements.some((st) => st.effect === "Allow" && st.actions.some(allowsEverything));
+}
+
+/** Every readable IAM policy of a stack with its statements; unreadable ones with the reason. */
+function policiesOf(stack: SynthesizedStack): { address: string; statements: readonly Statement[]; unreadable?: string }[] {
+  return iamPolicies(stack).flatMap(([address, value]) => {
+    const read = readPolicy(value, stack);
+    if (!read) return [];
+    return "statements" in read ? [{ address, statements: read.statements }] : [{ address, statements: [], unreadable: read.unreadable }];
+  });
+}
+
+/** The bucket a companion resource (`bucket = ${aws_s3_bucket.x.id}`) belongs to, by address. */
+const bucketOf = (b: TfBlock) => referenced(b.bucket);
+
+/** The stack's aws_ecr_repository resources tasks pull from (all of them when no task is in view). */
+function usedRepositories(stack: SynthesizedStack, pulled: ReturnType<typeof pulledRepositories>): [string, TfBlock][] {
+  return resources(stack, "aws_ecr_repository").filter(([address]) => !pulled.tasksInView || pulled.repositories.has(keyOf({ stack: stack.id, address })));
+}
+
+/** The stack's pull-through cache rules tasks pull through: [address, prefix, repositories]. */
+function usedPullThroughRules(stack: SynthesizedStack, pulled: ReturnType<typeof pulledRepositories>): [string, string, readonly string[]][] {
+  return resources(stack, "aws_ecr_pull_through_cache_rule").flatMap(([address, r]) => {
+    const repositories = pulled.pullThrough.get(keyOf({ stack: stack.id, address }));
+    if (pulled.tasksInView && !repositories) return [];
+    return [[address, String(r.ecr_repository_prefix), repositories ?? [`${r.ecr_repository_prefix}/*`]] as [string, string, readonly string[]]];
+  });
+}
+
+/** The repository creation template ECR applies to pull-through repositories under `prefix` (its own, else ROOT's). */
+function creationTemplate(env: PolicyEnvironment, prefix: string): TfBlock | undefined {
+  const templates = env.stacks.flatMap((s) => Object.values(s.json.resource?.aws_ecr_repository_creation_template ?? {}));
+  const forPullThrough = templates.filter((t) => [t.applied_for ?? []].flat().includes("PULL_THROUGH_CACHE"));
+  return forPullThrough.find((t) => t.prefix === prefix) ?? forPullThrough.find((t) => t.prefix === "ROOT");
 }
 
 const TLS_POLICIES = /^ELBSecurityPolicy-TLS13-1-[23]-/;
@@ -144,12 +175,20 @@ export const RULES: readonly PolicyRule[] = [
     check: (stack) => {
       const tls = new Set(
         resources(stack, "aws_s3_bucket_policy")
-          .filter(([, p]) => typeof p.policy === "string" && /"aws:SecureTransport"\s*(=|:)\s*"false"/.test(p.policy) && /"Deny"/.test(p.policy))
-          .map(([, p]) => referenced(p.bucket)),
+          .filter(([, p]) => {
+            const address = bucketOf(p);
+            const bucket = address ? stack.json.resource?.aws_s3_bucket?.[address.split(".")[1]] : undefined;
+            const read = readPolicy(p.policy, stack);
+            if (!address || !read || !("statements" in read)) return false;
+            const name = typeof bucket?.bucket === "string" ? bucket.bucket : undefined;
+            const literalArns = name ? [`arn:aws:s3:::${name}`, `arn:\${data.aws_partition.current.partition}:s3:::${name}`] : [];
+            return read.statements.some((st) => deniesInsecureTransport(st, { arnRef: `\${${address}.arn}`, literalArns }));
+          })
+          .map(([, p]) => bucketOf(p)),
       );
       return resources(stack, "aws_s3_bucket")
         .filter(([a]) => !tls.has(a))
-        .map(([address]) => ({ address, detail: "no bucket policy denies aws:SecureTransport = false" }));
+        .map(([address]) => ({ address, detail: "no bucket policy statement denies every request to the bucket and its objects with aws:SecureTransport = false" }));
     },
   },
   {
@@ -196,10 +235,12 @@ export const RULES: readonly PolicyRule[] = [
     reason: "a compromised task would own the account",
     fix: "modules/task-roles (least-privilege policies)",
     check: (stack) =>
-      ["aws_iam_role_policy", "aws_iam_policy"].flatMap((type) =>
-        resources(stack, type)
-          .filter(([, p]) => allowsEveryAction(p.policy))
-          .map(([address]) => ({ address, detail: 'a statement allows Action "*"' })),
+      policiesOf(stack).flatMap(({ address, statements, unreadable }) =>
+        unreadable !== undefined
+          ? [{ address, detail: `the policy is neither JSON nor jsonencode() of a literal document, so no rule can read it: ${unreadable}` }]
+          : statements
+              .filter((st) => st.effect === "Allow" && st.actions.some(allowsEverything))
+              .map((st) => ({ address, detail: `${statementName(st)} allows Action "${st.actions.find(allowsEverything)}"` })),
       ),
   },
   {
@@ -207,31 +248,66 @@ export const RULES: readonly PolicyRule[] = [
     title: "ECR private repositories should have image scanning configured",
     reason: "a known-vulnerable image would run unnoticed",
     fix: "ecr.scan_on_push",
-    check: (stack) =>
-      resources(stack, "aws_ecr_repository")
-        .filter(([, r]) => one(r.image_scanning_configuration)?.scan_on_push !== true)
-        .map(([address]) => ({ address, detail: "scan_on_push is not true" })),
+    check: (stack, env) => {
+      const pulled = pulledRepositories(env);
+      const scanned = (repository: string) =>
+        env.stacks.some((s) =>
+          Object.values(s.json.resource?.aws_ecr_registry_scanning_configuration ?? {}).some((c) =>
+            ([c.rule ?? []].flat() as TfBlock[]).some(
+              (r) => ["SCAN_ON_PUSH", "CONTINUOUS_SCAN"].includes(r.scan_frequency) && ([r.repository_filter ?? []].flat() as TfBlock[]).some((f) => filterMatches(String(f.filter), repository)),
+            ),
+          ),
+        );
+      return [
+        ...usedRepositories(stack, pulled)
+          .filter(([, r]) => one(r.image_scanning_configuration)?.scan_on_push !== true)
+          .map(([address]) => ({ address, detail: "scan_on_push is not true" })),
+        ...usedPullThroughRules(stack, pulled).flatMap(([address, , repositories]) => {
+          const unscanned = repositories.filter((r) => !scanned(r));
+          return unscanned.length > 0 ? [{ address, detail: `no registry scanning rule scans ${unscanned.join(", ")} on push, which tasks pull through it` }] : [];
+        }),
+      ];
+    },
   },
   {
     id: "ECR.2",
     title: "ECR private repositories should have tag immutability configured",
     reason: "a pushed tag could be replaced by a different image under the same name",
-    fix: 'ecr.image_tag_mutability = "IMMUTABLE"',
-    check: (stack) =>
-      resources(stack, "aws_ecr_repository")
-        .filter(([, r]) => r.image_tag_mutability !== "IMMUTABLE")
-        .map(([address, r]) => ({ address, detail: `image_tag_mutability is ${JSON.stringify(r.image_tag_mutability ?? "MUTABLE")}` })),
+    fix: 'ecr.image_tag_mutability = "IMMUTABLE" (an ECR repository creation template for pull-through repositories)',
+    check: (stack, env) => {
+      const pulled = pulledRepositories(env);
+      return [
+        ...usedRepositories(stack, pulled)
+          .filter(([, r]) => r.image_tag_mutability !== "IMMUTABLE")
+          .map(([address, r]) => ({ address, detail: `image_tag_mutability is ${JSON.stringify(r.image_tag_mutability ?? "MUTABLE")}` })),
+        ...usedPullThroughRules(stack, pulled)
+          .filter(([, prefix]) => creationTemplate(env, prefix)?.image_tag_mutability !== "IMMUTABLE")
+          .map(([address, prefix, repositories]) => ({
+            address,
+            detail: `tasks pull ${repositories.join(", ")} through it, and no aws_ecr_repository_creation_template for "${prefix}" makes the repositories ECR creates IMMUTABLE`,
+          })),
+      ];
+    },
   },
   {
     id: "ECR.3",
     title: "ECR repositories should have at least one lifecycle policy configured",
     reason: "old images accumulate and are billed forever",
-    fix: "ecr.keep_last_images",
-    check: (stack) => {
+    fix: "ecr.keep_last_images (an ECR repository creation template for pull-through repositories)",
+    check: (stack, env) => {
+      const pulled = pulledRepositories(env);
       const covered = new Set(resources(stack, "aws_ecr_lifecycle_policy").map(([, p]) => referenced(p.repository)));
-      return resources(stack, "aws_ecr_repository")
-        .filter(([a]) => !covered.has(a))
-        .map(([address]) => ({ address, detail: "no aws_ecr_lifecycle_policy" }));
+      return [
+        ...usedRepositories(stack, pulled)
+          .filter(([a]) => !covered.has(a))
+          .map(([address]) => ({ address, detail: "no aws_ecr_lifecycle_policy" })),
+        ...usedPullThroughRules(stack, pulled)
+          .filter(([, prefix]) => typeof creationTemplate(env, prefix)?.lifecycle_policy !== "string")
+          .map(([address, prefix, repositories]) => ({
+            address,
+            detail: `tasks pull ${repositories.join(", ")} through it, and no aws_ecr_repository_creation_template for "${prefix}" gives the repositories ECR creates a lifecycle policy`,
+          })),
+      ];
     },
   },
   {
@@ -272,13 +348,15 @@ export const RULES: readonly PolicyRule[] = [
     id: "ECS.8",
     title: "Secrets should not be passed as container environment variables",
     reason: "plain environment variables are readable by anyone who can describe the task definition",
-    fix: "grafana.database.password_secret_arn (Secrets Manager through `secrets`)",
+    fix: "grafana.database.password_secret_arn (Secrets Manager through `secrets`); a rendered config names its secrets by file or environment reference, never by value",
     check: (stack) =>
       resources(stack, "aws_ecs_task_definition").flatMap(([address, t]) =>
         containers(t).flatMap((c) =>
-          (c.environment ?? [])
-            .filter((e: TfBlock) => SECRET_NAME.test(e.name))
-            .map((e: TfBlock) => ({ address, part: c.name, detail: `container "${c.name}" sets ${e.name} as a plain environment variable` })),
+          [c.environment ?? []].flat().flatMap((e: TfBlock) => {
+            if (SECRET_NAME.test(e?.name)) return [{ address, part: c.name, detail: `container "${c.name}" sets ${e.name} as a plain environment variable` }];
+            const content = typeof e?.value === "string" ? secretContent(e.value) : [];
+            return content.length > 0 ? [{ address, part: c.name, detail: `container "${c.name}" has ${content.join(" and ")} in the plain value of ${e.name}` }] : [];
+          }),
         ),
       ),
   },
@@ -328,7 +406,125 @@ export const RULES: readonly PolicyRule[] = [
         .map(([address]) => ({ address, detail: "no aws_secretsmanager_secret_rotation" }));
     },
   },
+  // Rules that read structure across statements, layers and settings (issue 26). Their order is part
+  // of the summary line; rules added after these go below them.
+  {
+    id: "IAM.21",
+    title: "IAM customer managed policies that you create should not allow wildcard actions for services",
+    reason: "a task role with service:* (or a verb family like s3:Get* on a service holding data, secrets or keys) can do far more than its component needs, and a compromised task all of it",
+    fix: "modules/task-roles (name each action the component calls)",
+    check: (stack) =>
+      policiesOf(stack).flatMap(({ address, statements }) =>
+        statements
+          .filter((st) => st.effect === "Allow")
+          .flatMap((st) => {
+            const reasons = st.notActions.length > 0 ? [`NotAction in an Allow grants every action but ${st.notActions.join(", ")}`] : st.actions.map(wildcardReason).filter((r): r is string => !!r);
+            return reasons.length > 0 ? [{ address, detail: `${statementName(st)}: ${reasons.join("; ")}` }] : [];
+          }),
+      ),
+  },
+  {
+    id: "LGTM.1",
+    title: "IAM policies should not allow iam:PassRole on every role",
+    reason: "passing any role of the account to a new task or function is a step to every permission the account has",
+    fix: "modules/task-roles (pass only the named roles a deployment needs, or none)",
+    check: (stack) =>
+      policiesOf(stack).flatMap(({ address, statements }) =>
+        statements
+          .filter((st) => st.effect === "Allow" && !st.actions.some(allowsEverything) && grants(st, "iam:PassRole"))
+          .filter((st) => st.notResources.length > 0 || st.resources.some(everyRole))
+          .map((st) => {
+            const via = st.actions.filter((a) => actionMatches(a, "iam:PassRole"));
+            return { address, detail: `${statementName(st)} allows iam:PassRole${via.length > 0 && via[0] !== "iam:PassRole" ? ` (through "${via[0]}")` : ""} on ${st.notResources.length > 0 ? `everything but ${st.notResources.join(", ")}` : st.resources.filter(everyRole).join(", ")}` };
+          }),
+      ),
+  },
+  {
+    id: "S3.2",
+    title: "S3 general purpose buckets should block public read access",
+    reason: "anyone on the internet could read the metrics, logs, traces, profiles or state in it",
+    fix: "the bucket's policy (modules/secure-bucket): no Allow to Principal \"*\" without a condition naming an account, organization, VPC or source",
+    check: (stack) => publicAccess(stack, "read"),
+  },
+  {
+    id: "S3.3",
+    title: "S3 general purpose buckets should block public write access",
+    reason: "anyone on the internet could overwrite or delete the data or the Terraform state in it",
+    fix: "the bucket's policy (modules/secure-bucket): no Allow to Principal \"*\" without a condition naming an account, organization, VPC or source",
+    check: (stack) => publicAccess(stack, "write"),
+  },
+  {
+    id: "S3.14",
+    title: "S3 general purpose buckets should have versioning enabled",
+    reason: "an overwritten or deleted object (a block, a state file, an audit log) could not be recovered, and a role that may DeleteObject could destroy data instead of hiding it",
+    fix: "modules/secure-bucket `versioned` (data and state buckets are versioned; waive a bucket only with the reason its content may be lost)",
+    check: (stack) => {
+      const versioned = new Set(
+        resources(stack, "aws_s3_bucket_versioning")
+          .filter(([, v]) => one(v.versioning_configuration)?.status === "Enabled")
+          .map(([, v]) => bucketOf(v)),
+      );
+      return resources(stack, "aws_s3_bucket")
+        .filter(([a, b]) => !versioned.has(a) && one(b.versioning)?.enabled !== true)
+        .map(([address]) => ({ address, detail: "no aws_s3_bucket_versioning enables versioning" }));
+    },
+  },
+  {
+    id: "EC2.18",
+    title: "Security groups should only allow unrestricted incoming traffic for authorized ports",
+    reason: "a task port open to the internet is reachable without the ALB's TLS, listener rules and the gateway's authentication",
+    fix: "stacks/20-security.ts (only the ALB's listener ports admit 0.0.0.0/0 or ::/0)",
+    check: (stack, env) =>
+      judgeIngress(env, stack)
+        .filter((v) => v.world && !v.listenerPorts)
+        .map((v) => ({ address: v.ingress.address, detail: v.problem ?? `${v.ingress.cidr} reaches ports ${v.ingress.fromPort}-${v.ingress.toPort}` })),
+  },
+  {
+    id: "LGTM.2",
+    title: "Address ranges should reach only the ALB's listeners and the gateway's port",
+    reason: "a backend port reachable from an address range takes requests that never passed the gateway's authentication and tenant checks",
+    fix: "load_balancer.ui_allowed_cidrs / .ingest_allowed_cidrs (ALB) and load_balancer.internal_client_cidrs (gateway); backends admit only their consumers' security groups",
+    check: (stack, env) =>
+      judgeIngress(env, stack)
+        .filter((v) => v.problem !== undefined && !(v.world && !v.listenerPorts))
+        .map((v) => ({ address: v.ingress.address, detail: v.problem! })),
+  },
+  {
+    id: "LGTM.3",
+    title: "ALB rules should send backend paths only to the gateway",
+    reason: "a backend behind the ALB without the gateway takes any X-Scope-OrgID: every tenant's data, and its admin and delete routes, for whoever reaches the path",
+    fix: "services.<name>.alb_paths only on the gateway; load_balancer.default_service for Grafana's UI",
+    check: (stack, env) => {
+      const backendPaths = env.settings?.services?.[GATEWAY_SERVICE]?.alb_paths ?? DEFAULT_BACKEND_PATHS;
+      const ui = env.settings?.load_balancer.default_service ?? DEFAULT_UI_SERVICE;
+      return forwards(env, stack)
+        .filter((f) => f.service !== GATEWAY_SERVICE)
+        .filter((f) => f.service !== ui || f.paths.some((p) => namesBackendPath(p, backendPaths)))
+        .map((f) => ({
+          address: f.address,
+          detail: `forwards ${f.paths.length > 0 ? f.paths.join(", ") : "every request"} to ${f.targetGroup} (${f.service === undefined ? "no service the pack can name" : `service ${f.service}`}), not to the gateway's target group`,
+        }));
+    },
+  },
 ];
+
+/** Bucket policies' public Allow statements of one kind, per bucket (S3.2, S3.3). */
+function publicAccess(stack: SynthesizedStack, kind: "read" | "write"): Finding[] {
+  const policies = resources(stack, "aws_s3_bucket_policy").flatMap(([address, p]) => {
+    const read = readPolicy(p.policy, stack);
+    return read && "statements" in read ? publicGrants(read.statements, kind).map((g) => ({ address, bucket: bucketOf(p), ...g })) : [];
+  });
+  const acls = resources(stack, "aws_s3_bucket_acl").filter(([, a]) =>
+    (kind === "read" ? ["public-read", "public-read-write", "authenticated-read"] : ["public-read-write"]).includes(a.acl),
+  );
+  return [
+    ...policies.map((g) => ({
+      address: g.address,
+      detail: `${statementName(g.statement)} (Effect "Allow") lets everyone ${g.actions.join(", ")}${g.bucket ? ` on ${g.bucket}` : ""} with no condition naming an account, organization, network or source`,
+    })),
+    ...acls.map(([address, a]) => ({ address, detail: `the canned ACL "${a.acl}" lets everyone ${kind}` })),
+  ];
+}
 
 /** Control ids of the pack, in order (the settings schema names them in waivers). */
 export const RULE_IDS: readonly string[] = RULES.map((r) => r.id);

@@ -1,7 +1,8 @@
 /**
  * Types of the synth-time policy pack: a rule, what it finds, and the synthesized stacks it reads.
- * No imports, so the settings schema can name the rule ids (policy/rules.ts) without a cycle.
+ * Type-only imports, so the settings schema can name the rule ids (policy/rules.ts) without a cycle.
  */
+import type { Settings } from "../settings/schema";
 
 /** A resource block of the synthesized Terraform JSON. */
 export type TfBlock = Record<string, any>;
@@ -29,11 +30,29 @@ export interface Finding {
 }
 
 /**
- * One rule: one control of AWS Security Hub's Foundational Security Best Practices (FSBP) or the CIS
- * AWS Foundations Benchmark, checked on the synthesized JSON of every stack.
+ * The environment a stack belongs to, as a rule sees it: every stack of that environment in this
+ * run (a rule that needs another layer, such as the security groups' services or the repositories
+ * the tasks pull from, reads it here) and, when the caller has them, its settings.
+ */
+export interface PolicyEnvironment {
+  /** Environment name, from the settings or the stack id (`<env>-<layer>`). */
+  readonly name: string;
+  /** Its settings; absent when the pack runs on stacks alone (a rule then reads what the stacks say). */
+  readonly settings?: Settings;
+  /** Every stack of the environment in this run, the one being checked included, sorted by id. */
+  readonly stacks: readonly SynthesizedStack[];
+}
+
+/** Prefix of this project's own controls, for what no Security Hub control covers: "LGTM.1". */
+export const PROJECT_CONTROL_PREFIX = "LGTM";
+
+/**
+ * One rule: one control of AWS Security Hub's Foundational Security Best Practices (FSBP), or one
+ * of this project's controls (`LGTM.<n>`) where FSBP has none, checked on the synthesized JSON of
+ * every stack.
  */
 export interface PolicyRule {
-  /** The control id, as Security Hub names it: "ELB.1", "ECS.20". */
+  /** The control id, as Security Hub names it ("ELB.1", "ECS.20"), or `LGTM.<n>` for a project control. */
   readonly id: string;
   /** The control's title. */
   readonly title: string;
@@ -41,8 +60,8 @@ export interface PolicyRule {
   readonly reason: string;
   /** The setting (or, when no setting can change it, the code) that fixes a violation. */
   readonly fix: string;
-  /** Findings of this rule in one stack. */
-  check(stack: SynthesizedStack): Finding[];
+  /** Findings of this rule in one stack; `env` is the stack's environment (other layers, settings). */
+  check(stack: SynthesizedStack, env: PolicyEnvironment): Finding[];
 }
 
 /** An accepted violation: from the environment's settings or, for a few, from the code itself. */
