@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { checkPolicy, CODE_WAIVERS, evaluatePolicy, formatPolicySummary, formatViolations, PolicyError, RULES, type SynthesizedStack } from "../policy";
+import { checkPolicy, CODE_WAIVERS, evaluatePolicy, formatPolicySummary, formatViolations, PolicyError, PROJECT_CONTROL_PREFIX, RULES, type SynthesizedStack } from "../policy";
 import { SERVICE_NAMES, type Settings } from "../settings";
 import { overrideError, settingsWith, shipped } from "./support/settings";
 import { goodContainer, stackOf, synthesizedStacks, taskWith } from "./support/policy";
@@ -16,7 +16,7 @@ import { MUTATION_RUN } from "./support/mutation";
 
 const bucket = (name: string) => ({ bucket: `\${aws_s3_bucket.${name}.id}` });
 const denyHttp =
-  '${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "DenyInsecureTransport", "Effect" = "Deny", "Principal" = "*", "Action" = "s3:*", "Resource" = [aws_s3_bucket.b.arn], "Condition" = {"Bool" = {"aws:SecureTransport" = "false"}}}]})}';
+  '${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "DenyInsecureTransport", "Effect" = "Deny", "Principal" = "*", "Action" = "s3:*", "Resource" = [aws_s3_bucket.b.arn, "${aws_s3_bucket.b.arn}/*"], "Condition" = {"Bool" = {"aws:SecureTransport" = "false"}}}]})}';
 const fullAccess = { b: { bucket: "b" } };
 const alb = (o: Record<string, unknown> = {}) => ({
   aws_lb: { public_alb: { load_balancer_type: "application", drop_invalid_header_fields: true, enable_deletion_protection: true, access_logs: { bucket: "logs", enabled: true }, ...o } },
@@ -39,11 +39,44 @@ const s3 = (drop?: string, o: Record<string, Record<string, unknown>> = {}) => {
     aws_s3_bucket_policy: { b_policy: { ...bucket("b"), policy: denyHttp } },
     aws_s3_bucket_public_access_block: { b_pab: { ...bucket("b"), block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true } },
     aws_s3_bucket_logging: { b_logging: { ...bucket("b"), target_bucket: "logs", target_prefix: "s3/b/" } },
+    aws_s3_bucket_versioning: { b_versioning: { ...bucket("b"), versioning_configuration: { status: "Enabled" } } },
     ...o,
   };
   if (drop) delete all[drop];
   return all;
 };
+/** A bucket policy of bucket b: the TLS Deny and, after it, `statement` (HCL). */
+const bucketPolicy = (statement: string) => ({
+  aws_s3_bucket_policy: { b_policy: { ...bucket("b"), policy: denyHttp.replace("]})}", `, ${statement}]})}`) } },
+});
+/**
+ * A security-group layer in one stack: Mimir's and the gateway's task groups (the groups their ECS
+ * services run in), the gateway's port 8080 from its container, the VPC, and one CIDR ingress.
+ */
+const groups = (ingress: Record<string, unknown>) =>
+  stackOf(
+    {
+      aws_vpc: { v: { cidr_block: "10.0.0.0/16" } },
+      aws_security_group: { mimir_sg: { name: "mimir" }, gateway_sg: { name: "gateway" }, alb_sg: { name: "alb" } },
+      aws_ecs_service: {
+        mimir_service: { name: "mimir", network_configuration: { security_groups: ["${aws_security_group.mimir_sg.id}"] } },
+        gateway_service: { name: "gateway", task_definition: "${aws_ecs_task_definition.gateway.arn}", network_configuration: [{ security_groups: ["${aws_security_group.gateway_sg.id}"] }] },
+      },
+      aws_ecs_task_definition: { gateway: { container_definitions: JSON.stringify([{ name: "gateway", portMappings: [{ containerPort: 8080 }] }]) } },
+      aws_lb: { public_alb: { security_groups: ["${aws_security_group.alb_sg.id}"] } },
+      aws_lb_listener: { public_https: { load_balancer_arn: "${aws_lb.public_alb.arn}", port: 443 } },
+      aws_vpc_security_group_ingress_rule: { r: { ip_protocol: "tcp", ...ingress } },
+    },
+    "test-20-security",
+  );
+const toGroup = (group: string, cidr: string, port: number) => ({ security_group_id: `\${aws_security_group.${group}_sg.id}`, cidr_ipv4: cidr, from_port: port, to_port: port });
+/** ALB routing in one stack: the gateway's and Mimir's target groups (the gateway's service registers into its own) and one listener rule. */
+const routing = (targetGroup: string, paths: string[]) =>
+  stackOf({
+    aws_lb_target_group: { gateway_tg: { port: 8080 }, mimir_tg: { port: 9009, tags: { Service: "mimir" } } },
+    aws_ecs_service: { gateway_service: { name: "gateway", load_balancer: [{ container_name: "gateway", container_port: 8080, target_group_arn: "${aws_lb_target_group.gateway_tg.arn}" }] } },
+    aws_lb_listener_rule: { r: { priority: 100, condition: [{ path_pattern: { values: paths } }], action: [{ type: "forward", target_group_arn: `\${aws_lb_target_group.${targetGroup}.arn}` }] } },
+  }, "test-60-ecs");
 const policy = (doc: object) => ({ aws_iam_role_policy: { x_policy: { role: "x", policy: JSON.stringify(doc) } } });
 const allow = (Action: unknown) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action, Resource: "*" }] });
 
@@ -97,6 +130,24 @@ const CASES: [string, SynthesizedStack, SynthesizedStack, string][] = [
     stackOf({ aws_secretsmanager_secret: { s: { name: "x" } } }),
     "aws_secretsmanager_secret.s",
   ],
+  ["IAM.21", stackOf(policy(allow(["s3:GetObject", "kms:GenerateDataKey*"]))), stackOf(policy(allow(["s3:*"]))), "aws_iam_role_policy.x_policy"],
+  ["LGTM.1", stackOf(policy({ Statement: [{ Effect: "Allow", Action: "iam:PassRole", Resource: "arn:aws:iam::111111111111:role/lgtm-task" }] })), stackOf(policy(allow("iam:PassRole"))), "aws_iam_role_policy.x_policy"],
+  [
+    "S3.2",
+    stackOf(s3(undefined, bucketPolicy('{"Sid" = "Logs", "Effect" = "Allow", "Principal" = {"Service" = "logging.s3.amazonaws.com"}, "Action" = "s3:PutObject", "Resource" = "*", "Condition" = {"StringEquals" = {"aws:SourceAccount" = "111111111111"}}}'))),
+    stackOf(s3(undefined, bucketPolicy('{"Sid" = "Deny", "Effect" = "Allow", "Principal" = "*", "Action" = "s3:GetObject", "Resource" = "${aws_s3_bucket.b.arn}/*"}'))),
+    "aws_s3_bucket_policy.b_policy",
+  ],
+  [
+    "S3.3",
+    stackOf(s3(undefined, bucketPolicy('{"Effect" = "Allow", "Principal" = "*", "Action" = "s3:PutObject", "Resource" = "*", "Condition" = {"StringEquals" = {"aws:PrincipalOrgID" = "o-abc123"}}}'))),
+    stackOf(s3(undefined, bucketPolicy('{"Effect" = "Allow", "Principal" = {"AWS" = "*"}, "Action" = "s3:PutObject", "Resource" = "*"}'))),
+    "aws_s3_bucket_policy.b_policy",
+  ],
+  ["S3.14", stackOf(s3()), stackOf(s3("aws_s3_bucket_versioning")), "aws_s3_bucket.b"],
+  ["EC2.18", groups(toGroup("alb", "0.0.0.0/0", 443)), groups(toGroup("mimir", "0.0.0.0/0", 9009)), "aws_vpc_security_group_ingress_rule.r"],
+  ["LGTM.2", groups(toGroup("gateway", "${aws_vpc.v.cidr_block}", 8080)), groups(toGroup("mimir", "${aws_vpc.v.cidr_block}", 9009)), "aws_vpc_security_group_ingress_rule.r"],
+  ["LGTM.3", routing("gateway_tg", ["/prometheus/*"]), routing("mimir_tg", ["/prometheus/*"]), "aws_lb_listener_rule.r"],
 ];
 
 /**
@@ -141,11 +192,11 @@ const DETAILS: Record<string, string> = {
   "ELB.17": 'ssl_policy "ELBSecurityPolicy-2016-08" is not a TLS 1.2+/1.3 policy',
   "EC2.2": "its default security group is not managed with no rules",
   "EC2.6": "no aws_flow_log records its traffic",
-  "S3.5": "no bucket policy denies aws:SecureTransport = false",
+  "S3.5": "no bucket policy statement denies every request to the bucket and its objects with aws:SecureTransport = false",
   "S3.8": "no public access block with all four settings true",
   "S3.9": "no aws_s3_bucket_logging sends its access logs to the log bucket",
   "EFS.1": "encrypted is not true",
-  "IAM.1": 'a statement allows Action "*"',
+  "IAM.1": 'statement 1 allows Action "*"',
   "ECR.1": "scan_on_push is not true",
   "ECR.2": 'image_tag_mutability is "MUTABLE"',
   "ECR.3": "no aws_ecr_lifecycle_policy",
@@ -157,15 +208,28 @@ const DETAILS: Record<string, string> = {
   "ECS.12": "containerInsights is not enabled",
   "ECS.20": 'container "app" runs as "0"',
   "SecretsManager.1": "no aws_secretsmanager_secret_rotation",
+  "IAM.21": 'statement 1: "s3:*" allows every s3 action',
+  "LGTM.1": "statement 1 allows iam:PassRole on *",
+  "S3.2": 'statement "Deny" (Effect "Allow") lets everyone s3:GetObject on aws_s3_bucket.b with no condition naming an account, organization, network or source',
+  "S3.3": "statement 2 (Effect \"Allow\") lets everyone s3:PutObject on aws_s3_bucket.b with no condition naming an account, organization, network or source",
+  "S3.14": "no aws_s3_bucket_versioning enables versioning",
+  "EC2.18": "0.0.0.0/0 reaches mimir on port 9009 (tcp): only the gateway's port may admit an address range",
+  "LGTM.2": "${aws_vpc.v.cidr_block} reaches mimir on port 9009 (tcp): only the gateway's port may admit an address range",
+  "LGTM.3": "forwards /prometheus/* to aws_lb_target_group.mimir_tg (service mimir), not to the gateway's target group",
 };
 
 const idsOf = (stack: SynthesizedStack) => evaluatePolicy([stack], []).violations.map((v) => `${v.rule.id} ${v.address}`);
 
 describe("GIVEN the policy pack", () => {
-  it("WHEN listed THEN every rule has a case below, and ids are unique Security Hub control ids", () => {
+  it("WHEN listed THEN every rule has a case below, and ids are unique Security Hub control ids or documented project ids (LGTM.<n>)", () => {
     expect(RULES.map((r) => r.id).sort()).toEqual(CASES.map(([id]) => id).sort());
+    expect(new Set(RULES.map((r) => r.id)).size).toBe(RULES.length);
+    const security = fs.readFileSync(path.join(__dirname, "..", "docs", "security.md"), "utf8");
     for (const r of RULES) {
-      expect(r.id).toMatch(/^[A-Za-z0-9]+\.\d+$/);
+      // A Security Hub control id ("ELB.1", "SecretsManager.1"), or the project's own namespace where
+      // Security Hub has no control; every id has its row in docs/security.md's policy table.
+      expect(r.id).toMatch(new RegExp(`^(${PROJECT_CONTROL_PREFIX}|[A-Z][A-Za-z0-9]*)\\.[1-9]\\d*$`));
+      expect(security, r.id).toMatch(new RegExp(`^\\| [^|]*\\b${r.id.replace(".", "\\.")}\\b[^|]* \\|`, "m"));
       expect(r.fix, r.id).toMatch(/\w/);
       expect(r.reason, r.id).toMatch(/\w/);
     }
@@ -276,9 +340,25 @@ describe("GIVEN the rules' edge cases", () => {
 
   it("WHEN S3.5 reads bucket policies THEN it needs a Deny on aws:SecureTransport false, in JSON or jsonencode(), for that bucket", () => {
     const withPolicy = (p: unknown, b = "b") => stackOf(s3(undefined, { aws_s3_bucket_policy: { b_policy: { ...bucket(b), policy: p } } }));
-    const json = JSON.stringify({ Statement: [{ Effect: "Deny", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } }] });
+    const statement = { Sid: "TLS", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: ["${aws_s3_bucket.b.arn}", "${aws_s3_bucket.b.arn}/*"], Condition: { Bool: { "aws:SecureTransport": "false" } } };
+    const json = JSON.stringify({ Statement: [statement] });
     expect(only("S3.5", withPolicy(json))).toEqual([]);
     expect(only("S3.5", withPolicy(json.replace("Deny", "Allow")))).toHaveLength(1);
+    // A literal ARN of the bucket's name, and a boolean false, count as well.
+    const literal = { ...statement, Resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], Condition: { Bool: { "aws:SecureTransport": false } } };
+    expect(only("S3.5", stackOf(s3(undefined, { aws_s3_bucket: { b: { bucket: "b" } }, aws_s3_bucket_policy: { p: { ...bucket("b"), policy: JSON.stringify({ Statement: [literal] }) } } })))).toEqual([]);
+    // Each part of the statement is needed: everyone, every action, the objects, the condition's value.
+    for (const broken of [
+      { ...statement, Principal: { AWS: "arn:aws:iam::111111111111:root" } },
+      { ...statement, Action: ["s3:PutObject"] },
+      { ...statement, Resource: ["${aws_s3_bucket.b.arn}"] },
+      { ...statement, Condition: { Bool: { "aws:SecureTransport": "true" } } },
+      { ...statement, Condition: { StringEquals: { "aws:SecureTransport": "false" } } },
+      // A statement named after the control, allowing: the name is no Deny.
+      { ...statement, Sid: "Deny", Effect: "Allow" },
+    ]) {
+      expect(only("S3.5", withPolicy(JSON.stringify({ Statement: [broken] }))), JSON.stringify(broken)).toHaveLength(1);
+    }
     expect(only("S3.5", withPolicy(denyHttp.replace('"false"', '"true"')))).toHaveLength(1);
     expect(only("S3.5", withPolicy(denyHttp, "other"))).toHaveLength(1);
     expect(only("S3.5", withPolicy({ Statement: [] }))).toHaveLength(1);
