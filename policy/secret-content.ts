@@ -36,7 +36,7 @@ const CHECKS: [string, RegExp][] = [
   ["an AWS access key id", /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/],
   ["an htpasswd line with a password hash", /^[^\s:#]+:(?:\$apr1\$|\$2[aby]\$|\$[156]\$|\{SHA\}|\{SSHA\})\S+/m],
   ["credentials in a URL", /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+:[^\s@/"'$]+@[^\s/"']+/i],
-  ["an Authorization header with its value", /\bAuthorization["']?\s*[:=]\s*["']?(?:Basic|Bearer)\s+[A-Za-z0-9+/=._-]{8,}/i],
+  ["an Authorization header with its value", /\bAuthorization["']?\s*[:=]?\s*["']?(?:Basic|Bearer)\s+[A-Za-z0-9+/=._-]{8,}/i],
 ];
 
 /** What secret-looking content a value holds (one description per kind), or []. */
