@@ -16,6 +16,7 @@ import { defineConfig } from "vitest/config";
 export const MUTATION_SUITES = [
   "test/policy.test.ts",
   "test/policy-report.test.ts",
+  "test/policy-structure.test.ts",
   "test/drift-summary.test.ts",
   "test/plan-verdicts.test.ts",
   "test/plan.test.ts",
