@@ -25,7 +25,18 @@ const ECR_HOST = /^(?:\$\{[^}]+\}|\d{12})\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(
 /** `grafana/loki:3.7.6@sha256:...` → `grafana/loki`. */
 const repositoryPath = (rest: string) => rest.replace(/@sha256:[0-9a-f]+$/, "").replace(/:[^/:]+$/, "");
 
+const cache = new WeakMap<PolicyEnvironment, PulledRepositories>();
+
+/** What the environment's tasks pull (read once per environment of a run). */
 export function pulledRepositories(env: PolicyEnvironment): PulledRepositories {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const read = readPulled(env);
+  cache.set(env, read);
+  return read;
+}
+
+function readPulled(env: PolicyEnvironment): PulledRepositories {
   const repositories = new Set<string>();
   const pullThrough = new Map<string, string[]>();
   let tasksInView = false;

@@ -95,8 +95,18 @@ export function serviceName(env: PolicyEnvironment, stack: SynthesizedStack, ser
   return containerList(task).find((c) => (c.portMappings ?? []).length > 0)?.name ?? "an ECS service";
 }
 
-/** Which group belongs to what, across the environment. */
+const views = new WeakMap<PolicyEnvironment, GroupView>();
+
+/** Which group belongs to what, across the environment (read once per environment of a run). */
 export function groupView(env: PolicyEnvironment): GroupView {
+  const cached = views.get(env);
+  if (cached) return cached;
+  const view = readGroups(env);
+  views.set(env, view);
+  return view;
+}
+
+function readGroups(env: PolicyEnvironment): GroupView {
   const services = new Map<string, string[]>();
   const loadBalancers = new Map<string, number[]>();
   let tasksInView = false;

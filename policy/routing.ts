@@ -28,8 +28,12 @@ export interface Forward {
 
 const one = (v: unknown): TfBlock | undefined => (Array.isArray(v) ? v[0] : v && typeof v === "object" ? (v as TfBlock) : undefined);
 
-/** Target group key (`stack:address`) → the service that registers into it. */
+const owners = new WeakMap<PolicyEnvironment, Map<string, string>>();
+
+/** Target group key (`stack:address`) → the service that registers into it (read once per environment). */
 function targetGroupServices(env: PolicyEnvironment): Map<string, string> {
+  const cached = owners.get(env);
+  if (cached) return cached;
   const out = new Map<string, string>();
   for (const stack of env.stacks) {
     for (const svc of Object.values(stack.json.resource?.aws_ecs_service ?? {})) {
@@ -39,6 +43,7 @@ function targetGroupServices(env: PolicyEnvironment): Map<string, string> {
       }
     }
   }
+  owners.set(env, out);
   return out;
 }
 
