@@ -22,7 +22,8 @@ const RESOURCE = /^\$\{([a-z0-9_]+\.[A-Za-z0-9_-]+)\.([a-z_]+)\}$/;
 function remoteStack(env: PolicyEnvironment, from: SynthesizedStack, source: string): SynthesizedStack | undefined {
   const config = (from.json.data?.terraform_remote_state?.[source] as { config?: { key?: unknown } } | undefined)?.config;
   const key = typeof config?.key === "string" ? config.key : undefined;
-  const m = key ? /^([^/]+)\/([^/]+)\/terraform\.tfstate$/.exec(key) : undefined;
+  // stacks/contract.ts stateKey(): `<env>/<layer>/terraform.tfstate` (read from the end, so a key prefix would not matter).
+  const m = key ? /(?:^|\/)([^/]+)\/([^/]+)\/terraform\.tfstate$/.exec(key) : undefined;
   return m ? env.stacks.find((s) => s.id === `${m[1]}-${m[2]}`) : undefined;
 }
 
