@@ -1,17 +1,19 @@
 /**
- * The rules of the policy pack, one per Security Hub control (FSBP unless noted), each checked on
- * the synthesized Terraform JSON, the contract this project ships. A rule reads only literal values
- * and references inside one stack; what a stack reads from another layer is checked in the layer
- * that owns it.
+ * The rules of the policy pack, one per Security Hub control (FSBP), or per project control
+ * (`LGTM.<n>`) where FSBP has none, each checked on the synthesized Terraform JSON, the contract
+ * this project ships. A finding is reported in the stack that owns the resource at fault; a rule
+ * that needs another layer to judge it (which service a security group serves, which target group
+ * a service registers into, which repository a task pulls from) reads that layer through `env`,
+ * following remote-state references (./references.ts). Policies are read statement by statement
+ * (./iam.ts, ./s3-policy.ts), never matched as text.
  */
 import { filterMatches, pulledRepositories } from "./ecr";
 import { actionMatches, allowsEverything, everyRole, grants, iamPolicies, readPolicy, statementName, wildcardReason, type Statement } from "./iam";
-import { judgeIngress } from "./reachability";
+import { GATEWAY_SERVICE, judgeIngress } from "./reachability";
 import { keyOf } from "./references";
 import { DEFAULT_BACKEND_PATHS, DEFAULT_UI_SERVICE, forwards, namesBackendPath } from "./routing";
 import { deniesInsecureTransport, publicGrants } from "./s3-policy";
 import { secretContent } from "./secret-content";
-import { GATEWAY_SERVICE } from "./reachability";
 import type { Finding, PolicyEnvironment, PolicyRule, SynthesizedStack, TfBlock } from "./types";
 
 /** Every resource of a type in a stack, as [address, block]. */
