@@ -78,7 +78,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   "ecs.config_init_image": "Image of the init container that writes the rendered configs and chowns the writable volumes (needs `sh`, `printf`, `mkdir`, `sha256sum`, `chown`).",
   "accept_risks.spot_for_stateful": "Allow `spot_weight > 0` on Mimir, Loki, Tempo and Pyroscope.",
   "accept_risks.reduced_redundancy": "Ring members allowed to run where losing one task or one AZ stops their writes (`settings/quorum.ts`); names checked, with did-you-mean.",
-  "accept_risks.waivers": "Policy findings this environment accepts, by Security Hub control id: `{ \"ELB.1\" = { reason = \"...\", resources = [\"aws_lb_listener.public_http\"] } }`. Unknown control ids are errors; a waiver that matches nothing is reported. See [security.md](security.md#policy-pack).",
+  "accept_risks.waivers": "Policy findings this environment accepts, by control id (a Security Hub id, or a project id `LGTM.<n>`): `{ \"ELB.1\" = { reason = \"...\", resources = [\"aws_lb_listener.public_http\"] } }`. Unknown control ids are errors; a waiver that matches nothing is reported. See [security.md](security.md#policy-pack).",
   "accept_risks.waivers.<control>.reason": "Why the environment accepts the risk (15+ characters); printed by synth.",
   "accept_risks.waivers.<control>.resources": "Terraform addresses the waiver covers (`address#container` for one container); omitted, it covers the whole control.",
   ring_interface_names: "Interfaces whose address ring members advertise, first usable wins (Fargate 1.4: `eth1` is the task ENI; `eth0` only holds 169.254.172.x, which dskit skips).",
