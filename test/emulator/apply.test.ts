@@ -3,7 +3,10 @@
  * on 127.0.0.1 (moto 5.2.1 over HTTPS, one server per environment answering for that environment's
  * account; test/support/moto.ts), then `npm run drift` of every layer (a read-only re-plan against
  * the applied state, through the launcher as users run it) that must find no change and no drift,
- * then a destroy in reverse order that stops where the project's guards say it must.
+ * then a destroy in reverse order that stops where the project's guards say it must. On the way down,
+ * dev's stateful layer meets the destroy guard (commands/destroy-guard.ts) through `npm run plan` and
+ * `npm run apply`: a settings change that deletes a guarded resource is refused without
+ * `--allow-destroy` and applied with it.
  *
  * What is real: the synth output of `node bin/lgtm.cjs synth` (never edited; the endpoints come
  * from `emulator_override.tf.json` files beside it, test/support/emulator.ts), terraform, the
@@ -71,6 +74,8 @@ interface EnvRun {
   destroyed: { layer: LayerId; result: RunResult; ms: number }[];
   /** The destroy guard on a stateful layer (dev only), through `npm run plan` and `npm run apply`. */
   guard?: GuardRun;
+  /** Why the destroy guard scenario could not run to its end, if it could not. */
+  guardError?: string;
 }
 
 /** One `node bin/lgtm.cjs` run: its exit, output and JSON report. */
@@ -220,7 +225,9 @@ describe.skipIf(skip)("GIVEN dev and prod synthesized by `lgtm synth`, each poin
    */
   async function destroyDown(run: EnvRun, before: Partial<Record<LayerId, (run: EnvRun) => Promise<void>>> = {}): Promise<void> {
     for (const layer of [...LAYERS].reverse()) {
-      await before[layer]?.(run);
+      await before[layer]?.(run).catch((e: unknown) => {
+        run.guardError = e instanceof Error ? e.message : String(e);
+      });
       const r = await tfRun(run, layer, ["destroy", "-input=false", "-auto-approve"]);
       run.destroyed.push({ layer, result: r, ms: r.ms });
       timings.push(`${run.env}-${layer}: destroy ${r.ms} ms (exit ${r.code})`);
@@ -417,6 +424,7 @@ describe.skipIf(skip)("GIVEN dev and prod synthesized by `lgtm synth`, each poin
 
     it("WHEN dev's settings switch pyroscope off THEN `npm run plan -- --layer 30-storage` refuses the delete of its ECR repository (exit 3, a guarded destroy) and `npm run apply` refuses that saved plan", () => {
       const g = runs.get("dev")!.guard;
+      expect(runs.get("dev")!.guardError ?? "", "the destroy guard scenario's error").toBe("");
       expect(g, "the destroy guard scenario ran (dev's layers above 30-storage were destroyed)").toBeDefined();
       expect(g!.refused.exit, g!.refused.output.slice(-3000)).toBe(3);
       expect(g!.refused.report?.result).toBe("guarded destroy");
