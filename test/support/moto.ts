@@ -136,7 +136,9 @@ export async function startMoto(options: { account: string; region: string; ca: 
   child.once("exit", (code) => (exited = code));
   const endpoint = `https://127.0.0.1:${port}`;
   const ca = fs.readFileSync(options.ca.caFile);
-  const deadline = Date.now() + 60_000;
+  // A ceiling: python importing moto and flask took 42 s of wall time (1.7 s of CPU) on this 2-core
+  // machine at load average 65, and the first answer loads more of moto.
+  const deadline = Date.now() + 300_000;
   for (;;) {
     if (exited !== undefined) throw new Error(`moto exited (${exited}) before it answered:\n${output}`);
     try {
@@ -146,7 +148,7 @@ export async function startMoto(options: { account: string; region: string; ca: 
     }
     if (Date.now() > deadline) {
       kill();
-      throw new Error(`moto did not answer on ${endpoint} within 60 s:\n${output}`);
+      throw new Error(`moto did not answer on ${endpoint} within 300 s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
