@@ -3,11 +3,9 @@ import LongTiersFirst from "./test/support/sequencer";
 
 export default defineConfig({
   test: {
+    // Every tier, the system tier (test/system/) and the emulator apply (test/emulator/) included:
+    // the sequencer starts those two first, one per worker, so that they overlap.
     include: ["test/**/*.test.ts"],
-    // The whole stack applied on the AWS API emulator (test/emulator/, docs/emulator-apply.md) takes
-    // about 10 minutes of provider waiters and terraform runs: its own command, `npm run test:emulator`
-    // (vitest.emulator.config.mts), which .ci/run runs after `npm test`.
-    exclude: ["**/node_modules/**", "test/emulator/**"],
     // Timeouts from measured durations (test/support/duration-reporter.ts prints them after each
     // run), with a wide margin. Measured on 2 cores (issue #15): idle machine, slowest test 7.2 s
     // (alerting's init + validate), slowest hooks 87 s (mock-apply's 16 `terraform test` runs) and

@@ -18,7 +18,7 @@ import { loadSettings } from "../../settings";
 import { stackId } from "../../stacks/contract";
 import { startCdktfProject, type CdktfProject, type CdktfRun } from "../support/cdktf-project";
 import { emulatorEnv, writeEmulatorOverrides } from "../support/emulator";
-import { makeTestCa, skipWithoutMoto, startMoto, type MotoServer } from "../support/moto";
+import { makeTestCa, processCpuSeconds, skipWithoutMoto, startMoto, type MotoServer } from "../support/moto";
 import { skipWithoutTerraform } from "../support/terraform";
 
 const tier = "cdktf deploy against the AWS API emulator (test/emulator/cdktf-deploy)";
@@ -36,6 +36,8 @@ describe.skipIf(skip)("GIVEN every environment synthesized (npm run synth) and d
   let project: CdktfProject;
   let bootstrap: CdktfRun;
   let network: CdktfRun;
+  const started = Date.now();
+  const cpuAtStart = processCpuSeconds("self", true);
 
   beforeAll(async () => {
     const settings = await loadSettings(ENV);
@@ -55,6 +57,8 @@ describe.skipIf(skip)("GIVEN every environment synthesized (npm run synth) and d
     await project?.stop();
     await moto?.stop();
     if (work) fs.rmSync(work, { recursive: true, force: true });
+    // Every process it started has exited and been reaped: their CPU is in this worker's children's time.
+    console.info(`cdktf deploy against the emulator: wall ${((Date.now() - started) / 1000).toFixed(1)} s, CPU ${(processCpuSeconds("self", true) - cpuAtStart).toFixed(1)} s`);
   });
 
   it("WHEN `cdktf deploy dev-00-bootstrap` runs THEN it applies in full, into its local state beside the output folder", () => {

@@ -75,6 +75,8 @@ export interface MotoServer {
   /** https://127.0.0.1:<port> */
   readonly endpoint: string;
   readonly account: string;
+  /** The server's process id (its CPU time is read from /proc for the tier's report). */
+  readonly pid: number;
   /** The server's log (moto's request lines and errors). */
   log(): string;
   stop(): Promise<void>;
@@ -134,7 +136,9 @@ export async function startMoto(options: { account: string; region: string; ca: 
   child.once("exit", (code) => (exited = code));
   const endpoint = `https://127.0.0.1:${port}`;
   const ca = fs.readFileSync(options.ca.caFile);
-  const deadline = Date.now() + 60_000;
+  // A ceiling: python importing moto and flask took 42 s of wall time (1.7 s of CPU) on this 2-core
+  // machine at load average 65, and the first answer loads more of moto.
+  const deadline = Date.now() + 300_000;
   for (;;) {
     if (exited !== undefined) throw new Error(`moto exited (${exited}) before it answered:\n${output}`);
     try {
@@ -144,13 +148,14 @@ export async function startMoto(options: { account: string; region: string; ca: 
     }
     if (Date.now() > deadline) {
       kill();
-      throw new Error(`moto did not answer on ${endpoint} within 60 s:\n${output}`);
+      throw new Error(`moto did not answer on ${endpoint} within 300 s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
     endpoint,
     account: options.account,
+    pid: child.pid!,
     log: () => output,
     async stop() {
       process.removeListener("exit", kill);
@@ -162,4 +167,57 @@ export async function startMoto(options: { account: string; region: string; ca: 
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * One call of an AWS JSON-protocol API (ECR, ECS, Logs...) on the emulator, to look at what an
+ * apply left there. moto answers for its own account whatever the signature says; the credential
+ * scope names the service and region it routes the call by.
+ */
+export function awsJsonCall(server: MotoServer, ca: TestCa, call: { service: string; target: string; region: string; body?: unknown }): Promise<{ status: number; body: Record<string, unknown> }> {
+  const payload = JSON.stringify(call.body ?? {});
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      `${server.endpoint}/`,
+      {
+        method: "POST",
+        ca: fs.readFileSync(ca.caFile),
+        headers: {
+          "Content-Type": "application/x-amz-json-1.1",
+          "X-Amz-Target": call.target,
+          Authorization: `AWS4-HMAC-SHA256 Credential=AKIAEMULATORTEST0001/20260101/${call.region}/${call.service}/aws4_request, SignedHeaders=host, Signature=0`,
+          "Content-Length": Buffer.byteLength(payload),
+        },
+        timeout: 10_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (d: Buffer) => chunks.push(d));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          try {
+            resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} });
+          } catch {
+            reject(new Error(`${call.target}: not JSON (HTTP ${res.statusCode}): ${text.slice(0, 500)}`));
+          }
+        });
+      },
+    );
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error(`${call.target}: timeout`)));
+    req.end(payload);
+  });
+}
+
+/** CPU seconds (user + system) a live process has used, from /proc; 0 where /proc is not there. */
+export function processCpuSeconds(pid: number | "self", withReapedChildren = false): number {
+  try {
+    // Fields after the command name: utime is the 14th field of the line, stime the 15th, cutime
+    // and cstime the 16th and 17th (proc(5)), in clock ticks (100 per second on Linux).
+    const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    const ticks = Number(f[11]) + Number(f[12]) + (withReapedChildren ? Number(f[13]) + Number(f[14]) : 0);
+    return ticks / 100;
+  } catch {
+    return 0;
+  }
 }

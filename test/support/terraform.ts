@@ -144,6 +144,8 @@ export function offlineTerraform(workDir: string, provider?: SharedProvider): Te
  */
 export interface SharedProvider {
   readonly env: { TF_REATTACH_PROVIDERS: string };
+  /** The provider's process id. */
+  readonly pid: number;
   stop(): void;
 }
 
@@ -191,6 +193,7 @@ export async function startSharedProvider(env: NodeJS.ProcessEnv = {}): Promise<
   child.stderr.removeAllListeners("data").resume();
   return {
     env: { TF_REATTACH_PROVIDERS: reattach },
+    pid: child.pid!,
     stop() {
       process.removeListener("exit", kill);
       kill();
