@@ -10,6 +10,7 @@
  */
 import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { basicAuth, getJson, lokiPush, openWebsocket, otlpTraceBody, otlpTraces, randomHex, remoteWrite, selector, type LogStream } from "../support/system/clients";
 import { RING_BINARIES, rollingRestart, startSystemStack, startTasks, type Replaced, type Runnable, type SystemStack } from "../support/system/stack";
@@ -66,11 +67,24 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
 
   afterAll(async () => {
     await workload?.stop();
+    // Logs of every task, kept when asked (LGTM_SYSTEM_LOGS=<folder>): close() removes the run's files.
+    if (process.env.LGTM_SYSTEM_LOGS && stack) {
+      fs.mkdirSync(process.env.LGTM_SYSTEM_LOGS, { recursive: true });
+      for (const t of stack.cluster.tasks) fs.writeFileSync(`${process.env.LGTM_SYSTEM_LOGS}/${t.id}.log`, t.log());
+    }
+    await stack?.close();
     report.timings_s = timings;
+    report.total_s = Object.values(timings).reduce((a, b) => a + b, 0);
     report.writes = Object.fromEntries(workload ? workload.counts : []);
+    // CPU of this process and of every process it started and reaped (each component is the direct
+    // child the tier spawned; nginx's workers are reaped by their master), and the load meanwhile.
+    const text = fs.readFileSync("/proc/self/stat", "utf8");
+    const stat = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    const sec = (i: number) => Number(stat[i]) / 100;
+    report.cpu_s = { node: +(sec(11) + sec(12)).toFixed(1), tasks: +(sec(13) + sec(14)).toFixed(1) };
+    report.load_average = os.loadavg().map((l) => +l.toFixed(2));
     console.log(`\nsystem tier figures:\n${JSON.stringify(report, null, 2)}\n`);
     if (process.env.LGTM_SYSTEM_REPORT) fs.writeFileSync(process.env.LGTM_SYSTEM_REPORT, JSON.stringify(report, null, 2));
-    await stack?.close();
   }, 60_000);
 
   it("WHEN the gateway and cache tasks start before any backend exists THEN the gateway starts and answers 502/503 on every backend route", async () => {
@@ -128,7 +142,7 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
           last = `mimir ${m.status}, loki ${l.status}, tempo ${tr.status}`;
           if (m.status === 200 && l.status === 200 && tr.status === 200) break;
           if (Date.now() > deadline) throw new Error(`${t.id} did not serve the backends within the DNS TTL + 15 s: ${last}`);
-          await new Promise((r) => setTimeout(r, 500));
+          await new Promise((r) => setTimeout(r, 200));
         }
         expect([502, 503]).toContain((await getJson(`${base}/pyroscope/ready`, authA)).status);
       }
@@ -174,7 +188,7 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
             break;
           }
           if (Date.now() > deadline) throw new Error(`${tenant} did not read back its data within 30 s: metrics ${m.status} ${m.text.slice(0, 200)}, logs ${l.status} ${l.text.slice(0, 200)}, trace ${own.status}`);
-          await new Promise((r) => setTimeout(r, 500));
+          await new Promise((r) => setTimeout(r, 200));
         }
       }
     });
@@ -331,15 +345,8 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
         }),
       );
       for (const { task } of fresh) expect(victims.map((v) => v.address)).not.toContain(task.address);
-      // Writes continue past the DNS TTL so the gateway can spread them to the new addresses.
-      await new Promise((r) => setTimeout(r, stack.dnsTtl * 1000 + 5000));
-      await workload.stop();
-      report.replacement = { replaced: victims.map((v) => v.id), by: fresh.map((f) => ({ id: f.task.id, address: f.task.address, ready_s: f.readyMs / 1000 })) };
-
-      const counts = workload.counts.get("replacement")!;
-      expect(counts.metrics.acknowledged, JSON.stringify(counts)).toBe(counts.metrics.attempted);
-      expect(counts.logs.acknowledged, JSON.stringify(counts)).toBe(counts.logs.attempted);
-      // Reached the new tasks: their distributors received pushes through the gateway.
+      // Writes continue until the gateway has sent some to both new tasks (it re-resolves the Cloud
+      // Map names every DNS TTL), for at most the TTL + 5 s after they are ready.
       const [mimir, loki] = fresh.map((f) => f.task);
       const metricsText = async (t: Task, port: number) => (await fetch(t.url(port, "/metrics"))).text();
       const sum = (text: string, name: string) =>
@@ -347,8 +354,25 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
           .split("\n")
           .filter((l) => l.startsWith(name))
           .reduce((n, l) => n + Number(l.split(" ").pop()), 0);
-      const mimirReceived = sum(await metricsText(mimir, stack.specs.mimir.port), "cortex_distributor_received_samples_total");
-      const lokiReceived = sum(await metricsText(loki, stack.specs.loki.port), "loki_distributor_lines_received_total");
+      const received = async () => ({
+        mimir_samples: sum(await metricsText(mimir, stack.specs.mimir.port), "cortex_distributor_received_samples_total"),
+        loki_lines: sum(await metricsText(loki, stack.specs.loki.port), "loki_distributor_lines_received_total"),
+      });
+      const reachDeadline = Date.now() + stack.dnsTtl * 1000 + 5000;
+      let got = await received();
+      while ((got.mimir_samples === 0 || got.loki_lines === 0) && Date.now() < reachDeadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        got = await received();
+      }
+      await workload.stop();
+      report.replacement = { replaced: victims.map((v) => v.id), by: fresh.map((f) => ({ id: f.task.id, address: f.task.address, ready_s: f.readyMs / 1000 })) };
+
+      const counts = workload.counts.get("replacement")!;
+      expect(counts.metrics.acknowledged, JSON.stringify(counts)).toBe(counts.metrics.attempted);
+      expect(counts.logs.acknowledged, JSON.stringify(counts)).toBe(counts.logs.attempted);
+      // Reached the new tasks: their distributors received pushes through the gateway.
+      const mimirReceived = got.mimir_samples;
+      const lokiReceived = got.loki_lines;
       report.replacement_new_task_received = { mimir_samples: mimirReceived, loki_lines: lokiReceived };
       expect(mimirReceived, `${mimir.id} (new address ${mimir.address}) received no remote write through the gateway`).toBeGreaterThan(0);
       expect(lokiReceived, `${loki.id} (new address ${loki.address}) received no push through the gateway`).toBeGreaterThan(0);
@@ -417,7 +441,7 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
           read[`${phase}.traces`] = await workload.readTraces(gw(), phase);
         }
         if (Object.values(read).every((v) => v.missing.length === 0) || Date.now() > deadline) break;
-        await new Promise((r) => setTimeout(r, 3000));
+        await new Promise((r) => setTimeout(r, 500));
       }
       report.after_rolling = Object.fromEntries(Object.entries(read).map(([k, v]) => [k, { acknowledged: v.acknowledged, readable: v.readable }]));
       for (const [k, v] of Object.entries(read)) expect(v.missing.slice(0, 5), `${k}: ${v.missing.length} of ${v.acknowledged} acknowledged not readable after the rolling restart`).toEqual([]);
