@@ -389,6 +389,9 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
   it("WHEN every ring is restarted one task at a time as ECS deploys (fresh disks, new addresses, readiness-gated) THEN writes keep succeeding, every stopped task leaves its data under its prefix within its stop timeout, and the last 30 minutes stay readable", async () => {
     await timed("rolling restart", async () => {
       workload.start("rolling");
+      // Every ring holds fresh acknowledged data when its first task gets SIGTERM, so each stop has
+      // something to flush (Tempo otherwise may have uploaded everything before its stop).
+      await workload.acknowledgedEach(10_000);
       const prefix: Record<string, string> = { mimir: prefixes().mimir_blocks, loki: prefixes().loki, tempo: prefixes().tempo };
       const results = await Promise.all(rings.map(async (name) => [name, await rollingRestart(stack, name, prefix[name], 150_000)] as const));
       await workload.stop();

@@ -123,6 +123,17 @@ export class Workload {
     await Promise.all([metric, log, trace]);
   }
 
+  /** Resolves once the current phase has an acknowledged sample, line and trace (bounded). */
+  async acknowledgedEach(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const a = this.acked.get(this.phase);
+      if (a && a.metrics.length > 0 && a.logs.length > 0 && a.traces.length > 0) return;
+      if (Date.now() > deadline) throw new Error(`phase ${this.phase}: not every signal acknowledged within ${timeoutMs / 1000} s: ${JSON.stringify(this.counts.get(this.phase))}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   phases(): string[] {
     return [...this.acked.keys()];
   }
