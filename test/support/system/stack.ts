@@ -165,9 +165,13 @@ export async function startSystemStack(): Promise<SystemStack> {
 
 /** Starts `count` tasks of a service in parallel and waits until every one is ready; returns ms to ready per task. */
 export async function startTasks(stack: SystemStack, name: Runnable, count: number, timeoutMs: number): Promise<{ task: Task; ms: number }[]> {
-  const tasks: Task[] = [];
-  for (let i = 0; i < count; i++) tasks.push(await stack.cluster.startTask(stack.specs[name]));
-  return Promise.all(tasks.map(async (task) => ({ task, ms: await task.waitReady(timeoutMs) })));
+  // As ECS places a service's tasks: all at once (each still runs its init container before its main one).
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const task = await stack.cluster.startTask(stack.specs[name]);
+      return { task, ms: await task.waitReady(timeoutMs) };
+    }),
+  );
 }
 
 export interface StoppedTask {
