@@ -63,7 +63,9 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
       client_config: { grpc_client_config: { max_recv_msg_size: 100 * 1024 * 1024, max_send_msg_size: 100 * 1024 * 1024 } },
       // A dead pattern ingester (nothing forgets it) must not keep every later Loki task unready
       // (the system tier's rolling restart, docs/system-tests.md).
-      lifecycler: { interface_names: s.ring_interface_names, readiness_check_ring_health: false, ring: { kvstore: { store: "memberlist" } } },
+      // Its min_ready_duration would run after the ingester's, not beside it (/ready checks one,
+      // then the other): 15 s more per Loki start and per deploy step for nothing (test/system).
+      lifecycler: { interface_names: s.ring_interface_names, readiness_check_ring_health: false, min_ready_duration: "0s", ring: { kvstore: { store: "memberlist" } } },
     });
   });
 

@@ -10,6 +10,7 @@
  */
 import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { basicAuth, getJson, lokiPush, openWebsocket, otlpTraceBody, otlpTraces, randomHex, remoteWrite, selector, type LogStream } from "../support/system/clients";
 import { RING_BINARIES, rollingRestart, startSystemStack, startTasks, type Replaced, type Runnable, type SystemStack } from "../support/system/stack";
@@ -66,18 +67,30 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
 
   afterAll(async () => {
     await workload?.stop();
+    // Logs of every task, kept when asked (LGTM_SYSTEM_LOGS=<folder>): close() removes the run's files.
+    if (process.env.LGTM_SYSTEM_LOGS && stack) {
+      fs.mkdirSync(process.env.LGTM_SYSTEM_LOGS, { recursive: true });
+      for (const t of stack.cluster.tasks) fs.writeFileSync(`${process.env.LGTM_SYSTEM_LOGS}/${t.id}.log`, t.log());
+    }
+    await stack?.close();
     report.timings_s = timings;
+    report.total_s = Object.values(timings).reduce((a, b) => a + b, 0);
     report.writes = Object.fromEntries(workload ? workload.counts : []);
+    // CPU of this process and of every process it started and reaped (each component is the direct
+    // child the tier spawned; nginx's workers are reaped by their master), and the load meanwhile.
+    const text = fs.readFileSync("/proc/self/stat", "utf8");
+    const stat = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    const sec = (i: number) => Number(stat[i]) / 100;
+    report.cpu_s = { node: +(sec(11) + sec(12)).toFixed(1), tasks: +(sec(13) + sec(14)).toFixed(1) };
+    report.load_average = os.loadavg().map((l) => +l.toFixed(2));
     console.log(`\nsystem tier figures:\n${JSON.stringify(report, null, 2)}\n`);
     if (process.env.LGTM_SYSTEM_REPORT) fs.writeFileSync(process.env.LGTM_SYSTEM_REPORT, JSON.stringify(report, null, 2));
-    await stack?.close();
   }, 60_000);
 
   it("WHEN the gateway and cache tasks start before any backend exists THEN the gateway starts and answers 502/503 on every backend route", async () => {
     await timed("gateway before backends", async () => {
       await Promise.all([startTasks(stack, "memcached", stack.services.memcached.desiredCount, 20_000)]);
-      const started: Task[] = [];
-      for (let i = 0; i < stack.services.gateway.desiredCount; i++) started.push(await stack.cluster.startTask(stack.specs.gateway));
+      const started = await Promise.all(Array.from({ length: stack.services.gateway.desiredCount }, () => stack.cluster.startTask(stack.specs.gateway)));
       await Promise.all(
         started.map((t) =>
           t.waitReady(15_000).catch((e: Error) => {
@@ -128,7 +141,7 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
           last = `mimir ${m.status}, loki ${l.status}, tempo ${tr.status}`;
           if (m.status === 200 && l.status === 200 && tr.status === 200) break;
           if (Date.now() > deadline) throw new Error(`${t.id} did not serve the backends within the DNS TTL + 15 s: ${last}`);
-          await new Promise((r) => setTimeout(r, 500));
+          await new Promise((r) => setTimeout(r, 200));
         }
         expect([502, 503]).toContain((await getJson(`${base}/pyroscope/ready`, authA)).status);
       }
@@ -174,7 +187,7 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
             break;
           }
           if (Date.now() > deadline) throw new Error(`${tenant} did not read back its data within 30 s: metrics ${m.status} ${m.text.slice(0, 200)}, logs ${l.status} ${l.text.slice(0, 200)}, trace ${own.status}`);
-          await new Promise((r) => setTimeout(r, 500));
+          await new Promise((r) => setTimeout(r, 200));
         }
       }
     });
@@ -331,15 +344,8 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
         }),
       );
       for (const { task } of fresh) expect(victims.map((v) => v.address)).not.toContain(task.address);
-      // Writes continue past the DNS TTL so the gateway can spread them to the new addresses.
-      await new Promise((r) => setTimeout(r, stack.dnsTtl * 1000 + 5000));
-      await workload.stop();
-      report.replacement = { replaced: victims.map((v) => v.id), by: fresh.map((f) => ({ id: f.task.id, address: f.task.address, ready_s: f.readyMs / 1000 })) };
-
-      const counts = workload.counts.get("replacement")!;
-      expect(counts.metrics.acknowledged, JSON.stringify(counts)).toBe(counts.metrics.attempted);
-      expect(counts.logs.acknowledged, JSON.stringify(counts)).toBe(counts.logs.attempted);
-      // Reached the new tasks: their distributors received pushes through the gateway.
+      // Writes continue until the gateway has sent some to both new tasks (it re-resolves the Cloud
+      // Map names every DNS TTL), for at most the TTL + 5 s after they are ready.
       const [mimir, loki] = fresh.map((f) => f.task);
       const metricsText = async (t: Task, port: number) => (await fetch(t.url(port, "/metrics"))).text();
       const sum = (text: string, name: string) =>
@@ -347,8 +353,25 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
           .split("\n")
           .filter((l) => l.startsWith(name))
           .reduce((n, l) => n + Number(l.split(" ").pop()), 0);
-      const mimirReceived = sum(await metricsText(mimir, stack.specs.mimir.port), "cortex_distributor_received_samples_total");
-      const lokiReceived = sum(await metricsText(loki, stack.specs.loki.port), "loki_distributor_lines_received_total");
+      const received = async () => ({
+        mimir_samples: sum(await metricsText(mimir, stack.specs.mimir.port), "cortex_distributor_received_samples_total"),
+        loki_lines: sum(await metricsText(loki, stack.specs.loki.port), "loki_distributor_lines_received_total"),
+      });
+      const reachDeadline = Date.now() + stack.dnsTtl * 1000 + 5000;
+      let got = await received();
+      while ((got.mimir_samples === 0 || got.loki_lines === 0) && Date.now() < reachDeadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        got = await received();
+      }
+      await workload.stop();
+      report.replacement = { replaced: victims.map((v) => v.id), by: fresh.map((f) => ({ id: f.task.id, address: f.task.address, ready_s: f.readyMs / 1000 })) };
+
+      const counts = workload.counts.get("replacement")!;
+      expect(counts.metrics.acknowledged, JSON.stringify(counts)).toBe(counts.metrics.attempted);
+      expect(counts.logs.acknowledged, JSON.stringify(counts)).toBe(counts.logs.attempted);
+      // Reached the new tasks: their distributors received pushes through the gateway.
+      const mimirReceived = got.mimir_samples;
+      const lokiReceived = got.loki_lines;
       report.replacement_new_task_received = { mimir_samples: mimirReceived, loki_lines: lokiReceived };
       expect(mimirReceived, `${mimir.id} (new address ${mimir.address}) received no remote write through the gateway`).toBeGreaterThan(0);
       expect(lokiReceived, `${loki.id} (new address ${loki.address}) received no push through the gateway`).toBeGreaterThan(0);
@@ -365,6 +388,9 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
   it("WHEN every ring is restarted one task at a time as ECS deploys (fresh disks, new addresses, readiness-gated) THEN writes keep succeeding, every stopped task leaves its data under its prefix within its stop timeout, and the last 30 minutes stay readable", async () => {
     await timed("rolling restart", async () => {
       workload.start("rolling");
+      // Every ring holds fresh acknowledged data when its first task gets SIGTERM, so each stop has
+      // something to flush (Tempo otherwise may have uploaded everything before its stop).
+      await workload.acknowledgedEach(10_000);
       const prefix: Record<string, string> = { mimir: prefixes().mimir_blocks, loki: prefixes().loki, tempo: prefixes().tempo };
       const results = await Promise.all(rings.map(async (name) => [name, await rollingRestart(stack, name, prefix[name], 150_000)] as const));
       await workload.stop();
@@ -408,20 +434,26 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
         }
       }
 
+      // Blocks the stopped Mimir tasks uploaded are served once the compactor has listed them in the
+      // bucket index and the store-gateways and queriers have re-read it: within about three minutes
+      // of the upload (compactor.cleanup_interval, bucket_store.sync_interval and the metadata cache's
+      // bucket_index_content_ttl, 1 m each, templates/mimir/mimir.yaml.hbs). The last Mimir task
+      // stops about one deploy step before the end: ask until all is readable, for at most 3 minutes.
       const read: Record<string, Readback> = {};
-      const deadline = Date.now() + 60_000;
+      const deadline = Date.now() + 180_000;
       for (;;) {
         for (const phase of workload.phases()) {
-          read[`${phase}.metrics`] = await workload.readMetrics(gw(), phase);
-          read[`${phase}.logs`] = await workload.readLogs(gw(), phase);
-          read[`${phase}.traces`] = await workload.readTraces(gw(), phase);
+          if (read[`${phase}.metrics`]?.missing.length !== 0) read[`${phase}.metrics`] = await workload.readMetrics(gw(), phase);
+          if (read[`${phase}.logs`]?.missing.length !== 0) read[`${phase}.logs`] = await workload.readLogs(gw(), phase);
+          if (read[`${phase}.traces`]?.missing.length !== 0) read[`${phase}.traces`] = await workload.readTraces(gw(), phase);
         }
         if (Object.values(read).every((v) => v.missing.length === 0) || Date.now() > deadline) break;
-        await new Promise((r) => setTimeout(r, 3000));
+        await new Promise((r) => setTimeout(r, 2000));
       }
+      report.readable_after_rolling_s = (Date.now() - (deadline - 180_000)) / 1000;
       report.after_rolling = Object.fromEntries(Object.entries(read).map(([k, v]) => [k, { acknowledged: v.acknowledged, readable: v.readable }]));
       for (const [k, v] of Object.entries(read)) expect(v.missing.slice(0, 5), `${k}: ${v.missing.length} of ${v.acknowledged} acknowledged not readable after the rolling restart`).toEqual([]);
     });
-  }, 420_000);
+  }, 540_000);
 
 });

@@ -20,6 +20,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { runDir } from "./components";
+import type { RunLedger } from "./ledger";
 import type { Network } from "./network";
 
 export interface ContainerDefinition {
@@ -199,7 +200,10 @@ export class Cluster {
   constructor(
     private readonly network: Network,
     private readonly namespace: string,
-  ) {}
+    private readonly ledger: RunLedger,
+  ) {
+    ledger.dir(this.root);
+  }
 
   dnsName(service: string): string {
     return `${service}.${this.namespace}`;
@@ -235,6 +239,7 @@ export class Cluster {
       (c.mountPoints ?? []).flatMap((m) => {
         if (!fs.existsSync(m.containerPath)) {
           // A mount point on this machine's root file system (e.g. /data); removed again in close().
+          this.ledger.mountPoint(m.containerPath);
           fs.mkdirSync(m.containerPath, { recursive: true });
           this.createdMountPoints.push(m.containerPath);
         }
@@ -317,13 +322,8 @@ export class Cluster {
     for (const t of this.tasks) t.signal("SIGKILL");
     await Promise.all(this.tasks.map((t) => Promise.race([t.exited, new Promise((r) => setTimeout(r, 5000))])));
     for (const t of this.tasks) this.network.removeNamespace(t.netns);
-    for (const m of this.createdMountPoints.reverse()) {
-      try {
-        fs.rmdirSync(m);
-      } catch {
-        // still a mount point of a task that has not gone, or not empty: leave it
-      }
-    }
+    // Mount points created on the machine (e.g. /data) are removed by the run's ledger, which knows
+    // whether another run still uses them.
     fs.rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -6,12 +6,15 @@
  * addresses (the hosts file is rewritten and dnsmasq SIGHUPed as tasks come and go) with Cloud
  * Map's TTL, plus fixed names (the S3 endpoint) for the stand-in services on the bridge.
  *
- * Everything it creates is removed by `close()`: namespaces, the bridge, /etc/netns/<ns>/.
+ * Everything it creates is removed by `close()`: namespaces, the bridge, /etc/netns/<ns>/; and it is
+ * written to the run's ledger before it is created, so that an exit, a signal or the next run
+ * removes it when `close()` never ran (ledger.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { removeNamespaceSync, type RunLedger } from "./ledger";
 
 function run(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: "utf8" });
@@ -36,7 +39,8 @@ export class Network {
   private readonly hosts = new Map<string, Set<string>>();
   private readonly hostsFile = path.join(this.dir, "hosts");
 
-  constructor() {
+  constructor(private readonly ledger: RunLedger) {
+    ledger.dir(this.dir);
     fs.chmodSync(this.dir, 0o755);
     const routes = run("ip", ["-4", "route", "show", "table", "all"]) + run("ip", ["-4", "addr"]);
     const used = new Set([...routes.matchAll(/\b10\.231\.(\d+)\./g)].map((m) => Number(m[1])));
@@ -45,6 +49,7 @@ export class Network {
     this.prefix = `10.231.${free}`;
     this.gateway = `${this.prefix}.1`;
     this.bridge = `lgtmsys${free}`;
+    ledger.bridge(this.bridge);
     run("ip", ["link", "add", this.bridge, "type", "bridge"]);
     run("ip", ["addr", "add", `${this.gateway}/24`, "dev", this.bridge]);
     run("ip", ["link", "set", this.bridge, "up"]);
@@ -57,8 +62,9 @@ export class Network {
     const name = `${this.bridge}-${label}`;
     const address = `${this.prefix}.${host}`;
     const outer = `${this.bridge.replace("lgtmsys", "ls")}h${host}`;
-    run("ip", ["netns", "add", name]);
     this.namespaces.add(name);
+    this.ledger.namespace(name, true);
+    run("ip", ["netns", "add", name]);
     run("ip", ["link", "add", outer, "type", "veth", "peer", "name", "tmp0", "netns", name]);
     run("ip", ["link", "set", outer, "master", this.bridge, "up"]);
     run("ip", ["-n", name, "link", "set", "tmp0", "name", "eth0"]);
@@ -76,16 +82,8 @@ export class Network {
     if (!this.namespaces.delete(name)) return;
     // Whatever still runs in it (e.g. nginx workers whose master was SIGKILLed) goes with it: a
     // deleted namespace would otherwise live on in its orphans.
-    const pids = spawnSync("ip", ["netns", "pids", name], { encoding: "utf8" }).stdout.split(/\s+/).filter(Boolean).map(Number);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-    spawnSync("ip", ["netns", "del", name]);
-    fs.rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
+    removeNamespaceSync(name);
+    this.ledger.namespace(name, false);
   }
 
   /**
@@ -117,6 +115,7 @@ export class Network {
     let stderr = "";
     child.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));
     this.dnsmasq = child;
+    if (child.pid) this.ledger.process(child.pid, `--listen-address=${this.gateway}`);
     // Ready when it answers (dig is not assumed): poll for its pid file and a bound socket.
     const deadline = Date.now() + 5000;
     while (!fs.existsSync(path.join(this.dir, "dnsmasq.pid")) || !run("ss", ["-lun"]).includes(`${this.gateway}:53`)) {

@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import { runDir } from "./components";
+import type { RunLedger } from "./ledger";
 
 // s3rver ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -151,8 +152,9 @@ function fixDelimitedListing(server: { store: ListingStore }): void {
   };
 }
 
-export async function startSystemS3(opts: { address: string; region: string; buckets: readonly string[] }): Promise<SystemS3> {
+export async function startSystemS3(opts: { address: string; region: string; buckets: readonly string[]; ledger: RunLedger }): Promise<SystemS3> {
   const root = runDir("s3");
+  opts.ledger.dir(root);
   const tls = path.join(root, "tls");
   fs.mkdirSync(tls, { mode: 0o755 });
   const certs = makeCertificates(tls, s3EndpointNames(opts.region).flatMap((n) => [n, `*.${n}`]));

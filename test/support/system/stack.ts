@@ -10,6 +10,7 @@ import { loadSettings, type Settings } from "../../../settings";
 import { resourcesOf, synthLayer, type StackJson } from "../synth";
 import { componentBinary } from "./components";
 import { Cluster, healthCheckArgv, mainContainer, type ContainerDefinition, type ServiceSpec, type Task } from "./fargate";
+import { RunLedger, sweepStaleRuns } from "./ledger";
 import { Network } from "./network";
 import { s3EndpointNames, startSystemS3, type SystemS3 } from "./s3";
 import { findTool, MEMCACHED } from "../tools";
@@ -37,6 +38,9 @@ export interface SystemStack {
   /** Tenant id → gateway password (the test values of the tenants' secrets). */
   readonly tenants: Record<string, string>;
   readonly bucket: string;
+  /** What this run created on the machine (ledger.ts). */
+  readonly ledger: RunLedger;
+  /** Stops everything gracefully, then removes whatever the ledger still names. */
   close(): Promise<void>;
 }
 
@@ -78,13 +82,30 @@ export async function startSystemStack(): Promise<SystemStack> {
   const region = settings.aws.region;
   const namespace = settings.service_discovery.namespace;
 
-  const network = new Network();
+  // What an earlier run left when it was SIGKILLed (nothing could run in it); then this run's ledger,
+  // removed on close, on exit and on SIGINT/SIGTERM/SIGHUP even when close() never runs.
+  sweepStaleRuns();
+  const ledger = new RunLedger();
+  const release = ledger.guard();
+  const teardown = async (parts: { cluster?: Cluster; s3?: SystemS3; network?: Network }) => {
+    try {
+      await parts.cluster?.close();
+      await parts.s3?.stop();
+      await parts.network?.close();
+    } finally {
+      ledger.cleanupSync();
+      release();
+    }
+  };
+  let network: Network | undefined;
   let s3: SystemS3 | undefined;
   let cluster: Cluster | undefined;
   try {
-    s3 = await startSystemS3({ address: network.gateway, region, buckets: [bucket] });
-    await network.startDns({ zones: [namespace, "amazonaws.com"], fixed: Object.fromEntries(s3EndpointNames(region).map((n) => [n, network.gateway])), ttl: dnsTtl });
-    cluster = new Cluster(network, namespace);
+    network = new Network(ledger);
+    const gw = network.gateway;
+    s3 = await startSystemS3({ address: gw, region, buckets: [bucket], ledger });
+    await network.startDns({ zones: [namespace, "amazonaws.com"], fixed: Object.fromEntries(s3EndpointNames(region).map((n) => [n, gw])), ttl: dnsTtl });
+    cluster = new Cluster(network, namespace, ledger);
 
     const gatewayInit = containers("gateway").find((c) => c.name === "config")!;
     const startSh = (gatewayInit.environment ?? []).map((e) => e.value).find((v) => v.includes("exec nginx"));
@@ -121,11 +142,11 @@ export async function startSystemStack(): Promise<SystemStack> {
       gateway: spec("gateway", undefined, { kind: "http", port: port("gateway"), path: "/healthz" }, gatewaySecrets),
       memcached: spec("memcached", findTool(MEMCACHED), { kind: "tcp", port: port("memcached") }),
     };
-    const c = cluster;
-    const s = s3;
+    const parts = { cluster, s3, network };
+    const net = network;
     return {
       settings,
-      network,
+      network: net,
       s3,
       cluster,
       specs,
@@ -133,25 +154,24 @@ export async function startSystemStack(): Promise<SystemStack> {
       dnsTtl,
       tenants,
       bucket,
-      async close() {
-        await c.close();
-        await s.stop();
-        await network.close();
-      },
+      ledger,
+      close: () => teardown(parts),
     };
   } catch (e) {
-    await cluster?.close();
-    await s3?.stop();
-    await network.close();
+    await teardown({ cluster, s3, network });
     throw e;
   }
 }
 
 /** Starts `count` tasks of a service in parallel and waits until every one is ready; returns ms to ready per task. */
 export async function startTasks(stack: SystemStack, name: Runnable, count: number, timeoutMs: number): Promise<{ task: Task; ms: number }[]> {
-  const tasks: Task[] = [];
-  for (let i = 0; i < count; i++) tasks.push(await stack.cluster.startTask(stack.specs[name]));
-  return Promise.all(tasks.map(async (task) => ({ task, ms: await task.waitReady(timeoutMs) })));
+  // As ECS places a service's tasks: all at once (each still runs its init container before its main one).
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const task = await stack.cluster.startTask(stack.specs[name]);
+      return { task, ms: await task.waitReady(timeoutMs) };
+    }),
+  );
 }
 
 export interface StoppedTask {
