@@ -113,6 +113,20 @@ describe("GIVEN valid changes to the settings", () => {
     for (const r of live) expect(r.transition, r.id).toEqual(transitions);
   });
 
+  it("WHEN a transition falls on the day the earliest objects expire THEN it is refused at that day and loads one day earlier", async () => {
+    // prod: Tempo keeps 7 days + the 30-day margin = expires at day 37; Pyroscope (30 + 30) at day 60.
+    const at = (days: number) => ({ storage: { transitions: [{ days, storage_class: "GLACIER_IR" }] } });
+    expect(await overrideError(at(37))).toContain("storage.transitions[0].days: tempo objects expire after 37 days (services.tempo.retention_days 7 + storage.lifecycle_margin_days 30), so S3 cannot move them to GLACIER_IR at day 37");
+    const s = await settingsWith(at(36));
+    expect(s.storage.transitions).toEqual([{ days: 36, storage_class: "GLACIER_IR" }]);
+    // The synth takes it: the bucket's lifecycle no longer refuses what the settings let through.
+    expect(() => synthLayer(s, "30-storage")).not.toThrow();
+    // Only transitions past an expiry are named, each by its own index.
+    const two = await overrideError({ storage: { transitions: [{ days: 36, storage_class: "STANDARD_IA" }, { days: 61, storage_class: "GLACIER_IR" }] } });
+    expect(two).toContain("storage.transitions[1].days: tempo objects expire after 37 days");
+    expect(two).not.toContain("storage.transitions[0]");
+  });
+
   it("WHEN Spot on a stateful service is explicitly accepted THEN it loads and Loki's service runs on FARGATE_SPOT beside FARGATE", async () => {
     const s = await settingsWith({ accept_risks: { spot_for_stateful: true }, services: { loki: { spot_weight: 1 } } }, "dev");
     const loki = resourcesOf(synthLayer(s, "60-ecs"), "aws_ecs_service").loki_service;
