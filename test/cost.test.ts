@@ -167,3 +167,89 @@ describe("GIVEN the cost command", () => {
     expect(unknown.stderr).toContain('unknown environment "qa"');
   });
 });
+
+describe("GIVEN a small hand-made estimate (two layers, an estimated line, a pipe in a name)", () => {
+  const line = (layer: string, item: string, what: string, quantity: number, unitPrice: number, estimate = false) =>
+    ({ layer, item, what, quantity, unit: "h", priceKey: "nat_gateway_hour", unitPrice, monthly: quantity * unitPrice, estimate }) as const;
+  const lines = [line("60-ecs", "loki", "FARGATE vCPU-hours", 1460.12345, 0.0123456789), line("60-ecs", "loki", "FARGATE GB-hours", 2920, 0.0013, true), line("10-network", "nat|gw", "NAT hours", 730, 1.5)];
+  const e = {
+    env: "dev",
+    region: "eu-west-1",
+    currency: "USD",
+    pricesAsOf: "2025-01-02",
+    hoursPerMonth: 730,
+    lines,
+    byItem: { loki: lines[0].monthly + lines[1].monthly, "nat|gw": 1095 },
+    byLayer: { "60-ecs": lines[0].monthly + lines[1].monthly, "10-network": 1095 },
+    total: 1116.82,
+    assumptions: ["one", "two"],
+  } as const;
+
+  it("WHEN formatted as a table THEN every column lines up, estimates carry a * beside the figure, and layers are sorted", () => {
+    expect(formatTable(e).split("\n")).toEqual([
+      "Monthly cost estimate: dev (eu-west-1), USD, prices as of 2025-01-02, 730 h/month",
+      "",
+      "LAYER       ITEM    USD/MONTH",
+      "60-ecs      loki        21.82 *",
+      "10-network  nat|gw   1,095.00",
+      "            TOTAL    1,116.82",
+      "",
+      "LAYER       USD/MONTH",
+      "10-network   1,095.00",
+      "60-ecs          21.82",
+      "",
+      "LAYER       ITEM    WHAT                QUANTITY  UNIT  USD/UNIT  USD/MONTH",
+      "60-ecs      loki    FARGATE vCPU-hours  1460.123  h     0.012346      18.03",
+      "60-ecs      loki    FARGATE GB-hours        2920  h       0.0013       3.80 *",
+      "10-network  nat|gw  NAT hours                730  h          1.5   1,095.00",
+      "",
+      "* estimate (price or quantity); assumptions:",
+      "  - one",
+      "  - two",
+    ]);
+  });
+
+  it("WHEN formatted as Markdown THEN the tables are right-aligned where numbers are and a | in a name is escaped", () => {
+    expect(formatMarkdown(e).split("\n")).toEqual([
+      "## Monthly cost estimate: dev (eu-west-1)",
+      "",
+      "USD, prices as of 2025-01-02, 730 hours a month. **Total: 1,116.82 USD/month.** Figures marked * are estimates.",
+      "",
+      "| Layer | Item | USD/month |",
+      "| --- | --- | ---: |",
+      "| 60-ecs | loki | 21.82 * |",
+      "| 10-network | nat\\|gw | 1,095.00 |",
+      "|  | **Total** | **1,116.82** |",
+      "",
+      "| Layer | USD/month |",
+      "| --- | ---: |",
+      "| 10-network | 1,095.00 |",
+      "| 60-ecs | 21.82 |",
+      "",
+      "<details><summary>Every line</summary>",
+      "",
+      "| Layer | Item | What | Quantity | Unit | USD/unit | USD/month |",
+      "| --- | --- | --- | ---: | --- | ---: | ---: |",
+      "| 60-ecs | loki | FARGATE vCPU-hours | 1460.123 | h | 0.012346 | 18.03 |",
+      "| 60-ecs | loki | FARGATE GB-hours | 2920 | h | 0.0013 | 3.80 * |",
+      "| 10-network | nat\\|gw | NAT hours | 730 | h | 1.5 | 1,095.00 |",
+      "",
+      "</details>",
+      "",
+      "Assumptions:",
+      "",
+      "- one",
+      "- two",
+    ]);
+  });
+
+  it("WHEN compared with an estimate that lost a layer and gained one THEN the delta lists both layers, sorted, then the total", () => {
+    const after = { ...e, byLayer: { "60-ecs": 30, "20-security": 5 }, total: 35 };
+    expect(costDelta(e, after)).toEqual([
+      { layer: "10-network", before: 1095, after: 0, delta: -1095 },
+      { layer: "20-security", before: 0, after: 5, delta: 5 },
+      { layer: "60-ecs", before: e.byLayer["60-ecs"], after: 30, delta: 30 - e.byLayer["60-ecs"] },
+      { layer: "total", before: 1116.82, after: 35, delta: 35 - 1116.82 },
+    ]);
+  });
+});
