@@ -253,3 +253,84 @@ describe("GIVEN a small hand-made estimate (two layers, an estimated line, a pip
     ]);
   });
 });
+
+describe("GIVEN the lines `npm run cost` prints", () => {
+  const said = (e: { lines: readonly { layer: string; item: string; what: string; estimate: boolean }[] }, keep: (item: string) => boolean) =>
+    e.lines.filter((l) => keep(l.item)).map((l) => `${l.layer} ${l.item}: ${l.what}${l.estimate ? " *" : ""}`);
+
+  it("WHEN prod with a load (profiles too) is estimated THEN each line says what it counts, in layer order, and the assumptions say what was assumed", async () => {
+    const e = estimateCost(await settingsWith({ load: { ...EXAMPLE_LOAD, profiles_per_second: 100 } }), loadPrices("ap-northeast-2"));
+    expect(said(e, (i) => ["mimir", "memcached", "tempo"].includes(i))).toEqual([
+      "60-ecs mimir: FARGATE ARM64: 3 tasks × 2 vCPU × 730 h",
+      "60-ecs mimir: FARGATE ARM64: 3 tasks × 4 GB × 730 h",
+      "60-ecs mimir: ephemeral storage beyond 20 GB: 3 × 80 GB × 730 h *",
+      "60-ecs mimir: CloudWatch Logs ingest: 3 × 1 GB *",
+      "60-ecs mimir: CloudWatch Logs storage: 7 days of 3 GB/month *",
+      "60-ecs tempo: FARGATE ARM64: 1 task × 1 vCPU × 730 h",
+      "60-ecs tempo: FARGATE ARM64: 1 task × 2 GB × 730 h",
+      "60-ecs tempo: ephemeral storage beyond 20 GB: 1 × 30 GB × 730 h *",
+      "60-ecs tempo: CloudWatch Logs ingest: 1 × 1 GB *",
+      "60-ecs tempo: CloudWatch Logs storage: 7 days of 1 GB/month *",
+      "60-ecs memcached: FARGATE ARM64: 3 × 2 vCPU × 730 h",
+      "60-ecs memcached: FARGATE ARM64: 3 × 10 GB × 730 h",
+      "60-ecs memcached: CloudWatch Logs ingest: 3 × 1 GB *",
+      "60-ecs memcached: CloudWatch Logs storage: 7 days of 3 GB/month *",
+    ]);
+    expect(said(e, (i) => !e.lines.some((l) => l.item === i && l.layer === "60-ecs"))).toEqual([
+      "50-loadbalancer alb: ALB: 1 × 730 h",
+      "50-loadbalancer alb: LCU: 1 LCU × 730 h (max of 1 base and 0 GB/h processed) *",
+      "10-network nat: NAT gateways: 3 × 730 h",
+      "10-network nat: NAT processed: 20 GB *",
+      "10-network endpoints: interface endpoints: 4 × 3 AZs × 730 h",
+      "30-storage s3: Mimir blocks: 11.52 GB/day (1000000 series / 15 s × 2 B) × 365 days *",
+      "30-storage s3: Loki chunks: 10 GB/day (50 GB ÷ 5) × 365 days *",
+      "30-storage s3: Tempo blocks: 144 GB/day (5 MB/s ÷ 3) × 7 days *",
+      "30-storage s3: Pyroscope blocks: 86.4 GB/day (100/s × 10000 B) × 30 days *",
+      "30-storage s3: PUT requests: 2000 thousand *",
+      "30-storage s3: GET requests: 20000 thousand *",
+      "30-storage efs: Grafana's EFS: 1 GB *",
+      "40-iam secrets: Secrets Manager: 3 secrets (Grafana admin password, each tenant's gateway password)",
+    ]);
+    // 86.4 GB/day × 30 days of profiles.
+    expect(e.lines.find((l) => l.what.startsWith("Pyroscope blocks"))!.quantity).toBeCloseTo(2592, 6);
+    expect(e.assumptions).toEqual([
+      "every task writes 1 GB of its own logs to CloudWatch a month (cost.usage.container_log_gb_per_task_month; 17 tasks)",
+      "the ALB carries Grafana's UI only (ingest_allowed_cidrs is empty, producers use Cloud Map): 1 LCU (cost.usage.alb_base_lcu)",
+      "20 GB/month through NAT (cost.usage.nat_gb_per_month): S3 goes through the gateway endpoint (free)",
+    ]);
+  });
+
+  it("WHEN ingest goes through the ALB, or there is no load block THEN the assumptions say so", async () => {
+    const ingest = estimateCost(await settingsWith({ load: EXAMPLE_LOAD, load_balancer: { ingest_allowed_cidrs: { office: "203.0.113.0/24" } } }), loadPrices("ap-northeast-2"));
+    expect(said(ingest, (i) => i === "alb")).toEqual(["50-loadbalancer alb: ALB: 1 × 730 h", "50-loadbalancer alb: LCU: 20.563 LCU × 730 h (max of 1 base and 20.563 GB/h processed) *"]);
+    expect(ingest.assumptions[1]).toBe("the ALB's LCUs are its processed bytes (1 GB/h = 1 LCU): the load block's ingest, which ingest_allowed_cidrs sends through it");
+    const none = estimateCost(await loadSettings("prod"), loadPrices("ap-northeast-2"));
+    expect(none.assumptions.at(-1)).toBe("no load block: S3 storage is not estimated (add `load` to settings)");
+    expect(none.lines.filter((l) => l.priceKey === "s3_standard_gb_month")).toEqual([]);
+  });
+
+  it("WHEN dev splits tasks onto Spot THEN the half tasks are counted on each provider at its own price", async () => {
+    const e = estimateCost(await loadSettings("dev"), loadPrices("ap-northeast-2"));
+    expect(said(e, (i) => i === "grafana")).toEqual([
+      "60-ecs grafana: FARGATE X86_64: 0.5 tasks × 0.5 vCPU × 730 h",
+      "60-ecs grafana: FARGATE X86_64: 0.5 tasks × 1 GB × 730 h",
+      "60-ecs grafana: FARGATE_SPOT X86_64: 0.5 tasks × 0.5 vCPU × 730 h *",
+      "60-ecs grafana: FARGATE_SPOT X86_64: 0.5 tasks × 1 GB × 730 h *",
+      "60-ecs grafana: ephemeral storage beyond 20 GB: 1 × 1 GB × 730 h *",
+      "60-ecs grafana: CloudWatch Logs ingest: 1 × 1 GB *",
+      "60-ecs grafana: CloudWatch Logs storage: 7 days of 1 GB/month *",
+    ]);
+    const spot = e.lines.filter((l) => l.item === "grafana" && l.what.startsWith("FARGATE_SPOT")).map((l) => [l.priceKey, l.quantity]);
+    expect(spot).toEqual([["fargate_spot_vcpu_hour_x86_64", 0.5 * 0.5 * 730], ["fargate_spot_gb_hour_x86_64", 0.5 * 1 * 730]]);
+    expect(said(e, (i) => i === "nat")[0]).toBe("10-network nat: NAT gateways: 1 × 730 h");
+  });
+
+  it("WHEN a service runs no task or keeps no container logs THEN it has no disk or log lines", async () => {
+    const prod = await loadSettings("prod");
+    const s = { ...prod, services: { ...prod.services, tempo: { ...prod.services.tempo, desired_count: 0 } }, cost: { ...prod.cost, usage: { ...prod.cost.usage, container_log_gb_per_task_month: 0 } } };
+    const e = estimateCost(s, loadPrices("ap-northeast-2"));
+    expect(e.lines.filter((l) => l.item === "tempo")).toEqual([]);
+    expect(e.lines.filter((l) => l.what.startsWith("CloudWatch Logs"))).toEqual([]);
+    expect(e.assumptions[0]).toBe("every task writes 0 GB of its own logs to CloudWatch a month (cost.usage.container_log_gb_per_task_month; 16 tasks)");
+  });
+});
