@@ -84,6 +84,30 @@ describe("GIVEN prod and the ap-northeast-2 price file", () => {
     expect(() => loadPrices("eu-west-1")).toThrow(MissingPricesError);
     expect(() => loadPrices("eu-west-1")).toThrow(/no price file for region eu-west-1 .*regions with prices: ap-northeast-2/);
   });
+
+  it("WHEN a price folder holds other files or lacks prices THEN the errors list only regions and name the missing keys, which settings may supply", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-prices-"));
+    try {
+      // GIVEN a folder with one region's file lacking two prices, and a file that is no price file
+      const { alb_hour: _alb, nat_gateway_hour: _nat, ...rest } = file.prices;
+      fs.writeFileSync(path.join(dir, "eu-west-9.json"), JSON.stringify({ ...file, region: "eu-west-9", prices: rest }));
+      fs.writeFileSync(path.join(dir, "README.md"), "not prices");
+      const rel = path.relative(process.cwd(), path.join(dir, "eu-west-9.json"));
+      // WHEN another region is asked for THEN only the .json files are listed, by region
+      expect(() => loadPrices("us-east-1", {}, dir)).toThrow(`no price file for region us-east-1 (${path.relative(process.cwd(), path.join(dir, "us-east-1.json"))}); regions with prices: eu-west-9. Add one`);
+      // WHEN the lacking region is asked for THEN the missing keys are named, and only those settings does not supply
+      expect(() => loadPrices("eu-west-9", {}, dir)).toThrow(new MissingPricesError(`${rel} lacks alb_hour, nat_gateway_hour`));
+      expect(() => loadPrices("eu-west-9", { alb_hour: 0.03 }, dir)).toThrow(new MissingPricesError(`${rel} lacks nat_gateway_hour`));
+      // and with both supplied it loads; a price the file lacks is marked as the settings' own, its unit its key
+      const list = loadPrices("eu-west-9", { alb_hour: 0.03, nat_gateway_hour: 0.05 }, dir);
+      expect(list.prices.alb_hour).toEqual({ usd: 0.03, unit: "alb_hour", source: "settings (cost.prices)", overridden: true });
+      expect(list.prices.efs_standard_gb_month).toEqual(file.prices.efs_standard_gb_month);
+      // WHEN the folder itself is missing THEN no region has prices
+      expect(() => loadPrices("eu-west-9", {}, path.join(dir, "none"))).toThrow("regions with prices: none.");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("GIVEN dev's Spot weights", () => {
@@ -323,6 +347,14 @@ describe("GIVEN the lines `npm run cost` prints", () => {
     const spot = e.lines.filter((l) => l.item === "grafana" && l.what.startsWith("FARGATE_SPOT")).map((l) => [l.priceKey, l.quantity]);
     expect(spot).toEqual([["fargate_spot_vcpu_hour_x86_64", 0.5 * 0.5 * 730], ["fargate_spot_gb_hour_x86_64", 0.5 * 1 * 730]]);
     expect(said(e, (i) => i === "nat")[0]).toBe("10-network nat: NAT gateways: 1 × 730 h");
+  });
+
+  it("WHEN Pyroscope is switched off THEN it has no task lines and no stored profiles, whatever the load says", async () => {
+    // (The settings checks refuse a profiles load for a switched-off Pyroscope; the estimate must not count it anyway.)
+    const s = await settingsWith({ load: { ...EXAMPLE_LOAD, profiles_per_second: 100 } });
+    const e = estimateCost({ ...s, services: { ...s.services, pyroscope: { ...s.services.pyroscope, enabled: false } } }, loadPrices("ap-northeast-2"));
+    expect(e.lines.filter((l) => l.item === "pyroscope" || l.what.startsWith("Pyroscope"))).toEqual([]);
+    expect(e.assumptions[0]).toContain("; 14 tasks)");
   });
 
   it("WHEN a service runs no task or keeps no container logs THEN it has no disk or log lines", async () => {

@@ -4,6 +4,7 @@ import { BAD_VALUES } from "./support/bad-settings";
 import { loadError, overrideError, settingsWith, shipped } from "./support/settings";
 import { resourceOf, resourcesOf, synthLayer } from "./support/synth";
 import { healthCheckPath } from "../settings/catalog";
+import { clusterName, ecrRepositoryName, executionRoleName, logGroupName, partitionOf, securityGroupName, taskFamily, taskRoleName } from "../settings/names";
 
 
 describe("GIVEN the shipped environments", () => {
@@ -134,5 +135,22 @@ describe("GIVEN valid changes to the settings", () => {
     expect(providers).toContain("FARGATE_SPOT:1");
     // Without the acceptance the same weight is refused (the rule this setting overrides).
     expect(await overrideError({ services: { loki: { spot_weight: 1 } } }, "dev")).toContain("services.loki.spot_weight");
+  });
+});
+
+describe("GIVEN the names every layer derives from project and environment (settings/names.ts)", () => {
+  it("WHEN derived for lgtm prod THEN each carries the prefix and its own suffix, and the partition follows the region", () => {
+    const s = { project: "lgtm", env: "prod" };
+    expect([clusterName(s), taskFamily(s, "loki"), taskFamily(s, "memcached"), executionRoleName(s), taskRoleName(s, "mimir"), securityGroupName(s, "alb")]).toEqual([
+      "lgtm-prod-cluster",
+      "lgtm-prod-loki",
+      "lgtm-prod-memcached",
+      "lgtm-prod-task-execution",
+      "lgtm-prod-mimir-task",
+      "lgtm-prod-alb",
+    ]);
+    // Log groups and repositories are per project, shared by its environments' tasks.
+    expect([logGroupName(s, "grafana"), ecrRepositoryName(s, "gateway")]).toEqual(["/ecs/lgtm-grafana", "lgtm-gateway"]);
+    expect(["ap-northeast-2", "cn-north-1", "us-gov-west-1", "us-east-1"].map(partitionOf)).toEqual(["aws", "aws-cn", "aws-us-gov", "aws"]);
   });
 });
