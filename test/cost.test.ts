@@ -346,6 +346,9 @@ describe("GIVEN the lines `npm run cost` prints", () => {
     ]);
     const spot = e.lines.filter((l) => l.item === "grafana" && l.what.startsWith("FARGATE_SPOT")).map((l) => [l.priceKey, l.quantity]);
     expect(spot).toEqual([["fargate_spot_vcpu_hour_x86_64", 0.5 * 0.5 * 730], ["fargate_spot_gb_hour_x86_64", 0.5 * 1 * 730]]);
+    // The gateway's half GB: quantity = tasks × GB × hours, whichever factor is not 1.
+    const gateway = e.lines.filter((l) => l.item === "gateway" && l.what.startsWith("FARGATE_SPOT")).map((l) => l.quantity);
+    expect(gateway).toEqual([0.5 * 0.25 * 730, 0.5 * 0.5 * 730]);
     expect(said(e, (i) => i === "nat")[0]).toBe("10-network nat: NAT gateways: 1 × 730 h");
   });
 
