@@ -110,6 +110,21 @@ describe("GIVEN waivers matched against findings", () => {
     expect(dev.waived.map((w) => `${w.env} ${w.waiver.source}`)).toEqual(['dev dev settings, accept_risks.waivers."EFS.1"']);
   });
 
+  it("WHEN a waiver's resource list is empty THEN it covers every finding of its control, as one without a list", async () => {
+    const report = evaluatePolicy([unencrypted("a"), unencrypted("b", "prod-31-extra")], [await withWaiver([])]);
+    expect(report.violations).toEqual([]);
+    expect(report.waived.map((w) => w.address)).toEqual(["aws_efs_file_system.a", "aws_efs_file_system.b"]);
+  });
+
+  it("WHEN a waiver names one container THEN the summary lists it as address#container, and two violations are plural", async () => {
+    const stack = { ...taskWith(goodContainer({ name: "config", user: "0" })), id: "prod-60-ecs" };
+    const report = evaluatePolicy([stack], [await withWaiver(["aws_ecs_task_definition.app_task_definition#config"], "ECS.20")]);
+    expect(formatPolicySummary(report).split("\n").slice(1)).toEqual([
+      '  waived ECS.20 in prod (prod settings, accept_risks.waivers."ECS.20"): aws_ecs_task_definition.app_task_definition#config: a reason long enough to read',
+    ]);
+    expect(formatViolations(evaluatePolicy([unencrypted("a"), unencrypted("b")], [])).split("\n")[0]).toBe("policy check failed (2 violations):");
+  });
+
   it("WHEN a violation concerns no container THEN its line names the stack and address without parentheses; one violation is singular", () => {
     const text = formatViolations(evaluatePolicy([unencrypted("fs")], []));
     expect(text.split("\n")).toEqual([
