@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
-import { loadSettings } from "../settings";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadSettings, type Settings } from "../settings";
 import { capacitySplit, estimateCost, loadPrices, MissingPricesError, PRICES_DIR, type PriceList } from "../cost";
 import { costDelta, formatJson, formatMarkdown, formatTable } from "../cost/format";
 import { runCli, runInProcess } from "./support/cli";
@@ -279,11 +279,16 @@ describe("GIVEN a small hand-made estimate (two layers, an estimated line, a pip
 });
 
 describe("GIVEN the lines `npm run cost` prints", () => {
+  // prod with a load that includes profiles: loaded once, read by two tests.
+  let withProfiles: Settings;
+  beforeAll(async () => {
+    withProfiles = await settingsWith({ load: { ...EXAMPLE_LOAD, profiles_per_second: 100 } });
+  });
   const said = (e: { lines: readonly { layer: string; item: string; what: string; estimate: boolean }[] }, keep: (item: string) => boolean) =>
     e.lines.filter((l) => keep(l.item)).map((l) => `${l.layer} ${l.item}: ${l.what}${l.estimate ? " *" : ""}`);
 
   it("WHEN prod with a load (profiles too) is estimated THEN each line says what it counts, in layer order, and the assumptions say what was assumed", async () => {
-    const e = estimateCost(await settingsWith({ load: { ...EXAMPLE_LOAD, profiles_per_second: 100 } }), loadPrices("ap-northeast-2"));
+    const e = estimateCost(withProfiles, loadPrices("ap-northeast-2"));
     expect(said(e, (i) => ["mimir", "memcached", "tempo"].includes(i))).toEqual([
       "60-ecs mimir: FARGATE ARM64: 3 tasks × 2 vCPU × 730 h",
       "60-ecs mimir: FARGATE ARM64: 3 tasks × 4 GB × 730 h",
@@ -354,7 +359,7 @@ describe("GIVEN the lines `npm run cost` prints", () => {
 
   it("WHEN Pyroscope is switched off THEN it has no task lines and no stored profiles, whatever the load says", async () => {
     // (The settings checks refuse a profiles load for a switched-off Pyroscope; the estimate must not count it anyway.)
-    const s = await settingsWith({ load: { ...EXAMPLE_LOAD, profiles_per_second: 100 } });
+    const s = withProfiles;
     const e = estimateCost({ ...s, services: { ...s.services, pyroscope: { ...s.services.pyroscope, enabled: false } } }, loadPrices("ap-northeast-2"));
     expect(e.lines.filter((l) => l.item === "pyroscope" || l.what.startsWith("Pyroscope"))).toEqual([]);
     expect(e.assumptions[0]).toContain("; 14 tasks)");
