@@ -5,8 +5,9 @@
  * the files below and re-runs the tests that cover it; a mutant no test notices has "survived".
  *
  * Scope: the policy pack, the settings checks (replication quorum, sizing, AWS name rules, the
- * loader's key and type checks), the rendered-config checks, the judgements of the plan, drift and
- * apply commands (plan summary, status, destroy guard, apply's refusals) and the cost estimate.
+ * loader's key and type checks, the cross-field checks, switched-off services, image versions),
+ * the rendered-config checks, the judgements of the plan, drift and apply commands (plan summary,
+ * status, destroy guard, apply's refusals) and the cost estimate.
  * Only the judging functions of commands/drift.ts, plan.ts and apply.ts are mutated (line ranges):
  * the rest runs terraform and is tested as a fresh process, which cannot see a mutant.
  *
@@ -34,6 +35,10 @@ export default {
     "settings/names.ts",
     "settings/aws-rules.ts",
     "settings/load.ts",
+    "settings/checks.ts",
+    "settings/enabled.ts",
+    "settings/image-versions.ts",
+    "settings/sizing.ts",
     "templates/config-checks.ts",
     // detailOf, summarizePlan, statusOf; overall
     "commands/drift.ts:102-132",

@@ -27,6 +27,8 @@ export const MUTATION_SUITES = [
   "test/settings-bad-input.test.ts",
   "test/sizing.test.ts",
   "test/tenants.test.ts",
+  "test/enabled.test.ts",
+  "test/images.test.ts",
 ];
 
 /** LGTM_MUTATION_SUITES=<file>,<file>: only these suites, for a quick run on one folder (docs/mutation-testing.md). */

@@ -326,6 +326,14 @@ const ARCHIVE_CLASSES = ["GLACIER", "DEEP_ARCHIVE"];
 /** S3's minimum age for a transition into the IA classes. */
 const IA_MINIMUM_DAYS = 30;
 
+/** When each service's objects expire (its retention plus the margin), the earliest first. */
+function expiries(s: Settings): { service: ServiceName; days: number }[] {
+  return SERVICE_NAMES.flatMap((service) => {
+    const retention = s.services[service].retention_days;
+    return COMPONENTS[service].storagePrefixes.length > 0 && retention !== undefined ? [{ service, days: retention + s.storage.lifecycle_margin_days }] : [];
+  }).sort((a, b) => a.days - b.days);
+}
+
 function checkStorage(s: Settings): Finding[] {
   const out: Finding[] = [];
   const prefixes = STORAGE_PREFIX_KEYS.map((k) => [k, s.storage_prefixes[k]] as const);
@@ -356,6 +364,15 @@ function checkStorage(s: Settings): Finding[] {
     }
     if (["STANDARD_IA", "ONEZONE_IA"].includes(t.storage_class) && t.days < IA_MINIMUM_DAYS) {
       out.push({ key: `storage.transitions[${i}].days`, message: `S3 moves objects to ${t.storage_class} only after at least ${IA_MINIMUM_DAYS} days, got ${t.days}` });
+    }
+    // Every live prefix expires at its service's retention plus the margin (stacks/30-storage.ts) and
+    // takes every transition: S3 refuses a rule whose transition is not before its expiration.
+    const first = expiries(s).find((e) => t.days >= e.days);
+    if (first) {
+      out.push({
+        key: `storage.transitions[${i}].days`,
+        message: `${first.service} objects expire after ${first.days} days (services.${first.service}.retention_days ${first.days - s.storage.lifecycle_margin_days} + storage.lifecycle_margin_days ${s.storage.lifecycle_margin_days}), so S3 cannot move them to ${t.storage_class} at day ${t.days}; expected fewer than ${first.days} days, or a longer services.${first.service}.retention_days`,
+      });
     }
   });
   return out;

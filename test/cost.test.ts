@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
-import { loadSettings } from "../settings";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadSettings, type Settings } from "../settings";
 import { capacitySplit, estimateCost, loadPrices, MissingPricesError, PRICES_DIR, type PriceList } from "../cost";
 import { costDelta, formatJson, formatMarkdown, formatTable } from "../cost/format";
 import { runCli, runInProcess } from "./support/cli";
@@ -83,6 +83,30 @@ describe("GIVEN prod and the ap-northeast-2 price file", () => {
   it("WHEN the region has no price file THEN the error says which regions have one", () => {
     expect(() => loadPrices("eu-west-1")).toThrow(MissingPricesError);
     expect(() => loadPrices("eu-west-1")).toThrow(/no price file for region eu-west-1 .*regions with prices: ap-northeast-2/);
+  });
+
+  it("WHEN a price folder holds other files or lacks prices THEN the errors list only regions and name the missing keys, which settings may supply", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-prices-"));
+    try {
+      // GIVEN a folder with one region's file lacking two prices, and a file that is no price file
+      const { alb_hour: _alb, nat_gateway_hour: _nat, ...rest } = file.prices;
+      fs.writeFileSync(path.join(dir, "eu-west-9.json"), JSON.stringify({ ...file, region: "eu-west-9", prices: rest }));
+      fs.writeFileSync(path.join(dir, "README.md"), "not prices");
+      const rel = path.relative(process.cwd(), path.join(dir, "eu-west-9.json"));
+      // WHEN another region is asked for THEN only the .json files are listed, by region
+      expect(() => loadPrices("us-east-1", {}, dir)).toThrow(`no price file for region us-east-1 (${path.relative(process.cwd(), path.join(dir, "us-east-1.json"))}); regions with prices: eu-west-9. Add one`);
+      // WHEN the lacking region is asked for THEN the missing keys are named, and only those settings does not supply
+      expect(() => loadPrices("eu-west-9", {}, dir)).toThrow(new MissingPricesError(`${rel} lacks alb_hour, nat_gateway_hour`));
+      expect(() => loadPrices("eu-west-9", { alb_hour: 0.03 }, dir)).toThrow(new MissingPricesError(`${rel} lacks nat_gateway_hour`));
+      // and with both supplied it loads; a price the file lacks is marked as the settings' own, its unit its key
+      const list = loadPrices("eu-west-9", { alb_hour: 0.03, nat_gateway_hour: 0.05 }, dir);
+      expect(list.prices.alb_hour).toEqual({ usd: 0.03, unit: "alb_hour", source: "settings (cost.prices)", overridden: true });
+      expect(list.prices.efs_standard_gb_month).toEqual(file.prices.efs_standard_gb_month);
+      // WHEN the folder itself is missing THEN no region has prices
+      expect(() => loadPrices("eu-west-9", {}, path.join(dir, "none"))).toThrow("regions with prices: none.");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -165,5 +189,188 @@ describe("GIVEN the cost command", () => {
     const unknown = await inProcess("--env", "qa");
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain('unknown environment "qa"');
+  });
+});
+
+describe("GIVEN a small hand-made estimate (two layers, an estimated line, a pipe in a name)", () => {
+  const line = (layer: string, item: string, what: string, quantity: number, unitPrice: number, estimate = false) =>
+    ({ layer, item, what, quantity, unit: "h", priceKey: "nat_gateway_hour", unitPrice, monthly: quantity * unitPrice, estimate }) as const;
+  const lines = [line("60-ecs", "loki", "FARGATE vCPU-hours", 1460.12345, 0.0123456789), line("60-ecs", "loki", "FARGATE GB-hours", 2920, 0.0013, true), line("10-network", "nat|gw", "NAT hours", 730, 1.5)];
+  const e = {
+    env: "dev",
+    region: "eu-west-1",
+    currency: "USD",
+    pricesAsOf: "2025-01-02",
+    hoursPerMonth: 730,
+    lines,
+    byItem: { loki: lines[0].monthly + lines[1].monthly, "nat|gw": 1095 },
+    byLayer: { "60-ecs": lines[0].monthly + lines[1].monthly, "10-network": 1095 },
+    total: 1116.82,
+    assumptions: ["one", "two"],
+  } as const;
+
+  it("WHEN formatted as a table THEN every column lines up, estimates carry a * beside the figure, and layers are sorted", () => {
+    expect(formatTable(e).split("\n")).toEqual([
+      "Monthly cost estimate: dev (eu-west-1), USD, prices as of 2025-01-02, 730 h/month",
+      "",
+      "LAYER       ITEM    USD/MONTH",
+      "60-ecs      loki        21.82 *",
+      "10-network  nat|gw   1,095.00",
+      "            TOTAL    1,116.82",
+      "",
+      "LAYER       USD/MONTH",
+      "10-network   1,095.00",
+      "60-ecs          21.82",
+      "",
+      "LAYER       ITEM    WHAT                QUANTITY  UNIT  USD/UNIT  USD/MONTH",
+      "60-ecs      loki    FARGATE vCPU-hours  1460.123  h     0.012346      18.03",
+      "60-ecs      loki    FARGATE GB-hours        2920  h       0.0013       3.80 *",
+      "10-network  nat|gw  NAT hours                730  h          1.5   1,095.00",
+      "",
+      "* estimate (price or quantity); assumptions:",
+      "  - one",
+      "  - two",
+    ]);
+  });
+
+  it("WHEN formatted as Markdown THEN the tables are right-aligned where numbers are and a | in a name is escaped", () => {
+    expect(formatMarkdown(e).split("\n")).toEqual([
+      "## Monthly cost estimate: dev (eu-west-1)",
+      "",
+      "USD, prices as of 2025-01-02, 730 hours a month. **Total: 1,116.82 USD/month.** Figures marked * are estimates.",
+      "",
+      "| Layer | Item | USD/month |",
+      "| --- | --- | ---: |",
+      "| 60-ecs | loki | 21.82 * |",
+      "| 10-network | nat\\|gw | 1,095.00 |",
+      "|  | **Total** | **1,116.82** |",
+      "",
+      "| Layer | USD/month |",
+      "| --- | ---: |",
+      "| 10-network | 1,095.00 |",
+      "| 60-ecs | 21.82 |",
+      "",
+      "<details><summary>Every line</summary>",
+      "",
+      "| Layer | Item | What | Quantity | Unit | USD/unit | USD/month |",
+      "| --- | --- | --- | ---: | --- | ---: | ---: |",
+      "| 60-ecs | loki | FARGATE vCPU-hours | 1460.123 | h | 0.012346 | 18.03 |",
+      "| 60-ecs | loki | FARGATE GB-hours | 2920 | h | 0.0013 | 3.80 * |",
+      "| 10-network | nat\\|gw | NAT hours | 730 | h | 1.5 | 1,095.00 |",
+      "",
+      "</details>",
+      "",
+      "Assumptions:",
+      "",
+      "- one",
+      "- two",
+    ]);
+  });
+
+  it("WHEN compared with an estimate that lost a layer and gained one THEN the delta lists both layers, sorted, then the total", () => {
+    const after = { ...e, byLayer: { "60-ecs": 30, "20-security": 5 }, total: 35 };
+    expect(costDelta(e, after)).toEqual([
+      { layer: "10-network", before: 1095, after: 0, delta: -1095 },
+      { layer: "20-security", before: 0, after: 5, delta: 5 },
+      { layer: "60-ecs", before: e.byLayer["60-ecs"], after: 30, delta: 30 - e.byLayer["60-ecs"] },
+      { layer: "total", before: 1116.82, after: 35, delta: 35 - 1116.82 },
+    ]);
+  });
+});
+
+describe("GIVEN the lines `npm run cost` prints", () => {
+  // prod with a load that includes profiles: loaded once, read by two tests.
+  let withProfiles: Settings;
+  beforeAll(async () => {
+    withProfiles = await settingsWith({ load: { ...EXAMPLE_LOAD, profiles_per_second: 100 } });
+  });
+  const said = (e: { lines: readonly { layer: string; item: string; what: string; estimate: boolean }[] }, keep: (item: string) => boolean) =>
+    e.lines.filter((l) => keep(l.item)).map((l) => `${l.layer} ${l.item}: ${l.what}${l.estimate ? " *" : ""}`);
+
+  it("WHEN prod with a load (profiles too) is estimated THEN each line says what it counts, in layer order, and the assumptions say what was assumed", async () => {
+    const e = estimateCost(withProfiles, loadPrices("ap-northeast-2"));
+    expect(said(e, (i) => ["mimir", "memcached", "tempo"].includes(i))).toEqual([
+      "60-ecs mimir: FARGATE ARM64: 3 tasks × 2 vCPU × 730 h",
+      "60-ecs mimir: FARGATE ARM64: 3 tasks × 4 GB × 730 h",
+      "60-ecs mimir: ephemeral storage beyond 20 GB: 3 × 80 GB × 730 h *",
+      "60-ecs mimir: CloudWatch Logs ingest: 3 × 1 GB *",
+      "60-ecs mimir: CloudWatch Logs storage: 7 days of 3 GB/month *",
+      "60-ecs tempo: FARGATE ARM64: 1 task × 1 vCPU × 730 h",
+      "60-ecs tempo: FARGATE ARM64: 1 task × 2 GB × 730 h",
+      "60-ecs tempo: ephemeral storage beyond 20 GB: 1 × 30 GB × 730 h *",
+      "60-ecs tempo: CloudWatch Logs ingest: 1 × 1 GB *",
+      "60-ecs tempo: CloudWatch Logs storage: 7 days of 1 GB/month *",
+      "60-ecs memcached: FARGATE ARM64: 3 × 2 vCPU × 730 h",
+      "60-ecs memcached: FARGATE ARM64: 3 × 10 GB × 730 h",
+      "60-ecs memcached: CloudWatch Logs ingest: 3 × 1 GB *",
+      "60-ecs memcached: CloudWatch Logs storage: 7 days of 3 GB/month *",
+    ]);
+    expect(said(e, (i) => !e.lines.some((l) => l.item === i && l.layer === "60-ecs"))).toEqual([
+      "50-loadbalancer alb: ALB: 1 × 730 h",
+      "50-loadbalancer alb: LCU: 1 LCU × 730 h (max of 1 base and 0 GB/h processed) *",
+      "10-network nat: NAT gateways: 3 × 730 h",
+      "10-network nat: NAT processed: 20 GB *",
+      "10-network endpoints: interface endpoints: 4 × 3 AZs × 730 h",
+      "30-storage s3: Mimir blocks: 11.52 GB/day (1000000 series / 15 s × 2 B) × 365 days *",
+      "30-storage s3: Loki chunks: 10 GB/day (50 GB ÷ 5) × 365 days *",
+      "30-storage s3: Tempo blocks: 144 GB/day (5 MB/s ÷ 3) × 7 days *",
+      "30-storage s3: Pyroscope blocks: 86.4 GB/day (100/s × 10000 B) × 30 days *",
+      "30-storage s3: PUT requests: 2000 thousand *",
+      "30-storage s3: GET requests: 20000 thousand *",
+      "30-storage efs: Grafana's EFS: 1 GB *",
+      "40-iam secrets: Secrets Manager: 3 secrets (Grafana admin password, each tenant's gateway password)",
+    ]);
+    // 86.4 GB/day × 30 days of profiles.
+    expect(e.lines.find((l) => l.what.startsWith("Pyroscope blocks"))!.quantity).toBeCloseTo(2592, 6);
+    expect(e.assumptions).toEqual([
+      "every task writes 1 GB of its own logs to CloudWatch a month (cost.usage.container_log_gb_per_task_month; 17 tasks)",
+      "the ALB carries Grafana's UI only (ingest_allowed_cidrs is empty, producers use Cloud Map): 1 LCU (cost.usage.alb_base_lcu)",
+      "20 GB/month through NAT (cost.usage.nat_gb_per_month): S3 goes through the gateway endpoint (free)",
+    ]);
+  });
+
+  it("WHEN ingest goes through the ALB, or there is no load block THEN the assumptions say so", async () => {
+    const ingest = estimateCost(await settingsWith({ load: EXAMPLE_LOAD, load_balancer: { ingest_allowed_cidrs: { office: "203.0.113.0/24" } } }), loadPrices("ap-northeast-2"));
+    expect(said(ingest, (i) => i === "alb")).toEqual(["50-loadbalancer alb: ALB: 1 × 730 h", "50-loadbalancer alb: LCU: 20.563 LCU × 730 h (max of 1 base and 20.563 GB/h processed) *"]);
+    expect(ingest.assumptions[1]).toBe("the ALB's LCUs are its processed bytes (1 GB/h = 1 LCU): the load block's ingest, which ingest_allowed_cidrs sends through it");
+    const none = estimateCost(await loadSettings("prod"), loadPrices("ap-northeast-2"));
+    expect(none.assumptions.at(-1)).toBe("no load block: S3 storage is not estimated (add `load` to settings)");
+    expect(none.lines.filter((l) => l.priceKey === "s3_standard_gb_month")).toEqual([]);
+  });
+
+  it("WHEN dev splits tasks onto Spot THEN the half tasks are counted on each provider at its own price", async () => {
+    const e = estimateCost(await loadSettings("dev"), loadPrices("ap-northeast-2"));
+    expect(said(e, (i) => i === "grafana")).toEqual([
+      "60-ecs grafana: FARGATE X86_64: 0.5 tasks × 0.5 vCPU × 730 h",
+      "60-ecs grafana: FARGATE X86_64: 0.5 tasks × 1 GB × 730 h",
+      "60-ecs grafana: FARGATE_SPOT X86_64: 0.5 tasks × 0.5 vCPU × 730 h *",
+      "60-ecs grafana: FARGATE_SPOT X86_64: 0.5 tasks × 1 GB × 730 h *",
+      "60-ecs grafana: ephemeral storage beyond 20 GB: 1 × 1 GB × 730 h *",
+      "60-ecs grafana: CloudWatch Logs ingest: 1 × 1 GB *",
+      "60-ecs grafana: CloudWatch Logs storage: 7 days of 1 GB/month *",
+    ]);
+    const spot = e.lines.filter((l) => l.item === "grafana" && l.what.startsWith("FARGATE_SPOT")).map((l) => [l.priceKey, l.quantity]);
+    expect(spot).toEqual([["fargate_spot_vcpu_hour_x86_64", 0.5 * 0.5 * 730], ["fargate_spot_gb_hour_x86_64", 0.5 * 1 * 730]]);
+    // The gateway's half GB: quantity = tasks × GB × hours, whichever factor is not 1.
+    const gateway = e.lines.filter((l) => l.item === "gateway" && l.what.startsWith("FARGATE_SPOT")).map((l) => l.quantity);
+    expect(gateway).toEqual([0.5 * 0.25 * 730, 0.5 * 0.5 * 730]);
+    expect(said(e, (i) => i === "nat")[0]).toBe("10-network nat: NAT gateways: 1 × 730 h");
+  });
+
+  it("WHEN Pyroscope is switched off THEN it has no task lines and no stored profiles, whatever the load says", async () => {
+    // (The settings checks refuse a profiles load for a switched-off Pyroscope; the estimate must not count it anyway.)
+    const s = withProfiles;
+    const e = estimateCost({ ...s, services: { ...s.services, pyroscope: { ...s.services.pyroscope, enabled: false } } }, loadPrices("ap-northeast-2"));
+    expect(e.lines.filter((l) => l.item === "pyroscope" || l.what.startsWith("Pyroscope"))).toEqual([]);
+    expect(e.assumptions[0]).toContain("; 14 tasks)");
+  });
+
+  it("WHEN a service runs no task or keeps no container logs THEN it has no disk or log lines", async () => {
+    const prod = await loadSettings("prod");
+    const s = { ...prod, services: { ...prod.services, tempo: { ...prod.services.tempo, desired_count: 0 } }, cost: { ...prod.cost, usage: { ...prod.cost.usage, container_log_gb_per_task_month: 0 } } };
+    const e = estimateCost(s, loadPrices("ap-northeast-2"));
+    expect(e.lines.filter((l) => l.item === "tempo")).toEqual([]);
+    expect(e.lines.filter((l) => l.what.startsWith("CloudWatch Logs"))).toEqual([]);
+    expect(e.assumptions[0]).toBe("every task writes 0 GB of its own logs to CloudWatch a month (cost.usage.container_log_gb_per_task_month; 16 tasks)");
   });
 });

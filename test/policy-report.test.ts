@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkPolicy, evaluatePolicy, formatPolicySummary, formatViolations, readSynthesizedStacks, RULES, settingsWaivers, type SynthesizedStack } from "../policy";
+import { checkPolicy, CODE_WAIVERS, evaluatePolicy, formatPolicySummary, formatViolations, readSynthesizedStacks, RULES, settingsWaivers, type SynthesizedStack } from "../policy";
 import type { Settings } from "../settings";
 import { goodContainer, stackOf, taskWith } from "./support/policy";
 import { shipped } from "./support/settings";
@@ -62,6 +62,67 @@ describe("GIVEN waivers matched against findings", () => {
     const lines = formatPolicySummary(report).split("\n");
     expect(lines[0]).toBe(`policy: ${RULES.length} rules (${RULES.map((r) => r.id).join(", ")}) on 3 stacks: 0 violations, 3 waived`);
     expect(lines.slice(1)).toEqual(['  waived EFS.1 in prod (prod settings, accept_risks.waivers."EFS.1"): aws_efs_file_system.b, aws_efs_file_system.a: a reason long enough to read']);
+  });
+
+  it("WHEN waivers of several controls, sources and environments apply THEN the summary has one line for each, sorted", async () => {
+    // GIVEN prod waiving EFS.1 and ELB.1 in its settings, and dev waiving EFS.1 with another reason
+    const prod = await shipped("prod");
+    const waiving = (s: Settings, env: string, reason: string): Settings =>
+      ({ ...s, env, accept_risks: { ...s.accept_risks, waivers: { "EFS.1": { reason }, "ELB.1": { reason: `${reason} (listener)` } } } }) as Settings;
+    const envs = [waiving(prod, "prod", "prod reason, long enough"), waiving(prod, "dev", "dev reason, long enough")];
+    const listener = { aws_lb_listener: { http: { protocol: "HTTP", port: 80, default_action: [{ type: "forward" }] } } };
+    const secrets = { aws_secretsmanager_secret: { grafana_admin_password_secret: {}, gateway_acme_secret: {} } };
+    const stack = (id: string) => stackOf({ ...listener, ...secrets, aws_efs_file_system: { fs: { encrypted: false } } }, id);
+    // WHEN the pack runs over a stack of each, the later environment first
+    const report = evaluatePolicy([stack("prod-30-storage"), stack("dev-30-storage")], envs);
+    // THEN nothing is violated and each (environment, control, source, reason) is one line, in that
+    // order (code points: Grafana's reason, capitalised, before the gateway's)
+    expect(report.violations).toEqual([]);
+    const lines = formatPolicySummary(report).split("\n").slice(1);
+    const code = "policy/code-waivers.ts";
+    const reasons = (id: string) => CODE_WAIVERS.filter((w) => w.control === id).map((w) => w.reason);
+    const [grafana, gateway] = reasons("SecretsManager.1");
+    expect(lines).toEqual(
+      [
+        '  waived EFS.1 in dev (dev settings, accept_risks.waivers."EFS.1"): aws_efs_file_system.fs: dev reason, long enough',
+        '  waived ELB.1 in dev (dev settings, accept_risks.waivers."ELB.1"): aws_lb_listener.http: dev reason, long enough (listener)',
+        `  waived SecretsManager.1 in dev (${code}): aws_secretsmanager_secret.grafana_admin_password_secret: ${grafana}`,
+        `  waived SecretsManager.1 in dev (${code}): aws_secretsmanager_secret.gateway_acme_secret: ${gateway}`,
+        '  waived EFS.1 in prod (prod settings, accept_risks.waivers."EFS.1"): aws_efs_file_system.fs: prod reason, long enough',
+        '  waived ELB.1 in prod (prod settings, accept_risks.waivers."ELB.1"): aws_lb_listener.http: prod reason, long enough (listener)',
+        `  waived SecretsManager.1 in prod (${code}): aws_secretsmanager_secret.grafana_admin_password_secret: ${grafana}`,
+        `  waived SecretsManager.1 in prod (${code}): aws_secretsmanager_secret.gateway_acme_secret: ${gateway}`,
+      ],
+    );
+  });
+
+  it("WHEN one environment's name begins another's THEN each stack takes the waivers of its own environment only", async () => {
+    // GIVEN "prod" waiving EFS.1 and "prod2" waiving nothing, "prod" listed first
+    const prod = await withWaiver(undefined);
+    const prod2 = { ...prod, env: "prod2", accept_risks: { ...prod.accept_risks, waivers: {} } } as Settings;
+    // WHEN the same unencrypted file system is in a stack of each
+    const report = evaluatePolicy([unencrypted("fs", "prod2-30-storage"), unencrypted("fs", "prod-30-storage")], [prod, prod2]);
+    // THEN prod2's is a violation of prod2, prod's is waived for prod
+    expect(report.violations.map((v) => `${v.env} ${v.stack}`)).toEqual(["prod2 prod2-30-storage"]);
+    expect(report.waived.map((w) => `${w.env} ${w.stack}`)).toEqual(["prod prod-30-storage"]);
+    // and a later environment's stack is matched to it, not to the first one listed
+    const dev = evaluatePolicy([unencrypted("fs", "dev-30-storage")], [prod, { ...prod, env: "dev" } as Settings]);
+    expect(dev.waived.map((w) => `${w.env} ${w.waiver.source}`)).toEqual(['dev dev settings, accept_risks.waivers."EFS.1"']);
+  });
+
+  it("WHEN a waiver's resource list is empty THEN it covers every finding of its control, as one without a list", async () => {
+    const report = evaluatePolicy([unencrypted("a"), unencrypted("b", "prod-31-extra")], [await withWaiver([])]);
+    expect(report.violations).toEqual([]);
+    expect(report.waived.map((w) => w.address)).toEqual(["aws_efs_file_system.a", "aws_efs_file_system.b"]);
+  });
+
+  it("WHEN a waiver names one container THEN the summary lists it as address#container, and two violations are plural", async () => {
+    const stack = { ...taskWith(goodContainer({ name: "config", user: "0" })), id: "prod-60-ecs" };
+    const report = evaluatePolicy([stack], [await withWaiver(["aws_ecs_task_definition.app_task_definition#config"], "ECS.20")]);
+    expect(formatPolicySummary(report).split("\n").slice(1)).toEqual([
+      '  waived ECS.20 in prod (prod settings, accept_risks.waivers."ECS.20"): aws_ecs_task_definition.app_task_definition#config: a reason long enough to read',
+    ]);
+    expect(formatViolations(evaluatePolicy([unencrypted("a"), unencrypted("b")], [])).split("\n")[0]).toBe("policy check failed (2 violations):");
   });
 
   it("WHEN a violation concerns no container THEN its line names the stack and address without parentheses; one violation is singular", () => {

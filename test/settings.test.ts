@@ -4,6 +4,7 @@ import { BAD_VALUES } from "./support/bad-settings";
 import { loadError, overrideError, settingsWith, shipped } from "./support/settings";
 import { resourceOf, resourcesOf, synthLayer } from "./support/synth";
 import { healthCheckPath } from "../settings/catalog";
+import { clusterName, ecrRepositoryName, executionRoleName, logGroupName, partitionOf, securityGroupName, taskFamily, taskRoleName } from "../settings/names";
 
 
 describe("GIVEN the shipped environments", () => {
@@ -113,6 +114,20 @@ describe("GIVEN valid changes to the settings", () => {
     for (const r of live) expect(r.transition, r.id).toEqual(transitions);
   });
 
+  it("WHEN a transition falls on the day the earliest objects expire THEN it is refused at that day and loads one day earlier", async () => {
+    // prod: Tempo keeps 7 days + the 30-day margin = expires at day 37; Pyroscope (30 + 30) at day 60.
+    const at = (days: number) => ({ storage: { transitions: [{ days, storage_class: "GLACIER_IR" }] } });
+    expect(await overrideError(at(37))).toContain("storage.transitions[0].days: tempo objects expire after 37 days (services.tempo.retention_days 7 + storage.lifecycle_margin_days 30), so S3 cannot move them to GLACIER_IR at day 37");
+    const s = await settingsWith(at(36));
+    expect(s.storage.transitions).toEqual([{ days: 36, storage_class: "GLACIER_IR" }]);
+    // The synth takes it: the bucket's lifecycle no longer refuses what the settings let through.
+    expect(() => synthLayer(s, "30-storage")).not.toThrow();
+    // Only transitions past an expiry are named, each by its own index.
+    const two = await overrideError({ storage: { transitions: [{ days: 36, storage_class: "STANDARD_IA" }, { days: 61, storage_class: "GLACIER_IR" }] } });
+    expect(two).toContain("storage.transitions[1].days: tempo objects expire after 37 days");
+    expect(two).not.toContain("storage.transitions[0]");
+  });
+
   it("WHEN Spot on a stateful service is explicitly accepted THEN it loads and Loki's service runs on FARGATE_SPOT beside FARGATE", async () => {
     const s = await settingsWith({ accept_risks: { spot_for_stateful: true }, services: { loki: { spot_weight: 1 } } }, "dev");
     const loki = resourcesOf(synthLayer(s, "60-ecs"), "aws_ecs_service").loki_service;
@@ -120,5 +135,22 @@ describe("GIVEN valid changes to the settings", () => {
     expect(providers).toContain("FARGATE_SPOT:1");
     // Without the acceptance the same weight is refused (the rule this setting overrides).
     expect(await overrideError({ services: { loki: { spot_weight: 1 } } }, "dev")).toContain("services.loki.spot_weight");
+  });
+});
+
+describe("GIVEN the names every layer derives from project and environment (settings/names.ts)", () => {
+  it("WHEN derived for lgtm prod THEN each carries the prefix and its own suffix, and the partition follows the region", () => {
+    const s = { project: "lgtm", env: "prod" };
+    expect([clusterName(s), taskFamily(s, "loki"), taskFamily(s, "memcached"), executionRoleName(s), taskRoleName(s, "mimir"), securityGroupName(s, "alb")]).toEqual([
+      "lgtm-prod-cluster",
+      "lgtm-prod-loki",
+      "lgtm-prod-memcached",
+      "lgtm-prod-task-execution",
+      "lgtm-prod-mimir-task",
+      "lgtm-prod-alb",
+    ]);
+    // Log groups and repositories are per project, shared by its environments' tasks.
+    expect([logGroupName(s, "grafana"), ecrRepositoryName(s, "gateway")]).toEqual(["/ecs/lgtm-grafana", "lgtm-gateway"]);
+    expect(["ap-northeast-2", "cn-north-1", "us-gov-west-1", "us-east-1"].map(partitionOf)).toEqual(["aws", "aws-cn", "aws-us-gov", "aws"]);
   });
 });
