@@ -109,7 +109,24 @@ export interface ServerView {
    * (`grpcMessageBytes`): at least the gateway's body limit.
    */
   readonly grpcMaxMsgBytes: number;
+  /**
+   * `server.http_server_write_timeout`, or null for the component's default (30 s). Set where a push
+   * may legitimately take longer than that inside the component (Loki: LOKI_INGESTER_REMOTE_TIMEOUT_S).
+   */
+  readonly httpWriteTimeout: string | null;
 }
+
+/**
+ * Loki's `ingester_client.remote_timeout`: a distributor's push of a body as large as the gateway
+ * admits to each ingester replica (upstream's 5 s cut a 62 MiB push off with 500 DeadlineExceeded).
+ */
+export const LOKI_INGESTER_REMOTE_TIMEOUT_S = 60;
+/**
+ * Loki's HTTP write timeout: the remote timeout plus a margin for the distributor's own work. Left at
+ * upstream's 30 s, Loki closed the push request while the distributor still waited for the ingesters
+ * (the system tier's 62 MiB push got 502 from the gateway after 34 s).
+ */
+export const LOKI_HTTP_WRITE_TIMEOUT_S = LOKI_INGESTER_REMOTE_TIMEOUT_S + 30;
 
 const MIB = 1024 * 1024;
 /**
@@ -292,6 +309,8 @@ export interface TemplateContext {
     readonly replicationFactor: number;
     /** `ingester.flush_op_timeout` and `frontend.graceful_shutdown_timeout`, within the shutdown budget. */
     readonly flushOpTimeout: string;
+    /** `ingester_client.remote_timeout` (LOKI_INGESTER_REMOTE_TIMEOUT_S). */
+    readonly ingesterRemoteTimeout: string;
     readonly frontendShutdownTimeout: string;
     readonly prefix: string;
     readonly retention: string;
@@ -666,12 +685,13 @@ export function buildContext(settings: Settings): TemplateContext {
     autoForgetUnhealthyPeriods: fields.autoForgetUnhealthyPeriods ?? null,
     unregisterOnShutdown: fields.unregisterOnShutdown ?? null,
   });
-  const server = (service: RingServiceName, prefixOnServer: boolean): ServerView => ({
+  const server = (service: RingServiceName, prefixOnServer: boolean, httpWriteTimeout: string | null = null): ServerView => ({
     httpPort: s.services[service].http_port,
     grpcPort: grpcPortOf(s, service),
     pathPrefix: prefixOnServer && s.services[service].path_prefix !== "" ? s.services[service].path_prefix : null,
     gracefulShutdownTimeout: seconds(SHUTDOWN_BUDGET.server),
     grpcMaxMsgBytes: grpcMessageBytes(s),
+    httpWriteTimeout,
   });
   const drain: ShutdownView = { delay: seconds(SHUTDOWN_BUDGET.drain) };
   const forget = RING_AUTO_FORGET_UNHEALTHY_PERIODS;
@@ -713,7 +733,8 @@ export function buildContext(settings: Settings): TemplateContext {
       tenantOverrides: flatOverrides(s, "mimir"),
     },
     loki: {
-      server: server("loki", true),
+      server: server("loki", true, seconds(LOKI_HTTP_WRITE_TIMEOUT_S)),
+      ingesterRemoteTimeout: seconds(LOKI_INGESTER_REMOTE_TIMEOUT_S),
       memberlist: memberlistOf(s, "loki"),
       shutdown: drain,
       ring: ring(),

@@ -388,6 +388,18 @@ describe("GIVEN the gateway's body limit (gateway.max_body_size_mib) and the bac
     expect(checkRenderedConfigs(s, configs).errors).toEqual([]);
   });
 
+  it("WHEN a push as large as the gateway admits is slow THEN Loki keeps the request open longer than its distributor waits for the ingesters, and the gateway longer still", async () => {
+    const s = await settingsWith({});
+    const configs = renderConfigs(s);
+    const loki = yamlOf(configs, "loki");
+    const secondsOf = (d: string) => Number(/^(\d+)s$/.exec(d)![1]);
+    // Upstream's 30 s closed the request while the distributor still waited (60 s): a 502, never a 429.
+    expect(secondsOf(loki.ingester_client.remote_timeout)).toBe(60);
+    expect(secondsOf(loki.server.http_server_write_timeout)).toBeGreaterThan(secondsOf(loki.ingester_client.remote_timeout));
+    const nginx = configs.find((c) => c.service === "gateway" && c.fileName === "nginx.conf")!.content;
+    expect(Number(/^\s*proxy_read_timeout (\d+)m;$/m.exec(nginx)![1]) * 60).toBeGreaterThan(secondsOf(loki.server.http_server_write_timeout));
+  });
+
   it("WHEN the limit is raised to 256 MiB (pattern ingester on) THEN nginx admits 256m and every limit follows, the pattern ingester's client too", async () => {
     const s = await settingsWith({ gateway: { max_body_size_mib: 256 }, loki: { pattern_ingester: true } });
     const configs = renderConfigs(s);
