@@ -18,7 +18,9 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LAYER_OUTPUTS, stackId, stateKey } from "../stacks/contract";
 import { loadSettings } from "../settings";
-import { allowedPatterns, allows, createPolicyUser, DATA_READS, enforceIam, loadPolicy, PLAN_POLICY_FILE, putObject, READ_ACTIONS, READ_VERBS, stackTypes } from "./support/ci-roles";
+import { refreshScope, refreshScopeNote, refreshScopeProblem, type PlanJson } from "../commands/terraform";
+import { actionMatches, allowedPatterns, allows, APPLY_POLICY_FILE, createPolicyUser, DATA_READS, enforceIam, loadPolicy, PLAN_POLICY_FILE, putObject, READ_ACTIONS, READ_VERBS, stackTypes } from "./support/ci-roles";
+import { fakeTerraform } from "./support/fake-terraform";
 import { runCliProcess } from "./support/cli";
 import { emulatorEnv, writeEmulatorOverrides } from "./support/emulator";
 import { makeTestCa, skipWithoutMoto, startMoto, type MotoServer, type TestCa } from "./support/moto";
@@ -56,6 +58,110 @@ describe("GIVEN docs/iam/plan-role.json and every synthesized stack of dev and p
   it("WHEN its S3 object reads are scoped THEN they reach the state bucket only", () => {
     const objectReads = policy.Statement.filter((s) => s.Effect === "Allow" && [s.Action].flat().some((a) => a.startsWith("s3:GetObject")));
     expect(objectReads.flatMap((s) => [s.Resource].flat())).toEqual(["arn:aws:s3:::example-tfstate/*"]);
+  });
+});
+
+describe("GIVEN docs/iam/apply-role.json and every synthesized stack of dev and prod", () => {
+  const policy = loadPolicy(APPLY_POLICY_FILE, { project: "lgtm", env: "prod" });
+  let types: string[];
+  let tmp: string;
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-ci-roles-apply-"));
+    types = stackTypes((await synthToDisk(tmp)).map((d) => path.join(d, "cdk.tf.json")));
+  });
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const statementsFor = (action: string) => policy.Statement.filter((s) => s.Effect === "Allow" && [s.Action].flat().some((p) => actionMatches(p, action)));
+
+  it("WHEN each resource type is looked up THEN the apply role can refresh it and change it (its service's writes are allowed)", () => {
+    const missing = types.flatMap((t) => (READ_ACTIONS[t] ?? [`(no READ_ACTIONS entry for ${t})`]).filter((a) => !allows(policy, a)).map((a) => `${t}: ${a}`));
+    expect(missing).toEqual([]);
+    const services = [...new Set(types.flatMap((t) => READ_ACTIONS[t] ?? []).map((a) => a.split(":")[0]))].filter((svc) => svc !== "sts");
+    expect(services.filter((svc) => !allows(policy, `${svc}:CreateAnything`) || !allows(policy, `${svc}:DeleteAnything`))).toEqual([]);
+  });
+
+  it("WHEN its IAM and Secrets Manager rights are read THEN they reach this environment's roles and secrets only (GetSecretValue included)", () => {
+    const resources = (action: string) => statementsFor(action).flatMap((s) => [s.Resource].flat());
+    expect(resources("iam:PutRolePolicy")).toEqual(["arn:aws:iam::*:role/lgtm-prod-*"]);
+    expect(resources("iam:PassRole")).toEqual(["arn:aws:iam::*:role/lgtm-prod-*"]);
+    expect(resources("secretsmanager:GetSecretValue")).toEqual(["arn:aws:secretsmanager:*:*:secret:lgtm/prod/*"]);
+    expect(resources("secretsmanager:PutSecretValue")).toEqual(["arn:aws:secretsmanager:*:*:secret:lgtm/prod/*"]);
+    expect(allowedPatterns(policy)).not.toContain("*");
+  });
+});
+
+describe("GIVEN a layer with two generated secrets whose versions are in the state", () => {
+  const stack = {
+    resource: {
+      aws_secretsmanager_secret: { a_secret: { name: "lgtm/dev/a" }, b_secret: { name: "lgtm/dev/b" } },
+      aws_secretsmanager_secret_version: {
+        a_version: { secret_id: "${aws_secretsmanager_secret.a_secret.id}", secret_string_wo_version: 1, secret_string_wo: "${ephemeral.aws_secretsmanager_random_password.a_value.random_password}" },
+        b_version: { secret_id: "${aws_secretsmanager_secret.b_secret.id}", secret_string_wo_version: 2 },
+      },
+      aws_iam_role: { task_role: {} },
+    },
+  };
+  const inState = (type: string, name: string, attributes: Record<string, unknown> = {}) => ({ mode: "managed", type, name, instances: [{ attributes }] });
+  const scopeWith = (resources: unknown[]) => {
+    const tf = fakeTerraform({ "dev-40-iam": { state: { version: 4, resources } } });
+    return { scope: refreshScope(tf, "/x/dev-40-iam", stack), tf };
+  };
+
+  it("WHEN both are unchanged THEN both are left out, everything else (a resource only in the state too) is targeted, and the note names them", () => {
+    const { scope, tf } = scopeWith([
+      inState("aws_secretsmanager_secret_version", "a_version", { secret_string_wo_version: 1 }),
+      inState("aws_secretsmanager_secret_version", "b_version", { secret_string_wo_version: 2 }),
+      inState("aws_iam_role", "old_role"),
+      { mode: "data", type: "aws_partition", name: "current", instances: [{}] },
+    ]);
+    expect(tf.calls.map((c) => c.args)).toEqual([["state", "pull"]]);
+    expect(scope.skipped).toEqual(["aws_secretsmanager_secret_version.a_version", "aws_secretsmanager_secret_version.b_version"]);
+    expect(scope.args).toEqual([
+      "-target=aws_iam_role.old_role",
+      "-target=aws_iam_role.task_role",
+      "-target=aws_secretsmanager_secret.a_secret",
+      "-target=aws_secretsmanager_secret.b_secret",
+    ]);
+    expect(refreshScopeNote(scope)).toBe(
+      "2 unchanged secret versions not refreshed (aws_secretsmanager_secret_version.a_version, aws_secretsmanager_secret_version.b_version): their values are write-only, and the plan reads no secret value (docs/reviewing.md, \"CI roles\")",
+    );
+  });
+
+  it("WHEN one's secret_string_wo_version changed and the other is not in the state yet THEN neither is left out: the plan is untargeted", () => {
+    const { scope } = scopeWith([inState("aws_secretsmanager_secret_version", "a_version", { secret_string_wo_version: 0 })]);
+    expect(scope).toMatchObject({ args: [], skipped: [] });
+    expect(refreshScopeNote(scope)).toBeUndefined();
+  });
+
+  it("WHEN one is unchanged and the other changed THEN only the unchanged one is left out", () => {
+    const { scope } = scopeWith([
+      inState("aws_secretsmanager_secret_version", "a_version", { secret_string_wo_version: 1 }),
+      inState("aws_secretsmanager_secret_version", "b_version", { secret_string_wo_version: 1 }),
+    ]);
+    expect(scope.skipped).toEqual(["aws_secretsmanager_secret_version.a_version"]);
+    expect(scope.args).toContain("-target=aws_secretsmanager_secret_version.b_version");
+    expect(scope.args).not.toContain("-target=aws_secretsmanager_secret_version.a_version");
+  });
+
+  it("WHEN the plan replaces the secret of a version left out THEN the layer is refused with what to do, and a plan that keeps it passes", () => {
+    const { scope } = scopeWith([inState("aws_secretsmanager_secret_version", "a_version", { secret_string_wo_version: 1 })]);
+    const plan = (actions: string[]): PlanJson => ({ resource_changes: [{ address: "aws_secretsmanager_secret.a_secret", type: "aws_secretsmanager_secret", change: { actions } }] }) as PlanJson;
+    expect(refreshScopeProblem(scope, plan(["delete", "create"]))).toMatch(
+      /^aws_secretsmanager_secret_version\.a_version was left out of this plan \(unchanged, not refreshed\), but its secret is deleted or replaced by it; plan this layer with credentials allowed secretsmanager:GetSecretValue/,
+    );
+    expect(refreshScopeProblem(scope, plan(["update"]))).toBeUndefined();
+  });
+
+  it("WHEN the state cannot be read THEN nothing is left out and the note says the plan reads the values", () => {
+    const tf = { binary: "x", run: () => ({ code: 1, stdout: "", stderr: "Error: AccessDenied on the state bucket" }) };
+    const scope = refreshScope(tf, "/x/dev-40-iam", stack);
+    expect(scope.args).toEqual([]);
+    expect(refreshScopeNote(scope)).toMatch(/^could not read the state to leave unchanged secret versions out of the plan \(Error: AccessDenied on the state bucket\)/);
+  });
+
+  it("WHEN a layer has no secret version THEN its state is not even read", () => {
+    const tf = fakeTerraform();
+    expect(refreshScope(tf, "/x/dev-10-network", { resource: { aws_vpc: { v: {} } } })).toMatchObject({ args: [], skipped: [] });
+    expect(tf.calls).toEqual([]);
   });
 });
 
