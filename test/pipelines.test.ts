@@ -14,6 +14,7 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { listEnvironments } from "../settings";
 import { USAGE as PLAN_USAGE } from "../commands/plan";
+import { findTool, SHELLCHECK, skipWithoutTool } from "./support/tools";
 
 const root = path.resolve(__dirname, "..");
 const read = (file: string) => fs.readFileSync(path.join(root, file), "utf8");
@@ -101,6 +102,32 @@ describe("GIVEN every workflow in .github/workflows", () => {
     const spliced = Object.entries(wf.jobs).flatMap(([name, job]) => job.steps.filter((s) => s.run?.includes("${{")).map((s) => `${name}: ${s.run}`));
     expect(spliced).toEqual([]);
   });
+
+  it.skipIf(skipWithoutTool(SHELLCHECK, "shellcheck of the workflows' run scripts", "The workflows' shell was NOT linted."))(
+    "WHEN every run script is checked by shellcheck as the runner's bash -e runs it THEN it finds nothing (what actionlint runs on run scripts)",
+    () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-shellcheck-"));
+      try {
+        const files = WORKFLOWS.flatMap((file) =>
+          Object.entries(workflow(file).wf.jobs).flatMap(([job, j]) =>
+            j.steps.flatMap((s, i) => {
+              if (!s.run) return [];
+              const f = path.join(dir, `${file}-${job}-${i}.sh`);
+              fs.writeFileSync(f, `#!/bin/bash -e\n${s.run}`);
+              return [f];
+            }),
+          ),
+        );
+        expect(files.length).toBeGreaterThan(10);
+        const r = spawnSync(findTool(SHELLCHECK)!, ["--shell=bash", "--format=gcc", ...files], { encoding: "utf8" });
+        expect(r.stdout.split(dir).join("")).toBe("");
+        expect(r.status).toBe(0);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    BASH_TIMEOUT,
+  );
 
   it.each(WORKFLOWS)("WHEN %s is read THEN pull_request_target is not used and every job that assumes an AWS role is the only kind that may ask for an OIDC token", (file) => {
     const { text, wf } = workflow(file);
