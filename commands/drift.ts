@@ -46,6 +46,9 @@ import {
   logger,
   oneEnvironment,
   REASONS,
+  refreshScope,
+  refreshScopeNote,
+  refreshScopeProblem,
   resolveLayer,
   synthesizeEnvironment,
   terraformCli,
@@ -236,10 +239,14 @@ export function checkLayer(tf: TerraformCli, outdir: string, env: string, layer:
   const init = tf.run(dir, ["init", "-input=false", "-reconfigure"]);
   if (init.code !== 0) return failed("init", init);
 
-  log(`${stack}: terraform plan -lock=false`);
+  // Unchanged secret versions stay out of the plan: refreshing one reads its value (refreshScope).
+  const scope = refreshScope(tf, dir, readStack(dir));
+  const scopeNote = refreshScopeNote(scope);
+  if (scopeNote) notes.push(scopeNote);
+  log(`${stack}: terraform plan -lock=false${scope.skipped.length > 0 ? ` (${scope.skipped.length} unchanged secret version(s) left out)` : ""}`);
   const planFile = path.join(dir, PLAN_FILE);
   try {
-    const plan = tf.run(dir, ["plan", "-input=false", "-lock=false", "-detailed-exitcode", `-out=${PLAN_FILE}`]);
+    const plan = tf.run(dir, ["plan", "-input=false", "-lock=false", "-detailed-exitcode", ...scope.args, `-out=${PLAN_FILE}`]);
     if (plan.code !== 0 && plan.code !== 2) return failed("plan", plan);
 
     const show = tf.run(dir, ["show", "-json", PLAN_FILE]);
@@ -250,6 +257,8 @@ export function checkLayer(tf: TerraformCli, outdir: string, env: string, layer:
     } catch (e) {
       return failed("show", show, `terraform show -json printed no plan JSON (${(e as Error).message})`);
     }
+    const problem = refreshScopeProblem(scope, parsed);
+    if (problem) return failed("plan", plan, problem);
     const summary = summarizePlan(parsed);
     const status = statusOf(summary, plan.code);
     log(`${stack}: ${status}`);
@@ -257,6 +266,15 @@ export function checkLayer(tf: TerraformCli, outdir: string, env: string, layer:
   } finally {
     // The plan file holds the state's values; nothing needs it once summarized.
     fs.rmSync(planFile, { force: true });
+  }
+}
+
+/** The stack's JSON, or nothing when it cannot be read (terraform init reports that). */
+function readStack(dir: string): { resource?: Record<string, Record<string, Record<string, Json>>> } {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8")) as { resource?: Record<string, Record<string, Record<string, Json>>> };
+  } catch {
+    return {};
   }
 }
 

@@ -33,6 +33,9 @@ import {
   logger,
   oneEnvironment,
   REASONS,
+  refreshScope,
+  refreshScopeNote,
+  refreshScopeProblem,
   resolveLayer,
   resourceType,
   sensitiveAttributes,
@@ -423,10 +426,13 @@ export function planLayer(tf: TerraformCli, outdir: string, env: string, layer: 
   const init = tf.run(dir, ["init", "-input=false", "-reconfigure"]);
   if (init.code !== 0) return failed("init", init);
 
-  log(`${stack}: terraform plan`);
+  // Unchanged secret versions stay out of the plan: refreshing one reads its value (refreshScope).
+  const scope = refreshScope(tf, dir, JSON.parse(stackText.toString("utf8")) as Parameters<typeof refreshScope>[2]);
+  const scopeNote = refreshScopeNote(scope);
+  log(`${stack}: terraform plan${scope.skipped.length > 0 ? ` (${scope.skipped.length} unchanged secret version(s) left out)` : ""}`);
   const planFile = path.join(dir, PLAN_FILE);
   fs.rmSync(planFile, { force: true });
-  const plan = tf.run(dir, ["plan", "-input=false", "-lock=false", "-detailed-exitcode", `-out=${PLAN_FILE}`]);
+  const plan = tf.run(dir, ["plan", "-input=false", "-lock=false", "-detailed-exitcode", ...scope.args, `-out=${PLAN_FILE}`]);
   if (plan.code !== 0 && plan.code !== 2) return failed("plan", plan);
 
   const show = tf.run(dir, ["show", "-json", PLAN_FILE]);
@@ -441,11 +447,16 @@ export function planLayer(tf: TerraformCli, outdir: string, env: string, layer: 
     fs.rmSync(planFile, { force: true });
     return failed("show", show, `terraform show -json printed no plan JSON (${(e as Error).message})`);
   }
+  const problem = refreshScopeProblem(scope, parsed);
+  if (problem) {
+    fs.rmSync(planFile, { force: true });
+    return failed("plan", plan, problem);
+  }
   const reviewed = reviewPlan(parsed);
   const changed = reviewed.changes.length > 0 || reviewed.outputs.length > 0 || plan.code === 2;
   const stackJson = JSON.parse(stackText.toString("utf8")) as unknown;
   const extra = LAYER_SECTIONS.map((section) => section({ env, layer, plan: parsed, stack: stackJson })).filter((s): s is ExtraSection => !!s);
-  const review: LayerReview = { ...base, ...reviewed, extra, status: changed ? "changes" : "no changes" };
+  const review: LayerReview = { ...base, ...reviewed, extra, notes: scopeNote ? [scopeNote] : [], status: changed ? "changes" : "no changes" };
   log(`${stack}: ${countsText(review)}`);
   return { review, planFile };
 }

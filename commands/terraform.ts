@@ -136,8 +136,10 @@ export function terraformCli(binary = process.env.LGTM_TERRAFORM || "terraform")
   return {
     binary,
     run(cwd, args) {
-      // -no-color goes right after the subcommand, where every terraform command accepts it.
-      const r = spawnSync(binary, [args[0], "-no-color", ...args.slice(1)], { cwd, env, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
+      // -no-color goes right after the subcommand (`state pull`: after both words), where every
+      // terraform command accepts it.
+      const head = args[0] === "state" ? 2 : 1;
+      const r = spawnSync(binary, [...args.slice(0, head), "-no-color", ...args.slice(head)], { cwd, env, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
       if (r.error) return { code: null, stdout: "", stderr: `could not run ${binary}: ${r.error.message}` };
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     },
@@ -244,4 +246,100 @@ export function sameErrors(layers: readonly { readonly layer: string; readonly e
     for (const n of names.slice(1)) sameAs.set(n, names[0]);
   }
   return { sharedBy, sameAs };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plans that read no secret value
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Resource types whose refresh reads a secret's value: hashicorp/aws 5.100.0 reads
+ * `aws_secretsmanager_secret_version` with GetSecretValue (its Read looks the version up by id and
+ * only then drops `secret_string` when the value is write-only), so refreshing one needs the right
+ * to read the password it holds.
+ */
+export const VALUE_READING_TYPES: readonly string[] = ["aws_secretsmanager_secret_version"];
+
+export interface RefreshScope {
+  /** `-target=` arguments for `terraform plan`; empty: plan everything, as usual. */
+  readonly args: readonly string[];
+  /** Secret versions left out of the plan (not refreshed: their values stay unread). */
+  readonly skipped: readonly string[];
+  /** For each skipped version, the resources its configuration references (its secret). */
+  readonly dependsOn: ReadonlyMap<string, readonly string[]>;
+  /** `terraform state pull` failed: the message (the plan then runs untargeted, and says why). */
+  readonly error?: string;
+}
+
+interface StateJson {
+  readonly resources?: { readonly mode?: string; readonly module?: string; readonly type: string; readonly name: string; readonly instances?: { readonly attributes?: Record<string, Json> }[] }[];
+}
+
+type StackResources = Record<string, Record<string, Record<string, Json>>>;
+
+/**
+ * Which secret versions a plan can leave out, so that credentials without
+ * `secretsmanager:GetSecretValue` (docs/iam/plan-role.json) can plan and check drift: every version
+ * already in the state whose configured `secret_string_wo_version` equals the state's. Such a
+ * version has nothing to plan: its value is write-only (never in the plan or the state), and
+ * Terraform writes a new one only when `secret_string_wo_version` changes. Everything else in the
+ * layer, the layer's secrets included (DescribeSecret), is refreshed and planned as usual, through one
+ * `-target` per other resource of the configuration and of the state (so a resource removed from the
+ * code is still planned for deletion). A version that is new, whose `secret_string_wo_version`
+ * changed, or that was removed from the code is planned like any resource: creating one reads
+ * nothing, replacing or deleting one refreshes it first (GetSecretValue), which only credentials
+ * allowed to read that secret can do.
+ */
+export function refreshScope(tf: TerraformCli, dir: string, stack: { resource?: StackResources }): RefreshScope {
+  const none: RefreshScope = { args: [], skipped: [], dependsOn: new Map() };
+  const resources = stack.resource ?? {};
+  if (!VALUE_READING_TYPES.some((t) => Object.keys(resources[t] ?? {}).length > 0)) return none;
+  const pulled = tf.run(dir, ["state", "pull"]);
+  if (pulled.code !== 0) return { ...none, error: errorText(pulled) };
+  let state: StateJson;
+  try {
+    state = pulled.stdout.trim() === "" ? {} : (JSON.parse(pulled.stdout) as StateJson);
+  } catch (e) {
+    return { ...none, error: `terraform state pull printed no state JSON (${(e as Error).message})` };
+  }
+  const stateManaged = (state.resources ?? []).filter((r) => (r.mode ?? "managed") === "managed" && !r.module);
+  const skipped: string[] = [];
+  const dependsOn = new Map<string, string[]>();
+  for (const type of VALUE_READING_TYPES) {
+    for (const [name, config] of Object.entries(resources[type] ?? {})) {
+      const inState = stateManaged.find((r) => r.type === type && r.name === name);
+      const instances = inState?.instances ?? [];
+      const unchanged = instances.length === 1 && instances[0].attributes?.secret_string_wo_version === (config.secret_string_wo_version ?? null) && !("count" in config) && !("for_each" in config);
+      if (!unchanged) continue;
+      const address = `${type}.${name}`;
+      skipped.push(address);
+      const refs = [...JSON.stringify(config).matchAll(/\$\{([a-z][a-z0-9_]*\.[A-Za-z0-9_-]+)\./g)].map((m) => m[1]).filter((a) => !a.startsWith("ephemeral.") && !a.startsWith("data.") && !a.startsWith("var.") && !a.startsWith("local."));
+      dependsOn.set(address, [...new Set(refs)]);
+    }
+  }
+  if (skipped.length === 0) return none;
+  const addresses = new Set<string>();
+  for (const [type, byName] of Object.entries(resources)) for (const name of Object.keys(byName)) addresses.add(`${type}.${name}`);
+  for (const r of stateManaged) addresses.add(`${r.type}.${r.name}`);
+  for (const s of skipped) addresses.delete(s);
+  return { args: [...addresses].sort().map((a) => `-target=${a}`), skipped, dependsOn };
+}
+
+/** The note a review shows for the versions a plan left out. */
+export function refreshScopeNote(scope: RefreshScope): string | undefined {
+  if (scope.error) return `could not read the state to leave unchanged secret versions out of the plan (${scope.error.split("\n")[0]}); planned everything, which reads their values`;
+  if (scope.skipped.length === 0) return undefined;
+  return `${scope.skipped.length} unchanged secret version${scope.skipped.length > 1 ? "s" : ""} not refreshed (${scope.skipped.join(", ")}): their values are write-only, and the plan reads no secret value (docs/reviewing.md, "CI roles")`;
+}
+
+/**
+ * A planned delete or replace of what a left-out version references (its secret) would leave the
+ * version behind; such a layer needs a plan of everything, by credentials that may read the secret.
+ */
+export function refreshScopeProblem(scope: RefreshScope, plan: PlanJson): string | undefined {
+  if (scope.skipped.length === 0) return undefined;
+  const replaced = new Set((plan.resource_changes ?? []).filter((rc) => rc.change.actions.includes("delete")).map((rc) => rc.address));
+  const hit = scope.skipped.filter((v) => (scope.dependsOn.get(v) ?? []).some((a) => replaced.has(a)));
+  if (hit.length === 0) return undefined;
+  return `${hit.join(", ")} ${hit.length > 1 ? "were" : "was"} left out of this plan (unchanged, not refreshed), but ${hit.length > 1 ? "their" : "its"} secret is deleted or replaced by it; plan this layer with credentials allowed secretsmanager:GetSecretValue on that secret (the apply role), so the version is planned too`;
 }

@@ -18,6 +18,8 @@ export interface StackScenario {
   readonly show?: string;
   /** apply exits 1. */
   readonly apply?: boolean;
+  /** What `state pull` prints (default: a state with no resources). */
+  readonly state?: unknown;
 }
 
 export interface FakeCall {
@@ -57,6 +59,9 @@ export function fakeTerraform(scenario: Record<string, StackScenario> = {}): Fak
         }
         case "show":
           return { code: 0, stdout: s.show ? fs.readFileSync(path.join(FIXTURES, s.show), "utf8") : JSON.stringify({ format_version: "1.2", resource_changes: [] }), stderr: "" };
+        case "state":
+          // `state pull` (commands/terraform.ts refreshScope): an empty state unless the scenario has one.
+          return { code: 0, stdout: JSON.stringify(s.state ?? { version: 4, resources: [] }), stderr: "" };
         case "apply":
           return s.apply ? { code: 1, stdout: "", stderr: "\nError: creating S3 Bucket: BucketAlreadyExists\n" } : { code: 0, stdout: "Apply complete!\n", stderr: "" };
         default:

@@ -23,6 +23,7 @@ export interface Tool {
 export const NGINX: Tool = { name: "nginx", envVar: "LGTM_NGINX", candidates: ["nginx", "/usr/sbin/nginx"], probeArgs: ["-v"], aptPackage: "nginx-light", requireVar: "LGTM_REQUIRE_NGINX" };
 export const DNSMASQ: Tool = { name: "dnsmasq", envVar: "LGTM_DNSMASQ", candidates: ["dnsmasq", "/usr/sbin/dnsmasq"], probeArgs: ["--version"], aptPackage: "dnsmasq-base", requireVar: "LGTM_REQUIRE_DNSMASQ" };
 export const BUSYBOX: Tool = { name: "busybox", envVar: "LGTM_BUSYBOX", candidates: ["busybox", "/usr/bin/busybox", "/bin/busybox"], probeArgs: ["true"], aptPackage: "busybox", requireVar: "LGTM_REQUIRE_BUSYBOX" };
+export const SHELLCHECK: Tool = { name: "shellcheck", envVar: "LGTM_SHELLCHECK", candidates: ["shellcheck", "/usr/bin/shellcheck"], probeArgs: ["--version"], aptPackage: "shellcheck", requireVar: "LGTM_REQUIRE_SHELLCHECK" };
 export const MEMCACHED: Tool = { name: "memcached", envVar: "LGTM_MEMCACHED", candidates: ["/usr/bin/memcached", "/usr/local/bin/memcached", "memcached"], probeArgs: ["--version"], aptPackage: "memcached", requireVar: "LGTM_REQUIRE_MEMCACHED" };
 
 const found = new Map<string, string | undefined>();

@@ -316,6 +316,30 @@ def load_fixtures():
         backend.zones[zone["id"]] = created
 
 
+# ---------------------------------------------------------------------------------------------
+# IAM enforcement (only once a test turns it on through /moto-api/reset-auth): moto checks an S3
+# request's SigV4 signature against a canonical query rebuilt from the decoded URL, so a signed
+# `prefix=env%3A%2F` (the S3 backend lists its workspaces with that prefix) never matches and
+# every `terraform init` is refused with SignatureDoesNotMatch. Re-encoded as the client encoded it
+# (RFC 3986, as SigV4 requires) before the check.
+# ---------------------------------------------------------------------------------------------
+from urllib.parse import parse_qsl, quote, urlencode
+
+from moto.iam.access_control import S3IAMRequest
+
+_s3_iam_request_init = S3IAMRequest.__init__
+
+
+def _s3_iam_request_init_encoded(self, *args, **kwargs):
+    _s3_iam_request_init(self, *args, **kwargs)
+    path, sep, query = self._path.partition("?")
+    if sep:
+        self._path = path + "?" + urlencode(parse_qsl(query, keep_blank_values=True), quote_via=quote, safe="-_.~")
+
+
+S3IAMRequest.__init__ = _s3_iam_request_init_encoded
+
+
 if __name__ == "__main__":
     port, cert, key = sys.argv[1:4]
     load_fixtures()
