@@ -56,6 +56,7 @@ import {
   GRAFANA_ADMIN_PASSWORD_ENV,
   GRAFANA_DATABASE_PASSWORD_ENV,
   gatewayPasswordEnv,
+  gatewayQueryBase,
   gatewayRoutes,
   gatewaySignals,
   GATEWAY_OTLP_BASE,
@@ -424,17 +425,19 @@ export function baseEnvironment(s: Settings, name: ServiceName, bucketName: stri
 export function serviceEndpoints(s: Settings): Record<string, string> {
   const gw = serviceEndpoint(s, "gateway");
   const routes = gatewayRoutes(s);
-  /** The first route of a signal and role, as a URL (a prefix location keeps its trailing slash). */
-  const at = (signal: string, role: string) => `${gw}${routes.find((r) => r.signal === signal && r.role === role)!.location.replace(/^= /, "")}`;
+  /** The first ingest route of a signal, as a URL. */
+  const push = (signal: string) => `${gw}${routes.find((r) => r.signal === signal && r.role === "write")!.path}`;
+  /** Where a backend's query API starts (a client's datasource URL; it appends the API's paths). */
+  const query = (producer: "mimir" | "loki" | "tempo" | "pyroscope") => `${gw}${gatewayQueryBase(s, producer)}`;
   const served = gatewaySignals(s);
   return {
     ...byService(s, (n) => serviceEndpoint(s, n)),
-    "gateway.metrics_push": at("metrics", "write"),
-    "gateway.metrics_query": at("metrics", "read"),
-    "gateway.logs_push": at("logs", "write"),
-    "gateway.logs_query": at("logs", "read"),
-    "gateway.traces_query": at("traces", "read"),
-    ...(served.includes("profiles") ? { "gateway.profiles_push": at("profiles", "write"), "gateway.profiles_query": at("profiles", "read") } : {}),
+    "gateway.metrics_push": push("metrics"),
+    "gateway.metrics_query": query("mimir"),
+    "gateway.logs_push": push("logs"),
+    "gateway.logs_query": query("loki"),
+    "gateway.traces_query": query("tempo"),
+    ...(served.includes("profiles") ? { "gateway.profiles_push": push("profiles"), "gateway.profiles_query": query("pyroscope") } : {}),
     "gateway.otlp_http": `${gw}${GATEWAY_OTLP_BASE}`,
     ...Object.fromEntries(
       tenants(s).map((t) => [

@@ -215,12 +215,13 @@ describe("GIVEN prod settings", () => {
       gateway: "http://gateway.lgtm.local:8080",
       // Where senders go, per signal: the authenticating gateway.
       "gateway.metrics_push": "http://gateway.lgtm.local:8080/api/v1/push",
-      "gateway.metrics_query": "http://gateway.lgtm.local:8080/prometheus/",
+      // Query bases: what a client (Grafana) takes as its datasource URL and appends the API to.
+      "gateway.metrics_query": "http://gateway.lgtm.local:8080/prometheus",
       "gateway.logs_push": "http://gateway.lgtm.local:8080/loki/api/v1/push",
-      "gateway.logs_query": "http://gateway.lgtm.local:8080/loki/api/",
-      "gateway.traces_query": "http://gateway.lgtm.local:8080/tempo/api/",
+      "gateway.logs_query": "http://gateway.lgtm.local:8080",
+      "gateway.traces_query": "http://gateway.lgtm.local:8080/tempo",
       "gateway.profiles_push": "http://gateway.lgtm.local:8080/pyroscope/ingest",
-      "gateway.profiles_query": "http://gateway.lgtm.local:8080/pyroscope/",
+      "gateway.profiles_query": "http://gateway.lgtm.local:8080/pyroscope",
       "gateway.otlp_http": "http://gateway.lgtm.local:8080/otlp",
       // Per tenant: the basic-auth user and the secret with its password (never the password).
       "tenant.jsj-lgtm-header":

@@ -98,8 +98,8 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
     await dnsServer?.stop();
   });
 
-  const send = async (path: string, headers: Record<string, string> = {}, body = "payload"): Promise<{ status: number; echo?: Echo }> => {
-    const res = await fetch(`${gateway.url}${path}`, { method: "POST", headers, body });
+  const send = async (path: string, headers: Record<string, string> = {}, body = "payload", method = "POST"): Promise<{ status: number; echo?: Echo }> => {
+    const res = await fetch(`${gateway.url}${path}`, { method, headers, body: method === "GET" ? undefined : body });
     const text = await res.text();
     return { status: res.status, echo: res.status === 200 && text.startsWith("{") ? (JSON.parse(text) as Echo) : undefined };
   };
@@ -148,18 +148,18 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
   it("WHEN every route is called with its role's credential THEN it reaches the backend and path the catalog says, OTLP traces at Tempo's OTLP HTTP port", async () => {
     const auth = { Authorization: basic("jsj-lgtm-header", passwords["jsj-lgtm-header"]) };
     const read = { Authorization: basic("jsj-lgtm-header", readPasswords["jsj-lgtm-header"]) };
-    const expected: [string, string, string, Record<string, string>][] = [
-      ["/api/v1/push", "mimir", "/api/v1/push", auth],
-      ["/otlp/v1/metrics", "mimir", "/otlp/v1/metrics", auth],
-      ["/prometheus/api/v1/query?query=up", "mimir", "/prometheus/api/v1/query?query=up", read],
-      ["/loki/api/v1/push", "loki", "/loki/api/v1/push", auth],
-      ["/otlp/v1/logs", "loki", "/otlp/v1/logs", auth],
-      ["/tempo/api/search", "tempo", "/tempo/api/search", read],
-      ["/otlp/v1/traces", "tempo-otlp", "/v1/traces", auth],
-      ["/pyroscope/ingest?name=app", "pyroscope", "/pyroscope/ingest?name=app", auth],
+    const expected: [string, string, string, Record<string, string>, string][] = [
+      ["/api/v1/push", "mimir", "/api/v1/push", auth, "POST"],
+      ["/otlp/v1/metrics", "mimir", "/otlp/v1/metrics", auth, "POST"],
+      ["/prometheus/api/v1/query?query=up", "mimir", "/prometheus/api/v1/query?query=up", read, "POST"],
+      ["/loki/api/v1/push", "loki", "/loki/api/v1/push", auth, "POST"],
+      ["/otlp/v1/logs", "loki", "/otlp/v1/logs", auth, "POST"],
+      ["/tempo/api/search", "tempo", "/tempo/api/search", read, "GET"],
+      ["/otlp/v1/traces", "tempo-otlp", "/v1/traces", auth, "POST"],
+      ["/pyroscope/ingest?name=app", "pyroscope", "/pyroscope/ingest?name=app", auth, "POST"],
     ];
-    for (const [path, backend, upstreamPath, credential] of expected) {
-      const r = await send(path, credential);
+    for (const [path, backend, upstreamPath, credential, method] of expected) {
+      const r = await send(path, credential, "payload", method);
       expect(r.status, path).toBe(200);
       expect(r.echo, path).toMatchObject({ backend, path: upstreamPath, orgIds: ["jsj-lgtm-header"] });
     }
@@ -221,7 +221,7 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
       expect((await send(path, auth)).status, path).toBe(401);
     }
     for (const path of ["/loki/api/v1/query", "/tempo/api/search", "/pyroscope/querier.v1.QuerierService/LabelNames"]) {
-      expect((await send(path, read)).status, path).toBe(401);
+      expect((await send(path, read, "", "GET")).status, path).toBe(401);
     }
   });
 
@@ -290,7 +290,7 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway started while no backend's 
     const resolver = fs.readFileSync(path.join(gateway.dir, "run", "resolver.conf"), "utf8");
     expect(resolver).toBe(`resolver ${dnsServer.address} valid=${CLOUD_MAP_DNS_TTL_SECONDS}s ipv6=off;\n`);
     expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
-    for (const route of ["/api/v1/push", "/loki/api/v1/push", "/otlp/v1/traces", "/tempo/api/search", "/pyroscope/ingest"]) {
+    for (const route of ["/api/v1/push", "/loki/api/v1/push", "/otlp/v1/traces", "/pyroscope/querier.v1.QuerierService/LabelNames", "/pyroscope/ingest"]) {
       expect((await push(route)).status, route).toBe(502);
     }
     expect(gateway.log()).toMatch(/could not be resolved/);
@@ -315,6 +315,7 @@ describe.skipIf(skip)("GIVEN a task whose /etc/resolv.conf names no name server"
     const configs = renderConfigs(s).filter((c) => c.service === "gateway");
     const file = (name: string) => configs.find((c) => c.fileName === name)!.content;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-resolv-"));
+    fs.chmodSync(dir, 0o755);
     const resolvConf = path.join(dir, "resolv.conf");
     fs.writeFileSync(resolvConf, "# no servers\nsearch lgtm.local\noptions ndots:1\n");
     try {
@@ -360,7 +361,7 @@ describe("GIVEN the shipped prod gateway config and the synth-time checks", () =
 
   it("WHEN a route forwards without checking credentials THEN the check names the location", () => {
     const errors = checkRenderedConfigs(s, edited(/auth_basic_user_file [^;]+htpasswd-profiles-read;/, "auth_basic off;")).errors;
-    expect(errors).toEqual([expect.stringContaining("location /pyroscope/ forwards to http://pyroscope.lgtm.local:4040 without checking credentials")]);
+    expect(errors).toEqual([expect.stringContaining("location /pyroscope/querier.v1.QuerierService/ProfileTypes forwards to http://pyroscope.lgtm.local:4040 without checking credentials")]);
   });
 
   it("WHEN an upstream port disagrees with its producer (seed 004) THEN the check names the port setting", () => {
@@ -369,14 +370,19 @@ describe("GIVEN the shipped prod gateway config and the synth-time checks", () =
   });
 
   it("WHEN the gateway stops calling a producer the catalog lists for it THEN the check says so", () => {
-    const errors = checkRenderedConfigs(s, edited(/set \$backend http:\/\/tempo\.lgtm\.local:4318\/v1\/traces;\s+proxy_pass \$backend\$is_args\$args;/, "return 404;")).errors;
+    const errors = checkRenderedConfigs(s, edited(/set \$backend http:\/\/tempo\.lgtm\.local:4318\/v1\/traces;\s+set \$lgtm_uri \$is_args\$args;\s+try_files [^;]+;/, "return 404;")).errors;
     expect(errors).toContainEqual(expect.stringContaining("the rendered gateway config never calls tempo's otlp_http port"));
   });
 
-  it("WHEN a route names its backend literally in proxy_pass THEN the check says nginx would pin the address at start", () => {
-    const errors = checkRenderedConfigs(s, edited(/set \$backend (http:\/\/mimir\.lgtm\.local:9009);\s+proxy_pass \$backend;/, "proxy_pass $1;")).errors;
-    expect(errors.length).toBeGreaterThan(0);
-    expect(errors.every((e) => /location \S+ has proxy_pass http:\/\/mimir\.lgtm\.local:9009, not a variable set in the location: nginx would resolve the Cloud Map name once at start/.test(e))).toBe(true);
+  it("WHEN the upstream location names a backend literally in proxy_pass THEN the check says nginx would pin the address at start, and that no route reaches its own backend", () => {
+    const errors = checkRenderedConfigs(s, edited("proxy_pass $backend$lgtm_uri;", "proxy_pass http://mimir.lgtm.local:9009;")).errors;
+    expect(errors).toContainEqual(expect.stringMatching(/location @lgtm_upstream has proxy_pass http:\/\/mimir\.lgtm\.local:9009, not a variable set in the location: nginx would resolve the Cloud Map name once at start/));
+    expect(errors).toContainEqual(expect.stringMatching(/location \/loki\/api\/v1\/push sets \$backend http:\/\/loki\.lgtm\.local:3100 but no proxy_pass of it follows/));
+  });
+
+  it("WHEN a route proxies straight from its own location without a credential check THEN the check names it", () => {
+    const errors = checkRenderedConfigs(s, edited(/location = \/api\/v1\/push \{[^]*?try_files [^;]+;\n    \}/, "location = /api/v1/push {\n      proxy_pass $backend;\n    }")).errors;
+    expect(errors).toContainEqual(expect.stringContaining("location /api/v1/push forwards to $backend without checking credentials"));
   });
 
   it("WHEN nginx.conf no longer includes the resolver start.sh writes THEN the check says names could not be resolved at request time", () => {

@@ -471,9 +471,8 @@ describe.skipIf(MUTATION_RUN).each([
       expect(main.dependsOn, address).toEqual([{ condition: "SUCCESS", containerName: "config" }]);
       // The main container.
       expect(main.readonlyRootFilesystem, address).toBe(true);
-      // The gateway (official nginx image) keeps its image's root master: waived in the tfvars (ECS.20).
-      if (name === "gateway") expect(imageUser).toBeUndefined();
-      else expect(imageUser, name).toMatch(/^[1-9][0-9]*(:[1-9][0-9]*)?$/);
+      // Every image's own non-root user, the gateway's too (the nginx image's nginx user, 101): no waiver.
+      expect(imageUser, name).toMatch(/^[1-9][0-9]*(:[1-9][0-9]*)?$/);
       expect(main.user, address).toBe(imageUser);
       const rw = (main.mountPoints as { sourceVolume: string; containerPath: string; readOnly: boolean }[]).filter((m) => !m.readOnly);
       expect(rw.map((m) => m.containerPath).sort(), address).toEqual([...writablePaths].sort());
@@ -486,7 +485,7 @@ describe.skipIf(MUTATION_RUN).each([
         // A task-scoped volume (no host path, no EFS), which Fargate creates owned by root.
         expect(Object.keys(volume!), address).toEqual(["name"]);
         expect(init.mountPoints, address).toContainEqual({ containerPath: m.containerPath, readOnly: false, sourceVolume: m.sourceVolume });
-        if (imageUser !== undefined) expect(script.split("\n"), address).toContain(`chown ${imageUser} ${m.containerPath}`);
+        expect(script.split("\n"), address).toContain(`chown ${imageUser} ${m.containerPath}`);
       }
     }
     expect(seen.sort()).toEqual([...SERVICE_NAMES].sort());
@@ -534,9 +533,7 @@ describe.skipIf(MUTATION_RUN).each([
     const report = checkPolicy([ecs], [settings]);
     expect(report.violations).toEqual([]);
     const waived = report.waived.filter((w) => w.rule.id === "ECS.5" || w.rule.id === "ECS.20");
-    // One init container per catalog service, and the gateway's nginx master (waived in the tfvars with its reason).
-    expect(waived.map((w) => `${w.rule.id} ${w.part} ${w.waiver.source}`).sort()).toEqual(
-      [...Array.from({ length: SERVICE_NAMES.length }, () => "ECS.20 config policy/code-waivers.ts"), `ECS.20 gateway ${settings.env} settings, accept_risks.waivers."ECS.20"`].sort(),
-    );
+    // One init container per catalog service; nothing else (the gateway runs as the nginx image's user, 101).
+    expect(waived.map((w) => `${w.rule.id} ${w.part} ${w.waiver.source}`).sort()).toEqual(Array.from({ length: SERVICE_NAMES.length }, () => "ECS.20 config policy/code-waivers.ts"));
   });
 });

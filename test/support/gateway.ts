@@ -7,6 +7,8 @@
  * what only exists in a task: each backend's Cloud Map port becomes its stub's port (the name stays
  * and is resolved through the test's dnsmasq, named in a stand-in for the task's /etc/resolv.conf),
  * the listen port a free loopback port, the run directory and the config path a temporary folder.
+ * start.sh and nginx run as an unprivileged user (nobody, when the tests run as root), as the task
+ * runs them as the image's nginx user.
  * The loud skips (nginx, dnsmasq missing) fail instead under LGTM_REQUIRE_NGINX=1 / LGTM_REQUIRE_DNSMASQ=1.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -56,6 +58,8 @@ export interface TestDns {
  */
 export async function startTestDns(records: Readonly<Record<string, string>> = {}): Promise<TestDns> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-dns-"));
+  // The gateway's start.sh (an unprivileged user) reads the resolv.conf stand-in written here.
+  fs.chmodSync(dir, 0o755);
   const hosts = path.join(dir, "hosts");
   const writeHosts = (r: Readonly<Record<string, string>>) =>
     fs.writeFileSync(hosts, Object.entries(r).map(([name, ip]) => `${ip} ${name}\n`).join(""));
@@ -184,6 +188,10 @@ function orgIdsOf(req: http.IncomingMessage): string[] {
   return orgIds;
 }
 
+/** The user the gateway runs as when the tests run as root (nobody), as the task runs it as the image's nginx user. */
+export const UNPRIVILEGED = { uid: 65534, gid: 65534 } as const;
+export const runsAsRoot = (): boolean => process.getuid?.() === 0;
+
 export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -217,8 +225,10 @@ export async function runGateway(opts: {
   env: Record<string, string>;
 }): Promise<RunningGateway> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-gateway-"));
-  // Like the task's /tmp: nginx's workers (another user) must reach the run directory.
+  // As in the task, start.sh and nginx run as an unprivileged user (the task: the image's nginx
+  // user; here: nobody when the tests run as root) that owns the folder its run directory is in.
   fs.chmodSync(dir, 0o755);
+  if (runsAsRoot()) fs.chownSync(dir, UNPRIVILEGED.uid, UNPRIVILEGED.gid);
   const nginx = findNginx()!;
   const sub = (text: string): string => {
     let out = text;
@@ -227,9 +237,9 @@ export async function runGateway(opts: {
       [opts.runDir, path.join(dir, "run")] as [string, string],
       [opts.configFile, path.join(dir, "nginx.conf")] as [string, string],
       [`listen ${opts.renderedListen};`, `listen 127.0.0.1:${opts.listenPort};`] as [string, string],
-      ["exec nginx ", `exec ${nginx} -e stderr `] as [string, string],
+      ["exec nginx ", `exec ${nginx} `] as [string, string],
     ]) {
-      if (!out.includes(from) && from !== "exec nginx ") continue;
+      if (!out.includes(from)) continue;
       out = out.split(from).join(to);
     }
     return out;
@@ -238,7 +248,12 @@ export async function runGateway(opts: {
   fs.writeFileSync(path.join(dir, "start.sh"), sub(opts.startSh));
   const logFile = path.join(dir, "nginx.log");
   const fd = fs.openSync(logFile, "a");
-  const child: ChildProcess = spawn("sh", [path.join(dir, "start.sh")], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin:/usr/sbin", ...opts.env }, stdio: ["ignore", fd, fd] });
+  // As runc does for a container's stdio (fixStdioPermissions): owned by the container's user, so
+  // nginx can open /dev/stdout (its access log) again.
+  if (runsAsRoot()) fs.fchownSync(fd, UNPRIVILEGED.uid, UNPRIVILEGED.gid);
+  const asUser = runsAsRoot() ? ["setpriv", `--reuid=${UNPRIVILEGED.uid}`, `--regid=${UNPRIVILEGED.gid}`, "--clear-groups"] : [];
+  const argv = [...asUser, "sh", path.join(dir, "start.sh")];
+  const child: ChildProcess = spawn(argv[0], argv.slice(1), { env: { PATH: process.env.PATH ?? "/usr/bin:/bin:/usr/sbin", ...opts.env }, stdio: ["ignore", fd, fd] });
   fs.closeSync(fd);
   const readLog = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "");
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
