@@ -140,3 +140,20 @@ export function routeRegex(route: string): string {
 
 /** True when the route has a `{name}` segment (rendered as an anchored regex location, not an exact one). */
 export const routeHasParameter = (route: string): boolean => /\{[A-Za-z]+\}/.test(route);
+
+/** Every `location` block of an nginx config (comments removed): its match ("= /x", "~ ^/x$", "@name", "/x/") and its body, nested blocks included. */
+export function nginxLocations(config: string): { readonly match: string; readonly body: string }[] {
+  const text = config.replace(/#[^\n]*/g, "");
+  const out: { match: string; body: string }[] = [];
+  for (const m of text.matchAll(/(?:^|[\s;{}])location\s+([^{;]+?)\s*\{/g)) {
+    let depth = 1;
+    let i = m.index! + m[0].length;
+    const start = i;
+    for (; i < text.length && depth > 0; i++) {
+      if (text[i] === "{") depth++;
+      else if (text[i] === "}") depth--;
+    }
+    out.push({ match: m[1].trim().replace(/\s+/g, " "), body: text.slice(start, i - 1) });
+  }
+  return out;
+}

@@ -42,6 +42,7 @@ import type { Settings } from "../settings/schema";
 import { FARGATE_MAX_STOP_TIMEOUT_SECONDS } from "../settings/shutdown";
 import { AlloySyntaxError, attribute, childBlocks, parseAlloy, referencesIn, stringMap, type AlloyBlock, type AlloyFile, type AlloyValue } from "./alloy-syntax";
 import { tenants } from "../settings/tenants";
+import { nginxLocations } from "../settings/gateway-routes";
 import { GATEWAY_RESOLVER_FILE, GATEWAY_RUN_DIR, LOKI_PUSH_PATH, MIMIR_PROMETHEUS_PREFIX, MIMIR_PUSH_PATH, RUNTIME_OVERRIDES_FILE } from "./context";
 import { SELF_MONITORING_DATASOURCE_UID } from "./grafana-alerting";
 import {
@@ -961,22 +962,6 @@ function checkAddresses(s: Settings, addresses: readonly Address[], errors: stri
       }
     }
   }
-}
-
-/** Every `location` block of an nginx config (comments removed): its match ("= /x", "~ ^/x$", "@name", "/x/") and its body, nested blocks included. */
-export function nginxLocations(text: string): { readonly match: string; readonly body: string }[] {
-  const out: { match: string; body: string }[] = [];
-  for (const m of text.matchAll(/(?:^|[\s;{}])location\s+([^{;]+?)\s*\{/g)) {
-    let depth = 1;
-    let i = m.index! + m[0].length;
-    const start = i;
-    for (; i < text.length && depth > 0; i++) {
-      if (text[i] === "{") depth++;
-      else if (text[i] === "}") depth--;
-    }
-    out.push({ match: m[1].trim().replace(/\s+/g, " "), body: text.slice(start, i - 1) });
-  }
-  return out;
 }
 
 /**

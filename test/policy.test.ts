@@ -11,7 +11,7 @@ import { parse as parseYaml } from "yaml";
 import { checkPolicy, CODE_WAIVERS, evaluatePolicy, formatPolicySummary, formatViolations, PolicyError, RULES, type SynthesizedStack } from "../policy";
 import { SERVICE_NAMES, type Settings } from "../settings";
 import { overrideError, settingsWith, shipped } from "./support/settings";
-import { goodContainer, stackOf, synthesizedStacks, taskWith } from "./support/policy";
+import { gatewayConfig, goodContainer, stackOf, synthesizedStacks, taskWith } from "./support/policy";
 import { MUTATION_RUN } from "./support/mutation";
 
 const bucket = (name: string) => ({ bucket: `\${aws_s3_bucket.${name}.id}` });
@@ -91,6 +91,7 @@ const CASES: [string, SynthesizedStack, SynthesizedStack, string][] = [
     "aws_ecs_cluster.cluster",
   ],
   ["ECS.20", taskWith(goodContainer()), taskWith(goodContainer({ user: "0" })), "aws_ecs_task_definition.app_task_definition"],
+  ["Gateway.1", taskWith(goodContainer(gatewayConfig("= /api/v1/push"))), taskWith(goodContainer(gatewayConfig("= /mimir/ring"))), "aws_ecs_task_definition.app_task_definition"],
   [
     "SecretsManager.1",
     stackOf({ aws_secretsmanager_secret: { s: { name: "x" } }, aws_secretsmanager_secret_rotation: { s_rotation: { secret_id: "${aws_secretsmanager_secret.s.id}" } } }),
@@ -157,6 +158,7 @@ const DETAILS: Record<string, string> = {
   "ECS.12": "containerInsights is not enabled",
   "ECS.20": 'container "app" runs as "0"',
   "SecretsManager.1": "no aws_secretsmanager_secret_rotation",
+  "Gateway.1": "location = /mimir/ring forwards to mimir with the write credential: not a route of the gateway's allow-list (settings/gateway-routes.ts)",
 };
 
 const idsOf = (stack: SynthesizedStack) => evaluatePolicy([stack], []).violations.map((v) => `${v.rule.id} ${v.address}`);

@@ -19,6 +19,10 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { Settings } from "../../settings";
+import { serviceHost } from "../../settings/catalog";
+import { renderConfigs } from "../../templates";
+import { CONFIG_DIR, GATEWAY_RESOLV_CONF, GATEWAY_RUN_DIR } from "../../templates/context";
 import { DNSMASQ, findTool, NGINX, skipWithoutTool } from "./tools";
 
 /** The nginx binary (LGTM_NGINX or the PATH, /usr/sbin included), or undefined. */
@@ -127,12 +131,16 @@ export interface Echo {
   /** Every X-Scope-OrgID header the backend received (raw, any case). */
   readonly orgIds: string[];
   readonly authorization: string | null;
+  /** The X-Forwarded-For header the backend received (raw), or null. */
+  readonly forwardedFor: string | null;
   readonly body: string;
 }
 
 export interface StubBackend {
   readonly name: string;
   readonly port: number;
+  /** Every request the backend received, in order (websocket upgrades included): a recording backend. */
+  readonly received: Echo[];
   close(): Promise<void>;
 }
 
@@ -143,6 +151,7 @@ export interface StubBackend {
  */
 export async function stubBackend(name: string, opts: { host?: string; port?: number } = {}): Promise<StubBackend> {
   const sockets = new Set<net.Socket>();
+  const received: Echo[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -153,14 +162,17 @@ export async function stubBackend(name: string, opts: { host?: string; port?: nu
         path: req.url ?? "",
         orgIds: orgIdsOf(req),
         authorization: req.headers.authorization ?? null,
+        forwardedFor: (req.headers["x-forwarded-for"] as string | undefined) ?? null,
         body: Buffer.concat(chunks).toString("utf8"),
       };
+      received.push(echo);
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(echo));
     });
   });
   server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket) => {
     sockets.add(socket);
+    received.push({ backend: name, method: req.method ?? "", path: req.url ?? "", orgIds: orgIdsOf(req), authorization: req.headers.authorization ?? null, forwardedFor: (req.headers["x-forwarded-for"] as string | undefined) ?? null, body: "" });
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
     socket.write(
@@ -173,6 +185,7 @@ export async function stubBackend(name: string, opts: { host?: string; port?: nu
   return {
     name,
     port,
+    received,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -294,3 +307,97 @@ export async function runGateway(opts: {
 }
 
 export const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+
+export interface GatewayUnderTest {
+  readonly gateway: RunningGateway;
+  /** The recording backends by name: mimir, loki, tempo, tempo-otlp (Tempo's OTLP HTTP receiver), pyroscope. */
+  readonly backends: Readonly<Record<string, StubBackend>>;
+  /** Every request any backend received, in order. */
+  received(): Echo[];
+  /** Forgets what the backends received so far. */
+  clear(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The rendered gateway of `settings` (nginx.conf and start.sh as the task gets them), run by
+ * runGateway in front of a recording backend per upstream, each keeping its Cloud Map name
+ * (answered by the test's dnsmasq) with only its port changed to its stub's. `env`: the task's
+ * secrets (each tenant's passwords per role).
+ */
+export async function startGatewayWithBackends(settings: Settings, env: Record<string, string>): Promise<GatewayUnderTest> {
+  const configs = renderConfigs(settings).filter((c) => c.service === "gateway");
+  const file = (name: string) => configs.find((c) => c.fileName === name)!.content;
+  const upstreams: [string, "mimir" | "loki" | "tempo" | "pyroscope", number][] = [
+    ["mimir", "mimir", settings.services.mimir.http_port],
+    ["loki", "loki", settings.services.loki.http_port],
+    ["tempo", "tempo", settings.services.tempo.http_port],
+    ["tempo-otlp", "tempo", settings.otlp.http_port],
+    ["pyroscope", "pyroscope", settings.services.pyroscope.http_port],
+  ];
+  const dnsServer = await startTestDns();
+  const backends: Record<string, StubBackend> = {};
+  try {
+    const substitutions: [string, string][] = [[GATEWAY_RESOLV_CONF, dnsServer.resolvConf]];
+    const records: Record<string, string> = {};
+    for (const [name, service, port] of upstreams) {
+      const stub = await stubBackend(name);
+      backends[name] = stub;
+      const host = serviceHost(settings, service);
+      records[host] = "127.0.0.1";
+      substitutions.push([`http://${host}:${port}`, `http://${host}:${stub.port}`]);
+    }
+    await dnsServer.set(records);
+    const gateway = await runGateway({
+      nginxConf: file("nginx.conf"),
+      startSh: file("start.sh"),
+      substitutions,
+      listenPort: await freePort(),
+      renderedListen: settings.services.gateway.http_port,
+      runDir: GATEWAY_RUN_DIR,
+      configFile: `${CONFIG_DIR}/nginx.conf`,
+      env,
+    });
+    return {
+      gateway,
+      backends,
+      received: () => Object.values(backends).flatMap((b) => b.received),
+      clear: () => Object.values(backends).forEach((b) => b.received.splice(0)),
+      close: async () => {
+        await gateway.stop();
+        for (const b of Object.values(backends)) await b.close();
+        await dnsServer.stop();
+      },
+    };
+  } catch (e) {
+    for (const b of Object.values(backends)) await b.close();
+    await dnsServer.stop();
+    throw e;
+  }
+}
+
+/** The answer to one raw request: status, and the body text. */
+export interface RawAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 8 });
+
+/**
+ * One request with its path sent byte for byte as given (fetch and URL would resolve dot segments
+ * and re-encode it first): what a client trying path tricks sends.
+ */
+export function rawRequest(base: string, method: string, rawPath: string, headers: Record<string, string> = {}, body?: string): Promise<RawAnswer> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: url.hostname, port: url.port, method, path: rawPath, headers: body === undefined ? headers : { ...headers, "content-length": Buffer.byteLength(body) }, agent: keepAlive, timeout: 10_000 }, (res) => {
+      let text = "";
+      res.on("data", (c: Buffer) => (text += c.toString("utf8")));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`${method} ${rawPath}: no answer within 10 s`)));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
