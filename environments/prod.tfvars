@@ -75,9 +75,9 @@ accept_risks = {
   # Pyroscope is not here: it runs 3 tasks with replication factor 3 (environments/common.tfvars).
   reduced_redundancy = ["tempo"]
   # Findings of the synth-time policy pack (policy/, docs/security.md "Policy pack") accepted here, each with
-  # its reason (printed by synth). Remove a waiver as soon as its finding is fixed.
+  # its reason (printed by synth). Remove a waiver as soon as its finding is fixed. No ECS.20:
+  # the gateway runs as the nginx image's unprivileged user.
   waivers = {
-    "ECS.20" = { reason = "the gateway runs the official nginx image, whose master process starts as root; running it as the image's nginx user (101) is not verified on Fargate yet. Its root filesystem is read-only and it writes only its task volumes (/tmp, /var/cache/nginx)", resources = ["aws_ecs_task_definition.gateway_task_definition#gateway"] }
     # Alloy's OTLP receivers admit the VPC (stacks/20-security.ts): OTLP gRPC has no gateway route. What
     # they receive lands in alloy.otlp_tenant only. Remove once Alloy's receivers authenticate or admit
     # only listed senders (issue 26).

@@ -8,6 +8,7 @@
  * (./iam.ts, ./s3-policy.ts), never matched as text.
  */
 import { filterMatches, pulledRepositories } from "./ecr";
+import { gatewayRouteViolations } from "./gateway-routes";
 import { actionMatches, allowsEverything, everyRole, grants, iamPolicies, readPolicy, statementName, wildcardReason, type Statement } from "./iam";
 import { GATEWAY_SERVICE, judgeIngress } from "./reachability";
 import { keyOf } from "./references";
@@ -395,6 +396,13 @@ export const RULES: readonly PolicyRule[] = [
           .filter((c) => typeof c.user !== "string" || /^(0|root)(:|$)/.test(c.user))
           .map((c) => ({ address, part: c.name, detail: `container "${c.name}" runs as ${c.user === undefined ? "the image's user (root unless the image says otherwise)" : `"${c.user}"`}` })),
       ),
+  },
+  {
+    id: "Gateway.1",
+    title: "The gateway forwards only the ingest and query routes of its allow-list, each with its role's credential",
+    reason: "a backend's other routes (rings, config, debug, admin, ops, deletion, rules) check no tenant: any tenant's credential would reach every tenant's data and the cluster's controls",
+    fix: "settings/gateway-routes.ts (the allow-list) and templates/gateway/nginx.conf.hbs",
+    check: (stack) => gatewayRouteViolations(stack, containers),
   },
   {
     id: "SecretsManager.1",

@@ -239,11 +239,12 @@ export const COMPONENTS: Readonly<Record<ServiceName, ComponentProfile>> = {
     storagePrefixes: [],
     receivesOtlp: false,
     upstreamHttpPort: 80,
-    // nginx writes its pid, temp files and the tenants' password files under /tmp/gateway
-    // (templates/gateway: pid, client_body_temp_path, proxy_temp_path) and creates its compiled-in
-    // temp dirs under /var/cache/nginx at start; logs go to stdout/stderr. No imageUser: the official
-    // image starts its master as root (ECS.20 waived in the tfvars with the reason).
-    writablePaths: [DATA_DIRS.gateway, TMP_DIR],
+    // The official image's unprivileged user (`nginx`, uid/gid 101). nginx.conf sets no `user`,
+    // listens above 1024 and sets every temp path under /tmp/gateway, next to its pid and the
+    // tenants' password files (start.sh); `-e stderr` keeps it from opening its compiled-in error
+    // log; access log to /dev/stdout. Nothing else is written: /tmp is its only writable path.
+    imageUser: "101:101",
+    writablePaths: [TMP_DIR],
   },
 };
 

@@ -56,6 +56,7 @@ import {
   GRAFANA_ADMIN_PASSWORD_ENV,
   GRAFANA_DATABASE_PASSWORD_ENV,
   gatewayPasswordEnv,
+  gatewayQueryBase,
   gatewayRoutes,
   gatewaySignals,
   GATEWAY_OTLP_BASE,
@@ -71,7 +72,9 @@ import {
   SHUTDOWN_BUDGET,
   albFrontedServices,
   deploymentPercentages,
+  gatewayRoles,
   gatewaySecretKey,
+  gatewaySecretName,
   grafanaDatabase,
   grafanaStateOnEfs,
   healthCheckPath,
@@ -85,7 +88,7 @@ import {
   taskFamily,
   taskPorts,
   targetGroupName,
-  tenantSlug,
+
   tenants,
   SIGNALS,
   type ServiceName,
@@ -304,9 +307,13 @@ export class EcsStack extends LayerStack<"60-ecs"> {
     });
   }
 
-  /** The gateway's container secrets: each tenant's generated password, as start.sh reads them. */
+  /** The gateway's container secrets: each tenant's generated password per role, as start.sh reads them. */
   private gatewaySecrets(): Record<string, string> {
-    return Object.fromEntries(tenants(this.settings).map((t, i) => [gatewayPasswordEnv(i), this.remoteMapEntry("40-iam", "secret_arns", gatewaySecretKey(t.id))]));
+    return Object.fromEntries(
+      tenants(this.settings).flatMap((t, i) =>
+        gatewayRoles(this.settings).map((role) => [gatewayPasswordEnv(i, role), this.remoteMapEntry("40-iam", "secret_arns", gatewaySecretKey(t.id, role))]),
+      ),
+    );
   }
 
   /** Grafana's container secrets: its admin password, and the external database's password when set. */
@@ -418,21 +425,26 @@ export function baseEnvironment(s: Settings, name: ServiceName, bucketName: stri
 export function serviceEndpoints(s: Settings): Record<string, string> {
   const gw = serviceEndpoint(s, "gateway");
   const routes = gatewayRoutes(s);
-  const at = (signal: string, index: number) => `${gw}${routes.filter((r) => r.signal === signal)[index].location.replace(/^= /, "")}`;
+  /** The first ingest route of a signal, as a URL. */
+  const push = (signal: string) => `${gw}${routes.find((r) => r.signal === signal && r.role === "write")!.path}`;
+  /** Where a backend's query API starts (a client's datasource URL; it appends the API's paths). */
+  const query = (producer: "mimir" | "loki" | "tempo" | "pyroscope") => `${gw}${gatewayQueryBase(s, producer)}`;
   const served = gatewaySignals(s);
   return {
     ...byService(s, (n) => serviceEndpoint(s, n)),
-    "gateway.metrics_push": at("metrics", 0),
-    "gateway.metrics_query": at("metrics", 2),
-    "gateway.logs_push": `${at("logs", 0)}v1/push`,
-    "gateway.logs_query": at("logs", 0),
-    "gateway.traces_query": at("traces", 0),
-    ...(served.includes("profiles") ? { "gateway.profiles": at("profiles", 0) } : {}),
+    "gateway.metrics_push": push("metrics"),
+    "gateway.metrics_query": query("mimir"),
+    "gateway.logs_push": push("logs"),
+    "gateway.logs_query": query("loki"),
+    "gateway.traces_query": query("tempo"),
+    ...(served.includes("profiles") ? { "gateway.profiles_push": push("profiles"), "gateway.profiles_query": query("pyroscope") } : {}),
     "gateway.otlp_http": `${gw}${GATEWAY_OTLP_BASE}`,
     ...Object.fromEntries(
       tenants(s).map((t) => [
         `tenant.${t.id}`,
-        `user "${t.id}", password in Secrets Manager ${s.project}/${s.env}/gateway/${tenantSlug(t.id)}; signals: ${(s.tenants[t.id]?.signals ?? SIGNALS).filter((x) => served.includes(x)).join(", ")}`,
+        `user "${t.id}", passwords in Secrets Manager ${gatewayRoles(s)
+          .map((role) => `${gatewaySecretName(s, t.id, role)} (${role})`)
+          .join(", ")}; signals: ${(s.tenants[t.id]?.signals ?? SIGNALS).filter((x) => served.includes(x)).join(", ")}`,
       ]),
     ),
   };

@@ -42,6 +42,7 @@ import type { Settings } from "../settings/schema";
 import { FARGATE_MAX_STOP_TIMEOUT_SECONDS } from "../settings/shutdown";
 import { AlloySyntaxError, attribute, childBlocks, parseAlloy, referencesIn, stringMap, type AlloyBlock, type AlloyFile, type AlloyValue } from "./alloy-syntax";
 import { tenants } from "../settings/tenants";
+import { nginxLocations } from "../settings/gateway-routes";
 import { GATEWAY_RESOLVER_FILE, GATEWAY_RUN_DIR, LOKI_PUSH_PATH, MIMIR_PROMETHEUS_PREFIX, MIMIR_PUSH_PATH, RUNTIME_OVERRIDES_FILE } from "./context";
 import { SELF_MONITORING_DATASOURCE_UID } from "./grafana-alerting";
 import {
@@ -964,10 +965,11 @@ function checkAddresses(s: Settings, addresses: readonly Address[], errors: stri
 }
 
 /**
- * The gateway's upstreams, parsed back out of the rendered nginx.conf: every `location` must check
- * credentials (`auth_basic_user_file`), every `proxy_pass` is an address checked like any consumer's
- * (catalog port, CONSUMERS), and the tenant header is set once, at server level, from the
- * authenticated user and nowhere overridden: the client's X-Scope-OrgID never passes.
+ * The gateway's upstreams, parsed back out of the rendered nginx.conf: every location that names a
+ * backend (`set $backend`) must check credentials (`auth_basic_user_file`) and reach a proxy_pass of
+ * that variable; every backend is an address checked like any consumer's (catalog port, CONSUMERS);
+ * no proxy_pass names a host literally; and the tenant header is set once, at server level, from
+ * the authenticated user and nowhere overridden: the client's X-Scope-OrgID never passes.
  */
 function gatewayAddresses(s: Settings, config: RenderedConfig, errors: string[]): Address[] {
   const out: Address[] = [];
@@ -979,30 +981,40 @@ function gatewayAddresses(s: Settings, config: RenderedConfig, errors: string[])
   if (!new RegExp(`^\\s*include\\s+${GATEWAY_RUN_DIR}/${GATEWAY_RESOLVER_FILE.replace(".", "\\.")};`, "m").test(text)) {
     errors.push(`${templateOf(config)}: ${where(config)} includes no resolver file (start.sh writes nginx's resolver from the task's /etc/resolv.conf): the backends' Cloud Map names could not be resolved at request time`);
   }
-  for (const m of text.matchAll(/location\s+(=\s+)?(\S+)\s*\{([^}]*)\}/g)) {
-    const [, , location, body] = m;
+  const locations = nginxLocations(text);
+  const named = new Map(locations.filter((l) => l.match.startsWith("@")).map((l) => [l.match, l]));
+  for (const { match, body } of locations) {
+    const location = match.replace(/^[=~]\s+/, "");
     const proxyPass = /proxy_pass\s+([^;]+);/.exec(body)?.[1].trim();
-    if (!proxyPass) continue;
-    // The backend is named through a variable set in the location (`set $backend <url>;
-    // proxy_pass $backend;`), so nginx resolves the Cloud Map name per request through its resolver.
-    const variable = /^\$([A-Za-z_][A-Za-z0-9_]*)/.exec(proxyPass)?.[1];
-    const setValue = variable === undefined ? undefined : new RegExp(`\\bset\\s+\\$${variable}\\s+([^;\\s]+)\\s*;`).exec(body)?.[1];
-    if (setValue === undefined) {
+    // A route names its backend in a variable (`set $backend <url>;`) and hands the request, once
+    // its credential passed, to a named location (`try_files ... @name;`) whose proxy_pass reads
+    // that variable: nginx resolves the Cloud Map name per request through its resolver.
+    const backend = /\bset\s+\$backend\s+([^;\s]+)\s*;/.exec(body)?.[1];
+    const handoff = /\btry_files\s+[^;]*\s(@[A-Za-z0-9_]+)\s*;/.exec(body)?.[1];
+    if (proxyPass !== undefined && !/^\$[A-Za-z_]/.test(proxyPass)) {
       errors.push(
         `${templateOf(config)}: ${where(config)} location ${location} has proxy_pass ${proxyPass}, not a variable set in the location: nginx would resolve the Cloud Map name once at start (refusing to start while it does not resolve) and keep a replaced task's address forever`,
       );
     }
-    const pass = setValue ?? proxyPass;
+    if (proxyPass !== undefined && !match.startsWith("@") && !/auth_basic_user_file\s+\S+;/.test(body)) {
+      errors.push(`${templateOf(config)}: ${where(config)} location ${location} forwards to ${proxyPass} without checking credentials (auth_basic_user_file)`);
+    }
     if (/proxy_set_header/.test(body)) {
       errors.push(`${templateOf(config)}: ${where(config)} location ${location} sets its own proxy headers, which drops the server-level X-Scope-OrgID from the authenticated user`);
     }
+    if (backend === undefined) continue;
     if (!/auth_basic_user_file\s+\S+;/.test(body) || /auth_basic\s+off/.test(body)) {
-      errors.push(`${templateOf(config)}: ${where(config)} location ${location} forwards to ${pass} without checking credentials (auth_basic_user_file)`);
+      errors.push(`${templateOf(config)}: ${where(config)} location ${location} forwards to ${backend} without checking credentials (auth_basic_user_file)`);
+    }
+    const target = handoff === undefined ? undefined : named.get(handoff);
+    const targetPass = target === undefined ? proxyPass : /proxy_pass\s+([^;]+);/.exec(target.body)?.[1].trim();
+    if (targetPass === undefined || !/^\$backend\b/.test(targetPass)) {
+      errors.push(`${templateOf(config)}: ${where(config)} location ${location} sets $backend ${backend} but no proxy_pass of it follows (try_files to a named location whose proxy_pass starts with $backend): the route never reaches its backend`);
     }
     let otlp = false;
     try {
       // Tempo's OTLP HTTP receiver serves /v1/traces; every other upstream is a service's HTTP port.
-      otlp = new URL(pass).pathname === "/v1/traces";
+      otlp = new URL(backend).pathname === "/v1/traces";
     } catch {
       // checkAddresses reports an unparsable address
     }
@@ -1010,7 +1022,7 @@ function gatewayAddresses(s: Settings, config: RenderedConfig, errors: string[])
       consumer: "gateway",
       config,
       what: `location ${location} proxy_pass`,
-      raw: pass,
+      raw: backend,
       kind: otlp ? "otlp_http" : "http",
       tenantOfRequest: true,
     });

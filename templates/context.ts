@@ -19,7 +19,8 @@ import { ringClusterLabel } from "../settings/names";
 import { replicationFactor } from "../settings/quorum";
 import { SIGNALS, type LokiLimits, type MimirLimits, type PyroscopeLimits, type Settings, type Signal, type TempoLimits } from "../settings/schema";
 import { createHash } from "node:crypto";
-import { alloyLabelPart, tenants, tenantsOverriding } from "../settings/tenants";
+import { alloyLabelPart, gatewayRoles, tenants, tenantsOverriding, type GatewayRole } from "../settings/tenants";
+import { GATEWAY_ALLOW_LIST, routeHasParameter, routeRegex } from "../settings/gateway-routes";
 import { SHUTDOWN_BUDGET, seconds } from "../settings/shutdown";
 
 /** Where every config file is mounted in its container (a task-scoped volume, read-only). */
@@ -214,16 +215,32 @@ export interface DatasourceSetView {
  * is read-only and holds no secret).
  */
 export const GATEWAY_RUN_DIR = "/tmp/gateway";
-/** The gateway's environment variable holding the password of the tenant at `index` in tenants(). */
-export const gatewayPasswordEnv = (index: number): string => `LGTM_TENANT_PASSWORD_${index}`;
+/**
+ * The gateway's environment variable holding the `role` password of the tenant at `index` in
+ * tenants() (ECS injects it from the secret `gatewaySecretName(s, id, role)`).
+ */
+export const gatewayPasswordEnv = (index: number, role: GatewayRole): string => `LGTM_TENANT_${role.toUpperCase()}_PASSWORD_${index}`;
+/** The password file (in the gateway's run directory) of a signal's credentials of one role: `htpasswd-<signal>-<role>`. */
+export const gatewayPasswordFile = (signal: Signal, role: GatewayRole): string => `htpasswd-${signal}-${role}`;
 /** OTLP over HTTP: one base URL for every signal, `<gateway>/otlp`, as OTLP exporters append /v1/<signal>. */
 export const GATEWAY_OTLP_BASE = "/otlp";
 
-/** One route of the gateway: a location, the signal it serves, the producer it forwards to. */
+/** One route of the gateway (one entry of settings/gateway-routes.ts GATEWAY_ALLOW_LIST, rendered). */
 export interface GatewayRouteView {
-  /** nginx location: "= /path" (exact) or "/path/" (prefix). */
+  /**
+   * nginx location: "= /path" (exact) for a fixed route, "~ ^/path/[^/]+/values$" (anchored regex,
+   * each `{name}` one path segment) for a route with a parameter. Never a prefix location.
+   */
   readonly location: string;
+  /** The route as the gateway serves it, `{name}` for a parameter: "/loki/api/v1/label/{name}/values". */
+  readonly path: string;
   readonly signal: Signal;
+  /** Whose credential the route takes: write (ingest), read (query) or admin (deletion, rule writes). */
+  readonly role: GatewayRole;
+  /** The password file the route checks: `gatewayPasswordFile(signal, role)`. */
+  readonly passwordFile: string;
+  /** The methods it accepts, as nginx's regex alternation: "GET|HEAD|POST"; others get 405. */
+  readonly methods: string;
   readonly producer: ServiceName;
   /**
    * The backend: `http://host:port` (the request's path passes unchanged) or with a path (replaces
@@ -257,8 +274,9 @@ export interface GatewayTenantView {
   readonly id: string;
   /** The id quoted for a POSIX shell. */
   readonly shellId: string;
-  readonly passwordEnv: string;
   readonly signals: readonly Signal[];
+  /** One credential per role (gatewayRoles): the variable its password arrives in, the password files it goes into. */
+  readonly credentials: readonly { readonly role: GatewayRole; readonly passwordEnv: string; readonly files: readonly string[] }[];
 }
 
 /** The memcached query cache as the Mimir and Loki configs name it (settings/cache.ts). */
@@ -421,7 +439,10 @@ export interface TemplateContext {
      */
     readonly resolver: { readonly file: string; readonly resolvConf: string; readonly validSeconds: number };
     readonly tenants: readonly GatewayTenantView[];
-    readonly signals: readonly Signal[];
+    /** Every password file a route checks (start.sh creates each, empty, before filling them). */
+    readonly passwordFiles: readonly string[];
+    /** Per tenant (nginx limit_req keyed by the authenticated user): requests per second and burst (gateway.rate_limit). */
+    readonly rateLimit: { readonly requestsPerSecond: number; readonly burst: number };
     /** Who may read the status page (nginx stub_status): the VPC. */
     readonly statusAllowCidr: string;
   };
@@ -610,43 +631,62 @@ export function shellQuote(text: string): string {
 }
 
 /**
- * The gateway's routes: each backend's ingestion and query routes at the path the backend itself
+ * The gateway's routes: the allow-list (settings/gateway-routes.ts) at the paths each backend itself
  * serves (so the gateway is transparent and the ALB paths stay the same), plus OTLP over HTTP for
- * every signal under /otlp (traces go to Tempo's OTLP HTTP port, which serves /v1/traces).
+ * every signal under /otlp (traces go to Tempo's OTLP HTTP port, which serves /v1/traces). Admin
+ * routes only while `gateway.admin_routes` opens them; a backend switched off has none.
  */
 export function gatewayRoutes(s: Settings): GatewayRouteView[] {
   const http = (producer: ServiceName) => `http://${producerAddress(s, "gateway", producer, "http")}`;
-  const route = (location: string, signal: Signal, producer: ServiceName, upstream = http(producer), websocket = false): GatewayRouteView => ({
-    location,
-    signal,
-    producer,
-    upstream,
-    replacesPath: new URL(upstream).pathname !== "/",
-    websocket,
-  });
-  const prefixRoute = (producer: ServiceName, route: string): string => {
-    const p = producerPath(s, producer, route);
-    if (p === "" || p === "/") throw new Error(`templates: the gateway cannot route ${producer} at "/" (services.${producer}.path_prefix is empty); give ${producer} a path prefix`);
-    return p;
+  // Pyroscope's routes are bare names (/ingest, /querier.v1...): only its prefix sets them apart.
+  const checkedPrefix = (producer: ServiceName): void => {
+    const p = producerPath(s, producer, "");
+    if (producer === "pyroscope" && (p === "" || p === "/")) {
+      throw new Error(`templates: the gateway cannot route ${producer} at "/" (services.${producer}.path_prefix is empty); give ${producer} a path prefix`);
+    }
   };
-  // A backend switched off (services.<name>.enabled = false) has no route: its path is a 404.
-  return [
-    route(`= ${producerPath(s, "mimir", MIMIR_PUSH_PATH)}`, "metrics", "mimir"),
-    route(`= ${producerPath(s, "mimir", "/otlp/v1/metrics")}`, "metrics", "mimir"),
-    route(`${prefixRoute("mimir", MIMIR_PROMETHEUS_PREFIX)}/`, "metrics", "mimir"),
-    route(`${prefixRoute("loki", "/loki/api")}/`, "logs", "loki"),
-    route(`= ${producerPath(s, "loki", "/otlp/v1/logs")}`, "logs", "loki"),
-    route(`= ${producerPath(s, "loki", LOKI_TAIL_PATH)}`, "logs", "loki", http("loki"), true),
-    route(`${prefixRoute("tempo", "/api")}/`, "traces", "tempo"),
-    route(`= ${GATEWAY_OTLP_BASE}/v1/traces`, "traces", "tempo", `http://${producerAddress(s, "gateway", "tempo", "otlp_http")}/v1/traces`),
-    route(`${prefixRoute("pyroscope", "")}/`, "profiles", "pyroscope"),
-  ].filter((r) => s.services[r.producer].enabled);
+  return GATEWAY_ALLOW_LIST.filter((r) => s.services[r.producer].enabled && (r.adminSetting === undefined || s.gateway.admin_routes[r.adminSetting])).map((r) => {
+    checkedPrefix(r.producer);
+    const path =
+      r.base === "otlp"
+        ? `${GATEWAY_OTLP_BASE}${r.route}`
+        : producerPath(s, r.producer, r.base === "prometheus" ? `${MIMIR_PROMETHEUS_PREFIX}${r.route}` : r.route);
+    const upstream = r.base === "otlp" ? `http://${producerAddress(s, "gateway", "tempo", "otlp_http")}${r.route}` : http(r.producer);
+    return {
+      location: routeHasParameter(path) ? `~ ^${routeRegex(path)}$` : `= ${path}`,
+      path,
+      signal: r.signal,
+      role: r.role,
+      passwordFile: gatewayPasswordFile(r.signal, r.role),
+      methods: r.methods.join("|"),
+      producer: r.producer,
+      upstream,
+      replacesPath: new URL(upstream).pathname !== "/",
+      websocket: r.websocket === true,
+    };
+  });
+}
+
+/**
+ * Where a backend's query API starts at the gateway (what a client such as Grafana takes as its
+ * datasource URL and appends the API to): Mimir's Prometheus prefix, Loki's and Pyroscope's path
+ * prefix (Loki's is "", its API being /loki/api/...), Tempo's http_api_prefix.
+ */
+export function gatewayQueryBase(s: Settings, producer: "mimir" | "loki" | "tempo" | "pyroscope"): string {
+  return producer === "mimir" ? producerPath(s, "mimir", MIMIR_PROMETHEUS_PREFIX) : producerPath(s, producer, "");
 }
 
 /** The signals the gateway serves: those whose backend is enabled (services.pyroscope.enabled = false: no profiles). */
 export function gatewaySignals(s: Settings): Signal[] {
   const routes = gatewayRoutes(s);
   return SIGNALS.filter((signal) => routes.some((r) => r.signal === signal));
+}
+
+/** Every password file a route of the gateway checks, in route order, once each. */
+export function gatewayPasswordFiles(s: Settings): { readonly signal: Signal; readonly role: GatewayRole; readonly file: string }[] {
+  const seen = new Map<string, { signal: Signal; role: GatewayRole; file: string }>();
+  for (const r of gatewayRoutes(s)) if (!seen.has(r.passwordFile)) seen.set(r.passwordFile, { signal: r.signal, role: r.role, file: r.passwordFile });
+  return [...seen.values()];
 }
 
 /** Grafana's datasource sets: one per tenant, then the federated one (with two tenants or more). */
@@ -824,13 +864,21 @@ export function buildContext(settings: Settings): TemplateContext {
         resolvConf: GATEWAY_RESOLV_CONF,
         validSeconds: CLOUD_MAP_DNS_TTL_SECONDS,
       },
-      tenants: tenants(s).map((t, i) => ({
-        id: t.id,
-        shellId: shellQuote(t.id),
-        passwordEnv: gatewayPasswordEnv(i),
-        signals: (s.tenants[t.id]?.signals ?? SIGNALS).filter((x) => gatewaySignals(s).includes(x)),
-      })),
-      signals: gatewaySignals(s),
+      tenants: tenants(s).map((t, i) => {
+        const signals = (s.tenants[t.id]?.signals ?? SIGNALS).filter((x) => gatewaySignals(s).includes(x));
+        return {
+          id: t.id,
+          shellId: shellQuote(t.id),
+          signals,
+          credentials: gatewayRoles(s).map((role) => ({
+            role,
+            passwordEnv: gatewayPasswordEnv(i, role),
+            files: gatewayPasswordFiles(s).filter((f) => f.role === role && signals.includes(f.signal)).map((f) => f.file),
+          })),
+        };
+      }),
+      passwordFiles: gatewayPasswordFiles(s).map((f) => f.file),
+      rateLimit: { requestsPerSecond: s.gateway.rate_limit.requests_per_second, burst: s.gateway.rate_limit.burst },
       statusAllowCidr: s.network.vpc_cidr,
     },
     grafana: {

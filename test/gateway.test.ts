@@ -42,8 +42,9 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
   let gateway: RunningGateway;
   let dnsServer: TestDns;
   const stubs: StubBackend[] = [];
-  // tenants() order: tenant_id first, then sorted ids; passwords as Secrets Manager would inject them.
+  // tenants() order: tenant_id first, then sorted ids; passwords (one per role) as Secrets Manager would inject them.
   const passwords: Record<string, string> = {};
+  const readPasswords: Record<string, string> = {};
   const TENANTS = ["jsj-lgtm-header", "aws-rag-ec2", "metrics-only", "o'neil(*)"];
 
   beforeAll(async () => {
@@ -75,7 +76,9 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
     const env: Record<string, string> = {};
     ["jsj-lgtm-header", "aws-rag-ec2", "metrics-only", "o'neil(*)"].forEach((t, i) => {
       passwords[t] = `pw-${i}-${"x".repeat(20)}`;
-      env[gatewayPasswordEnv(i)] = passwords[t];
+      readPasswords[t] = `read-${i}-${"r".repeat(20)}`;
+      env[gatewayPasswordEnv(i, "write")] = passwords[t];
+      env[gatewayPasswordEnv(i, "read")] = readPasswords[t];
     });
     gateway = await runGateway({
       nginxConf: file("nginx.conf"),
@@ -95,8 +98,8 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
     await dnsServer?.stop();
   });
 
-  const send = async (path: string, headers: Record<string, string> = {}, body = "payload"): Promise<{ status: number; echo?: Echo }> => {
-    const res = await fetch(`${gateway.url}${path}`, { method: "POST", headers, body });
+  const send = async (path: string, headers: Record<string, string> = {}, body = "payload", method = "POST"): Promise<{ status: number; echo?: Echo }> => {
+    const res = await fetch(`${gateway.url}${path}`, { method, headers, body: method === "GET" ? undefined : body });
     const text = await res.text();
     return { status: res.status, echo: res.status === 200 && text.startsWith("{") ? (JSON.parse(text) as Echo) : undefined };
   };
@@ -114,11 +117,22 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
     expect((await send("/api/v1/push", { "X-Scope-OrgID": "aws-rag-ec2" })).status).toBe(401);
   });
 
-  it("WHEN each tenant pushes with its own credentials THEN the backend sees exactly its tenant id, once, and never the credentials", async () => {
+  it("WHEN each tenant pushes with its own write credentials THEN the backend sees exactly its tenant id, once, and never the credentials", async () => {
     for (const t of TENANTS) {
       const r = await send("/api/v1/push", { Authorization: basic(t, passwords[t]) });
       expect(r.status, t).toBe(200);
       expect(r.echo).toMatchObject({ backend: "mimir", path: "/api/v1/push", orgIds: [t], authorization: null, body: "payload" });
+    }
+  });
+
+  it("WHEN a tenant's write credential queries, or its read credential pushes THEN it gets 401 and reaches no backend", async () => {
+    for (const t of TENANTS) {
+      const write = { Authorization: basic(t, passwords[t]) };
+      const read = { Authorization: basic(t, readPasswords[t]) };
+      expect((await send("/prometheus/api/v1/query?query=up", write)).status, t).toBe(401);
+      expect((await send("/api/v1/push", read)).status, t).toBe(401);
+      expect((await send("/api/v1/push", write)).status, t).toBe(200);
+      expect((await send("/prometheus/api/v1/query?query=up", read)).status, t).toBe(200);
     }
   });
 
@@ -131,20 +145,21 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
     }
   });
 
-  it("WHEN every route is called THEN it reaches the backend and path the catalog says, OTLP traces at Tempo's OTLP HTTP port", async () => {
+  it("WHEN every route is called with its role's credential THEN it reaches the backend and path the catalog says, OTLP traces at Tempo's OTLP HTTP port", async () => {
     const auth = { Authorization: basic("jsj-lgtm-header", passwords["jsj-lgtm-header"]) };
-    const expected: [string, string, string][] = [
-      ["/api/v1/push", "mimir", "/api/v1/push"],
-      ["/otlp/v1/metrics", "mimir", "/otlp/v1/metrics"],
-      ["/prometheus/api/v1/query?query=up", "mimir", "/prometheus/api/v1/query?query=up"],
-      ["/loki/api/v1/push", "loki", "/loki/api/v1/push"],
-      ["/otlp/v1/logs", "loki", "/otlp/v1/logs"],
-      ["/tempo/api/search", "tempo", "/tempo/api/search"],
-      ["/otlp/v1/traces", "tempo-otlp", "/v1/traces"],
-      ["/pyroscope/ingest?name=app", "pyroscope", "/pyroscope/ingest?name=app"],
+    const read = { Authorization: basic("jsj-lgtm-header", readPasswords["jsj-lgtm-header"]) };
+    const expected: [string, string, string, Record<string, string>, string][] = [
+      ["/api/v1/push", "mimir", "/api/v1/push", auth, "POST"],
+      ["/otlp/v1/metrics", "mimir", "/otlp/v1/metrics", auth, "POST"],
+      ["/prometheus/api/v1/query?query=up", "mimir", "/prometheus/api/v1/query?query=up", read, "POST"],
+      ["/loki/api/v1/push", "loki", "/loki/api/v1/push", auth, "POST"],
+      ["/otlp/v1/logs", "loki", "/otlp/v1/logs", auth, "POST"],
+      ["/tempo/api/search", "tempo", "/tempo/api/search", read, "GET"],
+      ["/otlp/v1/traces", "tempo-otlp", "/v1/traces", auth, "POST"],
+      ["/pyroscope/ingest?name=app", "pyroscope", "/pyroscope/ingest?name=app", auth, "POST"],
     ];
-    for (const [path, backend, upstreamPath] of expected) {
-      const r = await send(path, auth);
+    for (const [path, backend, upstreamPath, credential, method] of expected) {
+      const r = await send(path, credential, "payload", method);
       expect(r.status, path).toBe(200);
       expect(r.echo, path).toMatchObject({ backend, path: upstreamPath, orgIds: ["jsj-lgtm-header"] });
     }
@@ -177,17 +192,19 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
     });
 
   it("WHEN a client opens Loki's live tail (a websocket) through the gateway THEN it gets 101 from Loki with the tenant header set, and the connection carries data both ways", async () => {
-    const r = await upgrade("/loki/api/v1/tail?query=%7Bjob%3D%22a%22%7D", basic("aws-rag-ec2", passwords["aws-rag-ec2"]));
+    const r = await upgrade("/loki/api/v1/tail?query=%7Bjob%3D%22a%22%7D", basic("aws-rag-ec2", readPasswords["aws-rag-ec2"]));
     expect(r.status).toBe(101);
     expect(r.headers).toMatchObject({ "x-echo-backend": "loki", "x-echo-path": "/loki/api/v1/tail?query=%7Bjob%3D%22a%22%7D", "x-echo-orgid": "aws-rag-ec2" });
     expect(r.echoed).toBe("frame-1");
     // Without credentials, or with a tenant not allowed logs: no upgrade.
     expect((await upgrade("/loki/api/v1/tail", basic("aws-rag-ec2", "wrong"))).status).toBe(401);
-    expect((await upgrade("/loki/api/v1/tail", basic("metrics-only", passwords["metrics-only"]))).status).toBe(401);
+    expect((await upgrade("/loki/api/v1/tail", basic("metrics-only", readPasswords["metrics-only"]))).status).toBe(401);
+    // The write credential does not read: no tail either.
+    expect((await upgrade("/loki/api/v1/tail", basic("aws-rag-ec2", passwords["aws-rag-ec2"]))).status).toBe(401);
   });
 
   it("WHEN a client asks for an upgrade on any other route THEN the backend gets a plain keepalive request (no Upgrade header) and answers it", async () => {
-    const auth = basic("jsj-lgtm-header", passwords["jsj-lgtm-header"]);
+    const auth = basic("jsj-lgtm-header", readPasswords["jsj-lgtm-header"]);
     for (const path of ["/loki/api/v1/query_range", "/prometheus/api/v1/query", "/tempo/api/search"]) {
       const r = await upgrade(path, auth);
       expect(r.status, path).toBe(200);
@@ -197,9 +214,14 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
 
   it("WHEN a tenant allowed only metrics calls the logs, traces or profiles routes THEN it gets 401 there and 200 on metrics", async () => {
     const auth = { Authorization: basic("metrics-only", passwords["metrics-only"]) };
-    expect((await send("/prometheus/api/v1/query", auth)).echo?.orgIds).toEqual(["metrics-only"]);
-    for (const path of ["/loki/api/v1/push", "/otlp/v1/logs", "/otlp/v1/traces", "/tempo/api/search", "/pyroscope/ingest"]) {
+    const read = { Authorization: basic("metrics-only", readPasswords["metrics-only"]) };
+    expect((await send("/prometheus/api/v1/query", read)).echo?.orgIds).toEqual(["metrics-only"]);
+    expect((await send("/api/v1/push", auth)).echo?.orgIds).toEqual(["metrics-only"]);
+    for (const path of ["/loki/api/v1/push", "/otlp/v1/logs", "/otlp/v1/traces", "/pyroscope/ingest"]) {
       expect((await send(path, auth)).status, path).toBe(401);
+    }
+    for (const path of ["/loki/api/v1/query", "/tempo/api/search", "/pyroscope/querier.v1.QuerierService/LabelNames"]) {
+      expect((await send(path, read, "", "GET")).status, path).toBe(401);
     }
   });
 
@@ -238,7 +260,7 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway started while no backend's 
       renderedListen: s.services.gateway.http_port,
       runDir: GATEWAY_RUN_DIR,
       configFile: `${CONFIG_DIR}/nginx.conf`,
-      env: Object.fromEntries(tenants(s).map((_, i) => [gatewayPasswordEnv(i), password])),
+      env: Object.fromEntries(tenants(s).flatMap((_, i) => [gatewayPasswordEnv(i, "write"), gatewayPasswordEnv(i, "read")].map((v) => [v, password]))),
     });
   }, 30_000);
 
@@ -268,7 +290,7 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway started while no backend's 
     const resolver = fs.readFileSync(path.join(gateway.dir, "run", "resolver.conf"), "utf8");
     expect(resolver).toBe(`resolver ${dnsServer.address} valid=${CLOUD_MAP_DNS_TTL_SECONDS}s ipv6=off;\n`);
     expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
-    for (const route of ["/api/v1/push", "/loki/api/v1/push", "/otlp/v1/traces", "/tempo/api/search", "/pyroscope/ingest"]) {
+    for (const route of ["/api/v1/push", "/loki/api/v1/push", "/otlp/v1/traces", "/pyroscope/querier.v1.QuerierService/LabelNames", "/pyroscope/ingest"]) {
       expect((await push(route)).status, route).toBe(502);
     }
     expect(gateway.log()).toMatch(/could not be resolved/);
@@ -293,6 +315,7 @@ describe.skipIf(skip)("GIVEN a task whose /etc/resolv.conf names no name server"
     const configs = renderConfigs(s).filter((c) => c.service === "gateway");
     const file = (name: string) => configs.find((c) => c.fileName === name)!.content;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-resolv-"));
+    fs.chmodSync(dir, 0o755);
     const resolvConf = path.join(dir, "resolv.conf");
     fs.writeFileSync(resolvConf, "# no servers\nsearch lgtm.local\noptions ndots:1\n");
     try {
@@ -305,7 +328,7 @@ describe.skipIf(skip)("GIVEN a task whose /etc/resolv.conf names no name server"
           renderedListen: s.services.gateway.http_port,
           runDir: GATEWAY_RUN_DIR,
           configFile: `${CONFIG_DIR}/nginx.conf`,
-          env: Object.fromEntries(tenants(s).map((_, i) => [gatewayPasswordEnv(i), "pw"])),
+          env: Object.fromEntries(tenants(s).flatMap((_, i) => [gatewayPasswordEnv(i, "write"), gatewayPasswordEnv(i, "read")].map((v) => [v, "pw"]))),
         }),
       ).rejects.toThrow(/the gateway exited \(1\) before it was ready:\nno nameserver line in .*resolv\.conf: nginx cannot resolve the backends' Cloud Map names/);
     } finally {
@@ -337,8 +360,8 @@ describe("GIVEN the shipped prod gateway config and the synth-time checks", () =
   });
 
   it("WHEN a route forwards without checking credentials THEN the check names the location", () => {
-    const errors = checkRenderedConfigs(s, edited(/auth_basic_user_file [^;]+htpasswd-profiles;/, "auth_basic off;")).errors;
-    expect(errors).toEqual([expect.stringContaining("location /pyroscope/ forwards to http://pyroscope.lgtm.local:4040 without checking credentials")]);
+    const errors = checkRenderedConfigs(s, edited(/auth_basic_user_file [^;]+htpasswd-profiles-read;/, "auth_basic off;")).errors;
+    expect(errors).toEqual([expect.stringContaining("location /pyroscope/querier.v1.QuerierService/ProfileTypes forwards to http://pyroscope.lgtm.local:4040 without checking credentials")]);
   });
 
   it("WHEN an upstream port disagrees with its producer (seed 004) THEN the check names the port setting", () => {
@@ -347,14 +370,19 @@ describe("GIVEN the shipped prod gateway config and the synth-time checks", () =
   });
 
   it("WHEN the gateway stops calling a producer the catalog lists for it THEN the check says so", () => {
-    const errors = checkRenderedConfigs(s, edited(/set \$backend http:\/\/tempo\.lgtm\.local:4318\/v1\/traces;\s+proxy_pass \$backend\$is_args\$args;/, "return 404;")).errors;
+    const errors = checkRenderedConfigs(s, edited(/set \$backend http:\/\/tempo\.lgtm\.local:4318\/v1\/traces;\s+set \$lgtm_uri \$is_args\$args;\s+try_files [^;]+;/, "return 404;")).errors;
     expect(errors).toContainEqual(expect.stringContaining("the rendered gateway config never calls tempo's otlp_http port"));
   });
 
-  it("WHEN a route names its backend literally in proxy_pass THEN the check says nginx would pin the address at start", () => {
-    const errors = checkRenderedConfigs(s, edited(/set \$backend (http:\/\/mimir\.lgtm\.local:9009);\s+proxy_pass \$backend;/, "proxy_pass $1;")).errors;
-    expect(errors.length).toBeGreaterThan(0);
-    expect(errors.every((e) => /location \S+ has proxy_pass http:\/\/mimir\.lgtm\.local:9009, not a variable set in the location: nginx would resolve the Cloud Map name once at start/.test(e))).toBe(true);
+  it("WHEN the upstream location names a backend literally in proxy_pass THEN the check says nginx would pin the address at start, and that no route reaches its own backend", () => {
+    const errors = checkRenderedConfigs(s, edited("proxy_pass $backend$lgtm_uri;", "proxy_pass http://mimir.lgtm.local:9009;")).errors;
+    expect(errors).toContainEqual(expect.stringMatching(/location @lgtm_upstream has proxy_pass http:\/\/mimir\.lgtm\.local:9009, not a variable set in the location: nginx would resolve the Cloud Map name once at start/));
+    expect(errors).toContainEqual(expect.stringMatching(/location \/loki\/api\/v1\/push sets \$backend http:\/\/loki\.lgtm\.local:3100 but no proxy_pass of it follows/));
+  });
+
+  it("WHEN a route proxies straight from its own location without a credential check THEN the check names it", () => {
+    const errors = checkRenderedConfigs(s, edited(/location = \/api\/v1\/push \{[^]*?try_files [^;]+;\n    \}/, "location = /api/v1/push {\n      proxy_pass $backend;\n    }")).errors;
+    expect(errors).toContainEqual(expect.stringContaining("location /api/v1/push forwards to $backend without checking credentials"));
   });
 
   it("WHEN nginx.conf no longer includes the resolver start.sh writes THEN the check says names could not be resolved at request time", () => {

@@ -185,8 +185,10 @@ describe("GIVEN prod settings with an external PostgreSQL for Grafana and two Gr
         Action: "secretsmanager:GetSecretValue",
         Resource: [
           "${aws_secretsmanager_secret.grafana_admin_password_secret.arn}",
-          "${aws_secretsmanager_secret.gateway_jsj_lgtm_header_secret.arn}",
-          "${aws_secretsmanager_secret.gateway_aws_rag_ec2_secret.arn}",
+          "${aws_secretsmanager_secret.gateway_jsj_lgtm_header_write_secret.arn}",
+          "${aws_secretsmanager_secret.gateway_jsj_lgtm_header_read_secret.arn}",
+          "${aws_secretsmanager_secret.gateway_aws_rag_ec2_write_secret.arn}",
+          "${aws_secretsmanager_secret.gateway_aws_rag_ec2_read_secret.arn}",
           SECRET,
         ],
       },

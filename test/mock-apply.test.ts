@@ -215,13 +215,12 @@ describe.skipIf(skip)("GIVEN every environment's seven layers mock-applied in de
     it("WHEN 40-iam is copied for the mock THEN only the ephemeral block and the references to it differ from the synthesized JSON", () => {
       const r = results.get(stackId(env, "40-iam"));
       expect(r?.substitution, "40-iam was not prepared").toBeDefined();
-      // Grafana's admin password and each tenant's gateway password (issue 18).
+      // Grafana's admin password and each tenant's gateway passwords, write and read (issues 18, 26).
       expect([...r!.substitution!.changed].sort()).toEqual(
         [
           "ephemeral",
           "resource.aws_secretsmanager_secret_version.grafana_admin_password_version.secret_string_wo",
-          "resource.aws_secretsmanager_secret_version.gateway_jsj_lgtm_header_version.secret_string_wo",
-          "resource.aws_secretsmanager_secret_version.gateway_aws_rag_ec2_version.secret_string_wo",
+          ...["jsj_lgtm_header", "aws_rag_ec2"].flatMap((t) => ["write", "read"].map((role) => `resource.aws_secretsmanager_secret_version.gateway_${t}_${role}_version.secret_string_wo`)),
         ].sort(),
       );
       expect(r!.json!.resource!.aws_secretsmanager_secret_version.grafana_admin_password_version.secret_string_wo).toBe(MOCK_EPHEMERAL_VALUE);

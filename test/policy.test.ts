@@ -11,7 +11,7 @@ import { parse as parseYaml } from "yaml";
 import { checkPolicy, CODE_WAIVERS, evaluatePolicy, formatPolicySummary, formatViolations, PolicyError, PROJECT_CONTROL_PREFIX, RULES, type SynthesizedStack } from "../policy";
 import { SERVICE_NAMES, type Settings } from "../settings";
 import { overrideError, settingsWith, shipped } from "./support/settings";
-import { goodContainer, stackOf, synthesizedStacks, taskWith } from "./support/policy";
+import { gatewayConfig, goodContainer, stackOf, synthesizedStacks, taskWith } from "./support/policy";
 import { MUTATION_RUN } from "./support/mutation";
 
 const bucket = (name: string) => ({ bucket: `\${aws_s3_bucket.${name}.id}` });
@@ -124,6 +124,7 @@ const CASES: [string, SynthesizedStack, SynthesizedStack, string][] = [
     "aws_ecs_cluster.cluster",
   ],
   ["ECS.20", taskWith(goodContainer()), taskWith(goodContainer({ user: "0" })), "aws_ecs_task_definition.app_task_definition"],
+  ["Gateway.1", taskWith(goodContainer(gatewayConfig("= /api/v1/push"))), taskWith(goodContainer(gatewayConfig("= /mimir/ring"))), "aws_ecs_task_definition.app_task_definition"],
   [
     "SecretsManager.1",
     stackOf({ aws_secretsmanager_secret: { s: { name: "x" } }, aws_secretsmanager_secret_rotation: { s_rotation: { secret_id: "${aws_secretsmanager_secret.s.id}" } } }),
@@ -216,6 +217,7 @@ const DETAILS: Record<string, string> = {
   "EC2.18": "0.0.0.0/0 reaches mimir on port 9009 (tcp): only the gateway's port may admit an address range",
   "LGTM.2": "${aws_vpc.v.cidr_block} reaches mimir on port 9009 (tcp): only the gateway's port may admit an address range",
   "LGTM.3": "forwards /prometheus/* to aws_lb_target_group.mimir_tg (service mimir), not to the gateway's target group",
+  "Gateway.1": "location = /mimir/ring forwards to mimir with the write credential: not a route of the gateway's allow-list (settings/gateway-routes.ts)",
 };
 
 const idsOf = (stack: SynthesizedStack) => evaluatePolicy([stack], []).violations.map((v) => `${v.rule.id} ${v.address}`);
@@ -551,9 +553,8 @@ describe.skipIf(MUTATION_RUN).each([
       expect(main.dependsOn, address).toEqual([{ condition: "SUCCESS", containerName: "config" }]);
       // The main container.
       expect(main.readonlyRootFilesystem, address).toBe(true);
-      // The gateway (official nginx image) keeps its image's root master: waived in the tfvars (ECS.20).
-      if (name === "gateway") expect(imageUser).toBeUndefined();
-      else expect(imageUser, name).toMatch(/^[1-9][0-9]*(:[1-9][0-9]*)?$/);
+      // Every image's own non-root user, the gateway's too (the nginx image's nginx user, 101): no waiver.
+      expect(imageUser, name).toMatch(/^[1-9][0-9]*(:[1-9][0-9]*)?$/);
       expect(main.user, address).toBe(imageUser);
       const rw = (main.mountPoints as { sourceVolume: string; containerPath: string; readOnly: boolean }[]).filter((m) => !m.readOnly);
       expect(rw.map((m) => m.containerPath).sort(), address).toEqual([...writablePaths].sort());
@@ -566,7 +567,7 @@ describe.skipIf(MUTATION_RUN).each([
         // A task-scoped volume (no host path, no EFS), which Fargate creates owned by root.
         expect(Object.keys(volume!), address).toEqual(["name"]);
         expect(init.mountPoints, address).toContainEqual({ containerPath: m.containerPath, readOnly: false, sourceVolume: m.sourceVolume });
-        if (imageUser !== undefined) expect(script.split("\n"), address).toContain(`chown ${imageUser} ${m.containerPath}`);
+        expect(script.split("\n"), address).toContain(`chown ${imageUser} ${m.containerPath}`);
       }
     }
     expect(seen.sort()).toEqual([...SERVICE_NAMES].sort());
@@ -614,9 +615,7 @@ describe.skipIf(MUTATION_RUN).each([
     const report = checkPolicy([ecs], [settings]);
     expect(report.violations).toEqual([]);
     const waived = report.waived.filter((w) => w.rule.id === "ECS.5" || w.rule.id === "ECS.20");
-    // One init container per catalog service, and the gateway's nginx master (waived in the tfvars with its reason).
-    expect(waived.map((w) => `${w.rule.id} ${w.part} ${w.waiver.source}`).sort()).toEqual(
-      [...Array.from({ length: SERVICE_NAMES.length }, () => "ECS.20 config policy/code-waivers.ts"), `ECS.20 gateway ${settings.env} settings, accept_risks.waivers."ECS.20"`].sort(),
-    );
+    // One init container per catalog service; nothing else (the gateway runs as the nginx image's user, 101).
+    expect(waived.map((w) => `${w.rule.id} ${w.part} ${w.waiver.source}`).sort()).toEqual(Array.from({ length: SERVICE_NAMES.length }, () => "ECS.20 config policy/code-waivers.ts"));
   });
 });

@@ -7,6 +7,8 @@
  * what only exists in a task: each backend's Cloud Map port becomes its stub's port (the name stays
  * and is resolved through the test's dnsmasq, named in a stand-in for the task's /etc/resolv.conf),
  * the listen port a free loopback port, the run directory and the config path a temporary folder.
+ * start.sh and nginx run as an unprivileged user (nobody, when the tests run as root), as the task
+ * runs them as the image's nginx user.
  * The loud skips (nginx, dnsmasq missing) fail instead under LGTM_REQUIRE_NGINX=1 / LGTM_REQUIRE_DNSMASQ=1.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -17,6 +19,10 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { Settings } from "../../settings";
+import { serviceHost } from "../../settings/catalog";
+import { renderConfigs } from "../../templates";
+import { CONFIG_DIR, GATEWAY_RESOLV_CONF, GATEWAY_RUN_DIR } from "../../templates/context";
 import { DNSMASQ, findTool, NGINX, skipWithoutTool } from "./tools";
 
 /** The nginx binary (LGTM_NGINX or the PATH, /usr/sbin included), or undefined. */
@@ -56,6 +62,8 @@ export interface TestDns {
  */
 export async function startTestDns(records: Readonly<Record<string, string>> = {}): Promise<TestDns> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-dns-"));
+  // The gateway's start.sh (an unprivileged user) reads the resolv.conf stand-in written here.
+  fs.chmodSync(dir, 0o755);
   const hosts = path.join(dir, "hosts");
   const writeHosts = (r: Readonly<Record<string, string>>) =>
     fs.writeFileSync(hosts, Object.entries(r).map(([name, ip]) => `${ip} ${name}\n`).join(""));
@@ -123,12 +131,16 @@ export interface Echo {
   /** Every X-Scope-OrgID header the backend received (raw, any case). */
   readonly orgIds: string[];
   readonly authorization: string | null;
+  /** The X-Forwarded-For header the backend received (raw), or null. */
+  readonly forwardedFor: string | null;
   readonly body: string;
 }
 
 export interface StubBackend {
   readonly name: string;
   readonly port: number;
+  /** Every request the backend received, in order (websocket upgrades included): a recording backend. */
+  readonly received: Echo[];
   close(): Promise<void>;
 }
 
@@ -139,6 +151,7 @@ export interface StubBackend {
  */
 export async function stubBackend(name: string, opts: { host?: string; port?: number } = {}): Promise<StubBackend> {
   const sockets = new Set<net.Socket>();
+  const received: Echo[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -149,14 +162,17 @@ export async function stubBackend(name: string, opts: { host?: string; port?: nu
         path: req.url ?? "",
         orgIds: orgIdsOf(req),
         authorization: req.headers.authorization ?? null,
+        forwardedFor: (req.headers["x-forwarded-for"] as string | undefined) ?? null,
         body: Buffer.concat(chunks).toString("utf8"),
       };
+      received.push(echo);
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(echo));
     });
   });
   server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket) => {
     sockets.add(socket);
+    received.push({ backend: name, method: req.method ?? "", path: req.url ?? "", orgIds: orgIdsOf(req), authorization: req.headers.authorization ?? null, forwardedFor: (req.headers["x-forwarded-for"] as string | undefined) ?? null, body: "" });
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
     socket.write(
@@ -169,6 +185,7 @@ export async function stubBackend(name: string, opts: { host?: string; port?: nu
   return {
     name,
     port,
+    received,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -183,6 +200,10 @@ function orgIdsOf(req: http.IncomingMessage): string[] {
   for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].toLowerCase() === "x-scope-orgid") orgIds.push(req.rawHeaders[i + 1]);
   return orgIds;
 }
+
+/** The user the gateway runs as when the tests run as root (nobody), as the task runs it as the image's nginx user. */
+export const UNPRIVILEGED = { uid: 65534, gid: 65534 } as const;
+export const runsAsRoot = (): boolean => process.getuid?.() === 0;
 
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -217,8 +238,10 @@ export async function runGateway(opts: {
   env: Record<string, string>;
 }): Promise<RunningGateway> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-gateway-"));
-  // Like the task's /tmp: nginx's workers (another user) must reach the run directory.
+  // As in the task, start.sh and nginx run as an unprivileged user (the task: the image's nginx
+  // user; here: nobody when the tests run as root) that owns the folder its run directory is in.
   fs.chmodSync(dir, 0o755);
+  if (runsAsRoot()) fs.chownSync(dir, UNPRIVILEGED.uid, UNPRIVILEGED.gid);
   const nginx = findNginx()!;
   const sub = (text: string): string => {
     let out = text;
@@ -227,9 +250,9 @@ export async function runGateway(opts: {
       [opts.runDir, path.join(dir, "run")] as [string, string],
       [opts.configFile, path.join(dir, "nginx.conf")] as [string, string],
       [`listen ${opts.renderedListen};`, `listen 127.0.0.1:${opts.listenPort};`] as [string, string],
-      ["exec nginx ", `exec ${nginx} -e stderr `] as [string, string],
+      ["exec nginx ", `exec ${nginx} `] as [string, string],
     ]) {
-      if (!out.includes(from) && from !== "exec nginx ") continue;
+      if (!out.includes(from)) continue;
       out = out.split(from).join(to);
     }
     return out;
@@ -238,7 +261,12 @@ export async function runGateway(opts: {
   fs.writeFileSync(path.join(dir, "start.sh"), sub(opts.startSh));
   const logFile = path.join(dir, "nginx.log");
   const fd = fs.openSync(logFile, "a");
-  const child: ChildProcess = spawn("sh", [path.join(dir, "start.sh")], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin:/usr/sbin", ...opts.env }, stdio: ["ignore", fd, fd] });
+  // As runc does for a container's stdio (fixStdioPermissions): owned by the container's user, so
+  // nginx can open /dev/stdout (its access log) again.
+  if (runsAsRoot()) fs.fchownSync(fd, UNPRIVILEGED.uid, UNPRIVILEGED.gid);
+  const asUser = runsAsRoot() ? ["setpriv", `--reuid=${UNPRIVILEGED.uid}`, `--regid=${UNPRIVILEGED.gid}`, "--clear-groups"] : [];
+  const argv = [...asUser, "sh", path.join(dir, "start.sh")];
+  const child: ChildProcess = spawn(argv[0], argv.slice(1), { env: { PATH: process.env.PATH ?? "/usr/bin:/bin:/usr/sbin", ...opts.env }, stdio: ["ignore", fd, fd] });
   fs.closeSync(fd);
   const readLog = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "");
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
@@ -279,3 +307,97 @@ export async function runGateway(opts: {
 }
 
 export const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+
+export interface GatewayUnderTest {
+  readonly gateway: RunningGateway;
+  /** The recording backends by name: mimir, loki, tempo, tempo-otlp (Tempo's OTLP HTTP receiver), pyroscope. */
+  readonly backends: Readonly<Record<string, StubBackend>>;
+  /** Every request any backend received, in order. */
+  received(): Echo[];
+  /** Forgets what the backends received so far. */
+  clear(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The rendered gateway of `settings` (nginx.conf and start.sh as the task gets them), run by
+ * runGateway in front of a recording backend per upstream, each keeping its Cloud Map name
+ * (answered by the test's dnsmasq) with only its port changed to its stub's. `env`: the task's
+ * secrets (each tenant's passwords per role).
+ */
+export async function startGatewayWithBackends(settings: Settings, env: Record<string, string>): Promise<GatewayUnderTest> {
+  const configs = renderConfigs(settings).filter((c) => c.service === "gateway");
+  const file = (name: string) => configs.find((c) => c.fileName === name)!.content;
+  const upstreams: [string, "mimir" | "loki" | "tempo" | "pyroscope", number][] = [
+    ["mimir", "mimir", settings.services.mimir.http_port],
+    ["loki", "loki", settings.services.loki.http_port],
+    ["tempo", "tempo", settings.services.tempo.http_port],
+    ["tempo-otlp", "tempo", settings.otlp.http_port],
+    ["pyroscope", "pyroscope", settings.services.pyroscope.http_port],
+  ];
+  const dnsServer = await startTestDns();
+  const backends: Record<string, StubBackend> = {};
+  try {
+    const substitutions: [string, string][] = [[GATEWAY_RESOLV_CONF, dnsServer.resolvConf]];
+    const records: Record<string, string> = {};
+    for (const [name, service, port] of upstreams) {
+      const stub = await stubBackend(name);
+      backends[name] = stub;
+      const host = serviceHost(settings, service);
+      records[host] = "127.0.0.1";
+      substitutions.push([`http://${host}:${port}`, `http://${host}:${stub.port}`]);
+    }
+    await dnsServer.set(records);
+    const gateway = await runGateway({
+      nginxConf: file("nginx.conf"),
+      startSh: file("start.sh"),
+      substitutions,
+      listenPort: await freePort(),
+      renderedListen: settings.services.gateway.http_port,
+      runDir: GATEWAY_RUN_DIR,
+      configFile: `${CONFIG_DIR}/nginx.conf`,
+      env,
+    });
+    return {
+      gateway,
+      backends,
+      received: () => Object.values(backends).flatMap((b) => b.received),
+      clear: () => Object.values(backends).forEach((b) => b.received.splice(0)),
+      close: async () => {
+        await gateway.stop();
+        for (const b of Object.values(backends)) await b.close();
+        await dnsServer.stop();
+      },
+    };
+  } catch (e) {
+    for (const b of Object.values(backends)) await b.close();
+    await dnsServer.stop();
+    throw e;
+  }
+}
+
+/** The answer to one raw request: status, and the body text. */
+export interface RawAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 8 });
+
+/**
+ * One request with its path sent byte for byte as given (fetch and URL would resolve dot segments
+ * and re-encode it first): what a client trying path tricks sends.
+ */
+export function rawRequest(base: string, method: string, rawPath: string, headers: Record<string, string> = {}, body?: string): Promise<RawAnswer> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: url.hostname, port: url.port, method, path: rawPath, headers: body === undefined ? headers : { ...headers, "content-length": Buffer.byteLength(body) }, agent: keepAlive, timeout: 10_000 }, (res) => {
+      let text = "";
+      res.on("data", (c: Buffer) => (text += c.toString("utf8")));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`${method} ${rawPath}: no answer within 10 s`)));
+    req.on("error", reject);
+    req.end(body);
+  });
+}

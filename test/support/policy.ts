@@ -38,3 +38,24 @@ export function goodContainer(overrides: TfBlock = {}): TfBlock {
     ...overrides,
   };
 }
+
+/**
+ * A container environment carrying a minimal gateway nginx.conf (as the config init container
+ * carries the rendered one) whose one route, at `location`, takes Mimir's write credential.
+ */
+export function gatewayConfig(location: string): TfBlock {
+  const conf = [
+    "http {",
+    "  server {",
+    `    location ${location} {`,
+    "      if ($request_method !~ ^(POST)$) { return 405; }",
+    "      auth_basic_user_file /tmp/gateway/htpasswd-metrics-write;",
+    "      set $backend http://mimir.lgtm.local:9009;",
+    "      try_files /.lgtm-none @lgtm_upstream;",
+    "    }",
+    "    location @lgtm_upstream { proxy_pass $backend$lgtm_uri; }",
+    "  }",
+    "}",
+  ].join("\n");
+  return { environment: [{ name: "LGTM_CONFIG_0", value: conf }] };
+}

@@ -281,6 +281,9 @@ export class Cluster {
     const openBinary = spec.binary ? [`exec 3<${q(spec.binary)}`] : [];
     const script = ["set -eu", `echo ${q(id)} > /proc/sys/kernel/hostname`, ...openBinary, ...mounts(main), `cd /`, `exec "$@"`].join("\n");
     const fd = fs.openSync(logFile, "a");
+    // runc gives a container's stdio to its user (fixStdioPermissions): a process that reopens
+    // /dev/stdout (nginx's access log) can, as in the task.
+    if (main.user) fs.fchownSync(fd, Number(main.user.split(":")[0]), Number(main.user.split(":")[1] ?? main.user.split(":")[0]));
     const child = spawn("ip", ["netns", "exec", ns.name, "unshare", "--mount", "--uts", "--propagation", "private", "sh", "-c", script, "sh", ...user, ...program], {
       env,
       stdio: ["ignore", fd, fd],
