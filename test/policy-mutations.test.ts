@@ -99,6 +99,18 @@ const MUTATIONS: [string, string, (p: ProdCopy) => void][] = [
       });
     },
   ],
+  [
+    "Gateway.1",
+    "the gateway forwards Mimir's ring page with a tenant's write credential",
+    (p) =>
+      p.container("gateway", "config", (c) => {
+        const e = c.environment.find((x: { value: string }) => /\blocation\s/.test(x.value) && /\bhttp\s*\{/.test(x.value));
+        e.value = e.value.replace(
+          "    location / {",
+          "    location = /mimir/ring {\n      auth_basic_user_file /tmp/gateway/htpasswd-metrics-write;\n      set $backend http://mimir.lgtm.local:9009;\n      try_files /.lgtm-none @lgtm_upstream;\n    }\n\n    location / {",
+        );
+      }),
+  ],
 ];
 
 describe.skipIf(MUTATION_RUN)("GIVEN broken copies of prod's stacks", () => {
