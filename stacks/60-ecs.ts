@@ -24,6 +24,7 @@
  * Listener-rule priorities, deterministic from the catalog order (SERVICE_NAMES):
  *   service i (0-based), path j of its `alb_paths`, allow chunk k:  100*(i+1) + 10*j + k
  *   the path's 403 rule:                                            100*(i+1) + 10*j + 9
+ *   the default service's private paths (its /metrics), 404:        PRIVATE_PATHS_PRIORITY (before every other rule)
  *   the default service's catch-all "/*":                           50000 (the last priority)
  * so services never share a block (5 paths × 10 slots < 100), the deny rule always follows its allow
  * rules, and adding a CIDR or a path never renumbers another rule.
@@ -97,13 +98,19 @@ import {
   isEnabled,
   isRingService,
   resolveCache,
+  servedMetricsPath,
 } from "../settings";
 import { LayerStack, type LayerStackProps } from "./layer-stack";
 
 /** Listener-rule priorities of a service start at 100 × (catalog index + 1); see the header. */
 const PRIORITY_BLOCK = 100;
 /** ALB's last rule priority: the catch-all goes after everything else. */
-const CATCH_ALL_PRIORITY = 50000;
+export const CATCH_ALL_PRIORITY = 50000;
+/**
+ * The 404 rule for the default service's private paths: before every service block (which start at
+ * PRIORITY_BLOCK) and, above all, before the catch-all that would otherwise forward them.
+ */
+export const PRIVATE_PATHS_PRIORITY = 10;
 /** An ALB forward action takes at most 5 target groups. */
 const MAX_TARGET_GROUPS_PER_ACTION = 5;
 /** Task volume of Grafana's EFS access point. */
@@ -113,6 +120,8 @@ export class EcsStack extends LayerStack<"60-ecs"> {
   readonly cluster: EcsCluster;
   readonly services: Readonly<Record<ServiceName, FargateService>>;
   readonly catchAll: LbListenerRule;
+  /** The 404 for the default service's private paths (Grafana's /metrics), when it has any. */
+  readonly privatePaths?: LbListenerRule;
   readonly alerting: Alerting;
   /** The memcached query cache (settings/cache.ts), when `cache.enabled`. */
   readonly cache?: FargateService;
@@ -227,6 +236,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
     });
     this.services = services;
 
+    this.privatePaths = this.privatePathsRule(listenerArn);
     this.catchAll = this.defaultServiceRule(listenerArn, fronted);
     this.alerting = this.alerts();
 
@@ -345,6 +355,25 @@ export class EcsStack extends LayerStack<"60-ecs"> {
   }
 
   /**
+   * Grafana's `/metrics` is served without login (Grafana's `[metrics]` section has no basic auth
+   * unless configured), and the catch-all would forward it from the internet. A fixed 404 at a
+   * priority before every other rule answers it on the public listener; Alloy's self-monitoring
+   * scrape reaches the task directly inside the VPC (its security-group rule, `CONSUMERS`), never
+   * through the ALB, so it keeps working without a credential. Which paths: `privateAlbPaths`.
+   */
+  private privatePathsRule(listenerArn: string): LbListenerRule | undefined {
+    const paths = privateAlbPaths(this.settings);
+    if (paths.length === 0) return undefined;
+    return new LbListenerRule(this, "default_service_private_paths", {
+      listenerArn,
+      priority: PRIVATE_PATHS_PRIORITY,
+      condition: [{ pathPattern: { values: paths } }],
+      action: [{ type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "404", messageBody: "Not found" } }],
+      tags: { Name: `${this.settings.load_balancer.default_service} private paths` },
+    });
+  }
+
+  /**
    * The catch-all rule: every request no service rule took goes to `load_balancer.default_service`
    * (Grafana's UI). It also keeps the other target groups attached to the ALB while no rule forwards
    * to them (no `ingest_allowed_cidrs`): ECS refuses to register a service with a target group that no
@@ -385,6 +414,18 @@ export class EcsStack extends LayerStack<"60-ecs"> {
     for (const n of [defaultName, ...attached]) this.services[n].addDependency(rule);
     return rule;
   }
+}
+
+/**
+ * Paths of the default service (the catch-all's target) that must not answer from the internet: its
+ * own Prometheus metrics (`COMPONENTS.<service>.metricsPath`, Grafana's `/metrics`), exact and with
+ * anything below it. ALB path patterns are case-sensitive, like Grafana's router.
+ */
+export function privateAlbPaths(s: Settings): string[] {
+  const service = s.load_balancer.default_service as ServiceName;
+  if (COMPONENTS[service].metricsPath === undefined) return [];
+  const metrics = servedMetricsPath(service, s.services[service].path_prefix);
+  return [metrics, `${metrics}/*`];
 }
 
 /** Container ports from the catalog; the HTTP port first. Memberlist gets TCP and UDP. */

@@ -3,6 +3,7 @@ import { SERVICE_NAMES, type Settings } from "../settings";
 import { LAYER_OUTPUTS } from "../stacks/contract";
 import { settingsWith, shipped } from "./support/settings";
 import { inventoryOf, resourceOf, resourcesOf, synthLayer, type StackJson } from "./support/synth";
+import { albRoute } from "./support/alb";
 
 type Rule = Record<string, any>;
 
@@ -161,9 +162,11 @@ describe("GIVEN prod settings", () => {
   });
 
   it("WHEN synthesized with no ingest CIDRs THEN every path rule is a 403 and only the catch-all forwards, to Grafana", () => {
-    const all = rules(stack);
+    // Every path's 403, the 404 of Grafana's private paths, the catch-all.
+    const all = rules(stack).filter((r) => r.tags?.Name !== "grafana private paths");
     const pathCount = SERVICE_NAMES.reduce((n, x) => n + s.services[x].alb_paths.length, 0);
     expect(all).toHaveLength(pathCount + 1);
+    expect(rules(stack)).toHaveLength(pathCount + 2);
     const forwarding = all.filter((r) => !isDeny(r));
     expect(forwarding).toHaveLength(1);
     const [catchAll] = forwarding;
@@ -175,6 +178,31 @@ describe("GIVEN prod settings", () => {
     expect(targets.filter((t) => t.weight > 0)).toEqual([{ arn: "${aws_lb_target_group.grafana_target_group.arn}", weight: 1 }]);
     expect(targets.filter((t) => t.weight === 0)).toEqual([{ arn: "${aws_lb_target_group.gateway_target_group.arn}", weight: 0 }]);
     expect(all.filter(isDeny).map(pathOf).sort()).toEqual(SERVICE_NAMES.flatMap((n) => s.services[n].alb_paths).sort());
+  });
+
+  it("WHEN synthesized THEN Grafana's /metrics answers 404 on the public listener, from a rule that outranks every other rule", () => {
+    const rule = resourceOf(stack, "aws_lb_listener_rule", "default_service_private_paths");
+    expect(rule.condition).toEqual([{ path_pattern: { values: ["/metrics", "/metrics/*"] } }]);
+    expect(rule.action).toEqual([{ type: "fixed-response", fixed_response: { content_type: "text/plain", status_code: "404", message_body: "Not found" } }]);
+    expect(rule.listener_arn).toBe(resourceOf(stack, "aws_lb_listener_rule", "default_service_catch_all").listener_arn);
+    const others = rules(stack).filter((r) => r !== rule);
+    expect(rule.priority).toBeLessThan(Math.min(...others.map((r) => r.priority)));
+    // Evaluated like the ALB does (first match by priority): /metrics never reaches the catch-all,
+    // from anywhere, while Grafana's UI and API still do.
+    for (const path of ["/metrics", "/metrics/", "/metrics/x"]) {
+      expect(albRoute(stack, { path })?.rule, path).toBe("default_service_private_paths");
+      expect(albRoute(stack, { path, sourceIp: "10.40.0.7" })?.rule, path).toBe("default_service_private_paths");
+    }
+    for (const path of ["/", "/login", "/api/health", "/d/lgtm-stack", "/metricsx"]) {
+      expect(albRoute(stack, { path })?.rule, path).toBe("default_service_catch_all");
+    }
+  });
+
+  it("WHEN synthesized THEN Alloy still scrapes Grafana's /metrics inside the VPC: its own rule into Grafana's tasks, not through the ALB", () => {
+    const security = synthLayer(s, "20-security");
+    const fromAlloy = Object.entries(resourcesOf(security, "aws_vpc_security_group_ingress_rule")).filter(([k]) => k === "grafana_from_alloy_http");
+    expect(fromAlloy).toHaveLength(1);
+    expect(fromAlloy[0][1].from_port).toBe(s.services.grafana.http_port);
   });
 
   it("WHEN synthesized THEN rule priorities are unique and follow the catalog order", () => {
@@ -244,7 +272,8 @@ describe("GIVEN prod settings", () => {
       "aws_ecs_service": 8,
       "aws_ecs_task_definition": 8,
       "aws_kms_key": 1,
-      "aws_lb_listener_rule": 7,
+      // Six gateway paths' 403s, Grafana's /metrics 404, the catch-all.
+      "aws_lb_listener_rule": 8,
       "aws_lb_target_group": 2,
       "aws_service_discovery_service": 8,
       "aws_sns_topic": 1,
@@ -370,7 +399,8 @@ describe("GIVEN dev settings", () => {
       "aws_ecs_service": 7,
       "aws_ecs_task_definition": 7,
       "aws_kms_key": 1,
-      "aws_lb_listener_rule": 7,
+      // Six gateway paths' 403s, Grafana's /metrics 404, the catch-all.
+      "aws_lb_listener_rule": 8,
       "aws_lb_target_group": 2,
       "aws_service_discovery_service": 7,
       "aws_sns_topic": 1,
