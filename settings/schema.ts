@@ -601,6 +601,13 @@ const tenantSchema = z.strictObject({
     .min(1, { error: "expected at least one signal" })
     .refine((v) => new Set(v).size === v.length, { error: "expected each signal once" })
     .default([...SIGNALS]),
+  /**
+   * The Grafana organization (its numeric id) that holds this tenant's datasources: users of other
+   * organizations do not see them. 1 is Grafana's "Main Org.", which always exists; any other id must
+   * exist before Grafana starts with it (Grafana creates no organization from provisioning files and
+   * refuses to start on a datasource of a missing one): create it once with `POST /api/orgs`.
+   */
+  grafana_org_id: z.number({ error: "expected a Grafana organization id such as 2" }).int({ error: "expected a whole number" }).min(1, { error: "expected a Grafana organization id of at least 1 (1 is the Main Org.)" }).default(1),
   /** This tenant's limits where they differ from the component sections (mimir.limits, loki.limits, ...). */
   limits: z
     .strictObject({
