@@ -184,6 +184,17 @@ grafana = {
 # Tempo, Mimir or Pyroscope.
 gateway = {
   max_body_size_mib = 64
+  # Loki's deletion API and Mimir's rule writes: 404 at the gateway unless opened here, and then
+  # only to each tenant's admin credential (docs/gateway.md).
+  admin_routes = {
+    loki_delete = false
+    mimir_rules = false
+  }
+  # Per tenant, per gateway task: above rate and burst the gateway answers 429.
+  rate_limit = {
+    requests_per_second = 200
+    burst               = 400
+  }
 }
 
 # The service catalog: the one place a port, prefix, size or route is written. Security groups,

@@ -314,7 +314,7 @@ export const CONSUMERS: Readonly<Record<ServiceName, readonly Consumption[]>> = 
   // Grafana's datasources query through the authenticating gateway with each tenant's read
   // credential, never a backend directly: Grafana's datasource proxy would otherwise let any user who
   // can query call a backend's admin, ring and delete routes (issue 26).
-  grafana: [{ producer: "gateway", port: "http", purpose: "datasources: each tenant's queries with its read credential" }],
+  grafana: [{ producer: "gateway", port: "http", purpose: "datasources: every tenant queries with its read credential" }],
   alloy: [
     { producer: "mimir", port: "http", purpose: "remote_write of CloudWatch and OTLP metrics" },
     { producer: "loki", port: "http", purpose: "log push" },

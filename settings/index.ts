@@ -5,7 +5,7 @@ export * from "./errors";
 export * from "./names";
 export { checkSettings, taskPorts, parseCidr, CIDRS_PER_RULE } from "./checks";
 export { FARGATE_SIZES } from "./fargate";
-export { tenants, tenantOverrides, tenantsOverriding, tenantSlug, gatewaySecretKey, DEFAULT_TENANT_DESCRIPTION, type Tenant } from "./tenants";
+export { tenants, tenantOverrides, tenantsOverriding, tenantSlug, gatewaySecretKey, gatewaySecretName, gatewayRoles, gatewayAdminEnabled, GATEWAY_ROLES, DEFAULT_TENANT_DESCRIPTION, type Tenant, type GatewayRole } from "./tenants";
 export { loadSettings, listEnvironments, DEFAULT_ENVIRONMENTS_DIR, COMMON_FILE } from "./load";
 export {
   albFrontedServices,

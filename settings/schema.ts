@@ -950,6 +950,30 @@ export const settingsSchema = z.strictObject({
           error: `expected at most ${GATEWAY_MAX_BODY_SIZE_MIB_LIMIT} MiB: a body is buffered into the backend's memory whole, decompressed, on every replica`,
         })
         .default(64),
+      /**
+       * Routes that destroy or rewrite a tenant's data, off unless set: each answers 404 while off;
+       * when on, only the tenant's admin credential (`<project>/<env>/gateway/<tenant>/admin`,
+       * generated only while one is on) reaches it, never its write or read credential.
+       */
+      admin_routes: z
+        .strictObject({
+          /** Loki's log deletion API: `/loki/api/v1/delete` (create, list, cancel). */
+          loki_delete: z.boolean({ error: "expected true or false" }).default(false),
+          /** Mimir's ruler configuration API: `<prometheus prefix>/config/v1/rules` (write and delete rule groups). */
+          mimir_rules: z.boolean({ error: "expected true or false" }).default(false),
+        })
+        .prefault({}),
+      /**
+       * Requests per second each tenant may send through one gateway task (nginx `limit_req`, keyed
+       * by the authenticated tenant, shared by its write, read and admin credentials), and the burst
+       * admitted above it without delay; beyond that the gateway answers 429.
+       */
+      rate_limit: z
+        .strictObject({
+          requests_per_second: positiveInt("a number of requests per second").default(200),
+          burst: nonNegativeInt("a number of requests").default(400),
+        })
+        .prefault({}),
     })
     .prefault({}),
   services: z.strictObject(servicesShape),

@@ -103,8 +103,29 @@ export function tenantSlug(id: string): string {
   return `${id.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 55)}-${hash}`;
 }
 
-/** Key of a tenant's gateway password in 40-iam's `secret_arns` output. */
-export const gatewaySecretKey = (id: string): string => `gateway_${tenantSlug(id).replace(/-/g, "_")}`;
+/**
+ * What a tenant's gateway credential is for. Each tenant has one basic-auth credential per role
+ * (user name: the tenant id, password: a generated secret per role):
+ * - `write`: the ingest routes only (remote write, OTLP, log and profile pushes);
+ * - `read`: the query routes only (what Grafana and query clients call);
+ * - `admin`: the routes that destroy or rewrite data (Loki's deletion API, Mimir's rule writes),
+ *   generated only while `gateway.admin_routes` enables one of them.
+ */
+export const GATEWAY_ROLES = ["write", "read", "admin"] as const;
+export type GatewayRole = (typeof GATEWAY_ROLES)[number];
+
+/** True when `gateway.admin_routes` opens at least one admin route (then every tenant has an admin credential). */
+export const gatewayAdminEnabled = (s: Settings): boolean => Object.values(s.gateway.admin_routes).some(Boolean);
+
+/** The roles whose credentials exist in this environment: write and read always, admin when an admin route is on. */
+export const gatewayRoles = (s: Settings): GatewayRole[] => (gatewayAdminEnabled(s) ? [...GATEWAY_ROLES] : ["write", "read"]);
+
+/** Key of a tenant's gateway password for `role` in 40-iam's `secret_arns` output: `gateway_<slug>_<role>`. */
+export const gatewaySecretKey = (id: string, role: GatewayRole): string => `gateway_${tenantSlug(id).replace(/-/g, "_")}_${role}`;
+
+/** Name of a tenant's gateway password for `role` in Secrets Manager: `<project>/<env>/gateway/<tenant>/<role>`. */
+export const gatewaySecretName = (s: Pick<Settings, "project" | "env">, id: string, role: GatewayRole): string =>
+  `${s.project}/${s.env}/gateway/${tenantSlug(id)}/${role}`;
 
 /** A tenant as part of an Alloy component label (letters, digits, '_'). */
 export const alloyLabelPart = (id: string): string => tenantSlug(id).replace(/-/g, "_");

@@ -57,6 +57,9 @@ import {
   GRAFANA_ADMIN_PASSWORD_ENV,
   GRAFANA_DATABASE_PASSWORD_ENV,
   gatewayPasswordEnv,
+  grafanaReadPasswordEnv,
+  GRAFANA_META_PASSWORD_ENV,
+  GATEWAY_META_PASSWORD_ENV,
   gatewayRoutes,
   gatewaySignals,
   GATEWAY_OTLP_BASE,
@@ -72,7 +75,9 @@ import {
   SHUTDOWN_BUDGET,
   albFrontedServices,
   deploymentPercentages,
+  gatewayRoles,
   gatewaySecretKey,
+  gatewaySecretName,
   grafanaDatabase,
   grafanaStateOnEfs,
   healthCheckPath,
@@ -86,7 +91,7 @@ import {
   taskFamily,
   taskPorts,
   targetGroupName,
-  tenantSlug,
+
   tenants,
   SIGNALS,
   type ServiceName,
@@ -314,14 +319,29 @@ export class EcsStack extends LayerStack<"60-ecs"> {
     });
   }
 
-  /** The gateway's container secrets: each tenant's generated password, as start.sh reads them. */
+  /** The gateway's container secrets: each tenant's generated password per role, as start.sh reads them. */
   private gatewaySecrets(): Record<string, string> {
-    return Object.fromEntries(tenants(this.settings).map((t, i) => [gatewayPasswordEnv(i), this.remoteMapEntry("40-iam", "secret_arns", gatewaySecretKey(t.id))]));
+    return Object.fromEntries(
+      tenants(this.settings).flatMap((t, i) =>
+        gatewayRoles(this.settings).map((role) => [gatewayPasswordEnv(i, role), this.remoteMapEntry("40-iam", "secret_arns", gatewaySecretKey(t.id, role))]),
+      ).concat([[GATEWAY_META_PASSWORD_ENV, this.metaReadSecret()]]),
+    );
+  }
+
+  /** The self-monitoring tenant's read password (40-iam), which the gateway checks and Grafana sends. */
+  private metaReadSecret(): string {
+    return this.remoteMapEntry("40-iam", "secret_arns", gatewaySecretKey(this.settings.self_monitoring.tenant, "read"));
   }
 
   /** Grafana's container secrets: its admin password, and the external database's password when set. */
   private grafanaSecrets(): Record<string, string> {
     const secrets: Record<string, string> = { [GRAFANA_ADMIN_PASSWORD_ENV]: this.remoteMapEntry("40-iam", "secret_arns", "grafana_admin_password") };
+    // Each tenant's gateway read password, which its datasources send (basic auth; the provisioning
+    // file names the variable), and the self-monitoring tenant's: never a write or admin password.
+    tenants(this.settings).forEach((t, i) => {
+      secrets[grafanaReadPasswordEnv(i)] = this.remoteMapEntry("40-iam", "secret_arns", gatewaySecretKey(t.id, "read"));
+    });
+    secrets[GRAFANA_META_PASSWORD_ENV] = this.metaReadSecret();
     const database = grafanaDatabase(this.settings);
     if (database) secrets[GRAFANA_DATABASE_PASSWORD_ENV] = database.passwordValueFrom;
     return secrets;
@@ -459,21 +479,24 @@ export function baseEnvironment(s: Settings, name: ServiceName, bucketName: stri
 export function serviceEndpoints(s: Settings): Record<string, string> {
   const gw = serviceEndpoint(s, "gateway");
   const routes = gatewayRoutes(s);
-  const at = (signal: string, index: number) => `${gw}${routes.filter((r) => r.signal === signal)[index].location.replace(/^= /, "")}`;
+  /** The first route of a signal and role, as a URL (a prefix location keeps its trailing slash). */
+  const at = (signal: string, role: string) => `${gw}${routes.find((r) => r.signal === signal && r.role === role)!.location.replace(/^= /, "")}`;
   const served = gatewaySignals(s);
   return {
     ...byService(s, (n) => serviceEndpoint(s, n)),
-    "gateway.metrics_push": at("metrics", 0),
-    "gateway.metrics_query": at("metrics", 2),
-    "gateway.logs_push": `${at("logs", 0)}v1/push`,
-    "gateway.logs_query": at("logs", 0),
-    "gateway.traces_query": at("traces", 0),
-    ...(served.includes("profiles") ? { "gateway.profiles": at("profiles", 0) } : {}),
+    "gateway.metrics_push": at("metrics", "write"),
+    "gateway.metrics_query": at("metrics", "read"),
+    "gateway.logs_push": at("logs", "write"),
+    "gateway.logs_query": at("logs", "read"),
+    "gateway.traces_query": at("traces", "read"),
+    ...(served.includes("profiles") ? { "gateway.profiles_push": at("profiles", "write"), "gateway.profiles_query": at("profiles", "read") } : {}),
     "gateway.otlp_http": `${gw}${GATEWAY_OTLP_BASE}`,
     ...Object.fromEntries(
       tenants(s).map((t) => [
         `tenant.${t.id}`,
-        `user "${t.id}", password in Secrets Manager ${s.project}/${s.env}/gateway/${tenantSlug(t.id)}; signals: ${(s.tenants[t.id]?.signals ?? SIGNALS).filter((x) => served.includes(x)).join(", ")}`,
+        `user "${t.id}", passwords in Secrets Manager ${gatewayRoles(s)
+          .map((role) => `${gatewaySecretName(s, t.id, role)} (${role})`)
+          .join(", ")}; signals: ${(s.tenants[t.id]?.signals ?? SIGNALS).filter((x) => served.includes(x)).join(", ")}`,
       ]),
     ),
   };

@@ -54,7 +54,12 @@ export const LAYER_OUTPUTS = {
   "40-iam": {
     task_execution_role_arn: { kind: "string", description: "Role ECS uses to pull images, write logs and read the task secrets" },
     task_role_arns: { kind: "map", description: "Role each service's containers run as, by service" },
-    secret_arns: { kind: "map", description: "Secrets Manager secrets the tasks read, by purpose" },
+    secret_arns: { kind: "map", description: "Secrets Manager secrets the tasks read, by purpose (grafana_admin_password; gateway_<tenant>_<role> for each tenant's gateway password per role)" },
+    gateway_secret_arns: {
+      kind: "map",
+      description:
+        "Each tenant's gateway passwords, by tenant id then role: write (push routes only), read (query routes only), admin (only while gateway.admin_routes opens a route); secret names <project>/<env>/gateway/<tenant>/<role>",
+    },
   },
   "50-loadbalancer": {
     alb_arn: { kind: "string", description: "ARN of the public ALB" },

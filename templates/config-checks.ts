@@ -119,6 +119,8 @@ interface Address {
   readonly expectedTenant?: { readonly value: string; readonly key: string } | null;
   /** The sender forwards the tenant of each request it received (Tempo's generator): no fixed tenant to check. */
   readonly tenantOfRequest?: boolean;
+  /** The service whose path_prefix decides the route when the producer forwards to it (the gateway to a backend). */
+  readonly pathOwner?: ServiceName;
 }
 
 /**
@@ -857,6 +859,7 @@ function grafanaAddresses(s: Settings, p: ParsedYaml, served: (p: ServiceName, r
       },
       tenant: user,
       tenantWhere: `datasource "${name}" basicAuthUser`,
+      pathOwner: backend,
     });
   });
   return out;
@@ -913,7 +916,8 @@ function checkAddresses(s: Settings, addresses: readonly Address[], errors: stri
     const consumption = CONSUMERS[a.consumer].find((c) => c.producer === producer && c.port === a.kind);
     if (!consumption) {
       errors.push(
-        `${templateOf(a.config)}: ${at} "${a.raw}" calls ${producer}'s ${a.kind} port, which settings/components.ts CONSUMERS does not list for ${a.consumer}, so no security-group rule opens it`,
+        `${templateOf(a.config)}: ${at} "${a.raw}" calls ${producer}'s ${a.kind} port, which settings/components.ts CONSUMERS does not list for ${a.consumer}, so no security-group rule opens it` +
+          (a.consumer === "grafana" ? ` (Grafana's datasources query through the authenticating gateway, never a backend directly)` : ""),
       );
       continue;
     }
@@ -933,7 +937,9 @@ function checkAddresses(s: Settings, addresses: readonly Address[], errors: stri
       const actual = normalizePath(url.pathname);
       if (actual !== route) {
         errors.push(
-          `services.${producer}.path_prefix: ${at} "${a.raw}" requests path "${actual || "/"}", but ${producer} serves it at "${route || "/"}" with path_prefix "${s.services[producer].path_prefix}"`,
+          a.pathOwner !== undefined
+            ? `services.${a.pathOwner}.path_prefix: ${at} "${a.raw}" requests path "${actual || "/"}", but ${producer} serves ${a.pathOwner} at "${route || "/"}" with ${a.pathOwner}'s path_prefix "${s.services[a.pathOwner].path_prefix}"`
+            : `services.${producer}.path_prefix: ${at} "${a.raw}" requests path "${actual || "/"}", but ${producer} serves it at "${route || "/"}" with path_prefix "${s.services[producer].path_prefix}"`,
         );
       }
     }

@@ -19,7 +19,7 @@ import { ringClusterLabel } from "../settings/names";
 import { replicationFactor } from "../settings/quorum";
 import { SIGNALS, type LokiLimits, type MimirLimits, type PyroscopeLimits, type Settings, type Signal, type TempoLimits } from "../settings/schema";
 import { createHash } from "node:crypto";
-import { alloyLabelPart, tenants, tenantsOverriding } from "../settings/tenants";
+import { alloyLabelPart, gatewayRoles, tenants, tenantsOverriding, type GatewayRole } from "../settings/tenants";
 import { SHUTDOWN_BUDGET, seconds } from "../settings/shutdown";
 
 /** Where every config file is mounted in its container (a task-scoped volume, read-only). */
@@ -192,6 +192,8 @@ export interface DatasourceSetView {
 export const grafanaReadPasswordEnv = (index: number): string => `LGTM_GRAFANA_READ_PASSWORD_${index}`;
 /** Grafana's environment variable holding the self-monitoring tenant's read password. */
 export const GRAFANA_META_PASSWORD_ENV = "LGTM_GRAFANA_READ_PASSWORD_META";
+/** The gateway's environment variable holding the self-monitoring tenant's read password (its only credential). */
+export const GATEWAY_META_PASSWORD_ENV = "LGTM_SELF_MONITORING_READ_PASSWORD";
 /**
  * `$VAR`: how a provisioning file names an environment variable (Grafana expands `$VAR` and `${VAR}`
  * in values when it reads the file; ../shared/upstream/grafana/provisioning.keys.json). Not `${VAR}`:
@@ -205,8 +207,13 @@ const envReference = (variable: string): string => `$${variable}`;
  * is read-only and holds no secret).
  */
 export const GATEWAY_RUN_DIR = "/tmp/gateway";
-/** The gateway's environment variable holding the password of the tenant at `index` in tenants(). */
-export const gatewayPasswordEnv = (index: number): string => `LGTM_TENANT_PASSWORD_${index}`;
+/**
+ * The gateway's environment variable holding the `role` password of the tenant at `index` in
+ * tenants() (ECS injects it from the secret `gatewaySecretName(s, id, role)`).
+ */
+export const gatewayPasswordEnv = (index: number, role: GatewayRole): string => `LGTM_TENANT_${role.toUpperCase()}_PASSWORD_${index}`;
+/** The password file (in the gateway's run directory) of a signal's credentials of one role: `htpasswd-<signal>-<role>`. */
+export const gatewayPasswordFile = (signal: Signal, role: GatewayRole): string => `htpasswd-${signal}-${role}`;
 /** OTLP over HTTP: one base URL for every signal, `<gateway>/otlp`, as OTLP exporters append /v1/<signal>. */
 export const GATEWAY_OTLP_BASE = "/otlp";
 
@@ -215,6 +222,10 @@ export interface GatewayRouteView {
   /** nginx location: "= /path" (exact) or "/path/" (prefix). */
   readonly location: string;
   readonly signal: Signal;
+  /** Whose credential the route takes: write (ingest), read (query) or admin (deletion, rule writes). */
+  readonly role: GatewayRole;
+  /** The password file the route checks: `gatewayPasswordFile(signal, role)`. */
+  readonly passwordFile: string;
   readonly producer: ServiceName;
   /**
    * The backend: `http://host:port` (the request's path passes unchanged) or with a path (replaces
@@ -248,8 +259,9 @@ export interface GatewayTenantView {
   readonly id: string;
   /** The id quoted for a POSIX shell. */
   readonly shellId: string;
-  readonly passwordEnv: string;
   readonly signals: readonly Signal[];
+  /** One credential per role (gatewayRoles): the variable its password arrives in, the password files it goes into. */
+  readonly credentials: readonly { readonly role: GatewayRole; readonly passwordEnv: string; readonly files: readonly string[] }[];
 }
 
 /** The memcached query cache as the Mimir and Loki configs name it (settings/cache.ts). */
@@ -410,7 +422,8 @@ export interface TemplateContext {
      */
     readonly resolver: { readonly file: string; readonly resolvConf: string; readonly validSeconds: number };
     readonly tenants: readonly GatewayTenantView[];
-    readonly signals: readonly Signal[];
+    /** Every password file a route checks (start.sh creates each, empty, before filling them). */
+    readonly passwordFiles: readonly string[];
     /** Who may read the status page (nginx stub_status): the VPC. */
     readonly statusAllowCidr: string;
   };
@@ -610,9 +623,11 @@ export function shellQuote(text: string): string {
  */
 export function gatewayRoutes(s: Settings): GatewayRouteView[] {
   const http = (producer: ServiceName) => `http://${producerAddress(s, "gateway", producer, "http")}`;
-  const route = (location: string, signal: Signal, producer: ServiceName, upstream = http(producer), websocket = false): GatewayRouteView => ({
+  const route = (location: string, signal: Signal, role: GatewayRole, producer: ServiceName, upstream = http(producer), websocket = false): GatewayRouteView => ({
     location,
     signal,
+    role,
+    passwordFile: gatewayPasswordFile(signal, role),
     producer,
     upstream,
     replacesPath: new URL(upstream).pathname !== "/",
@@ -625,15 +640,18 @@ export function gatewayRoutes(s: Settings): GatewayRouteView[] {
   };
   // A backend switched off (services.<name>.enabled = false) has no route: its path is a 404.
   return [
-    route(`= ${producerPath(s, "mimir", MIMIR_PUSH_PATH)}`, "metrics", "mimir"),
-    route(`= ${producerPath(s, "mimir", "/otlp/v1/metrics")}`, "metrics", "mimir"),
-    route(`${prefixRoute("mimir", MIMIR_PROMETHEUS_PREFIX)}/`, "metrics", "mimir"),
-    route(`${prefixRoute("loki", "/loki/api")}/`, "logs", "loki"),
-    route(`= ${producerPath(s, "loki", "/otlp/v1/logs")}`, "logs", "loki"),
-    route(`= ${producerPath(s, "loki", LOKI_TAIL_PATH)}`, "logs", "loki", http("loki"), true),
-    route(`${prefixRoute("tempo", "/api")}/`, "traces", "tempo"),
-    route(`= ${GATEWAY_OTLP_BASE}/v1/traces`, "traces", "tempo", `http://${producerAddress(s, "gateway", "tempo", "otlp_http")}/v1/traces`),
-    route(`${prefixRoute("pyroscope", "")}/`, "profiles", "pyroscope"),
+    route(`= ${producerPath(s, "mimir", MIMIR_PUSH_PATH)}`, "metrics", "write", "mimir"),
+    route(`= ${producerPath(s, "mimir", "/otlp/v1/metrics")}`, "metrics", "write", "mimir"),
+    route(`${prefixRoute("mimir", MIMIR_PROMETHEUS_PREFIX)}/`, "metrics", "read", "mimir"),
+    route(`= ${producerPath(s, "loki", LOKI_PUSH_PATH)}`, "logs", "write", "loki"),
+    route(`= ${producerPath(s, "loki", "/otlp/v1/logs")}`, "logs", "write", "loki"),
+    route(`${prefixRoute("loki", "/loki/api")}/`, "logs", "read", "loki"),
+    route(`= ${producerPath(s, "loki", LOKI_TAIL_PATH)}`, "logs", "read", "loki", http("loki"), true),
+    route(`= ${GATEWAY_OTLP_BASE}/v1/traces`, "traces", "write", "tempo", `http://${producerAddress(s, "gateway", "tempo", "otlp_http")}/v1/traces`),
+    route(`${prefixRoute("tempo", "/api")}/`, "traces", "read", "tempo"),
+    route(`= ${producerPath(s, "pyroscope", "/ingest")}`, "profiles", "write", "pyroscope"),
+    route(`= ${producerPath(s, "pyroscope", "/push.v1.PusherService/Push")}`, "profiles", "write", "pyroscope"),
+    route(`${prefixRoute("pyroscope", "")}/`, "profiles", "read", "pyroscope"),
   ].filter((r) => s.services[r.producer].enabled);
 }
 
@@ -641,6 +659,13 @@ export function gatewayRoutes(s: Settings): GatewayRouteView[] {
 export function gatewaySignals(s: Settings): Signal[] {
   const routes = gatewayRoutes(s);
   return SIGNALS.filter((signal) => routes.some((r) => r.signal === signal));
+}
+
+/** Every password file a route of the gateway checks, in route order, once each. */
+export function gatewayPasswordFiles(s: Settings): { readonly signal: Signal; readonly role: GatewayRole; readonly file: string }[] {
+  const seen = new Map<string, { signal: Signal; role: GatewayRole; file: string }>();
+  for (const r of gatewayRoutes(s)) if (!seen.has(r.passwordFile)) seen.set(r.passwordFile, { signal: r.signal, role: r.role, file: r.passwordFile });
+  return [...seen.values()];
 }
 
 /** Grafana's datasource sets: one per tenant, in its organization; the first set of each organization is its default. */
@@ -665,6 +690,16 @@ export function datasourceSets(s: Settings): DatasourceSetView[] {
       },
     };
   });
+}
+
+/**
+ * The self-monitoring tenant at the gateway: a read credential for metrics, nothing else (no write,
+ * no other signal), for Grafana's self-monitoring datasource and alert rules.
+ */
+function selfMonitoringReader(s: Settings): { id: string; shellId: string; signals: Signal[]; credentials: { role: GatewayRole; passwordEnv: string; files: string[] }[] }[] {
+  const files = gatewayPasswordFiles(s).filter((f) => f.role === "read" && f.signal === "metrics").map((f) => f.file);
+  const id = s.self_monitoring.tenant;
+  return [{ id, shellId: shellQuote(id), signals: ["metrics"], credentials: [{ role: "read", passwordEnv: GATEWAY_META_PASSWORD_ENV, files }] }];
 }
 
 /**
@@ -822,13 +857,20 @@ export function buildContext(settings: Settings): TemplateContext {
         resolvConf: GATEWAY_RESOLV_CONF,
         validSeconds: CLOUD_MAP_DNS_TTL_SECONDS,
       },
-      tenants: tenants(s).map((t, i) => ({
-        id: t.id,
-        shellId: shellQuote(t.id),
-        passwordEnv: gatewayPasswordEnv(i),
-        signals: (s.tenants[t.id]?.signals ?? SIGNALS).filter((x) => gatewaySignals(s).includes(x)),
-      })),
-      signals: gatewaySignals(s),
+      tenants: tenants(s).map((t, i) => {
+        const signals = (s.tenants[t.id]?.signals ?? SIGNALS).filter((x) => gatewaySignals(s).includes(x));
+        return {
+          id: t.id,
+          shellId: shellQuote(t.id),
+          signals,
+          credentials: gatewayRoles(s).map((role) => ({
+            role,
+            passwordEnv: gatewayPasswordEnv(i, role),
+            files: gatewayPasswordFiles(s).filter((f) => f.role === role && signals.includes(f.signal)).map((f) => f.file),
+          })),
+        };
+      }).concat(selfMonitoringReader(s)),
+      passwordFiles: gatewayPasswordFiles(s).map((f) => f.file),
       statusAllowCidr: s.network.vpc_cidr,
     },
     grafana: {

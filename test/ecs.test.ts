@@ -141,22 +141,30 @@ describe("GIVEN prod settings", () => {
     expect(grafana.portMappings).toEqual([{ containerPort: 3000, hostPort: 3000, protocol: "tcp" }]);
   });
 
-  it("WHEN synthesized THEN Grafana's admin password comes from the 40-iam secret, never from plain environment", () => {
+  it("WHEN synthesized THEN Grafana's admin password and each tenant's gateway READ password (never a write one) come from 40-iam secrets, never from plain environment", () => {
     const [grafana] = containers(stack, "grafana");
     expect(grafana.secrets).toEqual([
       { name: "GF_SECURITY_ADMIN_PASSWORD", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.grafana_admin_password}" },
+      { name: "LGTM_GRAFANA_READ_PASSWORD_0", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_jsj_lgtm_header_read}" },
+      { name: "LGTM_GRAFANA_READ_PASSWORD_1", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_aws_rag_ec2_read}" },
+      { name: "LGTM_GRAFANA_READ_PASSWORD_META", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_meta_read}" },
     ]);
+    expect(JSON.stringify(grafana.secrets)).not.toMatch(/_write|_admin\b/);
     expect(grafana.environment.map((e: Rule) => e.name)).not.toContain("GF_SECURITY_ADMIN_PASSWORD");
   });
 
-  it("WHEN synthesized THEN the gateway runs start.sh with each tenant's password from its 40-iam secret, never a plain value", () => {
+  it("WHEN synthesized THEN the gateway runs start.sh with each tenant's write and read passwords from their 40-iam secrets, never a plain value", () => {
     const [gateway] = containers(stack, "gateway");
     // Prod pulls ECR Public's nginx through the account's pull-through cache (image_source = "pull_through").
     expect(gateway.image).toBe("${data.aws_caller_identity.account.account_id}.dkr.ecr.ap-northeast-2.amazonaws.com/ecr-public/nginx/nginx:1.28.0");
     expect(gateway.command).toEqual(["sh", "/etc/lgtm/start.sh"]);
     expect(gateway.secrets).toEqual([
-      { name: "LGTM_TENANT_PASSWORD_0", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_jsj_lgtm_header}" },
-      { name: "LGTM_TENANT_PASSWORD_1", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_aws_rag_ec2}" },
+      // The self-monitoring tenant's read password: Grafana's self-monitoring datasource reads through the gateway too.
+      { name: "LGTM_SELF_MONITORING_READ_PASSWORD", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_meta_read}" },
+      { name: "LGTM_TENANT_READ_PASSWORD_0", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_jsj_lgtm_header_read}" },
+      { name: "LGTM_TENANT_READ_PASSWORD_1", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_aws_rag_ec2_read}" },
+      { name: "LGTM_TENANT_WRITE_PASSWORD_0", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_jsj_lgtm_header_write}" },
+      { name: "LGTM_TENANT_WRITE_PASSWORD_1", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_aws_rag_ec2_write}" },
     ]);
     expect(JSON.stringify(gateway.environment)).not.toContain("PASSWORD");
   });
@@ -245,11 +253,13 @@ describe("GIVEN prod settings", () => {
       "gateway.logs_push": "http://gateway.lgtm.local:8080/loki/api/v1/push",
       "gateway.logs_query": "http://gateway.lgtm.local:8080/loki/api/",
       "gateway.traces_query": "http://gateway.lgtm.local:8080/tempo/api/",
-      "gateway.profiles": "http://gateway.lgtm.local:8080/pyroscope/",
+      "gateway.profiles_push": "http://gateway.lgtm.local:8080/pyroscope/ingest",
+      "gateway.profiles_query": "http://gateway.lgtm.local:8080/pyroscope/",
       "gateway.otlp_http": "http://gateway.lgtm.local:8080/otlp",
       // Per tenant: the basic-auth user and the secret with its password (never the password).
-      "tenant.jsj-lgtm-header": 'user "jsj-lgtm-header", password in Secrets Manager lgtm/prod/gateway/jsj-lgtm-header; signals: metrics, logs, traces, profiles',
-      "tenant.aws-rag-ec2": 'user "aws-rag-ec2", password in Secrets Manager lgtm/prod/gateway/aws-rag-ec2; signals: metrics, logs, traces, profiles',
+      "tenant.jsj-lgtm-header":
+        'user "jsj-lgtm-header", passwords in Secrets Manager lgtm/prod/gateway/jsj-lgtm-header/write (write), lgtm/prod/gateway/jsj-lgtm-header/read (read); signals: metrics, logs, traces, profiles',
+      "tenant.aws-rag-ec2": 'user "aws-rag-ec2", passwords in Secrets Manager lgtm/prod/gateway/aws-rag-ec2/write (write), lgtm/prod/gateway/aws-rag-ec2/read (read); signals: metrics, logs, traces, profiles',
     });
   });
 

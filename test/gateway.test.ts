@@ -17,7 +17,7 @@ import { type Settings } from "../settings";
 import { CLOUD_MAP_DNS_TTL_SECONDS, serviceHost } from "../settings/catalog";
 import { tenants } from "../settings/tenants";
 import { checkRenderedConfigs, renderConfigs, serviceCommand } from "../templates";
-import { CONFIG_DIR, GATEWAY_RESOLV_CONF, GATEWAY_RUN_DIR, gatewayPasswordEnv } from "../templates/context";
+import { CONFIG_DIR, GATEWAY_META_PASSWORD_ENV, GATEWAY_RESOLV_CONF, GATEWAY_RUN_DIR, gatewayPasswordEnv } from "../templates/context";
 import { load as loadYaml } from "js-yaml";
 import { overrideError, settingsWith } from "./support/settings";
 import {
@@ -42,8 +42,9 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
   let gateway: RunningGateway;
   let dnsServer: TestDns;
   const stubs: StubBackend[] = [];
-  // tenants() order: tenant_id first, then sorted ids; passwords as Secrets Manager would inject them.
+  // tenants() order: tenant_id first, then sorted ids; passwords (one per role) as Secrets Manager would inject them.
   const passwords: Record<string, string> = {};
+  const readPasswords: Record<string, string> = {};
   const TENANTS = ["jsj-lgtm-header", "aws-rag-ec2", "metrics-only", "o'neil(*)"];
 
   beforeAll(async () => {
@@ -75,8 +76,12 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
     const env: Record<string, string> = {};
     ["jsj-lgtm-header", "aws-rag-ec2", "metrics-only", "o'neil(*)"].forEach((t, i) => {
       passwords[t] = `pw-${i}-${"x".repeat(20)}`;
-      env[gatewayPasswordEnv(i)] = passwords[t];
+      readPasswords[t] = `read-${i}-${"r".repeat(20)}`;
+      env[gatewayPasswordEnv(i, "write")] = passwords[t];
+      env[gatewayPasswordEnv(i, "read")] = readPasswords[t];
     });
+    // The self-monitoring tenant's read password (Grafana's self-monitoring datasource).
+    env[GATEWAY_META_PASSWORD_ENV] = `meta-read-${"m".repeat(20)}`;
     gateway = await runGateway({
       nginxConf: file("nginx.conf"),
       startSh: file("start.sh"),
@@ -114,11 +119,22 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
     expect((await send("/api/v1/push", { "X-Scope-OrgID": "aws-rag-ec2" })).status).toBe(401);
   });
 
-  it("WHEN each tenant pushes with its own credentials THEN the backend sees exactly its tenant id, once, and never the credentials", async () => {
+  it("WHEN each tenant pushes with its own write credentials THEN the backend sees exactly its tenant id, once, and never the credentials", async () => {
     for (const t of TENANTS) {
       const r = await send("/api/v1/push", { Authorization: basic(t, passwords[t]) });
       expect(r.status, t).toBe(200);
       expect(r.echo).toMatchObject({ backend: "mimir", path: "/api/v1/push", orgIds: [t], authorization: null, body: "payload" });
+    }
+  });
+
+  it("WHEN a tenant's write credential queries, or its read credential pushes THEN it gets 401 and reaches no backend", async () => {
+    for (const t of TENANTS) {
+      const write = { Authorization: basic(t, passwords[t]) };
+      const read = { Authorization: basic(t, readPasswords[t]) };
+      expect((await send("/prometheus/api/v1/query?query=up", write)).status, t).toBe(401);
+      expect((await send("/api/v1/push", read)).status, t).toBe(401);
+      expect((await send("/api/v1/push", write)).status, t).toBe(200);
+      expect((await send("/prometheus/api/v1/query?query=up", read)).status, t).toBe(200);
     }
   });
 
@@ -131,20 +147,21 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
     }
   });
 
-  it("WHEN every route is called THEN it reaches the backend and path the catalog says, OTLP traces at Tempo's OTLP HTTP port", async () => {
+  it("WHEN every route is called with its role's credential THEN it reaches the backend and path the catalog says, OTLP traces at Tempo's OTLP HTTP port", async () => {
     const auth = { Authorization: basic("jsj-lgtm-header", passwords["jsj-lgtm-header"]) };
-    const expected: [string, string, string][] = [
-      ["/api/v1/push", "mimir", "/api/v1/push"],
-      ["/otlp/v1/metrics", "mimir", "/otlp/v1/metrics"],
-      ["/prometheus/api/v1/query?query=up", "mimir", "/prometheus/api/v1/query?query=up"],
-      ["/loki/api/v1/push", "loki", "/loki/api/v1/push"],
-      ["/otlp/v1/logs", "loki", "/otlp/v1/logs"],
-      ["/tempo/api/search", "tempo", "/tempo/api/search"],
-      ["/otlp/v1/traces", "tempo-otlp", "/v1/traces"],
-      ["/pyroscope/ingest?name=app", "pyroscope", "/pyroscope/ingest?name=app"],
+    const read = { Authorization: basic("jsj-lgtm-header", readPasswords["jsj-lgtm-header"]) };
+    const expected: [string, string, string, Record<string, string>][] = [
+      ["/api/v1/push", "mimir", "/api/v1/push", auth],
+      ["/otlp/v1/metrics", "mimir", "/otlp/v1/metrics", auth],
+      ["/prometheus/api/v1/query?query=up", "mimir", "/prometheus/api/v1/query?query=up", read],
+      ["/loki/api/v1/push", "loki", "/loki/api/v1/push", auth],
+      ["/otlp/v1/logs", "loki", "/otlp/v1/logs", auth],
+      ["/tempo/api/search", "tempo", "/tempo/api/search", read],
+      ["/otlp/v1/traces", "tempo-otlp", "/v1/traces", auth],
+      ["/pyroscope/ingest?name=app", "pyroscope", "/pyroscope/ingest?name=app", auth],
     ];
-    for (const [path, backend, upstreamPath] of expected) {
-      const r = await send(path, auth);
+    for (const [path, backend, upstreamPath, credential] of expected) {
+      const r = await send(path, credential);
       expect(r.status, path).toBe(200);
       expect(r.echo, path).toMatchObject({ backend, path: upstreamPath, orgIds: ["jsj-lgtm-header"] });
     }
@@ -177,17 +194,19 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
     });
 
   it("WHEN a client opens Loki's live tail (a websocket) through the gateway THEN it gets 101 from Loki with the tenant header set, and the connection carries data both ways", async () => {
-    const r = await upgrade("/loki/api/v1/tail?query=%7Bjob%3D%22a%22%7D", basic("aws-rag-ec2", passwords["aws-rag-ec2"]));
+    const r = await upgrade("/loki/api/v1/tail?query=%7Bjob%3D%22a%22%7D", basic("aws-rag-ec2", readPasswords["aws-rag-ec2"]));
     expect(r.status).toBe(101);
     expect(r.headers).toMatchObject({ "x-echo-backend": "loki", "x-echo-path": "/loki/api/v1/tail?query=%7Bjob%3D%22a%22%7D", "x-echo-orgid": "aws-rag-ec2" });
     expect(r.echoed).toBe("frame-1");
     // Without credentials, or with a tenant not allowed logs: no upgrade.
     expect((await upgrade("/loki/api/v1/tail", basic("aws-rag-ec2", "wrong"))).status).toBe(401);
-    expect((await upgrade("/loki/api/v1/tail", basic("metrics-only", passwords["metrics-only"]))).status).toBe(401);
+    expect((await upgrade("/loki/api/v1/tail", basic("metrics-only", readPasswords["metrics-only"]))).status).toBe(401);
+    // The write credential does not read: no tail either.
+    expect((await upgrade("/loki/api/v1/tail", basic("aws-rag-ec2", passwords["aws-rag-ec2"]))).status).toBe(401);
   });
 
   it("WHEN a client asks for an upgrade on any other route THEN the backend gets a plain keepalive request (no Upgrade header) and answers it", async () => {
-    const auth = basic("jsj-lgtm-header", passwords["jsj-lgtm-header"]);
+    const auth = basic("jsj-lgtm-header", readPasswords["jsj-lgtm-header"]);
     for (const path of ["/loki/api/v1/query_range", "/prometheus/api/v1/query", "/tempo/api/search"]) {
       const r = await upgrade(path, auth);
       expect(r.status, path).toBe(200);
@@ -197,9 +216,14 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
 
   it("WHEN a tenant allowed only metrics calls the logs, traces or profiles routes THEN it gets 401 there and 200 on metrics", async () => {
     const auth = { Authorization: basic("metrics-only", passwords["metrics-only"]) };
-    expect((await send("/prometheus/api/v1/query", auth)).echo?.orgIds).toEqual(["metrics-only"]);
-    for (const path of ["/loki/api/v1/push", "/otlp/v1/logs", "/otlp/v1/traces", "/tempo/api/search", "/pyroscope/ingest"]) {
+    const read = { Authorization: basic("metrics-only", readPasswords["metrics-only"]) };
+    expect((await send("/prometheus/api/v1/query", read)).echo?.orgIds).toEqual(["metrics-only"]);
+    expect((await send("/api/v1/push", auth)).echo?.orgIds).toEqual(["metrics-only"]);
+    for (const path of ["/loki/api/v1/push", "/otlp/v1/logs", "/otlp/v1/traces", "/pyroscope/ingest"]) {
       expect((await send(path, auth)).status, path).toBe(401);
+    }
+    for (const path of ["/loki/api/v1/query", "/tempo/api/search", "/pyroscope/querier.v1.QuerierService/LabelNames"]) {
+      expect((await send(path, read)).status, path).toBe(401);
     }
   });
 
@@ -238,7 +262,7 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway started while no backend's 
       renderedListen: s.services.gateway.http_port,
       runDir: GATEWAY_RUN_DIR,
       configFile: `${CONFIG_DIR}/nginx.conf`,
-      env: Object.fromEntries(tenants(s).map((_, i) => [gatewayPasswordEnv(i), password])),
+      env: Object.fromEntries([...tenants(s).flatMap((_, i) => [gatewayPasswordEnv(i, "write"), gatewayPasswordEnv(i, "read")]), GATEWAY_META_PASSWORD_ENV].map((v) => [v, password])),
     });
   }, 30_000);
 
@@ -305,7 +329,7 @@ describe.skipIf(skip)("GIVEN a task whose /etc/resolv.conf names no name server"
           renderedListen: s.services.gateway.http_port,
           runDir: GATEWAY_RUN_DIR,
           configFile: `${CONFIG_DIR}/nginx.conf`,
-          env: Object.fromEntries(tenants(s).map((_, i) => [gatewayPasswordEnv(i), "pw"])),
+          env: Object.fromEntries([...tenants(s).flatMap((_, i) => [gatewayPasswordEnv(i, "write"), gatewayPasswordEnv(i, "read")]), GATEWAY_META_PASSWORD_ENV].map((v) => [v, "pw"])),
         }),
       ).rejects.toThrow(/the gateway exited \(1\) before it was ready:\nno nameserver line in .*resolv\.conf: nginx cannot resolve the backends' Cloud Map names/);
     } finally {
@@ -337,7 +361,7 @@ describe("GIVEN the shipped prod gateway config and the synth-time checks", () =
   });
 
   it("WHEN a route forwards without checking credentials THEN the check names the location", () => {
-    const errors = checkRenderedConfigs(s, edited(/auth_basic_user_file [^;]+htpasswd-profiles;/, "auth_basic off;")).errors;
+    const errors = checkRenderedConfigs(s, edited(/auth_basic_user_file [^;]+htpasswd-profiles-read;/, "auth_basic off;")).errors;
     expect(errors).toEqual([expect.stringContaining("location /pyroscope/ forwards to http://pyroscope.lgtm.local:4040 without checking credentials")]);
   });
 

@@ -105,9 +105,8 @@ describe("GIVEN prod settings", () => {
     expect(rule(stack, INGRESS, "loki_from_alloy_http")).toMatchObject({ security_group_id: sg("loki"), referenced_security_group_id: sg("alloy"), from_port: 3100 });
     expect(rule(stack, INGRESS, "tempo_from_alloy_otlp_grpc")).toMatchObject({ referenced_security_group_id: sg("alloy"), from_port: 4317 });
     expect(rule(stack, INGRESS, "mimir_from_tempo_http")).toMatchObject({ referenced_security_group_id: sg("tempo"), from_port: 9009 });
-    for (const [producer, port] of [["mimir", 9009], ["loki", 3100], ["tempo", 3200], ["pyroscope", 4040]] as const) {
-      expect(rule(stack, EGRESS, `grafana_to_${producer}_http`)).toMatchObject({ security_group_id: sg("grafana"), referenced_security_group_id: sg(producer), from_port: port });
-    }
+    // Grafana's datasources go through the gateway (issue 26): its only service egress is the gateway's HTTP port.
+    expect(rule(stack, EGRESS, "grafana_to_gateway_http")).toMatchObject({ security_group_id: sg("grafana"), referenced_security_group_id: sg("gateway"), from_port: 8080 });
     expect(rule(stack, INGRESS, "loki_from_alloy_http").description).toContain("log push");
   });
 
@@ -150,17 +149,31 @@ describe("GIVEN prod settings", () => {
     for (const backend of RING_SERVICES) expect(on(stack, INGRESS, backend).filter((r) => r.cidr_ipv4 !== undefined), backend).toEqual([]);
   });
 
-  it("WHEN synthesized THEN each backend admits only the gateway, Alloy, Grafana, its own ring peers and Tempo's metrics generator (Mimir)", () => {
+  it("WHEN synthesized THEN each backend admits only the gateway, Alloy, its own ring peers and Tempo's metrics generator (Mimir): no longer Grafana", () => {
     const allowed: Record<string, string[]> = {
-      mimir: ["alloy", "gateway", "grafana", "mimir", "tempo"],
-      loki: ["alloy", "gateway", "grafana", "loki"],
-      tempo: ["alloy", "gateway", "grafana", "tempo"],
-      pyroscope: ["alloy", "gateway", "grafana", "pyroscope"], // Alloy: self-monitoring scrape (issue 19)
+      mimir: ["alloy", "gateway", "mimir", "tempo"],
+      loki: ["alloy", "gateway", "loki"],
+      tempo: ["alloy", "gateway", "tempo"],
+      pyroscope: ["alloy", "gateway", "pyroscope"], // Alloy: self-monitoring scrape (issue 19)
     };
     for (const backend of RING_SERVICES) {
       const from = [...new Set(on(stack, INGRESS, backend).map((r) => String(r.referenced_security_group_id).replace(/^\$\{aws_security_group\.(.*)_sg\.id\}$/, "$1")))].sort();
       expect(from, backend).toEqual(allowed[backend]);
     }
+  });
+
+  it("WHEN synthesized THEN Grafana reaches no backend port at all (least privilege): its service egress is the gateway's HTTP port, plus HTTPS and its database", () => {
+    const grafanaEgress = on(stack, EGRESS, "grafana").map((r) => [r.id, r.referenced_security_group_id ?? r.cidr_ipv4, r.from_port]);
+    expect(grafanaEgress.sort()).toEqual(
+      [
+        ["grafana_to_gateway_http", sg("gateway"), 8080],
+        ["grafana_to_anywhere_https", "0.0.0.0/0", 443],
+        ["grafana_to_grafana_efs_nfs", sg("grafana_efs"), 2049],
+      ].sort(),
+    );
+    for (const backend of RING_SERVICES) expect(on(stack, INGRESS, backend).filter((r) => r.referenced_security_group_id === sg("grafana")), backend).toEqual([]);
+    expect(rule(stack, INGRESS, "gateway_from_grafana_http")).toMatchObject({ referenced_security_group_id: sg("grafana"), from_port: 8080 });
+    expect(rule(stack, INGRESS, "gateway_from_grafana_http").description).toContain("datasources");
   });
 
   it("WHEN synthesized THEN the only egress to a CIDR is HTTPS, one rule per task group and none on the ALB", () => {
@@ -178,8 +191,8 @@ describe("GIVEN prod settings", () => {
   it("WHEN synthesized THEN it holds ten groups (the ALB, the endpoints, one per service) and exactly the rules above, none more", () => {
     expect(inventoryOf(stack)).toEqual({
       "aws_security_group": 10,
-      "aws_vpc_security_group_egress_rule": 46,
-      "aws_vpc_security_group_ingress_rule": 41, // no OTLP rules from the VPC into Alloy (alloy.otlp_senders is empty)
+      "aws_vpc_security_group_egress_rule": 43, // Grafana → the gateway only, not the four backends (issue 26)
+      "aws_vpc_security_group_ingress_rule": 38, // no OTLP rules from the VPC into Alloy (alloy.otlp_senders is empty); Grafana into the gateway only
       "data.terraform_remote_state": 1,
     });
   });
@@ -200,8 +213,8 @@ describe("GIVEN dev settings", () => {
   it("WHEN synthesized THEN it holds nine groups (no endpoint group) and exactly the rules of prod's catalog without the endpoints', none more", () => {
     expect(inventoryOf(stack)).toEqual({
       "aws_security_group": 9,
-      "aws_vpc_security_group_egress_rule": 43,
-      "aws_vpc_security_group_ingress_rule": 38,
+      "aws_vpc_security_group_egress_rule": 40,
+      "aws_vpc_security_group_ingress_rule": 35,
       "data.terraform_remote_state": 1,
     });
   });

@@ -37,8 +37,11 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
   let stack: SystemStack;
   let tenantA: string;
   let tenantB: string;
+  /** Each tenant's write credential (pushes) and read credential (queries): the gateway takes each only on its routes. */
   let authA: string;
   let authB: string;
+  let readA: string;
+  let readB: string;
   let workload: Workload;
   /** The gateway tasks started before any backend existed. */
   let earlyGateways: Task[] = [];
@@ -59,8 +62,10 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
     const ids = Object.keys(stack.tenants);
     tenantA = stack.settings.tenant_id;
     tenantB = ids.find((t) => t !== tenantA)!;
-    authA = basicAuth(tenantA, stack.tenants[tenantA]);
-    authB = basicAuth(tenantB, stack.tenants[tenantB]);
+    authA = basicAuth(tenantA, stack.tenants[tenantA].write);
+    authB = basicAuth(tenantB, stack.tenants[tenantB].write);
+    readA = basicAuth(tenantA, stack.tenants[tenantA].read);
+    readB = basicAuth(tenantB, stack.tenants[tenantB].read);
     workload = new Workload(gatewayUrls, tenantA, stack.tenants[tenantA]);
   }, 120_000);
 
@@ -90,9 +95,9 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
         const base = t.url(gatewayPort());
         const answers = {
           metrics: (await remoteWrite(base, authA, [{ labels: { __name__: "x" }, samples: [{ value: 1, timestampMs: Date.now() }] }])).status,
-          logs: (await getJson(`${base}/loki/api/v1/labels`, authA)).status,
-          traces: (await getJson(`${base}/tempo/api/echo`, authA)).status,
-          profiles: (await getJson(`${base}/pyroscope/ready`, authA)).status,
+          logs: (await getJson(`${base}/loki/api/v1/labels`, readA)).status,
+          traces: (await getJson(`${base}/tempo/api/echo`, readA)).status,
+          profiles: (await getJson(`${base}/pyroscope/querier.v1.QuerierService/LabelNames`, readA)).status,
         };
         for (const [route, status] of Object.entries(answers)) expect([502, 503], `${t.id} ${route}: ${status}`).toContain(status);
       }
@@ -122,15 +127,15 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
         const base = t.url(gatewayPort());
         let last = "";
         for (;;) {
-          const m = await getJson(`${base}/prometheus/api/v1/query?query=1`, authA);
-          const l = await getJson(`${base}/loki/api/v1/labels`, authA);
-          const tr = await getJson(`${base}/tempo/api/echo`, authA);
+          const m = await getJson(`${base}/prometheus/api/v1/query?query=1`, readA);
+          const l = await getJson(`${base}/loki/api/v1/labels`, readA);
+          const tr = await getJson(`${base}/tempo/api/echo`, readA);
           last = `mimir ${m.status}, loki ${l.status}, tempo ${tr.status}`;
           if (m.status === 200 && l.status === 200 && tr.status === 200) break;
           if (Date.now() > deadline) throw new Error(`${t.id} did not serve the backends within the DNS TTL + 15 s: ${last}`);
           await new Promise((r) => setTimeout(r, 500));
         }
-        expect([502, 503]).toContain((await getJson(`${base}/pyroscope/ready`, authA)).status);
+        expect([502, 503]).toContain((await getJson(`${base}/pyroscope/querier.v1.QuerierService/LabelNames`, readA)).status);
       }
     });
   }, 60_000);
@@ -153,12 +158,15 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
       expect((await remoteWrite(gw(), undefined, [{ labels: { __name__: "x" }, samples: [{ value: 1, timestampMs: now }] }])).status).toBe(401);
       expect((await getJson(`${gw()}/loki/api/v1/labels`, undefined)).status).toBe(401);
       expect((await getJson(`${gw()}/tempo/api/traces/${traces[tenantA]}`, undefined)).status).toBe(401);
-      expect((await getJson(`${gw()}/prometheus/api/v1/query?query=1`, basicAuth(tenantA, stack.tenants[tenantB]))).status).toBe(401);
+      expect((await getJson(`${gw()}/prometheus/api/v1/query?query=1`, basicAuth(tenantA, stack.tenants[tenantB].read))).status).toBe(401);
+      // A write credential does not read, a read credential does not write.
+      expect((await getJson(`${gw()}/prometheus/api/v1/query?query=1`, authA)).status).toBe(401);
+      expect((await remoteWrite(gw(), readA, [{ labels: { __name__: "x" }, samples: [{ value: 1, timestampMs: now }] }])).status).toBe(401);
 
       const deadline = Date.now() + 30_000;
       for (const [tenant, auth, other] of [
-        [tenantA, authA, tenantB],
-        [tenantB, authB, tenantA],
+        [tenantA, readA, tenantB],
+        [tenantB, readB, tenantA],
       ] as const) {
         for (;;) {
           const m = await getJson(`${gw()}/prometheus/api/v1/query?query=${encodeURIComponent(`lgtm_system_tenant{run="${run}"}`)}`, auth);
@@ -212,9 +220,9 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
       expect(burst(low), "the shipped tenants must differ in their Loki burst for this scenario").toBeLessThan(burst(high));
       const size = burst(low) * MB + MB;
       expect(size, "the push must fit the gateway's body limit").toBeLessThan(gatewayBodyLimitBytes());
-      const over = await lokiPush(gw(), basicAuth(low, stack.tenants[low]), bulkBody(size, "over"));
+      const over = await lokiPush(gw(), basicAuth(low, stack.tenants[low].write), bulkBody(size, "over"));
       const overText = await over.text();
-      const other = await lokiPush(gw(), basicAuth(high, stack.tenants[high]), bulkBody(MB, "other"));
+      const other = await lokiPush(gw(), basicAuth(high, stack.tenants[high].write), bulkBody(MB, "other"));
       const otherText = await other.text();
       report.loki_limits = { over_bytes: size, [low]: over.status, [high]: other.status };
       expect(over.status, `${low} (burst ${burst(low)} MB), ${size} bytes of lines: ${overText.slice(0, 300)}`).toBe(429);
@@ -243,7 +251,7 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
     await timed("live tail", async () => {
       const run = randomHex(4);
       const q = encodeURIComponent(selector({ run, phase: "tail" }));
-      const ws = await openWebsocket(`${gw().replace("http://", "ws://")}/loki/api/v1/tail?query=${q}`, { authorization: authA });
+      const ws = await openWebsocket(`${gw().replace("http://", "ws://")}/loki/api/v1/tail?query=${q}`, { authorization: readA });
       try {
         expect(ws.status, `tail handshake through the gateway: ${ws.status} ${ws.messages.join(" ").slice(0, 300)}`).toBe(101);
         const line = `tail line ${run}`;
@@ -264,7 +272,7 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
     // Results older than the components' cache freshness window (10 minutes) are cached: an hour
     // two hours back, for both tenants, through the gateway as Grafana asks.
     const end = Math.floor(Date.now() / 1000) - 3600;
-    for (const auth of [authA, authB]) {
+    for (const auth of [readA, readB]) {
       const m = await getJson(`${gw()}/prometheus/api/v1/query_range?query=${encodeURIComponent("sum(lgtm_system_seq)")}&start=${end - 3600}&end=${end}&step=60`, auth);
       expect(m.status, m.text.slice(0, 300)).toBe(200);
       const l = await getJson(`${gw()}/loki/api/v1/query_range?query=${encodeURIComponent('sum(count_over_time({job="bulk"}[1m]))')}&start=${end - 3600}000000000&end=${end}000000000&step=60`, auth);

@@ -34,8 +34,8 @@ export interface SystemStack {
   readonly services: Record<Runnable, EcsService>;
   /** Cloud Map's record TTL, seconds (the DNS answers' TTL). */
   readonly dnsTtl: number;
-  /** Tenant id → gateway password (the test values of the tenants' secrets). */
-  readonly tenants: Record<string, string>;
+  /** Tenant id → its gateway passwords per role (the test values of the tenants' secrets). */
+  readonly tenants: Record<string, { readonly write: string; readonly read: string }>;
   readonly bucket: string;
   close(): Promise<void>;
 }
@@ -45,10 +45,10 @@ function ecsLayer(settings: Settings): StackJson {
   return synthLayer(settings, "60-ecs");
 }
 
-/** Tenant id → the environment variable its password arrives in, from the rendered start.sh. */
-function tenantPasswordVariables(startSh: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of startSh.matchAll(/pw=\$\(printenv (\w+)\)[^\n]*\nprintf '%s:\{PLAIN\}%s\\n' '([^']+)'/g)) out[m[2]] = m[1];
+/** Tenant id → role → the environment variable its password arrives in, from the rendered start.sh (`htpasswd-<signal>-<role>`). */
+function tenantPasswordVariables(startSh: string): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const m of startSh.matchAll(/pw=\$\(printenv (\w+)\)[^\n]*\nprintf '%s:\{PLAIN\}%s\\n' '([^']+)' "\$pw" >> "\$run\/htpasswd-\w+-(\w+)"/g)) (out[m[2]] ??= {})[m[3]] = m[1];
   if (Object.keys(out).length === 0) throw new Error("the rendered gateway start.sh names no tenant password variable (pw=$(printenv ...))");
   return out;
 }
@@ -90,8 +90,10 @@ export async function startSystemStack(): Promise<SystemStack> {
     const startSh = (gatewayInit.environment ?? []).map((e) => e.value).find((v) => v.includes("exec nginx"));
     if (!startSh) throw new Error("the gateway's config init container delivers no start.sh");
     const passwordVars = tenantPasswordVariables(startSh);
-    const tenants = Object.fromEntries(Object.keys(passwordVars).map((t, i) => [t, `test-password-${i}-${process.pid}`]));
-    const gatewaySecrets = Object.fromEntries(Object.entries(passwordVars).map(([t, v]) => [v, tenants[t]]));
+    const tenants = Object.fromEntries(Object.keys(passwordVars).map((t, i) => [t, { write: `test-write-${i}-${process.pid}`, read: `test-read-${i}-${process.pid}` }]));
+    const gatewaySecrets = Object.fromEntries(
+      Object.entries(passwordVars).flatMap(([t, roles]) => Object.entries(roles).map(([role, v]) => [v, tenants[t][role as "write" | "read"]])),
+    );
 
     const references = { "${data.terraform_remote_state.storage.outputs.data_bucket_name}": bucket };
     const extraEnv = { ...s3.env, SSL_CERT_FILE: s3.caFile, AWS_EC2_METADATA_DISABLED: "true" };

@@ -29,7 +29,9 @@ interface Acked {
 
 export class Workload {
   readonly run = randomHex(4);
+  /** The tenant's write credential (pushes) and read credential (the read-backs). */
   private readonly auth: string;
+  private readonly readAuth: string;
   private readonly acked = new Map<string, Acked>();
   readonly counts = new Map<string, { metrics: PhaseCount; logs: PhaseCount; traces: PhaseCount }>();
   private timer?: NodeJS.Timeout;
@@ -42,10 +44,11 @@ export class Workload {
   constructor(
     private readonly gateways: () => string[],
     readonly tenant: string,
-    password: string,
+    passwords: { readonly write: string; readonly read: string },
     private readonly tickMs = 250,
   ) {
-    this.auth = basicAuth(tenant, password);
+    this.auth = basicAuth(tenant, passwords.write);
+    this.readAuth = basicAuth(tenant, passwords.read);
   }
 
   private base(): string {
@@ -131,7 +134,7 @@ export class Workload {
   async readMetrics(base: string, phase: string): Promise<Readback> {
     const want = this.acked.get(phase)?.metrics ?? [];
     const q = encodeURIComponent(`lgtm_system_seq{run="${this.run}",phase="${phase}"}[30m]`);
-    const r = await getJson(`${base}/prometheus/api/v1/query?query=${q}&time=${Date.now() / 1000}`, this.auth);
+    const r = await getJson(`${base}/prometheus/api/v1/query?query=${q}&time=${Date.now() / 1000}`, this.readAuth);
     if (r.status !== 200) throw new Error(`Mimir query through the gateway: ${r.status} ${r.text.slice(0, 500)}`);
     const got = new Set<string>();
     for (const s of r.body.data.result as { values: [number, string][] }[]) for (const [t, v] of s.values) got.add(`${Math.round(t * 1000)}:${v}`);
@@ -145,7 +148,7 @@ export class Workload {
     const q = encodeURIComponent(selector({ run: this.run, phase }));
     const end = BigInt(Date.now() + 60_000) * 1_000_000n;
     const start = end - 31n * 60n * 1_000_000_000n;
-    const r = await getJson(`${base}/loki/api/v1/query_range?query=${q}&start=${start}&end=${end}&limit=5000&direction=forward`, this.auth);
+    const r = await getJson(`${base}/loki/api/v1/query_range?query=${q}&start=${start}&end=${end}&limit=5000&direction=forward`, this.readAuth);
     if (r.status !== 200) throw new Error(`Loki query through the gateway: ${r.status} ${r.text.slice(0, 500)}`);
     const got = new Set<string>();
     for (const s of r.body.data.result as { values: [string, string][] }[]) for (const [, line] of s.values) got.add(line);
@@ -159,7 +162,7 @@ export class Workload {
     const missing: string[] = [];
     for (let i = 0; i < want.length; i += 8) {
       const batch = want.slice(i, i + 8);
-      const found = await Promise.all(batch.map(async (id) => (await getJson(`${base}/tempo/api/traces/${id}`, this.auth)).status === 200));
+      const found = await Promise.all(batch.map(async (id) => (await getJson(`${base}/tempo/api/traces/${id}`, this.readAuth)).status === 200));
       batch.forEach((id, j) => {
         if (!found[j]) missing.push(id);
       });
