@@ -50,10 +50,6 @@ accept_risks = {
     "EC2.6" = { reason = "dev holds throwaway test data; no VPC flow logs (audit_logs.enabled = false)" }
     "S3.9" = { reason = "dev holds throwaway test data; no S3 server access logs (audit_logs.enabled = false)" }
     "ELB.6" = { reason = "dev is torn down and rebuilt freely (load_balancer.deletion_protection = false)" }
-    # Alloy's OTLP receivers admit the VPC (stacks/20-security.ts): OTLP gRPC has no gateway route. What
-    # they receive lands in alloy.otlp_tenant only. Remove once Alloy's receivers authenticate or admit
-    # only listed senders (issue 26).
-    "LGTM.2" = { reason = "Alloy's OTLP receivers (4317 gRPC, 4318 HTTP) stay open to the VPC for in-VPC OTLP gRPC senders, which the gateway does not proxy; what they receive lands in the default tenant (alloy.otlp_tenant) only, and a sender that needs its own tenant uses the gateway's OTLP HTTP route", resources = ["aws_vpc_security_group_ingress_rule.alloy_from_vpc_otlp_grpc", "aws_vpc_security_group_ingress_rule.alloy_from_vpc_otlp_http"] }
   }
 }
 

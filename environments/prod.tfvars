@@ -78,10 +78,6 @@ accept_risks = {
   # its reason (printed by synth). Remove a waiver as soon as its finding is fixed. No ECS.20:
   # the gateway runs as the nginx image's unprivileged user.
   waivers = {
-    # Alloy's OTLP receivers admit the VPC (stacks/20-security.ts): OTLP gRPC has no gateway route. What
-    # they receive lands in alloy.otlp_tenant only. Remove once Alloy's receivers authenticate or admit
-    # only listed senders (issue 26).
-    "LGTM.2" = { reason = "Alloy's OTLP receivers (4317 gRPC, 4318 HTTP) stay open to the VPC for in-VPC OTLP gRPC senders, which the gateway does not proxy; what they receive lands in the default tenant (alloy.otlp_tenant) only, and a sender that needs its own tenant uses the gateway's OTLP HTTP route", resources = ["aws_vpc_security_group_ingress_rule.alloy_from_vpc_otlp_grpc", "aws_vpc_security_group_ingress_rule.alloy_from_vpc_otlp_http"] }
     # The audit-log bucket is not versioned yet (issue 26, "Audit trail"): remove this waiver with the
     # change that versions it. The data and state buckets are versioned (no waiver).
     "S3.14" = { reason = "the audit-log bucket (ALB, VPC flow and S3 access logs) is not versioned yet: a deleted log object cannot be recovered until the audit bucket gets versioning and object lock (issue 26)", resources = ["aws_s3_bucket.audit_logs_bucket"] }

@@ -7,6 +7,7 @@
  * following remote-state references (./references.ts). Policies are read statement by statement
  * (./iam.ts, ./s3-policy.ts), never matched as text.
  */
+import { parse as parseYaml } from "yaml";
 import { filterMatches, pulledRepositories } from "./ecr";
 import { gatewayRouteViolations } from "./gateway-routes";
 import { actionMatches, allowsEverything, everyRole, grants, iamPolicies, readPolicy, statementName, wildcardReason, type Statement } from "./iam";
@@ -83,6 +84,42 @@ function creationTemplate(env: PolicyEnvironment, prefix: string): TfBlock | und
   const templates = env.stacks.flatMap((s) => Object.values(s.json.resource?.aws_ecr_repository_creation_template ?? {}));
   const forPullThrough = templates.filter((t) => [t.applied_for ?? []].flat().includes("PULL_THROUGH_CACHE"));
   return forPullThrough.find((t) => t.prefix === prefix) ?? forPullThrough.find((t) => t.prefix === "ROOT");
+}
+
+/**
+ * Grafana.1's view of a stack: the Cloud Map name and container ports of every service whose task
+ * delivers an nginx config that proxies (the gateway), and every Grafana datasource a task delivers
+ * (a YAML file with a `datasources:` list in any container's environment).
+ */
+function gatewaysAndDatasources(stack: SynthesizedStack): { gateways: { name: string; ports: number[] }[]; datasources: { address: string; part: string; ds: TfBlock }[] } {
+  const discoveryNames = new Map(resources(stack, "aws_service_discovery_service").map(([a, d]) => [a, String(d.name ?? "")]));
+  const tasks = new Map(resources(stack, "aws_ecs_task_definition"));
+  const gateways: { name: string; ports: number[] }[] = [];
+  for (const [, svc] of resources(stack, "aws_ecs_service")) {
+    const task = tasks.get(referenced(svc.task_definition) ?? "");
+    const name = discoveryNames.get(referenced(one(svc.service_registries)?.registry_arn) ?? "");
+    if (!task || name === undefined) continue;
+    const cs = containers(task);
+    const proxies = cs.some((c) => (c.environment ?? []).some((e: TfBlock) => typeof e.value === "string" && /\bproxy_pass\s/.test(e.value) && /\blocation\s/.test(e.value)));
+    if (proxies) gateways.push({ name, ports: cs.flatMap((c) => (c.portMappings ?? []).map((m: TfBlock) => Number(m.containerPort))) });
+  }
+  const datasources: { address: string; part: string; ds: TfBlock }[] = [];
+  for (const [address, task] of tasks) {
+    for (const c of containers(task)) {
+      for (const e of c.environment ?? []) {
+        if (typeof e.value !== "string" || !/^datasources:/m.test(e.value)) continue;
+        let doc: unknown;
+        try {
+          doc = parseYaml(e.value);
+        } catch {
+          continue;
+        }
+        const list = (doc as TfBlock | null)?.datasources;
+        if (Array.isArray(list)) for (const ds of list) if (ds && typeof ds === "object") datasources.push({ address, part: c.name, ds });
+      }
+    }
+  }
+  return { gateways, datasources };
 }
 
 const TLS_POLICIES = /^ELBSecurityPolicy-TLS13-1-[23]-/;
@@ -514,6 +551,36 @@ export const RULES: readonly PolicyRule[] = [
           address: f.address,
           detail: `forwards ${f.paths.length > 0 ? f.paths.join(", ") : "every request"} to ${f.targetGroup} (${f.service === undefined ? "no service the pack can name" : `service ${f.service}`}), not to the gateway's target group`,
         }));
+    },
+  },
+  {
+    id: "Grafana.1",
+    title: "Grafana datasources should query through the authenticating gateway",
+    reason:
+      "Grafana's datasource proxy forwards any path and method to a datasource's URL, so a datasource naming a backend lets every Grafana user call its admin, ring and delete routes, for every tenant",
+    fix: "templates/context.ts grafanaDatasourceUrl (the gateway's Cloud Map name and port, basic auth with the tenant's read credential)",
+    check: (stack) => {
+      const { gateways, datasources } = gatewaysAndDatasources(stack);
+      return datasources.flatMap(({ address, part, ds }): Finding[] => {
+        const name = String(ds.name ?? ds.uid ?? "?");
+        let url: URL;
+        try {
+          url = new URL(String(ds.url ?? ""));
+        } catch {
+          return [{ address, part, detail: `datasource "${name}" has no URL the gateway check can read (${String(ds.url)})` }];
+        }
+        const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+        const host = url.hostname.split(".")[0];
+        const viaGateway = gateways.some((g) => g.name === host && g.ports.includes(port));
+        if (!viaGateway) {
+          const expected = gateways.length === 0 ? "no task of this stack is a gateway" : `the gateway is ${gateways.map((g) => `${g.name}:${g.ports.join("/")}`).join(", ")}`;
+          return [{ address, part, detail: `datasource "${name}" url ${url.origin} bypasses the gateway (${expected})` }];
+        }
+        if (ds.basicAuth !== true || typeof ds.basicAuthUser !== "string") {
+          return [{ address, part, detail: `datasource "${name}" reaches the gateway without basic auth (basicAuth, basicAuthUser): the gateway answers 401` }];
+        }
+        return [];
+      });
     },
   },
 ];

@@ -312,12 +312,10 @@ export interface Consumption {
  * 4100 while Loki listened on 4101).
  */
 export const CONSUMERS: Readonly<Record<ServiceName, readonly Consumption[]>> = {
-  grafana: [
-    { producer: "mimir", port: "http", purpose: "Prometheus datasource" },
-    { producer: "loki", port: "http", purpose: "Loki datasource" },
-    { producer: "tempo", port: "http", purpose: "Tempo datasource" },
-    { producer: "pyroscope", port: "http", purpose: "Pyroscope datasource" },
-  ],
+  // Grafana's datasources query through the authenticating gateway with each tenant's read
+  // credential, never a backend directly: Grafana's datasource proxy would otherwise let any user who
+  // can query call a backend's admin, ring and delete routes (issue 26).
+  grafana: [{ producer: "gateway", port: "http", purpose: "datasources: every tenant queries with its read credential" }],
   alloy: [
     { producer: "mimir", port: "http", purpose: "remote_write of CloudWatch and OTLP metrics" },
     { producer: "loki", port: "http", purpose: "log push" },

@@ -390,10 +390,33 @@ const alloySchema = z.strictObject({
     .prefault({}),
   /**
    * Tenant of everything Alloy's OTLP receivers get (metrics, logs, traces); omitted: tenant_id.
-   * Those receivers take unauthenticated in-VPC senders (docs/security.md, "Who can reach what"): keep this a
-   * tenant that may receive such data.
+   * Those receivers take no credentials, only the senders listed in `otlp_senders` (docs/security.md,
+   * "Who can reach what"): keep this a tenant those senders may write.
    */
   otlp_tenant: z.string().optional(),
+  /**
+   * Who may reach Alloy's OTLP receivers (otlp.grpc_port, otlp.http_port): named CIDRs and named
+   * security groups of senders. Empty (the default): nobody, Alloy's OTLP ports admit no one, and
+   * senders use the gateway's authenticated OTLP HTTP route instead.
+   */
+  otlp_senders: z
+    .strictObject({
+      /** Named sender networks, `{ app_subnets = "10.40.8.0/22" }` (never 0.0.0.0/0). */
+      cidrs: z
+        .record(
+          z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: "expected a sender name of letters, digits, '_', '.' or '-'" }),
+          cidr.refine((v) => !/\/0$/.test(v), { error: (i) => `${JSON.stringify(i.input)} admits every address; expected the senders' own network, such as "10.40.8.0/22"` }),
+        )
+        .default({}),
+      /** Named security groups of senders in the same VPC, `{ orders_api = "sg-0123456789abcdef0" }`. */
+      security_groups: z
+        .record(
+          z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: "expected a sender name of letters, digits, '_', '.' or '-'" }),
+          z.string().regex(/^sg-[0-9a-f]{8}([0-9a-f]{9})?$/, { error: 'expected a security group id such as "sg-0123456789abcdef0"' }),
+        )
+        .default({}),
+    })
+    .prefault({}),
 });
 
 /** A tenant id (X-Scope-OrgID) every backend accepts: Mimir's, Loki's, Tempo's and Pyroscope's rules. */
@@ -578,6 +601,13 @@ const tenantSchema = z.strictObject({
     .min(1, { error: "expected at least one signal" })
     .refine((v) => new Set(v).size === v.length, { error: "expected each signal once" })
     .default([...SIGNALS]),
+  /**
+   * The Grafana organization (its numeric id) that holds this tenant's datasources: users of other
+   * organizations do not see them. 1 is Grafana's "Main Org.", which always exists; any other id must
+   * exist before Grafana starts with it (Grafana creates no organization from provisioning files and
+   * refuses to start on a datasource of a missing one): create it once with `POST /api/orgs`.
+   */
+  grafana_org_id: z.number({ error: "expected a Grafana organization id such as 2" }).int({ error: "expected a whole number" }).min(1, { error: "expected a Grafana organization id of at least 1 (1 is the Main Org.)" }).default(1),
   /** This tenant's limits where they differ from the component sections (mimir.limits, loki.limits, ...). */
   limits: z
     .strictObject({

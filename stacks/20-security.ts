@@ -15,7 +15,9 @@
  * - ring member ↔ its own ring only: memberlist TCP+UDP, HTTP and gRPC (monolithic instances call
  *   each other);
  * - in-VPC and peered clients (`network.vpc_cidr`, `load_balancer.internal_client_cidrs`) → the
- *   storage backends' HTTP port and the OTLP receivers' OTLP ports;
+ *   gateway's HTTP port only;
+ * - the OTLP senders listed in `alloy.otlp_senders` (named CIDRs and security groups) → Alloy's OTLP
+ *   ports; nobody when the list is empty (the default);
  * - tasks → HTTPS anywhere (AWS APIs and image registries);
  * - Grafana → its database: NFS (2049) to the EFS mount targets' own group, which admits Grafana's
  *   tasks only (when `grafana.database` is unset), or the external database's port inside the VPC;
@@ -41,6 +43,7 @@ import {
   grafanaStateOnEfs,
   securityGroupName,
   taskPorts,
+  isEnabled,
   type ProducerPort,
   type ServiceName,
   type Settings,
@@ -64,10 +67,18 @@ interface CidrSource {
   readonly keys: string[];
 }
 
-/** One allowed flow into `to`, from another group or from a CIDR. */
+/** A security group outside this stack, by id (`alloy.otlp_senders.security_groups`). */
+interface ExternalGroupSource {
+  /** Part of the rule id: `sender_orders_api`. */
+  readonly id: string;
+  readonly groupId: string;
+  readonly key: string;
+}
+
+/** One allowed flow into `to`, from another group, a CIDR or a security group outside the stack. */
 interface Flow {
   readonly to: GroupKey;
-  readonly from: { readonly group: GroupKey } | { readonly cidr: CidrSource };
+  readonly from: { readonly group: GroupKey } | { readonly cidr: CidrSource } | { readonly external: ExternalGroupSource };
   /** Port name in the rule id: http, grpc, otlp_grpc, memberlist_udp, ... */
   readonly name: string;
   readonly port: number;
@@ -113,6 +124,7 @@ export class SecurityStack extends LayerStack<"20-security"> {
       const to = groups[flow.to];
       const rule = { port: flow.port, protocol: flow.protocol, description: describe(flow) };
       if ("group" in flow.from) to.allowFrom(groups[flow.from.group], flow.name, rule);
+      else if ("external" in flow.from) to.allowIngressFromGroupId(`from_${flow.from.external.id}_${flow.name}`, flow.from.external.groupId, rule);
       else to.allowIngressFromCidr(`from_${flow.from.cidr.id}_${flow.name}`, flow.from.cidr.cidr, rule);
     }
 
@@ -183,7 +195,7 @@ export class SecurityStack extends LayerStack<"20-security"> {
 export function planFlows(s: Settings, vpcCidr: string): Flow[] {
   const flows = new Map<string, Flow>();
   const add = (flow: Omit<Flow, "why">, why: string) => {
-    const from = "group" in flow.from ? `sg:${flow.from.group}` : `cidr:${flow.from.cidr.id}`;
+    const from = "group" in flow.from ? `sg:${flow.from.group}` : "external" in flow.from ? `ext:${flow.from.external.groupId}` : `cidr:${flow.from.cidr.id}`;
     const key = `${flow.to}|${from}|${flow.protocol}|${flow.port}`;
     const existing = flows.get(key);
     if (existing) {
@@ -265,19 +277,22 @@ export function planFlows(s: Settings, vpcCidr: string): Flow[] {
       `authenticated clients of http://gateway.${namespace}:${gateway.port}`,
     );
   }
-  // Waiver: Alloy's OTLP receivers stay open to the VPC and peered networks (OTLP gRPC has no
-  // gateway route). What they receive goes to the default tenant only (tenant_id); a sender that needs
-  // its own tenant, or authentication, uses the gateway's OTLP HTTP route.
-  for (const name of enabledServices(s)) {
-    if (name !== "alloy" || !COMPONENTS[name].receivesOtlp) continue;
+  // Alloy's OTLP receivers take no credentials (the pinned Alloy could check basic auth, but every
+  // OTLP SDK sender would then hold a password, and a sender with one can use the gateway's OTLP
+  // HTTP route already): they admit only the senders named in alloy.otlp_senders, nobody by default.
+  // What they receive lands in alloy.otlp_tenant.
+  const senders = s.alloy.otlp_senders;
+  const senderCidrs = cidrSources([{ id: "sender", key: "alloy.otlp_senders.cidrs", entries: senders.cidrs }]);
+  const senderGroups: ExternalGroupSource[] = [...new Map(Object.entries(senders.security_groups).map(([name, groupId]) => [groupId, name])).entries()].map(
+    ([groupId, name]) => ({ id: `sender_${name.replace(/[^A-Za-z0-9_-]/g, "_")}`, groupId, key: `alloy.otlp_senders.security_groups.${name}` }),
+  );
+  if (isEnabled(s, "alloy") && COMPONENTS.alloy.receivesOtlp) {
     for (const port of ["otlp_grpc", "otlp_http"] as const) {
-      const p = portOf(s, name, port);
-      for (const source of clientSources) {
-        add(
-          { to: name, from: { cidr: source }, name: port, port: p.port, protocol: "tcp", what: `${name} ${port} (${p.key})` },
-          `OTLP senders to ${name}.${namespace}:${p.port} (default tenant)`,
-        );
-      }
+      const p = portOf(s, "alloy", port);
+      const what = `alloy ${port} (${p.key})`;
+      const why = `OTLP senders to alloy.${namespace}:${p.port} (tenant ${s.alloy.otlp_tenant ?? s.tenant_id})`;
+      for (const source of senderCidrs) add({ to: "alloy", from: { cidr: source }, name: port, port: p.port, protocol: "tcp", what }, why);
+      for (const source of senderGroups) add({ to: "alloy", from: { external: source }, name: port, port: p.port, protocol: "tcp", what }, why);
     }
   }
   return [...flows.values()];
@@ -285,7 +300,16 @@ export function planFlows(s: Settings, vpcCidr: string): Flow[] {
 
 /** The rule description: what is reached, from whom, why (EC2 allows 255 characters). */
 function describe(flow: Flow): string {
-  const from = "group" in flow.from ? (flow.from.group === flow.to ? "own group" : flow.from.group === "alb" ? "the ALB" : flow.from.group) : flow.from.cidr.keys.join(", ");
+  const from =
+    "group" in flow.from
+      ? flow.from.group === flow.to
+        ? "own group"
+        : flow.from.group === "alb"
+          ? "the ALB"
+          : flow.from.group
+      : "external" in flow.from
+        ? flow.from.external.key
+        : flow.from.cidr.keys.join(", ");
   const text = `${flow.what} from ${from}: ${flow.why.join("; ")}`;
   return text.length <= 255 ? text : `${text.slice(0, 252)}...`;
 }

@@ -88,6 +88,18 @@ export class IamStack extends LayerStack<"40-iam"> {
         gatewaySecretArns[t.id][role] = secret.arn;
       }
     }
+    // The self-monitoring tenant has a read credential only: Grafana's "Mimir (self-monitoring)"
+    // datasource and its alert rules query the stack's own metrics through the gateway like every
+    // other datasource (Alloy writes them to Mimir directly, inside the stack).
+    const meta = s.self_monitoring.tenant;
+    const metaKey = gatewaySecretKey(meta, "read");
+    const metaSecret = new GeneratedSecret(this, metaKey, {
+      secretName: gatewaySecretName(s, meta, "read"),
+      description: `Gateway read password of the self-monitoring tenant "${meta}" (user name: the tenant id; Grafana's self-monitoring datasource) in ${s.project} ${s.env}`,
+      recoveryWindowInDays: s.storage.force_destroy ? 0 : SECRET_RECOVERY_DAYS,
+    });
+    secretArns[metaKey] = metaSecret.arn;
+    gatewaySecretArns[meta] = { read: metaSecret.arn };
     const database = grafanaDatabase(s);
 
     const execution = new TaskExecutionRole(this, "task_execution", {

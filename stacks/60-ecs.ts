@@ -24,6 +24,7 @@
  * Listener-rule priorities, deterministic from the catalog order (SERVICE_NAMES):
  *   service i (0-based), path j of its `alb_paths`, allow chunk k:  100*(i+1) + 10*j + k
  *   the path's 403 rule:                                            100*(i+1) + 10*j + 9
+ *   the default service's private paths (its /metrics), 404:        PRIVATE_PATHS_PRIORITY (before every other rule)
  *   the default service's catch-all "/*":                           50000 (the last priority)
  * so services never share a block (5 paths × 10 slots < 100), the deny rule always follows its allow
  * rules, and adding a CIDR or a path never renumbers another rule.
@@ -57,6 +58,9 @@ import {
   GRAFANA_DATABASE_PASSWORD_ENV,
   gatewayPasswordEnv,
   gatewayQueryBase,
+  grafanaReadPasswordEnv,
+  GRAFANA_META_PASSWORD_ENV,
+  GATEWAY_META_PASSWORD_ENV,
   gatewayRoutes,
   gatewaySignals,
   GATEWAY_OTLP_BASE,
@@ -100,13 +104,19 @@ import {
   isEnabled,
   isRingService,
   resolveCache,
+  servedMetricsPath,
 } from "../settings";
 import { LayerStack, type LayerStackProps } from "./layer-stack";
 
 /** Listener-rule priorities of a service start at 100 × (catalog index + 1); see the header. */
 const PRIORITY_BLOCK = 100;
 /** ALB's last rule priority: the catch-all goes after everything else. */
-const CATCH_ALL_PRIORITY = 50000;
+export const CATCH_ALL_PRIORITY = 50000;
+/**
+ * The 404 rule for the default service's private paths: before every service block (which start at
+ * PRIORITY_BLOCK) and, above all, before the catch-all that would otherwise forward them.
+ */
+export const PRIVATE_PATHS_PRIORITY = 10;
 /** An ALB forward action takes at most 5 target groups. */
 const MAX_TARGET_GROUPS_PER_ACTION = 5;
 /** Task volume of Grafana's EFS access point. */
@@ -116,6 +126,8 @@ export class EcsStack extends LayerStack<"60-ecs"> {
   readonly cluster: EcsCluster;
   readonly services: Readonly<Record<ServiceName, FargateService>>;
   readonly catchAll: LbListenerRule;
+  /** The 404 for the default service's private paths (Grafana's /metrics), when it has any. */
+  readonly privatePaths?: LbListenerRule;
   readonly alerting: Alerting;
   /** The memcached query cache (settings/cache.ts), when `cache.enabled`. */
   readonly cache?: FargateService;
@@ -230,6 +242,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
     });
     this.services = services;
 
+    this.privatePaths = this.privatePathsRule(listenerArn);
     this.catchAll = this.defaultServiceRule(listenerArn, fronted);
     this.alerting = this.alerts();
 
@@ -312,13 +325,24 @@ export class EcsStack extends LayerStack<"60-ecs"> {
     return Object.fromEntries(
       tenants(this.settings).flatMap((t, i) =>
         gatewayRoles(this.settings).map((role) => [gatewayPasswordEnv(i, role), this.remoteMapEntry("40-iam", "secret_arns", gatewaySecretKey(t.id, role))]),
-      ),
+      ).concat([[GATEWAY_META_PASSWORD_ENV, this.metaReadSecret()]]),
     );
+  }
+
+  /** The self-monitoring tenant's read password (40-iam), which the gateway checks and Grafana sends. */
+  private metaReadSecret(): string {
+    return this.remoteMapEntry("40-iam", "secret_arns", gatewaySecretKey(this.settings.self_monitoring.tenant, "read"));
   }
 
   /** Grafana's container secrets: its admin password, and the external database's password when set. */
   private grafanaSecrets(): Record<string, string> {
     const secrets: Record<string, string> = { [GRAFANA_ADMIN_PASSWORD_ENV]: this.remoteMapEntry("40-iam", "secret_arns", "grafana_admin_password") };
+    // Each tenant's gateway read password, which its datasources send (basic auth; the provisioning
+    // file names the variable), and the self-monitoring tenant's: never a write or admin password.
+    tenants(this.settings).forEach((t, i) => {
+      secrets[grafanaReadPasswordEnv(i)] = this.remoteMapEntry("40-iam", "secret_arns", gatewaySecretKey(t.id, "read"));
+    });
+    secrets[GRAFANA_META_PASSWORD_ENV] = this.metaReadSecret();
     const database = grafanaDatabase(this.settings);
     if (database) secrets[GRAFANA_DATABASE_PASSWORD_ENV] = database.passwordValueFrom;
     return secrets;
@@ -349,6 +373,25 @@ export class EcsStack extends LayerStack<"60-ecs"> {
       ],
       mountPoints: [{ sourceVolume: GRAFANA_DATA_VOLUME, containerPath: DATA_DIRS.grafana, readOnly: false }],
     };
+  }
+
+  /**
+   * Grafana's `/metrics` is served without login (Grafana's `[metrics]` section has no basic auth
+   * unless configured), and the catch-all would forward it from the internet. A fixed 404 at a
+   * priority before every other rule answers it on the public listener; Alloy's self-monitoring
+   * scrape reaches the task directly inside the VPC (its security-group rule, `CONSUMERS`), never
+   * through the ALB, so it keeps working without a credential. Which paths: `privateAlbPaths`.
+   */
+  private privatePathsRule(listenerArn: string): LbListenerRule | undefined {
+    const paths = privateAlbPaths(this.settings);
+    if (paths.length === 0) return undefined;
+    return new LbListenerRule(this, "default_service_private_paths", {
+      listenerArn,
+      priority: PRIVATE_PATHS_PRIORITY,
+      condition: [{ pathPattern: { values: paths } }],
+      action: [{ type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "404", messageBody: "Not found" } }],
+      tags: { Name: `${this.settings.load_balancer.default_service} private paths` },
+    });
   }
 
   /**
@@ -392,6 +435,18 @@ export class EcsStack extends LayerStack<"60-ecs"> {
     for (const n of [defaultName, ...attached]) this.services[n].addDependency(rule);
     return rule;
   }
+}
+
+/**
+ * Paths of the default service (the catch-all's target) that must not answer from the internet: its
+ * own Prometheus metrics (`COMPONENTS.<service>.metricsPath`, Grafana's `/metrics`), exact and with
+ * anything below it. ALB path patterns are case-sensitive, like Grafana's router.
+ */
+export function privateAlbPaths(s: Settings): string[] {
+  const service = s.load_balancer.default_service as ServiceName;
+  if (COMPONENTS[service].metricsPath === undefined) return [];
+  const metrics = servedMetricsPath(service, s.services[service].path_prefix);
+  return [metrics, `${metrics}/*`];
 }
 
 /** Container ports from the catalog; the HTTP port first. Memberlist gets TCP and UDP. */

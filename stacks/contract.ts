@@ -58,7 +58,7 @@ export const LAYER_OUTPUTS = {
     gateway_secret_arns: {
       kind: "map",
       description:
-        "Each tenant's gateway passwords, by tenant id then role: write (push routes only), read (query routes only), admin (only while gateway.admin_routes opens a route); secret names <project>/<env>/gateway/<tenant>/<role>",
+        "Each tenant's gateway passwords, by tenant id then role: write (push routes only), read (query routes only), admin (only while gateway.admin_routes opens a route); plus the self-monitoring tenant's read password (Grafana's self-monitoring datasource); secret names <project>/<env>/gateway/<tenant>/<role>",
     },
   },
   "50-loadbalancer": {

@@ -120,6 +120,8 @@ interface Address {
   readonly expectedTenant?: { readonly value: string; readonly key: string } | null;
   /** The sender forwards the tenant of each request it received (Tempo's generator): no fixed tenant to check. */
   readonly tenantOfRequest?: boolean;
+  /** The service whose path_prefix decides the route when the producer forwards to it (the gateway to a backend). */
+  readonly pathOwner?: ServiceName;
 }
 
 /**
@@ -830,13 +832,17 @@ function grafanaAddresses(s: Settings, p: ParsedYaml, served: (p: ServiceName, r
   (Array.isArray(list) ? list : []).forEach((ds, i) => {
     if (!isMap(ds)) return;
     const type = String(ds.type ?? "");
-    const expectedProducer = DATASOURCE_PRODUCERS[type];
-    if (!expectedProducer) return;
-    const json = isMap(ds.jsonData) ? ds.jsonData : {};
-    const secure = isMap(ds.secureJsonData) ? ds.secureJsonData : {};
-    const n = Object.entries(json).find(([k, v]) => /^httpHeaderName[1-9][0-9]*$/.test(k) && v === TENANT_HEADER)?.[0]?.slice("httpHeaderName".length);
-    const value = n === undefined ? undefined : secure[`httpHeaderValue${n}`];
+    const backend = DATASOURCE_PRODUCERS[type];
+    if (!backend) return;
     const name = String(ds.name ?? type);
+    // Every datasource queries through the gateway with a tenant's credential (basic auth, user =
+    // tenant id); the gateway sets X-Scope-OrgID from it. A datasource naming a backend would
+    // bypass the gateway's allow-list (Grafana's datasource proxy forwards any path).
+    const user = ds.basicAuth === true && typeof ds.basicAuthUser === "string" ? ds.basicAuthUser : undefined;
+    const secure = isMap(ds.secureJsonData) ? ds.secureJsonData : {};
+    if (user !== undefined && typeof secure.basicAuthPassword !== "string") {
+      errors.push(`${templateOf(p.config)}: ${where(p.config)}: datasource "${name}" sends user "${user}" without secureJsonData.basicAuthPassword: the gateway answers 401`);
+    }
     out.push({
       expectedTenant: ds.uid === SELF_MONITORING_DATASOURCE_UID ? { value: s.self_monitoring.tenant, key: "self_monitoring.tenant" } : undefined,
       consumer: "grafana",
@@ -845,14 +851,16 @@ function grafanaAddresses(s: Settings, p: ParsedYaml, served: (p: ServiceName, r
       raw: String(ds.url ?? ""),
       kind: "http",
       route: (producer) => {
-        if (producer !== expectedProducer) {
-          errors.push(`${templateOf(p.config)}: datasource "${name}" of type ${type} points at ${producer}, but that type reads from ${expectedProducer}`);
+        if (producer !== "gateway") {
+          errors.push(`${templateOf(p.config)}: ${where(p.config)}: datasource "${name}" of type ${type} points at ${producer} directly, bypassing the authenticating gateway; it must query gateway.${s.service_discovery.namespace} with its tenant's read credential`);
           return undefined;
         }
-        return producer === "mimir" ? served("mimir", prometheusPrefix) : served(producer, "");
+        // The gateway serves each backend's query routes at the backend's own paths.
+        return backend === "mimir" ? served("mimir", prometheusPrefix) : served(backend, "");
       },
-      tenant: typeof value === "string" ? value : undefined,
-      tenantWhere: n === undefined ? `datasource "${name}" jsonData.httpHeaderName<N>: ${TENANT_HEADER}` : `datasource "${name}" secureJsonData.httpHeaderValue${n}`,
+      tenant: user,
+      tenantWhere: `datasource "${name}" basicAuthUser`,
+      pathOwner: backend,
     });
   });
   return out;
@@ -909,7 +917,8 @@ function checkAddresses(s: Settings, addresses: readonly Address[], errors: stri
     const consumption = CONSUMERS[a.consumer].find((c) => c.producer === producer && c.port === a.kind);
     if (!consumption) {
       errors.push(
-        `${templateOf(a.config)}: ${at} "${a.raw}" calls ${producer}'s ${a.kind} port, which settings/components.ts CONSUMERS does not list for ${a.consumer}, so no security-group rule opens it`,
+        `${templateOf(a.config)}: ${at} "${a.raw}" calls ${producer}'s ${a.kind} port, which settings/components.ts CONSUMERS does not list for ${a.consumer}, so no security-group rule opens it` +
+          (a.consumer === "grafana" ? ` (Grafana's datasources query through the authenticating gateway, never a backend directly)` : ""),
       );
       continue;
     }
@@ -929,7 +938,9 @@ function checkAddresses(s: Settings, addresses: readonly Address[], errors: stri
       const actual = normalizePath(url.pathname);
       if (actual !== route) {
         errors.push(
-          `services.${producer}.path_prefix: ${at} "${a.raw}" requests path "${actual || "/"}", but ${producer} serves it at "${route || "/"}" with path_prefix "${s.services[producer].path_prefix}"`,
+          a.pathOwner !== undefined
+            ? `services.${a.pathOwner}.path_prefix: ${at} "${a.raw}" requests path "${actual || "/"}", but ${producer} serves ${a.pathOwner} at "${route || "/"}" with ${a.pathOwner}'s path_prefix "${s.services[a.pathOwner].path_prefix}"`
+            : `services.${producer}.path_prefix: ${at} "${a.raw}" requests path "${actual || "/"}", but ${producer} serves it at "${route || "/"}" with path_prefix "${s.services[producer].path_prefix}"`,
         );
       }
     }
@@ -1094,12 +1105,9 @@ function checkGrpcMessageLimits(gatewayConf: RenderedConfig, yamlBy: ReadonlyMap
 }
 
 /** The X-Scope-OrgID a datasource sends, if any. */
+/** The tenant a datasource reads: its basic-auth user at the gateway, which sets X-Scope-OrgID from it. */
 function datasourceTenant(ds: Record<string, unknown>): string | undefined {
-  const json = isMap(ds.jsonData) ? ds.jsonData : {};
-  const secure = isMap(ds.secureJsonData) ? ds.secureJsonData : {};
-  const n = Object.entries(json).find(([k, v]) => /^httpHeaderName[1-9][0-9]*$/.test(k) && v === TENANT_HEADER)?.[0]?.slice("httpHeaderName".length);
-  const value = n === undefined ? undefined : secure[`httpHeaderValue${n}`];
-  return typeof value === "string" ? value : undefined;
+  return ds.basicAuth === true && typeof ds.basicAuthUser === "string" ? ds.basicAuthUser : undefined;
 }
 
 /**
@@ -1116,6 +1124,8 @@ function checkDatasourceLinks(p: ParsedYaml, errors: string[]): void {
       const target = byUid.get(String(value));
       if (!target) {
         errors.push(`${templateOf(p.config)}: datasource "${String(ds.name ?? i)}" ${key} links to uid "${String(value)}", which the file does not provision (known: ${[...byUid.keys()].join(", ")})`);
+      } else if ((target.orgId ?? 1) !== (ds.orgId ?? 1)) {
+        errors.push(`${templateOf(p.config)}: datasource "${String(ds.name ?? i)}" (org ${String(ds.orgId ?? 1)}) ${key} links to "${String(target.name)}" (org ${String(target.orgId ?? 1)}): Grafana resolves links within one organization`);
       } else if (datasourceTenant(target) !== datasourceTenant(ds)) {
         errors.push(
           `${templateOf(p.config)}: datasource "${String(ds.name ?? i)}" (tenant "${datasourceTenant(ds)}") ${key} links to "${String(target.name)}" (tenant "${datasourceTenant(target)}"): links must stay within one tenant`,

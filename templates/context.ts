@@ -59,17 +59,11 @@ export type DatasourceComponent = keyof typeof DATASOURCE_UIDS;
 export const GRAFANA_UID_MAX = 40;
 /** Display names of the datasources, per component. */
 export const DATASOURCE_NAMES = { mimir: "Mimir", loki: "Loki", tempo: "Tempo", pyroscope: "Pyroscope" } as const satisfies Record<DatasourceComponent, string>;
-/**
- * Components whose pinned version answers a query for several tenants (`X-Scope-OrgID: a|b`), with
- * the key that turns it on (rendered in their templates). Pyroscope 2.2.1 has no tenant federation.
- */
-export const FEDERATED_COMPONENTS = ["mimir", "loki", "tempo"] as const satisfies readonly DatasourceComponent[];
 
 /**
  * The uid of `component`'s datasource for one tenant: the shipped uid for the default tenant;
  * `<component>-t-<tenant>` when that is a valid uid within 40 characters; otherwise a readable
- * part plus a hash of the tenant id, so distinct tenants never share a uid. The federated
- * datasources are `<component>-all`, which no tenant's uid can be (those have "-t-").
+ * part plus a hash of the tenant id, so distinct tenants never share a uid.
  */
 export function datasourceUid(component: DatasourceComponent, tenant: string, isDefault: boolean): string {
   if (isDefault) return DATASOURCE_UIDS[component];
@@ -79,7 +73,6 @@ export function datasourceUid(component: DatasourceComponent, tenant: string, is
   const readable = tenant.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, GRAFANA_UID_MAX - component.length - 3 - 1 - hash.length);
   return `${component}-t-${readable}-${hash}`;
 }
-export const federatedUid = (component: DatasourceComponent): string => `${component}-all`;
 
 /**
  * `auto_forget_unhealthy_periods` of the rings that have the key (Mimir's distributor, store-gateway,
@@ -199,15 +192,32 @@ export interface TempoTenantOverridesView {
 }
 
 export interface DatasourceSetView {
-  /** Suffix of the datasource names: "" for the default tenant, " (<tenant>)", " (all tenants)". */
+  /** Suffix of the datasource names: "" for the default tenant, " (<tenant>)". */
   readonly nameSuffix: string;
-  /** X-Scope-OrgID value: the tenant, or every tenant joined with "|" (federated). */
-  readonly tenantHeader: string;
+  /** The tenant: the basic-auth user at the gateway, which sets X-Scope-OrgID from it. */
+  readonly tenant: string;
+  /** `$VAR` of the container secret holding the tenant's read password (Grafana expands it at provisioning). */
+  readonly password: string;
+  /** Grafana organization of the set (`tenants.<id>.grafana_org_id`). */
+  readonly orgId: number;
+  /** Mimir of the first set of each organization is that organization's default datasource. */
   readonly isDefault: boolean;
-  readonly federated: boolean;
-  /** Uids of the set's datasources; pyroscope is null where the set has none (federated: no Pyroscope federation). */
+  /** Uids of the set's datasources; pyroscope is null without Pyroscope. */
   readonly uids: { readonly mimir: string; readonly loki: string; readonly tempo: string; readonly pyroscope: string | null };
 }
+
+/** Grafana's environment variable holding the read password of the tenant at `index` in tenants(). */
+export const grafanaReadPasswordEnv = (index: number): string => `LGTM_GRAFANA_READ_PASSWORD_${index}`;
+/** Grafana's environment variable holding the self-monitoring tenant's read password. */
+export const GRAFANA_META_PASSWORD_ENV = "LGTM_GRAFANA_READ_PASSWORD_META";
+/** The gateway's environment variable holding the self-monitoring tenant's read password (its only credential). */
+export const GATEWAY_META_PASSWORD_ENV = "LGTM_SELF_MONITORING_READ_PASSWORD";
+/**
+ * `$VAR`: how a provisioning file names an environment variable (Grafana expands `$VAR` and `${VAR}`
+ * in values when it reads the file; ../shared/upstream/grafana/provisioning.keys.json). Not `${VAR}`:
+ * the file travels in the task definition, where Terraform would read `${` as its own interpolation.
+ */
+const envReference = (variable: string): string => `$${variable}`;
 
 /**
  * Where the gateway keeps its run-time files (pid, temp files, the password files its start script
@@ -451,17 +461,22 @@ export interface TemplateContext {
     /** The self-monitoring tenant's datasource (Mimir with X-Scope-OrgID = self_monitoring.tenant). */
     readonly metaUid: string;
     readonly metaTenant: string;
+    /** Basic-auth password of the self-monitoring tenant's read credential: `$VAR`, expanded by Grafana. */
+    readonly metaPassword: string;
     /** Dashboard models by uid (templates/grafana-dashboards.ts), and where their files are mounted. */
     readonly dashboards: Readonly<Record<string, ReturnType<typeof dashboardJson>>>;
     readonly dashboardsDir: string;
     /** provisioning/alerting/lgtm.yaml (templates/grafana-alerting.ts). */
     readonly alerting: ReturnType<typeof alertingProvisioning>;
     /**
-     * One set of datasources per tenant (the default tenant first, its datasources named plainly and
-     * Mimir the default), then the federated "all tenants" set when there are several tenants. Links
-     * (exemplars, derived fields, traces to logs/metrics/profiles) stay within a set.
+     * One set of datasources per tenant (the default tenant first, its datasources named plainly),
+     * each in its tenant's Grafana organization (`tenants.<id>.grafana_org_id`), its Mimir the
+     * organization's default. Links (exemplars, derived fields, traces to logs/metrics/profiles)
+     * stay within a set. No "all tenants" set: through the gateway a credential reads one tenant.
      */
     readonly datasourceSets: readonly DatasourceSetView[];
+    /** The organizations the sets live in, ascending (1, the Main Org., always: self-monitoring, dashboards, alerting). */
+    readonly orgIds: readonly number[];
     readonly mimirUrl: string;
     readonly lokiUrl: string;
     readonly tempoUrl: string;
@@ -689,32 +704,48 @@ export function gatewayPasswordFiles(s: Settings): { readonly signal: Signal; re
   return [...seen.values()];
 }
 
-/** Grafana's datasource sets: one per tenant, then the federated one (with two tenants or more). */
+/** Grafana's datasource sets: one per tenant, in its organization; the first set of each organization is its default. */
 export function datasourceSets(s: Settings): DatasourceSetView[] {
-  const all = tenants(s);
-  const sets: DatasourceSetView[] = all.map((t) => ({
-    nameSuffix: t.isDefault ? "" : ` (${t.id})`,
-    tenantHeader: t.id,
-    isDefault: t.isDefault,
-    federated: false,
-    uids: {
-      mimir: datasourceUid("mimir", t.id, t.isDefault),
-      loki: datasourceUid("loki", t.id, t.isDefault),
-      tempo: datasourceUid("tempo", t.id, t.isDefault),
-      // services.pyroscope.enabled = false: no Pyroscope datasource, and no trace-to-profiles link.
-      pyroscope: s.services.pyroscope.enabled ? datasourceUid("pyroscope", t.id, t.isDefault) : null,
-    },
-  }));
-  if (all.length > 1) {
-    sets.push({
-      nameSuffix: " (all tenants)",
-      tenantHeader: all.map((t) => t.id).join("|"),
-      isDefault: false,
-      federated: true,
-      uids: { mimir: federatedUid("mimir"), loki: federatedUid("loki"), tempo: federatedUid("tempo"), pyroscope: null },
-    });
-  }
-  return sets;
+  const seenOrgs = new Set<number>();
+  return tenants(s).map((t, i) => {
+    const orgId = s.tenants[t.id]?.grafana_org_id ?? 1;
+    const isDefault = !seenOrgs.has(orgId);
+    seenOrgs.add(orgId);
+    return {
+      nameSuffix: t.isDefault ? "" : ` (${t.id})`,
+      tenant: t.id,
+      password: envReference(grafanaReadPasswordEnv(i)),
+      orgId,
+      isDefault,
+      uids: {
+        mimir: datasourceUid("mimir", t.id, t.isDefault),
+        loki: datasourceUid("loki", t.id, t.isDefault),
+        tempo: datasourceUid("tempo", t.id, t.isDefault),
+        // services.pyroscope.enabled = false: no Pyroscope datasource, and no trace-to-profiles link.
+        pyroscope: s.services.pyroscope.enabled ? datasourceUid("pyroscope", t.id, t.isDefault) : null,
+      },
+    };
+  });
+}
+
+/**
+ * The self-monitoring tenant at the gateway: a read credential for metrics, nothing else (no write,
+ * no other signal), for Grafana's self-monitoring datasource and alert rules.
+ */
+function selfMonitoringReader(s: Settings): { id: string; shellId: string; signals: Signal[]; credentials: { role: GatewayRole; passwordEnv: string; files: string[] }[] }[] {
+  const files = gatewayPasswordFiles(s).filter((f) => f.role === "read" && f.signal === "metrics").map((f) => f.file);
+  const id = s.self_monitoring.tenant;
+  return [{ id, shellId: shellQuote(id), signals: ["metrics"], credentials: [{ role: "read", passwordEnv: GATEWAY_META_PASSWORD_ENV, files }] }];
+}
+
+/**
+ * Where Grafana's datasource of `component` points: the gateway's Cloud Map address, at the path the
+ * gateway serves that backend's query routes under (the backend's own path: the gateway is
+ * transparent). Grafana appends the API paths (`/api/v1/query`, `/loki/api/v1/query_range`, ...).
+ */
+export function grafanaDatasourceUrl(s: Settings, component: DatasourceComponent): string {
+  const path = component === "mimir" ? producerPath(s, "mimir", MIMIR_PROMETHEUS_PREFIX) : producerPath(s, component, "");
+  return producerHttpUrl(s, "grafana", "gateway", path);
 }
 
 export function buildContext(settings: Settings): TemplateContext {
@@ -876,7 +907,7 @@ export function buildContext(settings: Settings): TemplateContext {
             files: gatewayPasswordFiles(s).filter((f) => f.role === role && signals.includes(f.signal)).map((f) => f.file),
           })),
         };
-      }),
+      }).concat(selfMonitoringReader(s)),
       passwordFiles: gatewayPasswordFiles(s).map((f) => f.file),
       rateLimit: { requestsPerSecond: s.gateway.rate_limit.requests_per_second, burst: s.gateway.rate_limit.burst },
       statusAllowCidr: s.network.vpc_cidr,
@@ -886,14 +917,16 @@ export function buildContext(settings: Settings): TemplateContext {
       datasourceSets: datasourceSets(s),
       metaUid: SELF_MONITORING_DATASOURCE_UID,
       metaTenant: s.self_monitoring.tenant,
+      metaPassword: envReference(GRAFANA_META_PASSWORD_ENV),
       alerting: alertingProvisioning(s),
       dashboards: Object.fromEntries(dashboardSpecs(s).map((d) => [d.uid, dashboardJson(s, d, header)])),
       dashboardsDir: `${CONFIG_DIR}/dashboards`,
-      mimirUrl: producerHttpUrl(s, "grafana", "mimir", producerPath(s, "mimir", MIMIR_PROMETHEUS_PREFIX)),
-      lokiUrl: producerHttpUrl(s, "grafana", "loki", producerPath(s, "loki", "")),
-      // Grafana's Tempo datasource appends /api/...: with http_api_prefix those live under the prefix.
-      tempoUrl: producerHttpUrl(s, "grafana", "tempo", producerPath(s, "tempo", "")),
-      pyroscopeUrl: producerHttpUrl(s, "grafana", "pyroscope", producerPath(s, "pyroscope", "")),
+      orgIds: [...new Set([1, ...datasourceSets(s).map((d) => d.orgId)])].sort((a, b) => a - b),
+      // Every datasource queries through the gateway (CONSUMERS.grafana): the URLs of a backend's set.
+      mimirUrl: grafanaDatasourceUrl(s, "mimir"),
+      lokiUrl: grafanaDatasourceUrl(s, "loki"),
+      tempoUrl: grafanaDatasourceUrl(s, "tempo"),
+      pyroscopeUrl: grafanaDatasourceUrl(s, "pyroscope"),
     },
   };
 }

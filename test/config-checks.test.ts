@@ -61,13 +61,20 @@ describe("GIVEN the shipped prod settings", () => {
     });
 
     it("THEN Grafana's Tempo datasource without Tempo's API prefix names services.tempo.path_prefix", () => {
-      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: "Tempo"[\s\S]*?)tempo\.lgtm\.local:3200\/tempo/, "$1tempo.lgtm.local:3200")));
-      expect(errors).toEqual([expect.stringMatching(/^services\.tempo\.path_prefix: grafana\/.*datasource "Tempo" url .* requests path "\/", but tempo serves it at "\/tempo"/)]);
+      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: "Tempo"[\s\S]*?)gateway\.lgtm\.local:8080\/tempo/, "$1gateway.lgtm.local:8080")));
+      expect(errors).toEqual([expect.stringMatching(/^services\.tempo\.path_prefix: grafana\/.*datasource "Tempo" url .* requests path "\/", but gateway serves tempo at "\/tempo"/)]);
+    });
+
+    it("THEN a Grafana datasource pointing at a backend directly (around the gateway) is an error naming the bypass", () => {
+      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: "Loki"[\s\S]*?)http:\/\/gateway\.lgtm\.local:8080/, "$1http://loki.lgtm.local:3100")));
+      expect(errors).toEqual([
+        expect.stringContaining(`datasource "Loki" url "http://loki.lgtm.local:3100" calls loki's http port, which settings/components.ts CONSUMERS does not list for grafana, so no security-group rule opens it (Grafana's datasources query through the authenticating gateway, never a backend directly)`),
+      ]);
     });
 
     it("THEN Grafana's Mimir datasource without /prometheus names services.mimir.path_prefix", () => {
-      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: "Mimir"[\s\S]*?)mimir\.lgtm\.local:9009\/prometheus/, "$1mimir.lgtm.local:9009")));
-      expect(errors).toEqual([expect.stringMatching(/^services\.mimir\.path_prefix: .*datasource "Mimir" url .* serves it at "\/prometheus"/)]);
+      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: "Mimir"[\s\S]*?)gateway\.lgtm\.local:8080\/prometheus/, "$1gateway.lgtm.local:8080")));
+      expect(errors).toEqual([expect.stringMatching(/^services\.mimir\.path_prefix: .*datasource "Mimir" url .* serves mimir at "\/prometheus"/)]);
     });
 
     it("THEN Tempo's metrics generator writing to a wrong Mimir path names services.mimir.path_prefix", () => {
@@ -78,7 +85,7 @@ describe("GIVEN the shipped prod settings", () => {
     it("THEN Pyroscope served under another prefix than the catalog's names services.pyroscope.path_prefix", () => {
       const errors = errorsOf(edit(configs, "pyroscope", (c) => replaceOnce(c, 'http_path_prefix: "/pyroscope"', 'http_path_prefix: "/profiles"')));
       expect(errors).toContainEqual(expect.stringMatching(/^services\.pyroscope\.path_prefix: pyroscope\/pyroscope\.yaml serves under server\.http_path_prefix "\/profiles"/));
-      expect(errors).toContainEqual(expect.stringMatching(/^services\.pyroscope\.path_prefix: .*datasource "Pyroscope" url .* serves it at "\/profiles"/));
+      expect(errors).toContainEqual(expect.stringMatching(/^services\.pyroscope\.path_prefix: .*datasource "Pyroscope" url .* serves pyroscope at "\/profiles"/));
     });
 
     it("THEN Tempo given server.http_path_prefix (seed 000's attempt) names services.tempo.path_prefix and note T1", () => {
@@ -98,8 +105,8 @@ describe("GIVEN the shipped prod settings", () => {
     });
 
     it("THEN a consumer calling a port the catalog does not list for it names settings/components.ts CONSUMERS", () => {
-      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: "Loki"[\s\S]*?)http:\/\/loki\.lgtm\.local:3100/, "$1http://pyroscope.lgtm.local:4040")));
-      expect(errors).toContainEqual(expect.stringContaining('datasource "Loki" of type loki points at pyroscope, but that type reads from loki'));
+      const errors = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: "Loki"[\s\S]*?)http:\/\/gateway\.lgtm\.local:8080/, "$1http://pyroscope.lgtm.local:4040")));
+      expect(errors).toContainEqual(expect.stringContaining("calls pyroscope's http port, which settings/components.ts CONSUMERS does not list for grafana"));
       const viaAlloy = errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, '"tempo.lgtm.local:4317"', '"pyroscope.lgtm.local:4317"')));
       expect(viaAlloy).toContainEqual(expect.stringContaining("calls pyroscope's otlp_grpc port, which settings/components.ts CONSUMERS does not list for alloy"));
       expect(viaAlloy).toContainEqual(expect.stringContaining("never calls tempo's otlp_grpc port"));
@@ -116,8 +123,8 @@ describe("GIVEN the shipped prod settings", () => {
       expect(other).toEqual([
         expect.stringMatching(/^tenants: alloy\/config\.alloy: loki\.write "loki" endpoint\.tenant_id sends tenant "someone-else", but "someone-else" is not a tenant of the settings \(jsj-lgtm-header, aws-rag-ec2\)/),
       ]);
-      const none = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: "Pyroscope"[\s\S]*?)httpHeaderName1: X-Scope-OrgID/, "$1httpHeaderName1: X-Other")));
-      expect(none).toContainEqual(expect.stringMatching(/^tenant_id: .*datasource "Pyroscope" .* sends no tenant/));
+      const none = errorsOf(edit(configs, "grafana", (c) => replaceOnce(c, /(name: "Pyroscope"[\s\S]*?)basicAuth: true/, "$1basicAuth: false")));
+      expect(none).toContainEqual(expect.stringMatching(/^tenant_id: .*datasource "Pyroscope" basicAuthUser sends no tenant/));
       // Tempo's generator forwards each trace's tenant; with that off and no header it sends none.
       const tempo = errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, "remote_write_add_org_id_header: true", "remote_write_add_org_id_header: false")));
       expect(tempo).toEqual([expect.stringMatching(/^tenant_id: tempo\/tempo\.yaml: metrics_generator\.storage\.remote_write\[0\]\.headers\.X-Scope-OrgID sends no tenant/)]);

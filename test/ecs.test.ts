@@ -3,6 +3,7 @@ import { SERVICE_NAMES, type Settings } from "../settings";
 import { LAYER_OUTPUTS } from "../stacks/contract";
 import { settingsWith, shipped } from "./support/settings";
 import { inventoryOf, resourceOf, resourcesOf, synthLayer, type StackJson } from "./support/synth";
+import { albRoute } from "./support/alb";
 
 type Rule = Record<string, any>;
 
@@ -140,11 +141,15 @@ describe("GIVEN prod settings", () => {
     expect(grafana.portMappings).toEqual([{ containerPort: 3000, hostPort: 3000, protocol: "tcp" }]);
   });
 
-  it("WHEN synthesized THEN Grafana's admin password comes from the 40-iam secret, never from plain environment", () => {
+  it("WHEN synthesized THEN Grafana's admin password and each tenant's gateway READ password (never a write one) come from 40-iam secrets, never from plain environment", () => {
     const [grafana] = containers(stack, "grafana");
     expect(grafana.secrets).toEqual([
       { name: "GF_SECURITY_ADMIN_PASSWORD", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.grafana_admin_password}" },
+      { name: "LGTM_GRAFANA_READ_PASSWORD_0", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_jsj_lgtm_header_read}" },
+      { name: "LGTM_GRAFANA_READ_PASSWORD_1", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_aws_rag_ec2_read}" },
+      { name: "LGTM_GRAFANA_READ_PASSWORD_META", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_meta_read}" },
     ]);
+    expect(JSON.stringify(grafana.secrets)).not.toMatch(/_write|_admin\b/);
     expect(grafana.environment.map((e: Rule) => e.name)).not.toContain("GF_SECURITY_ADMIN_PASSWORD");
   });
 
@@ -154,6 +159,8 @@ describe("GIVEN prod settings", () => {
     expect(gateway.image).toBe("${data.aws_caller_identity.account.account_id}.dkr.ecr.ap-northeast-2.amazonaws.com/ecr-public/nginx/nginx:1.28.0");
     expect(gateway.command).toEqual(["sh", "/etc/lgtm/start.sh"]);
     expect(gateway.secrets).toEqual([
+      // The self-monitoring tenant's read password: Grafana's self-monitoring datasource reads through the gateway too.
+      { name: "LGTM_SELF_MONITORING_READ_PASSWORD", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_meta_read}" },
       { name: "LGTM_TENANT_READ_PASSWORD_0", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_jsj_lgtm_header_read}" },
       { name: "LGTM_TENANT_READ_PASSWORD_1", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_aws_rag_ec2_read}" },
       { name: "LGTM_TENANT_WRITE_PASSWORD_0", valueFrom: "${data.terraform_remote_state.iam.outputs.secret_arns.gateway_jsj_lgtm_header_write}" },
@@ -163,9 +170,11 @@ describe("GIVEN prod settings", () => {
   });
 
   it("WHEN synthesized with no ingest CIDRs THEN every path rule is a 403 and only the catch-all forwards, to Grafana", () => {
-    const all = rules(stack);
+    // Every path's 403, the 404 of Grafana's private paths, the catch-all.
+    const all = rules(stack).filter((r) => r.tags?.Name !== "grafana private paths");
     const pathCount = SERVICE_NAMES.reduce((n, x) => n + s.services[x].alb_paths.length, 0);
     expect(all).toHaveLength(pathCount + 1);
+    expect(rules(stack)).toHaveLength(pathCount + 2);
     const forwarding = all.filter((r) => !isDeny(r));
     expect(forwarding).toHaveLength(1);
     const [catchAll] = forwarding;
@@ -177,6 +186,31 @@ describe("GIVEN prod settings", () => {
     expect(targets.filter((t) => t.weight > 0)).toEqual([{ arn: "${aws_lb_target_group.grafana_target_group.arn}", weight: 1 }]);
     expect(targets.filter((t) => t.weight === 0)).toEqual([{ arn: "${aws_lb_target_group.gateway_target_group.arn}", weight: 0 }]);
     expect(all.filter(isDeny).map(pathOf).sort()).toEqual(SERVICE_NAMES.flatMap((n) => s.services[n].alb_paths).sort());
+  });
+
+  it("WHEN synthesized THEN Grafana's /metrics answers 404 on the public listener, from a rule that outranks every other rule", () => {
+    const rule = resourceOf(stack, "aws_lb_listener_rule", "default_service_private_paths");
+    expect(rule.condition).toEqual([{ path_pattern: { values: ["/metrics", "/metrics/*"] } }]);
+    expect(rule.action).toEqual([{ type: "fixed-response", fixed_response: { content_type: "text/plain", status_code: "404", message_body: "Not found" } }]);
+    expect(rule.listener_arn).toBe(resourceOf(stack, "aws_lb_listener_rule", "default_service_catch_all").listener_arn);
+    const others = rules(stack).filter((r) => r !== rule);
+    expect(rule.priority).toBeLessThan(Math.min(...others.map((r) => r.priority)));
+    // Evaluated like the ALB does (first match by priority): /metrics never reaches the catch-all,
+    // from anywhere, while Grafana's UI and API still do.
+    for (const path of ["/metrics", "/metrics/", "/metrics/x"]) {
+      expect(albRoute(stack, { path })?.rule, path).toBe("default_service_private_paths");
+      expect(albRoute(stack, { path, sourceIp: "10.40.0.7" })?.rule, path).toBe("default_service_private_paths");
+    }
+    for (const path of ["/", "/login", "/api/health", "/d/lgtm-stack", "/metricsx"]) {
+      expect(albRoute(stack, { path })?.rule, path).toBe("default_service_catch_all");
+    }
+  });
+
+  it("WHEN synthesized THEN Alloy still scrapes Grafana's /metrics inside the VPC: its own rule into Grafana's tasks, not through the ALB", () => {
+    const security = synthLayer(s, "20-security");
+    const fromAlloy = Object.entries(resourcesOf(security, "aws_vpc_security_group_ingress_rule")).filter(([k]) => k === "grafana_from_alloy_http");
+    expect(fromAlloy).toHaveLength(1);
+    expect(fromAlloy[0][1].from_port).toBe(s.services.grafana.http_port);
   });
 
   it("WHEN synthesized THEN rule priorities are unique and follow the catalog order", () => {
@@ -249,7 +283,8 @@ describe("GIVEN prod settings", () => {
       "aws_ecs_service": 8,
       "aws_ecs_task_definition": 8,
       "aws_kms_key": 1,
-      "aws_lb_listener_rule": 7,
+      // Six gateway paths' 403s, Grafana's /metrics 404, the catch-all.
+      "aws_lb_listener_rule": 8,
       "aws_lb_target_group": 2,
       "aws_service_discovery_service": 8,
       "aws_sns_topic": 1,
@@ -375,7 +410,8 @@ describe("GIVEN dev settings", () => {
       "aws_ecs_service": 7,
       "aws_ecs_task_definition": 7,
       "aws_kms_key": 1,
-      "aws_lb_listener_rule": 7,
+      // Six gateway paths' 403s, Grafana's /metrics 404, the catch-all.
+      "aws_lb_listener_rule": 8,
       "aws_lb_target_group": 2,
       "aws_service_discovery_service": 7,
       "aws_sns_topic": 1,

@@ -17,7 +17,7 @@ import { type Settings } from "../settings";
 import { CLOUD_MAP_DNS_TTL_SECONDS, serviceHost } from "../settings/catalog";
 import { tenants } from "../settings/tenants";
 import { checkRenderedConfigs, renderConfigs, serviceCommand } from "../templates";
-import { CONFIG_DIR, GATEWAY_RESOLV_CONF, GATEWAY_RUN_DIR, gatewayPasswordEnv } from "../templates/context";
+import { CONFIG_DIR, GATEWAY_META_PASSWORD_ENV, GATEWAY_RESOLV_CONF, GATEWAY_RUN_DIR, gatewayPasswordEnv } from "../templates/context";
 import { load as loadYaml } from "js-yaml";
 import { overrideError, settingsWith } from "./support/settings";
 import {
@@ -80,6 +80,8 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in fro
       env[gatewayPasswordEnv(i, "write")] = passwords[t];
       env[gatewayPasswordEnv(i, "read")] = readPasswords[t];
     });
+    // The self-monitoring tenant's read password (Grafana's self-monitoring datasource).
+    env[GATEWAY_META_PASSWORD_ENV] = `meta-read-${"m".repeat(20)}`;
     gateway = await runGateway({
       nginxConf: file("nginx.conf"),
       startSh: file("start.sh"),
@@ -260,7 +262,7 @@ describe.skipIf(skipDns)("GIVEN the rendered gateway started while no backend's 
       renderedListen: s.services.gateway.http_port,
       runDir: GATEWAY_RUN_DIR,
       configFile: `${CONFIG_DIR}/nginx.conf`,
-      env: Object.fromEntries(tenants(s).flatMap((_, i) => [gatewayPasswordEnv(i, "write"), gatewayPasswordEnv(i, "read")].map((v) => [v, password]))),
+      env: Object.fromEntries([...tenants(s).flatMap((_, i) => [gatewayPasswordEnv(i, "write"), gatewayPasswordEnv(i, "read")]), GATEWAY_META_PASSWORD_ENV].map((v) => [v, password])),
     });
   }, 30_000);
 
@@ -328,7 +330,7 @@ describe.skipIf(skip)("GIVEN a task whose /etc/resolv.conf names no name server"
           renderedListen: s.services.gateway.http_port,
           runDir: GATEWAY_RUN_DIR,
           configFile: `${CONFIG_DIR}/nginx.conf`,
-          env: Object.fromEntries(tenants(s).flatMap((_, i) => [gatewayPasswordEnv(i, "write"), gatewayPasswordEnv(i, "read")].map((v) => [v, "pw"]))),
+          env: Object.fromEntries([...tenants(s).flatMap((_, i) => [gatewayPasswordEnv(i, "write"), gatewayPasswordEnv(i, "read")]), GATEWAY_META_PASSWORD_ENV].map((v) => [v, "pw"])),
         }),
       ).rejects.toThrow(/the gateway exited \(1\) before it was ready:\nno nameserver line in .*resolv\.conf: nginx cannot resolve the backends' Cloud Map names/);
     } finally {

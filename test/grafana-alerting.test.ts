@@ -90,9 +90,10 @@ describe("GIVEN the shipped prod settings", () => {
     const uids = new Set(datasources.datasources.map((d: any) => d.uid));
     for (const r of rules()) for (const q of r.data) if (q.datasourceUid !== "__expr__") expect(uids.has(q.datasourceUid), `${r.uid}: ${q.datasourceUid}`).toBe(true);
     const meta = datasources.datasources.find((d: any) => d.uid === SELF_MONITORING_DATASOURCE_UID);
-    expect(meta).toMatchObject({ type: "prometheus", url: "http://mimir.lgtm.local:9009/prometheus", jsonData: { httpHeaderName1: "X-Scope-OrgID" }, secureJsonData: { httpHeaderValue1: "meta" } });
+    // Through the gateway as the meta tenant, with its read password (a container secret Grafana expands).
+    expect(meta).toMatchObject({ type: "prometheus", url: "http://gateway.lgtm.local:8080/prometheus", orgId: 1, basicAuth: true, basicAuthUser: "meta", secureJsonData: { basicAuthPassword: "$LGTM_GRAFANA_READ_PASSWORD_META" } });
     // The default tenant's datasources keep their uids and come first; the self-monitoring one is last
-    // (the other tenants' and the federated sets are test/tenants.test.ts's).
+    // (the other tenants' sets are test/tenants.test.ts's).
     const all = datasources.datasources.map((d: any) => d.uid);
     expect(all.slice(0, 4)).toEqual(["mimir", "loki", "tempo", "pyroscope"]);
     expect(all.at(-1)).toBe(SELF_MONITORING_DATASOURCE_UID);
@@ -126,10 +127,10 @@ describe("GIVEN the shipped prod settings", () => {
 
   it("WHEN the self-monitoring datasource sends the users' tenant THEN the synth check names self_monitoring.tenant", () => {
     const broken = configs.map((c) =>
-      c.fileName.startsWith("provisioning/datasources/") ? { ...c, content: c.content.replace('httpHeaderValue1: "meta"', 'httpHeaderValue1: "jsj-lgtm-header"') } : c,
+      c.fileName.startsWith("provisioning/datasources/") ? { ...c, content: c.content.replace('basicAuthUser: "meta"', 'basicAuthUser: "jsj-lgtm-header"') } : c,
     );
     expect(broken).not.toEqual(configs);
-    expect(checkRenderedConfigs(s, broken).errors).toEqual([expect.stringMatching(/^self_monitoring\.tenant: grafana\/.*datasource "Mimir \(self-monitoring\)" .* sends tenant "jsj-lgtm-header", but mimir requires X-Scope-OrgID "meta"/)]);
+    expect(checkRenderedConfigs(s, broken).errors).toEqual([expect.stringMatching(/^self_monitoring\.tenant: grafana\/.*datasource "Mimir \(self-monitoring\)" .* sends tenant "jsj-lgtm-header", but gateway requires X-Scope-OrgID "meta"/)]);
   });
 });
 

@@ -119,7 +119,7 @@ describe.each([
     expect(main.mountPoints).toContainEqual({ sourceVolume: "grafana-data", containerPath: DATA_DIRS.grafana, readOnly: false });
     expect(DATA_DIRS.grafana).toBe("/var/lib/grafana");
     expect(envOf(main)).toMatchObject({ GF_PATHS_DATA: "/var/lib/grafana", GF_DATABASE_TYPE: "sqlite3" });
-    expect(main.secrets?.map((x) => x.name)).toEqual(["GF_SECURITY_ADMIN_PASSWORD"]);
+    expect(main.secrets?.map((x) => x.name)).toEqual(["GF_SECURITY_ADMIN_PASSWORD", "LGTM_GRAFANA_READ_PASSWORD_0", "LGTM_GRAFANA_READ_PASSWORD_1", "LGTM_GRAFANA_READ_PASSWORD_META"]);
     // No other service mounts it.
     for (const [name, other] of Object.entries(resourcesOf(ecs, "aws_ecs_task_definition"))) {
       if (name !== "grafana_task_definition") expect(JSON.stringify(other.volume ?? [])).not.toContain("efs_volume_configuration");

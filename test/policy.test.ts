@@ -80,8 +80,36 @@ const routing = (targetGroup: string, paths: string[]) =>
 const policy = (doc: object) => ({ aws_iam_role_policy: { x_policy: { role: "x", policy: JSON.stringify(doc) } } });
 const allow = (Action: unknown) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action, Resource: "*" }] });
 
+/**
+ * A 60-ecs-shaped stack for Grafana.1: a gateway service (Cloud Map name "gateway", port 8080, an
+ * nginx config that proxies) and a Grafana task whose datasources file has one datasource at `url`.
+ */
+const grafanaStack = (url: string, auth = true): SynthesizedStack => {
+  const ds = `apiVersion: 1\ndatasources:\n  - name: Loki\n    type: loki\n    url: "${url}"\n${auth ? '    basicAuth: true\n    basicAuthUser: "t"\n' : ""}`;
+  const td = (name: string, env: TfBlock[], ports: number[]) => ({
+    family: name,
+    container_definitions: JSON.stringify([goodContainer({ name, environment: env, portMappings: ports.map((containerPort) => ({ containerPort })) })]),
+  });
+  return stackOf(
+    {
+      aws_service_discovery_service: { gateway_discovery: { name: "gateway" }, grafana_discovery: { name: "grafana" } },
+      aws_ecs_service: {
+        gateway_service: { task_definition: "${aws_ecs_task_definition.gateway_task_definition.arn}", service_registries: { registry_arn: "${aws_service_discovery_service.gateway_discovery.arn}" } },
+        grafana_service: { task_definition: "${aws_ecs_task_definition.grafana_task_definition.arn}", service_registries: { registry_arn: "${aws_service_discovery_service.grafana_discovery.arn}" } },
+      },
+      aws_ecs_task_definition: {
+        gateway_task_definition: td("gateway", [{ name: "LGTM_CONFIG_0", value: "location /loki/api/ {\n  proxy_pass $backend;\n}\n" }], [8080]),
+        grafana_task_definition: td("grafana", [{ name: "LGTM_CONFIG_0", value: ds }], [3000]),
+      },
+    },
+    "test-60-ecs",
+  );
+};
+type TfBlock = Record<string, any>;
+
 /** [control, a compliant stack, a violating stack, the address the violation names]. */
 const CASES: [string, SynthesizedStack, SynthesizedStack, string][] = [
+  ["Grafana.1", grafanaStack("http://gateway.lgtm.local:8080"), grafanaStack("http://loki.lgtm.local:3100"), "aws_ecs_task_definition.grafana_task_definition"],
   ["ELB.1", stackOf(listener(redirect)), stackOf(listener({ protocol: "HTTP", port: 80, default_action: [{ type: "fixed-response" }] })), "aws_lb_listener.public_x"],
   ["ELB.4", stackOf(alb()), stackOf(alb({ drop_invalid_header_fields: false })), "aws_lb.public_alb"],
   ["ELB.5", stackOf(alb()), stackOf(alb({ access_logs: undefined })), "aws_lb.public_alb"],
@@ -218,6 +246,7 @@ const DETAILS: Record<string, string> = {
   "LGTM.2": "${aws_vpc.v.cidr_block} reaches mimir on port 9009 (tcp): only the gateway's port may admit an address range",
   "LGTM.3": "forwards /prometheus/* to aws_lb_target_group.mimir_tg (service mimir), not to the gateway's target group",
   "Gateway.1": "location = /mimir/ring forwards to mimir with the write credential: not a route of the gateway's allow-list (settings/gateway-routes.ts)",
+  "Grafana.1": 'datasource "Loki" url http://loki.lgtm.local:3100 bypasses the gateway (the gateway is gateway:8080)',
 };
 
 const idsOf = (stack: SynthesizedStack) => evaluatePolicy([stack], []).violations.map((v) => `${v.rule.id} ${v.address}`);
@@ -450,6 +479,35 @@ describe.skipIf(MUTATION_RUN)("GIVEN the shipped environments synthesized", () =
     // Every waiver is printed with its reason.
     for (const w of report.waived) expect(summary).toContain(w.waiver.reason);
     expect(report.unusedWaivers).toEqual([]);
+  });
+
+  it("WHEN a broken copy of the prod stacks points a Grafana datasource around the gateway (at Loki, or at the gateway on another port, or without credentials) THEN Grafana.1 names Grafana's task definition and the datasource", () => {
+    const ecs = stacks.find((x) => x.id === "prod-60-ecs")!;
+    const breakGrafana = (edit: (config: string) => string): SynthesizedStack => {
+      const copy = structuredClone(ecs) as SynthesizedStack;
+      const task = (copy.json.resource as Record<string, Record<string, TfBlock>>).aws_ecs_task_definition.grafana_task_definition;
+      const cs = JSON.parse(task.container_definitions) as TfBlock[];
+      let edited = 0;
+      for (const c of cs) for (const e of c.environment ?? []) if (/^datasources:/m.test(e.value)) {
+        const next = edit(e.value);
+        if (next !== e.value) edited++;
+        e.value = next;
+      }
+      expect(edited).toBe(1);
+      task.container_definitions = JSON.stringify(cs);
+      return copy;
+    };
+    const grafana1 = (stack: SynthesizedStack) => evaluatePolicy([stack], []).violations.filter((v) => v.rule.id === "Grafana.1").map((v) => `${v.address}#${v.part}: ${v.detail}`);
+    expect(grafana1(ecs)).toEqual([]);
+    expect(grafana1(breakGrafana((c) => c.replace(/(name: "Loki"[\s\S]*?)http:\/\/gateway\.lgtm\.local:8080/, "$1http://loki.lgtm.local:3100")))).toEqual([
+      'aws_ecs_task_definition.grafana_task_definition#config: datasource "Loki" url http://loki.lgtm.local:3100 bypasses the gateway (the gateway is gateway:8080)',
+    ]);
+    expect(grafana1(breakGrafana((c) => c.replace("http://gateway.lgtm.local:8080/prometheus", "http://gateway.lgtm.local:9009/prometheus")))).toEqual([
+      'aws_ecs_task_definition.grafana_task_definition#config: datasource "Mimir" url http://gateway.lgtm.local:9009 bypasses the gateway (the gateway is gateway:8080)',
+    ]);
+    expect(grafana1(breakGrafana((c) => c.replace(/(name: "Tempo"[\s\S]*?)basicAuth: true/, "$1basicAuth: false")))).toEqual([
+      'aws_ecs_task_definition.grafana_task_definition#config: datasource "Tempo" reaches the gateway without basic auth (basicAuth, basicAuthUser): the gateway answers 401',
+    ]);
   });
 
   it("WHEN the environments' waivers are dropped THEN the findings they covered are violations", () => {

@@ -105,9 +105,8 @@ describe("GIVEN prod settings", () => {
     expect(rule(stack, INGRESS, "loki_from_alloy_http")).toMatchObject({ security_group_id: sg("loki"), referenced_security_group_id: sg("alloy"), from_port: 3100 });
     expect(rule(stack, INGRESS, "tempo_from_alloy_otlp_grpc")).toMatchObject({ referenced_security_group_id: sg("alloy"), from_port: 4317 });
     expect(rule(stack, INGRESS, "mimir_from_tempo_http")).toMatchObject({ referenced_security_group_id: sg("tempo"), from_port: 9009 });
-    for (const [producer, port] of [["mimir", 9009], ["loki", 3100], ["tempo", 3200], ["pyroscope", 4040]] as const) {
-      expect(rule(stack, EGRESS, `grafana_to_${producer}_http`)).toMatchObject({ security_group_id: sg("grafana"), referenced_security_group_id: sg(producer), from_port: port });
-    }
+    // Grafana's datasources go through the gateway (issue 26): its only service egress is the gateway's HTTP port.
+    expect(rule(stack, EGRESS, "grafana_to_gateway_http")).toMatchObject({ security_group_id: sg("grafana"), referenced_security_group_id: sg("gateway"), from_port: 8080 });
     expect(rule(stack, INGRESS, "loki_from_alloy_http").description).toContain("log push");
   });
 
@@ -135,31 +134,46 @@ describe("GIVEN prod settings", () => {
     expect(rules(stack, INGRESS).filter((r) => r.id.startsWith("alloy_from_self")).map((r) => [r.id, r.from_port])).toEqual([["alloy_from_self_http", 12345]]);
   });
 
-  it("WHEN synthesized THEN only Alloy accepts OTLP from the VPC CIDR (the documented default-tenant waiver); Tempo only from Alloy and the gateway", () => {
-    const otlp = rules(stack, INGRESS).filter((r) => r.cidr_ipv4 && [4317, 4318].includes(r.from_port));
-    expect(otlp.map((r) => r.id).sort()).toEqual(["alloy_from_vpc_otlp_grpc", "alloy_from_vpc_otlp_http"]);
-    for (const r of otlp) expect(r.cidr_ipv4).toBe(VPC_CIDR);
-    expect(on(stack, INGRESS, "tempo").filter((r) => [4317, 4318].includes(r.from_port)).map((r) => r.id).sort()).toEqual(["tempo_from_alloy_otlp_grpc", "tempo_from_gateway_otlp_http"]);
+  it("WHEN synthesized with no alloy.otlp_senders THEN nobody reaches Alloy's OTLP receivers (no rule on 4317/4318); Tempo's only from Alloy and the gateway", () => {
+    expect(s.alloy.otlp_senders).toEqual({ cidrs: {}, security_groups: {} });
+    const otlp = rules(stack, INGRESS).filter((r) => [4317, 4318].includes(r.from_port));
+    expect(on(stack, INGRESS, "alloy").filter((r) => [4317, 4318].includes(r.from_port))).toEqual([]);
+    expect(otlp.filter((r) => r.cidr_ipv4 !== undefined)).toEqual([]);
+    expect(otlp.map((r) => r.id).sort()).toEqual(["tempo_from_alloy_otlp_grpc", "tempo_from_gateway_otlp_http"]);
   });
 
   it("WHEN synthesized THEN no backend admits the VPC CIDR any more: in-VPC clients reach only the gateway's HTTP port", () => {
-    const fromVpc = rules(stack, INGRESS).filter((r) => r.cidr_ipv4 === VPC_CIDR && !r.id.includes("otlp"));
+    const fromVpc = rules(stack, INGRESS).filter((r) => r.cidr_ipv4 === VPC_CIDR);
     expect(fromVpc.map((r) => [r.id, r.from_port])).toEqual([["gateway_from_vpc_http", 8080]]);
     expect(rule(stack, INGRESS, "gateway_from_vpc_http").description).toContain("http://gateway.lgtm.local:8080");
     for (const backend of RING_SERVICES) expect(on(stack, INGRESS, backend).filter((r) => r.cidr_ipv4 !== undefined), backend).toEqual([]);
   });
 
-  it("WHEN synthesized THEN each backend admits only the gateway, Alloy, Grafana, its own ring peers and Tempo's metrics generator (Mimir)", () => {
+  it("WHEN synthesized THEN each backend admits only the gateway, Alloy, its own ring peers and Tempo's metrics generator (Mimir): no longer Grafana", () => {
     const allowed: Record<string, string[]> = {
-      mimir: ["alloy", "gateway", "grafana", "mimir", "tempo"],
-      loki: ["alloy", "gateway", "grafana", "loki"],
-      tempo: ["alloy", "gateway", "grafana", "tempo"],
-      pyroscope: ["alloy", "gateway", "grafana", "pyroscope"], // Alloy: self-monitoring scrape (issue 19)
+      mimir: ["alloy", "gateway", "mimir", "tempo"],
+      loki: ["alloy", "gateway", "loki"],
+      tempo: ["alloy", "gateway", "tempo"],
+      pyroscope: ["alloy", "gateway", "pyroscope"], // Alloy: self-monitoring scrape (issue 19)
     };
     for (const backend of RING_SERVICES) {
       const from = [...new Set(on(stack, INGRESS, backend).map((r) => String(r.referenced_security_group_id).replace(/^\$\{aws_security_group\.(.*)_sg\.id\}$/, "$1")))].sort();
       expect(from, backend).toEqual(allowed[backend]);
     }
+  });
+
+  it("WHEN synthesized THEN Grafana reaches no backend port at all (least privilege): its service egress is the gateway's HTTP port, plus HTTPS and its database", () => {
+    const grafanaEgress = on(stack, EGRESS, "grafana").map((r) => [r.id, r.referenced_security_group_id ?? r.cidr_ipv4, r.from_port]);
+    expect(grafanaEgress.sort()).toEqual(
+      [
+        ["grafana_to_gateway_http", sg("gateway"), 8080],
+        ["grafana_to_anywhere_https", "0.0.0.0/0", 443],
+        ["grafana_to_grafana_efs_nfs", sg("grafana_efs"), 2049],
+      ].sort(),
+    );
+    for (const backend of RING_SERVICES) expect(on(stack, INGRESS, backend).filter((r) => r.referenced_security_group_id === sg("grafana")), backend).toEqual([]);
+    expect(rule(stack, INGRESS, "gateway_from_grafana_http")).toMatchObject({ referenced_security_group_id: sg("grafana"), from_port: 8080 });
+    expect(rule(stack, INGRESS, "gateway_from_grafana_http").description).toContain("datasources");
   });
 
   it("WHEN synthesized THEN the only egress to a CIDR is HTTPS, one rule per task group and none on the ALB", () => {
@@ -177,8 +191,8 @@ describe("GIVEN prod settings", () => {
   it("WHEN synthesized THEN it holds ten groups (the ALB, the endpoints, one per service) and exactly the rules above, none more", () => {
     expect(inventoryOf(stack)).toEqual({
       "aws_security_group": 10,
-      "aws_vpc_security_group_egress_rule": 46,
-      "aws_vpc_security_group_ingress_rule": 43,
+      "aws_vpc_security_group_egress_rule": 43, // Grafana → the gateway only, not the four backends (issue 26)
+      "aws_vpc_security_group_ingress_rule": 38, // no OTLP rules from the VPC into Alloy (alloy.otlp_senders is empty); Grafana into the gateway only
       "data.terraform_remote_state": 1,
     });
   });
@@ -199,8 +213,8 @@ describe("GIVEN dev settings", () => {
   it("WHEN synthesized THEN it holds nine groups (no endpoint group) and exactly the rules of prod's catalog without the endpoints', none more", () => {
     expect(inventoryOf(stack)).toEqual({
       "aws_security_group": 9,
-      "aws_vpc_security_group_egress_rule": 43,
-      "aws_vpc_security_group_ingress_rule": 40,
+      "aws_vpc_security_group_egress_rule": 40,
+      "aws_vpc_security_group_ingress_rule": 35,
       "data.terraform_remote_state": 1,
     });
   });
@@ -236,9 +250,52 @@ describe("GIVEN memberlist_port = 7950 and otlp.grpc_port = 14317", () => {
     expect(rule(stack, INGRESS, "tempo_from_self_memberlist_udp").from_port).toBe(7950);
     expect(rule(stack, EGRESS, "mimir_to_self_memberlist_tcp").from_port).toBe(7950);
     expect(rule(stack, INGRESS, "tempo_from_alloy_otlp_grpc").from_port).toBe(14317);
-    expect(rule(stack, INGRESS, "alloy_from_vpc_otlp_grpc").from_port).toBe(14317);
     const stale = [...rules(stack, INGRESS), ...rules(stack, EGRESS)].filter((r) => [7946, 4317].includes(r.from_port));
     expect(stale).toEqual([]);
+  });
+});
+
+describe("GIVEN alloy.otlp_senders with a sender network, two names for one network and a sender security group", () => {
+  let stack: StackJson;
+  beforeAll(async () => {
+    stack = synthLayer(
+      await settingsWith({
+        otlp: { grpc_port: 14317 },
+        alloy: {
+          otlp_senders: {
+            cidrs: { app_subnets: "10.40.8.0/22", "batch.jobs": "10.40.8.0/22" },
+            security_groups: { orders_api: "sg-0123456789abcdef0" },
+          },
+        },
+      }),
+      "20-security",
+    );
+  });
+
+  it("WHEN synthesized THEN Alloy's two OTLP ports admit exactly those senders, one rule per sender and port, and the VPC not", () => {
+    const otlp = on(stack, INGRESS, "alloy").filter((r) => [14317, 4318].includes(r.from_port));
+    expect(otlp.map((r) => [r.id, r.cidr_ipv4 ?? r.referenced_security_group_id, r.from_port]).sort()).toEqual(
+      [
+        ["alloy_from_sender_app_subnets_otlp_grpc", "10.40.8.0/22", 14317],
+        ["alloy_from_sender_app_subnets_otlp_http", "10.40.8.0/22", 4318],
+        ["alloy_from_sender_orders_api_otlp_grpc", "sg-0123456789abcdef0", 14317],
+        ["alloy_from_sender_orders_api_otlp_http", "sg-0123456789abcdef0", 4318],
+      ].sort(),
+    );
+    expect(rule(stack, INGRESS, "alloy_from_sender_app_subnets_otlp_grpc").description).toContain("alloy.otlp_senders.cidrs.batch.jobs");
+    expect(rule(stack, INGRESS, "alloy_from_sender_orders_api_otlp_http").description).toContain("alloy.otlp_senders.security_groups.orders_api");
+    expect(rules(stack, INGRESS).filter((r) => r.cidr_ipv4 === VPC_CIDR).map((r) => r.id)).toEqual(["gateway_from_vpc_http"]);
+  });
+});
+
+describe("GIVEN alloy.otlp_senders naming every address or a malformed group", () => {
+  it("WHEN loaded THEN each is refused naming the file, the key and what was expected", async () => {
+    await expect(settingsWith({ alloy: { otlp_senders: { cidrs: { everyone: "0.0.0.0/0" } } } })).rejects.toThrow(
+      /environments\/prod\.tfvars: alloy\.otlp_senders\.cidrs\.everyone: "0\.0\.0\.0\/0" admits every address; expected the senders' own network/,
+    );
+    await expect(settingsWith({ alloy: { otlp_senders: { security_groups: { api: "sg-12" } } } })).rejects.toThrow(
+      /environments\/prod\.tfvars: alloy\.otlp_senders\.security_groups\.api: expected a security group id such as "sg-0123456789abcdef0"/,
+    );
   });
 });
 
@@ -279,9 +336,9 @@ describe("GIVEN a certificate, ingest CIDRs (one repeating a UI CIDR) and a peer
     expect(d).toContain("load_balancer.ingest_allowed_cidrs.office-again");
   });
 
-  it("WHEN synthesized THEN the peered network reaches the gateway's HTTP port and Alloy's OTLP receivers, no backend", () => {
+  it("WHEN synthesized THEN the peered network reaches the gateway's HTTP port only: no backend, not Alloy's OTLP receivers", () => {
     const fromPeer = rules(stack, INGRESS).filter((r) => r.cidr_ipv4 === "172.16.0.0/16");
-    expect(fromPeer.map((r) => r.id).sort()).toEqual(["alloy_from_internal_peer_otlp_grpc", "alloy_from_internal_peer_otlp_http", "gateway_from_internal_peer_http"].sort());
+    expect(fromPeer.map((r) => r.id)).toEqual(["gateway_from_internal_peer_http"]);
     expect(rule(stack, INGRESS, "gateway_from_internal_peer_http").description).toContain("load_balancer.internal_client_cidrs.peer");
   });
 });

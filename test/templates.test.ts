@@ -45,6 +45,8 @@ const datasource = (doc: Doc, type: string): Doc => {
   if (ds.length !== 1) throw new Error(`expected one ${type} datasource, found ${ds.length}`);
   return ds[0];
 };
+/** The tenant a datasource's name says: "Mimir (aws-rag-ec2)" → aws-rag-ec2; a plain name is the default tenant's. */
+const tenantOfName = (name: string): string | undefined => /\(([^)]+)\)$/.exec(name)?.[1];
 const hours = (days: number) => `${days * 24}h`;
 
 describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
@@ -298,17 +300,19 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
     beforeAll(() => {
       doc = yamlOf(configs, "grafana");
     });
-    it("THEN the four backends are provisioned at their catalog port and prefix, each with the tenant header", () => {
-      const ns = s.service_discovery.namespace;
-      expect(datasource(doc, "prometheus").url).toBe(`http://mimir.${ns}:${s.services.mimir.http_port}/prometheus`);
-      expect(datasource(doc, "loki").url).toBe(`http://loki.${ns}:${s.services.loki.http_port}`);
-      expect(datasource(doc, "tempo").url).toBe(`http://tempo.${ns}:${s.services.tempo.http_port}${s.services.tempo.path_prefix}`);
-      expect(datasource(doc, "grafana-pyroscope-datasource").url).toBe(`http://pyroscope.${ns}:${s.services.pyroscope.http_port}${s.services.pyroscope.path_prefix}`);
-      for (const type of Object.keys(DEFAULT_UIDS)) {
-        const ds = datasource(doc, type);
-        expect(ds.jsonData.httpHeaderName1, ds.name).toBe("X-Scope-OrgID");
-        // The self-monitoring Mimir reads the stack's own tenant; every other datasource the users'.
-        expect(ds.secureJsonData.httpHeaderValue1, ds.name).toBe(ds.uid === "mimir-meta" ? s.self_monitoring.tenant : s.tenant_id);
+    it("THEN the four backends are queried through the gateway at each backend's prefix, with the tenant's read credential and no tenant header", () => {
+      const gateway = `http://gateway.${s.service_discovery.namespace}:${s.services.gateway.http_port}`;
+      expect(datasource(doc, "prometheus").url).toBe(`${gateway}/prometheus`);
+      expect(datasource(doc, "loki").url).toBe(gateway);
+      expect(datasource(doc, "tempo").url).toBe(`${gateway}${s.services.tempo.path_prefix}`);
+      expect(datasource(doc, "grafana-pyroscope-datasource").url).toBe(`${gateway}${s.services.pyroscope.path_prefix}`);
+      for (const ds of doc.datasources as Record<string, any>[]) {
+        // Basic auth at the gateway (which sets X-Scope-OrgID from the user): the self-monitoring Mimir
+        // as the stack's own tenant, every other datasource as its tenant, the password a $VAR Grafana expands.
+        expect([ds.basicAuth, ds.basicAuthUser], ds.name).toEqual([true, ds.uid === "mimir-meta" ? s.self_monitoring.tenant : tenantOfName(ds.name) ?? s.tenant_id]);
+        expect(ds.secureJsonData.basicAuthPassword, ds.name).toMatch(/^\$LGTM_GRAFANA_READ_PASSWORD_(\d+|META)$/);
+        expect(ds.jsonData?.httpHeaderName1, ds.name).toBeUndefined();
+        expect(ds.url, ds.name).toMatch(new RegExp(`^${gateway}`));
       }
     });
     it("THEN traces link to logs, metrics and profiles, logs link back to traces, and metrics' exemplars to traces", () => {
@@ -365,7 +369,9 @@ describe("GIVEN prod settings with Loki moved to port 4101 (seed 004)", () => {
     expect(yamlOf(configs, "loki").server.http_listen_port).toBe(4101);
     const lw = childBlocks(blockOf(alloyOf(configs), "loki.write", "loki"), "endpoint")[0];
     expect(attribute(lw, "url")).toBe("http://loki.lgtm.local:4101/loki/api/v1/push");
-    expect(datasource(yamlOf(configs, "grafana"), "loki").url).toBe("http://loki.lgtm.local:4101");
+    // Grafana reads Loki through the gateway, which calls 4101 (test/gateway.test.ts runs it).
+    expect(datasource(yamlOf(configs, "grafana"), "loki").url).toBe("http://gateway.lgtm.local:8080");
+    expect(configOf(configs, "gateway", "nginx.conf").content).toContain("http://loki.lgtm.local:4101");
   });
 });
 
@@ -381,7 +387,7 @@ describe("GIVEN prod settings with Tempo's API under /traces and a different ten
   });
   it("WHEN rendered THEN Tempo's http_api_prefix, Grafana's Tempo URL, every join address and every tenant follow", () => {
     expect(yamlOf(configs, "tempo").http_api_prefix).toBe("/traces");
-    expect(datasource(yamlOf(configs, "grafana"), "tempo").url).toBe("http://tempo.obs.internal:3200/traces");
+    expect(datasource(yamlOf(configs, "grafana"), "tempo").url).toBe("http://gateway.obs.internal:8080/traces");
     expect(yamlOf(configs, "mimir").memberlist.join_members).toEqual(["dns+mimir.obs.internal:7946"]);
     for (const c of configs) {
       // jsj-lgtm-header stays a declared tenant (tenants in common.tfvars): Grafana has datasources and the gateway credentials for it.
@@ -389,7 +395,7 @@ describe("GIVEN prod settings with Tempo's API under /traces and a different ten
       expect(c.content, c.fileName).not.toContain("lgtm.local");
     }
     expect(configOf(configs, "alloy").content).toContain('tenant_id = "team-a"');
-    expect(datasource(yamlOf(configs, "grafana"), "prometheus").secureJsonData.httpHeaderValue1).toBe("team-a");
+    expect(datasource(yamlOf(configs, "grafana"), "prometheus").basicAuthUser).toBe("team-a");
   });
 });
 

@@ -209,7 +209,8 @@ describe("GIVEN the shipped prod settings' Grafana datasources", () => {
     if (ds.length !== 1) throw new Error(`expected one datasource "${name}", found ${ds.length}`);
     return ds[0];
   };
-  const tenantOf = (ds: Doc) => ds.secureJsonData.httpHeaderValue1 as string;
+  /** The tenant a datasource reads: its basic-auth user at the gateway (which sets X-Scope-OrgID from it). */
+  const tenantOf = (ds: Doc) => (ds.basicAuth === true ? (ds.basicAuthUser as string) : undefined);
   /** Every `...datasourceUid` a datasource links to. */
   const links = (ds: Doc): string[] => {
     const out: string[] = [];
@@ -232,8 +233,11 @@ describe("GIVEN the shipped prod settings' Grafana datasources", () => {
       for (const [name, type] of [["Mimir", "prometheus"], ["Loki", "loki"], ["Tempo", "tempo"], ["Pyroscope", "grafana-pyroscope-datasource"]]) {
         const ds = byName(`${name}${suffix}`);
         expect(ds.type).toBe(type);
-        expect(ds.jsonData.httpHeaderName1).toBe("X-Scope-OrgID");
+        expect(ds.jsonData?.httpHeaderName1).toBeUndefined();
         expect(tenantOf(ds)).toBe(tenant);
+        // The tenant's read password, injected into Grafana's task as a container secret (test/ecs.test.ts).
+        expect(ds.secureJsonData.basicAuthPassword).toBe(`$LGTM_GRAFANA_READ_PASSWORD_${tenant === s.tenant_id ? 0 : 1}`);
+        expect(ds.orgId).toBe(1);
       }
     }
     expect(list.filter((d) => d.isDefault).map((d) => d.name)).toEqual(["Mimir"]);
@@ -242,12 +246,9 @@ describe("GIVEN the shipped prod settings' Grafana datasources", () => {
     expect(new Set(list.map((d) => d.uid)).size).toBe(list.length);
   });
 
-  it("WHEN rendered THEN the all-tenants datasources exist for Mimir, Loki and Tempo (federation on in their configs) and not for Pyroscope (2.2.1 has none)", () => {
-    for (const name of ["Mimir", "Loki", "Tempo"]) expect(tenantOf(byName(`${name} (all tenants)`))).toBe("jsj-lgtm-header|aws-rag-ec2");
-    expect(list.some((d) => d.name === "Pyroscope (all tenants)")).toBe(false);
-    expect(docOf(configs, "mimir", "mimir.yaml").tenant_federation.enabled).toBe(true);
-    expect(docOf(configs, "loki", "loki.yaml").querier.multi_tenant_queries_enabled).toBe(true);
-    expect(docOf(configs, "tempo", "tempo.yaml").query_frontend.multi_tenant_queries_enabled).toBe(true);
+  it("WHEN rendered THEN there is no all-tenants set: through the gateway one credential reads one tenant", () => {
+    expect(list.filter((d) => String(d.name).includes("all tenants"))).toEqual([]);
+    expect(list.map(tenantOf).filter((t) => t?.includes("|"))).toEqual([]);
   });
 
   it("WHEN rendered THEN every trace/log/metric/profile link stays within its datasource's tenant, and each tenant's Tempo links to all three others", () => {
@@ -259,7 +260,6 @@ describe("GIVEN the shipped prod settings' Grafana datasources", () => {
       "mimir-t-aws-rag-ec2",
       "pyroscope-t-aws-rag-ec2",
     ]);
-    expect(byName("Tempo (all tenants)").jsonData.tracesToProfiles).toBeUndefined();
   });
 
   it("WHEN a link crosses tenants THEN the synth check names both datasources and tenants", () => {
@@ -272,20 +272,44 @@ describe("GIVEN the shipped prod settings' Grafana datasources", () => {
     );
   });
 
-  it("WHEN a federated header reaches a backend without federation, or names an unknown tenant, THEN the synth check says so", () => {
-    const noFederation = configs.map((c) =>
-      c.service === "loki" && c.fileName === "loki.yaml" ? { ...c, content: c.content.replace("multi_tenant_queries_enabled: true", "multi_tenant_queries_enabled: false") } : c,
-    );
-    expect(checkRenderedConfigs(s, noFederation).errors).toEqual([
-      expect.stringMatching(/^templates\/loki\/: grafana\/.*datasource "Loki \(all tenants\)" secureJsonData\.httpHeaderValue1 sends the federated tenant "jsj-lgtm-header\|aws-rag-ec2", but loki's config does not enable tenant federation \(querier\.multi_tenant_queries_enabled\)/),
+  it("WHEN a datasource reads as an unknown tenant THEN the synth check says so", () => {
+    const unknown = configs.map((c) => (c.service === "grafana" ? { ...c, content: c.content.replace('basicAuthUser: "aws-rag-ec2"', 'basicAuthUser: "nobody"') } : c));
+    expect(unknown).not.toEqual(configs);
+    expect(checkRenderedConfigs(s, unknown).errors).toContainEqual(expect.stringMatching(/^tenants: .*datasource "Mimir \(aws-rag-ec2\)" basicAuthUser sends tenant "nobody", but "nobody" is not a tenant of the settings/));
+  });
+});
+
+describe("GIVEN tenants mapped to Grafana organizations (tenants.<id>.grafana_org_id)", () => {
+  let s: Settings;
+  let configs: RenderedConfig[];
+  let list: Doc[];
+  beforeAll(async () => {
+    s = await settingsWith({ tenants: { "aws-rag-ec2": { grafana_org_id: 2 }, "team-b": { description: "B", grafana_org_id: 3 }, "team-c": { description: "C", grafana_org_id: 3 } } });
+    configs = renderConfigs(s);
+    list = docOf(configs, "grafana", "provisioning/datasources/datasources.yaml").datasources;
+  });
+
+  it("WHEN rendered THEN each tenant's datasources are in its organization, with one default per organization, and the self-monitoring one in the Main Org.", () => {
+    const orgOf = (tenant: string) => [...new Set(list.filter((d) => d.basicAuthUser === tenant && d.uid !== "mimir-meta").map((d) => d.orgId))];
+    expect([orgOf("jsj-lgtm-header"), orgOf("aws-rag-ec2"), orgOf("team-b"), orgOf("team-c")]).toEqual([[1], [2], [3], [3]]);
+    expect(list.find((d) => d.uid === "mimir-meta")!.orgId).toBe(1);
+    expect(list.filter((d) => d.isDefault).map((d) => [d.orgId, d.name])).toEqual([
+      [1, "Mimir"],
+      [2, "Mimir (aws-rag-ec2)"],
+      [3, "Mimir (team-b)"],
     ]);
-    const pyroscope = configs.map((c) =>
-      c.service === "grafana" ? { ...c, content: c.content.replace('httpHeaderValue1: "aws-rag-ec2"\n\n  - name: "Mimir (all', 'httpHeaderValue1: "aws-rag-ec2|jsj-lgtm-header"\n\n  - name: "Mimir (all') } : c,
-    );
-    expect(pyroscope).not.toEqual(configs);
-    expect(checkRenderedConfigs(s, pyroscope).errors).toContainEqual(expect.stringContaining("but pyroscope's config does not enable tenant federation (its pinned version has none)"));
-    const unknown = configs.map((c) => (c.service === "grafana" ? { ...c, content: c.content.replaceAll('"jsj-lgtm-header|aws-rag-ec2"', '"jsj-lgtm-header|nobody"') } : c));
-    expect(checkRenderedConfigs(s, unknown).errors).toContainEqual(expect.stringMatching(/^tenants: .*datasource "Mimir \(all tenants\)" .* sends tenant "jsj-lgtm-header\|nobody", but "nobody" is not a tenant of the settings/));
+    expect(checkRenderedConfigs(s, configs).errors).toEqual([]);
+  });
+
+  it("WHEN a link points into another organization THEN the synth check says Grafana resolves links within one organization", () => {
+    const broken = configs.map((c) => (c.service === "grafana" ? { ...c, content: c.content.replace('datasourceUid: "tempo-t-team-b"', 'datasourceUid: "tempo-t-aws-rag-ec2"') } : c));
+    expect(broken).not.toEqual(configs);
+    expect(checkRenderedConfigs(s, broken).errors).toContainEqual(expect.stringContaining('datasource "Mimir (team-b)" (org 3) jsonData.exemplarTraceIdDestinations[].datasourceUid links to "Tempo (aws-rag-ec2)" (org 2): Grafana resolves links within one organization'));
+  });
+
+  it("WHEN an organization id is 0 or not a whole number THEN loading fails naming the file, the key and what was expected", async () => {
+    expect(await overrideError({ tenants: { "aws-rag-ec2": { grafana_org_id: 0 } } })).toContain("environments/prod.tfvars: tenants.aws-rag-ec2.grafana_org_id: expected a Grafana organization id of at least 1 (1 is the Main Org.)");
+    expect(await overrideError({ tenants: { "aws-rag-ec2": { grafana_org_id: 1.5 } } })).toContain("environments/prod.tfvars: tenants.aws-rag-ec2.grafana_org_id: expected a whole number");
   });
 });
 
@@ -297,7 +321,7 @@ describe("GIVEN a tenant whose id is not a valid Grafana uid (dots, quotes, 150 
     const list = docOf(configs, "grafana", "provisioning/datasources/datasources.yaml").datasources as Doc[];
     for (const d of list) expect(d.uid, d.name).toMatch(/^[A-Za-z0-9_-]{1,40}$/);
     expect(new Set(list.map((d) => d.uid)).size).toBe(list.length);
-    expect(list.filter((d) => d.name.startsWith("Mimir")).length).toBe(8); // six tenants + all tenants + self-monitoring (issue 19)
+    expect(list.filter((d) => d.name.startsWith("Mimir")).length).toBe(7); // six tenants + self-monitoring (issue 19); no all-tenants set (issue 26)
     expect(checkRenderedConfigs(s, configs).errors).toEqual([]);
   });
 });

@@ -74,6 +74,14 @@ export class SecurityGroup extends Construct {
     return new VpcSecurityGroupIngressRule(this, ruleId, { securityGroupId: this.id, cidrIpv4: cidr, ...portFields(rule, this.node.path) });
   }
 
+  /**
+   * Ingress from a security group this construct does not own (by id, e.g. a sender's group in the
+   * same VPC); its egress is its owner's business. The rule's construct id is `ruleId`.
+   */
+  allowIngressFromGroupId(ruleId: string, groupId: string, rule: PortRule): VpcSecurityGroupIngressRule {
+    return new VpcSecurityGroupIngressRule(this, ruleId, { securityGroupId: this.id, referencedSecurityGroupId: groupId, ...portFields(rule, this.node.path) });
+  }
+
   /** Egress to an IPv4 CIDR; the rule's construct id is `ruleId`. */
   allowEgressToCidr(ruleId: string, cidr: string, rule: PortRule): VpcSecurityGroupEgressRule {
     return new VpcSecurityGroupEgressRule(this, ruleId, { securityGroupId: this.id, cidrIpv4: cidr, ...portFields(rule, this.node.path) });
