@@ -189,6 +189,7 @@ describe("GIVEN prod settings with an external PostgreSQL for Grafana and two Gr
           "${aws_secretsmanager_secret.gateway_jsj_lgtm_header_read_secret.arn}",
           "${aws_secretsmanager_secret.gateway_aws_rag_ec2_write_secret.arn}",
           "${aws_secretsmanager_secret.gateway_aws_rag_ec2_read_secret.arn}",
+          "${aws_secretsmanager_secret.gateway_meta_read_secret.arn}",
           SECRET,
         ],
       },

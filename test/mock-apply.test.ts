@@ -221,6 +221,8 @@ describe.skipIf(skip)("GIVEN every environment's seven layers mock-applied in de
           "ephemeral",
           "resource.aws_secretsmanager_secret_version.grafana_admin_password_version.secret_string_wo",
           ...["jsj_lgtm_header", "aws_rag_ec2"].flatMap((t) => ["write", "read"].map((role) => `resource.aws_secretsmanager_secret_version.gateway_${t}_${role}_version.secret_string_wo`)),
+          // The self-monitoring tenant's read password: Grafana's self-monitoring datasource (issue 26).
+          "resource.aws_secretsmanager_secret_version.gateway_meta_read_version.secret_string_wo",
         ].sort(),
       );
       expect(r!.json!.resource!.aws_secretsmanager_secret_version.grafana_admin_password_version.secret_string_wo).toBe(MOCK_EPHEMERAL_VALUE);

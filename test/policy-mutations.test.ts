@@ -111,6 +111,15 @@ const MUTATIONS: [string, string, (p: ProdCopy) => void][] = [
         );
       }),
   ],
+  [
+    "Grafana.1",
+    "Grafana's metrics datasource points straight at Mimir again, around the gateway",
+    (p) =>
+      p.container("grafana", "config", (c) => {
+        const e = c.environment.find((x: { value: string }) => /^\s*url: "http:\/\/gateway\./m.test(x.value));
+        e.value = e.value.replace(/url: "http:\/\/gateway\.[^"]*\/prometheus"/, 'url: "http://mimir.lgtm.local:9009/prometheus"');
+      }),
+  ],
 ];
 
 describe.skipIf(MUTATION_RUN)("GIVEN broken copies of prod's stacks", () => {

@@ -156,7 +156,7 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
     });
     it("THEN it requires the tenant, uses TSDB v13 on S3 under storage_prefixes.loki, and listens on the catalog's ports", () => {
       expect(doc.auth_enabled).toBe(true);
-      expect(doc.server).toEqual({ http_listen_port: s.services.loki.http_port, grpc_listen_port: s.services.loki.grpc_port, graceful_shutdown_timeout: "10s", ...grpcLimits(s) });
+      expect(doc.server).toEqual({ http_listen_port: s.services.loki.http_port, grpc_listen_port: s.services.loki.grpc_port, graceful_shutdown_timeout: "10s", http_server_write_timeout: "90s", ...grpcLimits(s) });
       expect(doc.schema_config.configs).toEqual([
         { from: s.loki.schema_from, store: "tsdb", object_store: "s3", schema: "v13", index: { prefix: "index_", period: "24h" } },
       ]);
