@@ -81,12 +81,13 @@ accept_risks = {
   }
 }
 
-# The team's hand-built stack (seeds 000-004) already holds the data bucket and the six ECR
-# repositories under the names this project uses: import them instead of creating them (nothing is
-# recreated; the data, prefixes and tenant stay). docs/migration.md has the order of operations.
+# The team's hand-built stack (seeds 000-004) already holds the data bucket under the name this
+# project uses: import it instead of creating it (nothing is recreated; the data, prefixes and tenant
+# stay). docs/migration.md has the order of operations. Its six lgtm-<service> ECR repositories are
+# not adopted: with image_source = "pull_through" the tasks pull from the cache's repositories and
+# this project creates no lgtm-<service> repository; the old ones stay in the account untouched.
 adopt = {
-  data_bucket      = true
-  ecr_repositories = ["mimir", "loki", "tempo", "pyroscope", "grafana", "alloy"]
+  data_bucket = true
   # Names the previous stack used (seed logs): synth warns when this project would create one of them.
   previous_names = [
     "sys-lgtm-s3", "jsj-lgtm-data-s3", "lgtm-cluster", "lgtm-prod-cluster", "lgtm-prod-alb",

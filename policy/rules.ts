@@ -51,6 +51,22 @@ export function allowsEveryAction(policy: unknown): boolean {
   }
 }
 
+/** The creation template ECR applies to the repositories a pull-through cache creates under `prefix`. */
+function creationTemplate(stack: SynthesizedStack, prefix: string): [string, TfBlock] | undefined {
+  return resources(stack, "aws_ecr_repository_creation_template").find(([, t]) => t.prefix === prefix && [t.applied_for ?? []].flat().includes("PULL_THROUGH_CACHE"));
+}
+
+/** A registry scanning rule scans `<prefix>/...` repositories on push (or continuously). */
+function registryScans(stack: SynthesizedStack, prefix: string): boolean {
+  return resources(stack, "aws_ecr_registry_scanning_configuration").some(([, c]) =>
+    [c.rule ?? []].flat().some(
+      (r: TfBlock) =>
+        ["SCAN_ON_PUSH", "CONTINUOUS_SCAN"].includes(r.scan_frequency) &&
+        [r.repository_filter ?? []].flat().some((f: TfBlock) => f.filter_type === "WILDCARD" && new RegExp(`^${String(f.filter).split("*").map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(`${prefix}/x`)),
+    ),
+  );
+}
+
 const TLS_POLICIES = /^ELBSecurityPolicy-TLS13-1-[23]-/;
 const SECRET_NAME = /PASSWORD|SECRET|ACCESS_KEY|TOKEN|ECS_ENGINE_AUTH_DATA/i;
 
@@ -207,20 +223,31 @@ export const RULES: readonly PolicyRule[] = [
     title: "ECR private repositories should have image scanning configured",
     reason: "a known-vulnerable image would run unnoticed",
     fix: "ecr.scan_on_push",
-    check: (stack) =>
-      resources(stack, "aws_ecr_repository")
+    check: (stack) => [
+      ...resources(stack, "aws_ecr_repository")
         .filter(([, r]) => one(r.image_scanning_configuration)?.scan_on_push !== true)
         .map(([address]) => ({ address, detail: "scan_on_push is not true" })),
+      // The repositories a pull-through cache creates are scanned only by a registry scanning rule covering its prefix.
+      ...resources(stack, "aws_ecr_pull_through_cache_rule")
+        .filter(([, r]) => !registryScans(stack, String(r.ecr_repository_prefix)))
+        .map(([address, r]) => ({ address, detail: `no registry scanning rule scans the repositories it creates under ${r.ecr_repository_prefix}/ on push` })),
+    ],
   },
   {
     id: "ECR.2",
     title: "ECR private repositories should have tag immutability configured",
     reason: "a pushed tag could be replaced by a different image under the same name",
     fix: 'ecr.image_tag_mutability = "IMMUTABLE"',
-    check: (stack) =>
-      resources(stack, "aws_ecr_repository")
+    check: (stack) => [
+      ...resources(stack, "aws_ecr_repository")
         .filter(([, r]) => r.image_tag_mutability !== "IMMUTABLE")
         .map(([address, r]) => ({ address, detail: `image_tag_mutability is ${JSON.stringify(r.image_tag_mutability ?? "MUTABLE")}` })),
+      ...resources(stack, "aws_ecr_pull_through_cache_rule").flatMap(([address, r]) => {
+        const template = creationTemplate(stack, String(r.ecr_repository_prefix));
+        if (!template) return [{ address, detail: `no repository creation template for ${r.ecr_repository_prefix}/: ECR creates its repositories MUTABLE` }];
+        return template[1].image_tag_mutability === "IMMUTABLE" ? [] : [{ address: template[0], detail: `image_tag_mutability is ${JSON.stringify(template[1].image_tag_mutability ?? "MUTABLE")}` }];
+      }),
+    ],
   },
   {
     id: "ECR.3",
@@ -229,9 +256,16 @@ export const RULES: readonly PolicyRule[] = [
     fix: "ecr.keep_last_images",
     check: (stack) => {
       const covered = new Set(resources(stack, "aws_ecr_lifecycle_policy").map(([, p]) => referenced(p.repository)));
-      return resources(stack, "aws_ecr_repository")
-        .filter(([a]) => !covered.has(a))
-        .map(([address]) => ({ address, detail: "no aws_ecr_lifecycle_policy" }));
+      return [
+        ...resources(stack, "aws_ecr_repository")
+          .filter(([a]) => !covered.has(a))
+          .map(([address]) => ({ address, detail: "no aws_ecr_lifecycle_policy" })),
+        ...resources(stack, "aws_ecr_pull_through_cache_rule").flatMap(([address, r]) => {
+          const template = creationTemplate(stack, String(r.ecr_repository_prefix));
+          if (!template) return [{ address, detail: `no repository creation template for ${r.ecr_repository_prefix}/: ECR creates its repositories with no lifecycle policy` }];
+          return typeof template[1].lifecycle_policy === "string" && template[1].lifecycle_policy.length > 0 ? [] : [{ address: template[0], detail: "no lifecycle_policy" }];
+        }),
+      ];
     },
   },
   {

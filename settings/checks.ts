@@ -101,6 +101,12 @@ function checkGatewayRoutes(s: Settings): Finding[] {
 
 function checkAdoption(s: Settings): Finding[] {
   const out: Finding[] = [];
+  if (s.adopt.ecr_repositories.length > 0 && s.image_source !== "ecr") {
+    out.push({
+      key: "adopt.ecr_repositories",
+      message: `image_source = "${s.image_source}" creates no ${s.project}-<service> repositories to adopt (the tasks pull from ${s.image_source === "pull_through" ? "the pull-through cache" : "the upstream registries"}); remove it, and the existing repositories stay in the account untouched (docs/migration.md), or set image_source = "ecr"`,
+    });
+  }
   s.adopt.ecr_repositories.forEach((name, i) => {
     if (!(SERVICE_NAMES as readonly string[]).includes(name)) {
       const hint = didYouMean(name, SERVICE_NAMES);
