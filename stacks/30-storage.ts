@@ -18,7 +18,7 @@
  * operation runs as Grafana's uid/gid 472 (the image's user) and the directory is created 0750; one
  * mount target per private subnet, so Grafana mounts it in whichever AZ its task lands.
  *
- * Versioned (`storage.noncurrent_version_days`): a delete by a component, or by a compromised task
+ * Encrypted with SSE-S3, or with its own KMS key (`kms.data_bucket`). Versioned (`storage.noncurrent_version_days`): a delete by a component, or by a compromised task
  * role (which has no s3:DeleteObjectVersion), only hides an object for that many days. With
  * `audit_logs.s3_access_logs` its server access logs go to the log bucket.
  *
@@ -51,7 +51,9 @@ import {
   type ServiceName,
   type StoragePrefixKey,
 } from "../settings";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { EfsFileSystem } from "../modules/efs-file-system";
+import { CustomerKey } from "../modules/kms-key";
 import { DataBucket, type ExpiringPrefix } from "../modules/data-bucket";
 import { EcrRepositories } from "../modules/ecr-repositories";
 import { EcrPullThroughCache } from "../modules/ecr-pull-through";
@@ -76,8 +78,19 @@ export class StorageStack extends LayerStack<"30-storage"> {
     // The log bucket 00-bootstrap creates, by its name in settings (00-bootstrap's state is local).
     const logBucket = auditLogBucket(s, "s3_access_logs");
 
+    // kms.data_bucket: the bucket's own key. Its policy names only the account (administration);
+    // each task role is granted this key alone, through S3 alone (40-iam, modules/task-roles).
+    const key = s.kms.data_bucket
+      ? new CustomerKey(this, "data_key", {
+          name: `${s.project}-${s.env}-data`,
+          description: `${s.project} ${s.env}: the data bucket ${s.storage.data_bucket_name}`,
+          accountIds: s.aws.allowed_account_ids,
+          partition: new DataAwsPartition(this, "partition").partition,
+        })
+      : undefined;
     const data = new DataBucket(this, "data", {
       bucketName: s.storage.data_bucket_name,
+      kmsKeyArn: key?.arn,
       forceDestroy: s.storage.force_destroy,
       // Where the environment does not accept losing its data (force_destroy off), a plan that would
       // destroy or replace the bucket fails instead of being one "yes" away from deleting a year of data.
@@ -136,6 +149,7 @@ export class StorageStack extends LayerStack<"30-storage"> {
 
     this.publish("data_bucket_name", data.bucket.bucket);
     this.publish("data_bucket_arn", data.bucket.arn);
+    this.publish("data_bucket_kms_key_arn", key?.arn ?? "");
     this.publish("ecr_repository_urls", ecr?.urls ?? {});
     this.publish("ecr_repository_arns", ecr?.arns ?? {});
     this.publish("grafana_file_system_id", grafana?.fileSystem.id ?? "");

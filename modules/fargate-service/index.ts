@@ -196,6 +196,13 @@ export interface FargateServiceProps {
   readonly logGroupName: string;
   /** Days the log group keeps events. */
   readonly logRetentionDays: number;
+  /** Customer managed KMS key the log group is encrypted with. @default none (CloudWatch Logs' own encryption) */
+  readonly logKmsKeyArn?: string;
+  /**
+   * The log group holds audit records (who did what): tagged `AuditTrail = "true"`, which the policy
+   * pack holds to the audit retention (CloudWatch.16). @default false
+   */
+  readonly auditLog?: boolean;
   /** Region of the log group (awslogs-region). */
   readonly region: string;
 
@@ -217,6 +224,9 @@ export interface FargateServiceProps {
   /** Resources the ECS service must wait for (e.g. the cluster's capacity providers). @default none */
   readonly serviceDependsOn?: ITerraformDependable[];
 }
+
+/** Tag of the log groups that hold audit records (policy/rules.ts CloudWatch.16 reads it). */
+export const AUDIT_TRAIL_TAG = "AuditTrail";
 
 export class FargateService extends Construct {
   readonly logGroup: CloudwatchLogGroup;
@@ -241,6 +251,8 @@ export class FargateService extends Construct {
     this.logGroup = new CloudwatchLogGroup(this, "log_group", {
       name: props.logGroupName,
       retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.logKmsKeyArn,
+      tags: props.auditLog ? { [AUDIT_TRAIL_TAG]: "true" } : undefined,
     });
 
     const logs = (streamPrefix: string) => ({
