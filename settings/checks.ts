@@ -26,7 +26,7 @@ import { checkEnabled } from "./enabled";
 import { checkImageVersions } from "./image-versions";
 
 export { FARGATE_SIZES };
-import { RULE_IDS } from "../policy/rules";
+import { AUDIT_RETENTION_DAYS, RULE_IDS } from "../policy/rules";
 
 export interface Finding {
   readonly key: string;
@@ -451,8 +451,8 @@ function checkWaivers(s: Settings): Finding[] {
 
 // ---------------------------------------------------------------- audit logs
 
-/** The shortest an audit record is kept unless `accept_risks.short_audit_retention` (Security Hub CloudWatch.16's default). */
-export const AUDIT_MIN_RETENTION_DAYS = 365;
+/** The shortest an audit record is kept unless `accept_risks.short_audit_retention`: the policy pack's CloudWatch.16 minimum. */
+export const AUDIT_MIN_RETENTION_DAYS = AUDIT_RETENTION_DAYS;
 
 function checkAuditLogs(s: Settings): Finding[] {
   const a = s.audit_logs;

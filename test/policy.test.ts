@@ -39,6 +39,7 @@ const s3 = (drop?: string, o: Record<string, Record<string, unknown>> = {}) => {
     aws_s3_bucket_policy: { b_policy: { ...bucket("b"), policy: denyHttp } },
     aws_s3_bucket_public_access_block: { b_pab: { ...bucket("b"), block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true } },
     aws_s3_bucket_logging: { b_logging: { ...bucket("b"), target_bucket: "logs", target_prefix: "s3/b/" } },
+    aws_s3_bucket_versioning: { b_versioning: { ...bucket("b"), versioning_configuration: { status: "Enabled" } } },
     ...o,
   };
   if (drop) delete all[drop];
@@ -97,6 +98,22 @@ const CASES: [string, SynthesizedStack, SynthesizedStack, string][] = [
     stackOf({ aws_secretsmanager_secret: { s: { name: "x" } } }),
     "aws_secretsmanager_secret.s",
   ],
+  // Issue 26 (supply chain, audit trail, KMS); their mutation tests on the prod stacks: test/policy-supply-chain.test.ts.
+  ["S3.14", stackOf(s3()), stackOf(s3("aws_s3_bucket_versioning")), "aws_s3_bucket.b"],
+  [
+    "CloudWatch.16",
+    stackOf({ aws_cloudwatch_log_group: { g: { name: "/ecs/x", retention_in_days: 365, tags: { AuditTrail: "true" } }, other: { name: "/ecs/y", retention_in_days: 7 } } }),
+    stackOf({ aws_cloudwatch_log_group: { g: { name: "/ecs/x", retention_in_days: 30, tags: { AuditTrail: "true" } } } }),
+    "aws_cloudwatch_log_group.g",
+  ],
+  ["KMS.4", stackOf({ aws_kms_key: { k: { enable_key_rotation: true } } }), stackOf({ aws_kms_key: { k: { enable_key_rotation: false } } }), "aws_kms_key.k"],
+  [
+    "KMS.100",
+    stackOf({ aws_cloudwatch_log_group: { g: { name: "/ecs/x", kms_key_id: "${aws_kms_key.k.arn}", tags: { Encryption: "customer-managed-kms" } } } }),
+    stackOf({ aws_cloudwatch_log_group: { g: { name: "/ecs/x", tags: { Encryption: "customer-managed-kms" } } } }),
+    "aws_cloudwatch_log_group.g",
+  ],
+  ["Image.1", taskWith(goodContainer()), taskWith(goodContainer({ image: "grafana/loki:3.7.6" })), "aws_ecs_task_definition.app_task_definition"],
 ];
 
 /**
@@ -157,6 +174,11 @@ const DETAILS: Record<string, string> = {
   "ECS.12": "containerInsights is not enabled",
   "ECS.20": 'container "app" runs as "0"',
   "SecretsManager.1": "no aws_secretsmanager_secret_rotation",
+  "S3.14": "no aws_s3_bucket_versioning with status Enabled",
+  "CloudWatch.16": "an audit log group kept 30 days, less than 365",
+  "KMS.4": "enable_key_rotation is not true",
+  "KMS.100": "tagged for a customer managed key, but it has no kms_key_id",
+  "Image.1": 'container "app" runs "grafana/loki:3.7.6", pinned by tag only',
 };
 
 const idsOf = (stack: SynthesizedStack) => evaluatePolicy([stack], []).violations.map((v) => `${v.rule.id} ${v.address}`);

@@ -28,6 +28,7 @@
 import { createHash } from "node:crypto";
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CUSTOMER_KEY, ENCRYPTION_TAG } from "../../policy/rules";
 import { EcsService, type EcsServiceCapacityProviderStrategy } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition, type EcsTaskDefinitionVolume } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
@@ -252,7 +253,7 @@ export class FargateService extends Construct {
       name: props.logGroupName,
       retentionInDays: props.logRetentionDays,
       kmsKeyId: props.logKmsKeyArn,
-      tags: props.auditLog ? { [AUDIT_TRAIL_TAG]: "true" } : undefined,
+      tags: props.auditLog || props.logKmsKeyArn ? { ...(props.auditLog ? { [AUDIT_TRAIL_TAG]: "true" } : {}), ...(props.logKmsKeyArn ? { [ENCRYPTION_TAG]: CUSTOMER_KEY } : {}) } : undefined,
     });
 
     const logs = (streamPrefix: string) => ({

@@ -15,6 +15,7 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { S3BucketLoggingA } from "@cdktf/provider-aws/lib/s3-bucket-logging";
+import { CUSTOMER_KEY, ENCRYPTION_TAG } from "../../policy/rules";
 
 export interface SecureBucketProps {
   /** Globally unique bucket name. */
@@ -60,6 +61,8 @@ export class SecureBucket extends Construct {
       bucket: props.bucketName,
       forceDestroy: props.forceDestroy ?? false,
       lifecycle,
+      // Says the settings asked for a customer managed key; the policy pack holds the encryption to it.
+      tags: props.kmsKeyArn ? { [ENCRYPTION_TAG]: CUSTOMER_KEY } : undefined,
     });
     const ownership = new S3BucketOwnershipControls(this, "ownership", {
       bucket: this.bucket.id,
