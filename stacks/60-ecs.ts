@@ -217,8 +217,8 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         // sidecar's health check (modules/readiness-probe): a rolling deploy then waits for each new
         // member to be ready before it stops the next.
         extraContainers: isRingService(name)
-          ? [delivery.initContainer, readinessProbe({ image: initImage, port: svc.http_port, path: healthCheckPath(s, name) })]
-          : [delivery.initContainer],
+          ? [delivery.ownerContainer, delivery.initContainer, readinessProbe({ image: initImage, port: svc.http_port, path: healthCheckPath(s, name) })]
+          : [delivery.ownerContainer, delivery.initContainer],
         volumes: [...delivery.volumes, ...state.volumes],
         mountPoints: [...delivery.mountPoints, ...state.mountPoints],
         containerDependsOn: delivery.containerDependsOn,

@@ -471,14 +471,15 @@ describe.skipIf(MUTATION_RUN).each([
     ecs = synthesizedStacks(settings).find((st) => st.id.endsWith("-60-ecs"))!;
   });
 
-  it("WHEN their containers are read THEN every main container is read-only and runs as its image's non-root user, with a volume per declared writable path that the init container chowns to that user", async () => {
+  it("WHEN their containers are read THEN every main container is read-only and runs as its image's non-root user, with a volume per declared writable path that the owner step chowns to that user, and the config is written by a non-root container", async () => {
     const { containers, resources } = await import("../policy");
     const { COMPONENTS, SERVICE_NAMES } = await import("../settings");
     const seen: string[] = [];
     for (const [address, task] of resources(ecs, "aws_ecs_task_definition")) {
       const all = containers(task);
-      const init = all.find((c) => c.name === "config")!;
-      const main = all.find((c) => c.name !== "config")!;
+      const writer = all.find((c) => c.name === "config")!;
+      const init = all.find((c) => c.name === "config-owner")!;
+      const main = all[0];
       if (!(main.name in COMPONENTS)) {
         // The query cache (no catalog service, stacks/60-ecs.ts): memcached as its image's user, nothing written.
         expect([main.name, main.readonlyRootFilesystem, main.user], address).toEqual(["memcached", true, "11211:11211"]);
@@ -487,9 +488,16 @@ describe.skipIf(MUTATION_RUN).each([
       const name = main.name as keyof typeof COMPONENTS;
       const { imageUser, writablePaths } = COMPONENTS[name];
       seen.push(name);
-      // The init container: read-only root, root user (code waiver ECS.20), exits before the main one starts.
+      // The owner step: read-only root, root user (code waiver ECS.20) with CHOWN alone, no environment;
+      // the writer: read-only root, the main container's user (nobody for a root main), no capability.
       expect(init.readonlyRootFilesystem, address).toBe(true);
       expect(init.user, address).toBeUndefined();
+      expect(init.environment ?? [], address).toEqual([]);
+      expect(init.linuxParameters.capabilities.drop, address).not.toContain("CHOWN");
+      expect(writer.readonlyRootFilesystem, address).toBe(true);
+      expect(writer.user, address).toBe(imageUser ?? "65534:65534");
+      expect(writer.linuxParameters, address).toEqual({ capabilities: { drop: ["ALL"] } });
+      expect(writer.dependsOn, address).toEqual([{ condition: "SUCCESS", containerName: "config-owner" }]);
       expect(main.dependsOn, address).toEqual([{ condition: "SUCCESS", containerName: "config" }]);
       // The main container.
       expect(main.readonlyRootFilesystem, address).toBe(true);
@@ -507,8 +515,10 @@ describe.skipIf(MUTATION_RUN).each([
         if (volume!.efs_volume_configuration) continue; // EFS: its access point writes as the user (issue 12)
         // A task-scoped volume (no host path, no EFS), which Fargate creates owned by root.
         expect(Object.keys(volume!), address).toEqual(["name"]);
-        expect(init.mountPoints, address).toContainEqual({ containerPath: m.containerPath, readOnly: false, sourceVolume: m.sourceVolume });
-        if (imageUser !== undefined) expect(script.split("\n"), address).toContain(`chown ${imageUser} ${m.containerPath}`);
+        if (imageUser !== undefined) {
+          expect(init.mountPoints, address).toContainEqual({ containerPath: m.containerPath, readOnly: false, sourceVolume: m.sourceVolume });
+          expect(script.split("\n"), address).toContain(`chown ${imageUser} ${m.containerPath}`);
+        }
       }
     }
     expect(seen.sort()).toEqual([...SERVICE_NAMES].sort());
@@ -552,13 +562,13 @@ describe.skipIf(MUTATION_RUN).each([
     }
   });
 
-  it("WHEN the policy pack runs THEN no ECS.5 or ECS.20 finding remains but the init containers' documented root user", () => {
+  it("WHEN the policy pack runs THEN no ECS.5 or ECS.20 finding remains but the owner steps' documented root user", () => {
     const report = checkPolicy([ecs], [settings]);
     expect(report.violations).toEqual([]);
     const waived = report.waived.filter((w) => w.rule.id === "ECS.5" || w.rule.id === "ECS.20");
     // One init container per catalog service, and the gateway's nginx master (waived in the tfvars with its reason).
     expect(waived.map((w) => `${w.rule.id} ${w.part} ${w.waiver.source}`).sort()).toEqual(
-      [...Array.from({ length: SERVICE_NAMES.length }, () => "ECS.20 config policy/code-waivers.ts"), `ECS.20 gateway ${settings.env} settings, accept_risks.waivers."ECS.20"`].sort(),
+      [...Array.from({ length: SERVICE_NAMES.length }, () => "ECS.20 config-owner policy/code-waivers.ts"), `ECS.20 gateway ${settings.env} settings, accept_risks.waivers."ECS.20"`].sort(),
     );
   });
 });
