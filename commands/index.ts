@@ -8,6 +8,7 @@
  *   npm run plan     the review of every layer's plan, destroy guard, saved plans  commands/plan.ts
  *   npm run apply    applies saved, reviewed plans (and nothing else)              commands/apply.ts
  *   npm run cost     monthly cost estimate per service, piece and layer          commands/cost.ts
+ *   npm run pin-images  resolve image tags to digests into <env>.tfvars         commands/pin-images.ts
  */
 import type { Command } from "./cli";
 
@@ -34,4 +35,5 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   apply: { summary: "apply the plans `plan --save` kept, if the synth is unchanged", load: () => import("./apply") },
   drift: { summary: "plan every layer read-only against its state and report drift", load: () => import("./drift") },
   cost: { summary: "estimate the monthly cost of one environment", load: () => import("./cost") },
+  "pin-images": { summary: "resolve every image tag to its digest and write the digests into <env>.tfvars", load: () => import("./pin-images") },
 };

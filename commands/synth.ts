@@ -19,6 +19,7 @@ import { buildEnvironment } from "../stacks";
 import { foreignReferences } from "../stacks/references";
 import { renderAndCheckAll, writeRenderedConfigs } from "../templates";
 import { isReferenceNote } from "../templates/config-checks";
+import { unpinnedImageWarnings } from "../settings/image-pins";
 import { checkPolicy, formatPolicySummary, readSynthesizedStacks, type PolicyReport } from "../policy";
 
 export { USAGE } from "./synth-usage";
@@ -154,6 +155,18 @@ export class SynthWarnings {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /**
+ * What synth says about the settings of each environment: names the previous stack used, and each
+ * image pinned by tag only (settings/image-pins.ts), once, naming every environment that runs it so.
+ */
+function environmentWarnings(environments: readonly Settings[], collect: SynthWarnings): void {
+  for (const s of environments) {
+    const w = adoptionWarning(s);
+    if (w !== undefined) collect.add([s.env], w.slice(`${s.env}: `.length));
+    for (const u of unpinnedImageWarnings(s)) collect.add([s.env], u);
+  }
+}
+
+/**
  * The line synth prints for each environment: its stacks, the policy check (rules, violations,
  * waived findings) and how many warnings and notes concern it.
  */
@@ -183,10 +196,7 @@ export function synthesize(
 ): string[] {
   const collect = options.warnings ?? new SynthWarnings();
   const rendered = renderAndCheckAll(environments, (w) => collect.addRendered(w));
-  for (const s of environments) {
-    const w = adoptionWarning(s);
-    if (w !== undefined) collect.add([s.env], w.slice(`${s.env}: `.length));
-  }
+  environmentWarnings(environments, collect);
   // Without a collector (plan, drift and apply synthesize first): each warning once, no notes.
   if (!options.warnings) for (const w of collect.all) if (!w.note) console.warn(SynthWarnings.format(w));
   const target = path.resolve(outdir);
@@ -223,10 +233,7 @@ export function synthesize(
  */
 function synthesizeUnderCdktf(environments: readonly Settings[], keepOtherEnvironments: boolean, warnings: SynthWarnings, verbose: boolean): void {
   renderAndCheckAll(environments, (w) => warnings.addRendered(w));
-  for (const s of environments) {
-    const w = adoptionWarning(s);
-    if (w !== undefined) warnings.add([s.env], w.slice(`${s.env}: `.length));
-  }
+  environmentWarnings(environments, warnings);
   const app = buildApp(new App({ stackTraces: false }), environments);
   const before = readManifest(app.outdir);
   app.synth();

@@ -78,23 +78,17 @@ accept_risks = {
   # its reason (printed by synth). Remove a waiver as soon as its finding is fixed. No ECS.20:
   # the gateway runs as the nginx image's unprivileged user.
   waivers = {
-    # The audit-log bucket is not versioned yet (issue 26, "Audit trail"): remove this waiver with the
-    # change that versions it. The data and state buckets are versioned (no waiver).
-    "S3.14" = { reason = "the audit-log bucket (ALB, VPC flow and S3 access logs) is not versioned yet: a deleted log object cannot be recovered until the audit bucket gets versioning and object lock (issue 26)", resources = ["aws_s3_bucket.audit_logs_bucket"] }
-    # The pull-through repositories tasks pull from are created by ECR on the first pull, with mutable
-    # tags and no lifecycle policy, until an ECR repository creation template covers their prefixes
-    # (issue 26, "Supply chain"). They are scanned on push (ECR.1 passes). Remove both with the template.
-    "ECR.2" = { reason = "the pull-through cache repositories (docker-hub/*, ecr-public/*) are created by ECR with mutable tags until a repository creation template makes them IMMUTABLE; images are pinned by tag and scanned on push meanwhile", resources = ["aws_ecr_pull_through_cache_rule.pull_through_docker_hub", "aws_ecr_pull_through_cache_rule.pull_through_ecr_public"] }
-    "ECR.3" = { reason = "the pull-through cache repositories (docker-hub/*, ecr-public/*) are created by ECR without a lifecycle policy until a repository creation template gives them one; they hold only the few tags the services pin", resources = ["aws_ecr_pull_through_cache_rule.pull_through_docker_hub", "aws_ecr_pull_through_cache_rule.pull_through_ecr_public"] }
+    "Image.1" = { reason = "the shipped images are pinned by tag only: these settings were written where no registry is reachable. Run npm run pin-images -- --env prod where Docker Hub and public.ecr.aws answer, commit the digests it writes, then remove this waiver" }
   }
 }
 
-# The team's hand-built stack (seeds 000-004) already holds the data bucket and the six ECR
-# repositories under the names this project uses: import them instead of creating them (nothing is
-# recreated; the data, prefixes and tenant stay). docs/migration.md has the order of operations.
+# The team's hand-built stack (seeds 000-004) already holds the data bucket under the name this
+# project uses: import it instead of creating it (nothing is recreated; the data, prefixes and tenant
+# stay). docs/migration.md has the order of operations. Its six lgtm-<service> ECR repositories are
+# not adopted: with image_source = "pull_through" the tasks pull from the cache's repositories and
+# this project creates no lgtm-<service> repository; the old ones stay in the account untouched.
 adopt = {
-  data_bucket      = true
-  ecr_repositories = ["mimir", "loki", "tempo", "pyroscope", "grafana", "alloy"]
+  data_bucket = true
   # Names the previous stack used (seed logs): synth warns when this project would create one of them.
   previous_names = [
     "sys-lgtm-s3", "jsj-lgtm-data-s3", "lgtm-cluster", "lgtm-prod-cluster", "lgtm-prod-alb",

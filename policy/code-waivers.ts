@@ -18,9 +18,9 @@ export const CODE_WAIVERS: readonly Waiver[] = [
   },
   {
     control: "ECS.20",
-    resources: SERVICE_NAMES.map((n) => `aws_ecs_task_definition.${n}_task_definition#config`),
+    resources: SERVICE_NAMES.map((n) => `aws_ecs_task_definition.${n}_task_definition#config-owner`),
     reason:
-      "the config init container (modules/config-delivery) writes the rendered files into the task-scoped config volume and chowns the main container's writable volumes to its user; Fargate creates both owned by root. It runs for a second with a read-only root filesystem, no ports and no task secrets, then exits",
+      "the owner step of config delivery (modules/config-delivery) only chowns the task-scoped volumes, which Fargate creates owned by root, to the config writer and the main container's user; only root can. It runs a fixed two-line script with every Linux capability dropped but CHOWN, no environment, no ports, no task secrets and a read-only root filesystem, then exits. The config files themselves are written by a non-root container",
     source: SOURCE,
   },
   {

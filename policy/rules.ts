@@ -122,6 +122,12 @@ function gatewaysAndDatasources(stack: SynthesizedStack): { gateways: { name: st
   return { gateways, datasources };
 }
 
+/** Minimum days of an audit log group (Security Hub CloudWatch.16's default; settings/checks.ts AUDIT_MIN_RETENTION_DAYS). */
+export const AUDIT_RETENTION_DAYS = 365;
+/** Tag a bucket or log group carries when the settings encrypt it with a customer managed key (modules/kms-key). */
+export const ENCRYPTION_TAG = "Encryption";
+export const CUSTOMER_KEY = "customer-managed-kms";
+
 const TLS_POLICIES = /^ELBSecurityPolicy-TLS13-1-[23]-/;
 const SECRET_NAME = /PASSWORD|SECRET|ACCESS_KEY|TOKEN|ECS_ENGINE_AUTH_DATA/i;
 
@@ -582,6 +588,61 @@ export const RULES: readonly PolicyRule[] = [
         return [];
       });
     },
+  },
+  {
+    id: "CloudWatch.16",
+    title: "CloudWatch log groups should be retained for a specified time period",
+    reason: `the gateway's access log is the only record of which tenant credential pushed, read or deleted what; an investigation may need to reach back ${AUDIT_RETENTION_DAYS} days`,
+    fix: `logs.audit_retention_days (at least ${AUDIT_RETENTION_DAYS})`,
+    check: (stack) =>
+      resources(stack, "aws_cloudwatch_log_group")
+        .filter(([, g]) => g.tags?.AuditTrail === "true")
+        // 0 or absent: never expire.
+        .filter(([, g]) => typeof g.retention_in_days === "number" && g.retention_in_days > 0 && g.retention_in_days < AUDIT_RETENTION_DAYS)
+        .map(([address, g]) => ({ address, detail: `an audit log group kept ${g.retention_in_days} days, less than ${AUDIT_RETENTION_DAYS}` })),
+  },
+  {
+    id: "KMS.4",
+    title: "AWS KMS key rotation should be enabled",
+    reason: "a key material that never changes widens what one leaked or broken key exposes",
+    fix: "modules/kms-key (rotation always on)",
+    check: (stack) =>
+      resources(stack, "aws_kms_key")
+        .filter(([, k]) => k.enable_key_rotation !== true)
+        .map(([address]) => ({ address, detail: "enable_key_rotation is not true" })),
+  },
+  {
+    id: "KMS.100",
+    title: "Resources the settings encrypt with a customer managed key should be encrypted with it",
+    reason: "kms.* asked for a key of the environment's own (rotation, a key policy, CloudTrail of every use); SSE-S3 or CloudWatch's own encryption would silently take its place",
+    fix: "kms.data_bucket, kms.audit_bucket, kms.log_groups (modules/secure-bucket, modules/fargate-service)",
+    check: (stack) => {
+      const kmsBuckets = new Set(
+        resources(stack, "aws_s3_bucket_server_side_encryption_configuration")
+          .filter(([, e]) => [e.rule ?? []].flat().some((r: TfBlock) => one(r.apply_server_side_encryption_by_default)?.sse_algorithm === "aws:kms" && !!one(r.apply_server_side_encryption_by_default)?.kms_master_key_id))
+          .map(([, e]) => referenced(e.bucket)),
+      );
+      return [
+        ...resources(stack, "aws_s3_bucket")
+          .filter(([a, b]) => b.tags?.[ENCRYPTION_TAG] === CUSTOMER_KEY && !kmsBuckets.has(a))
+          .map(([address]) => ({ address, detail: "tagged for a customer managed key, but its default encryption is not aws:kms with a key" })),
+        ...resources(stack, "aws_cloudwatch_log_group")
+          .filter(([, g]) => g.tags?.[ENCRYPTION_TAG] === CUSTOMER_KEY && !g.kms_key_id)
+          .map(([address]) => ({ address, detail: "tagged for a customer managed key, but it has no kms_key_id" })),
+      ];
+    },
+  },
+  {
+    id: "Image.1",
+    title: "ECS containers should run images pinned by digest",
+    reason: "a tag can be re-pushed: the same task definition would then run different code, unreviewed",
+    fix: "services.<name>.digest, ecs.config_init_image and cache.image (npm run pin-images -- --env <env>)",
+    check: (stack) =>
+      resources(stack, "aws_ecs_task_definition").flatMap(([address, t]) =>
+        containers(t)
+          .filter((c) => typeof c.image !== "string" || !/@sha256:[a-f0-9]{64}$/.test(c.image))
+          .map((c) => ({ address, part: c.name, detail: `container "${c.name}" runs ${JSON.stringify(c.image)}, pinned by tag only` })),
+      ),
   },
 ];
 

@@ -28,7 +28,8 @@ export function createdNames(s: Settings): CreatedName[] {
     { name: alertsTopicName(s), what: "alerts SNS topic (60-ecs)", adopted: false },
     { name: executionRoleName(s), what: "task execution role (40-iam)", adopted: false },
     ...SERVICE_NAMES.filter((n) => s.services[n].enabled).flatMap((n) => [
-      { name: ecrRepositoryName(s, n), what: `${n} ECR repository (30-storage)`, adopted: adoptedRepo(n) },
+      // The project's repositories exist only where the tasks pull from them (image_source = "ecr").
+      ...(s.image_source === "ecr" ? [{ name: ecrRepositoryName(s, n), what: `${n} ECR repository (30-storage)`, adopted: adoptedRepo(n) }] : []),
       { name: logGroupName(s, n), what: `${n} log group (60-ecs)`, adopted: false },
       { name: taskFamily(s, n), what: `${n} task definition family (60-ecs)`, adopted: false },
       { name: taskRoleName(s, n), what: `${n} task role (40-iam)`, adopted: false },

@@ -26,7 +26,7 @@ import { checkEnabled } from "./enabled";
 import { checkImageVersions } from "./image-versions";
 
 export { FARGATE_SIZES };
-import { RULE_IDS } from "../policy/rules";
+import { AUDIT_RETENTION_DAYS, RULE_IDS } from "../policy/rules";
 
 export interface Finding {
   readonly key: string;
@@ -101,6 +101,12 @@ function checkGatewayRoutes(s: Settings): Finding[] {
 
 function checkAdoption(s: Settings): Finding[] {
   const out: Finding[] = [];
+  if (s.adopt.ecr_repositories.length > 0 && s.image_source !== "ecr") {
+    out.push({
+      key: "adopt.ecr_repositories",
+      message: `image_source = "${s.image_source}" creates no ${s.project}-<service> repositories to adopt (the tasks pull from ${s.image_source === "pull_through" ? "the pull-through cache" : "the upstream registries"}); remove it, and the existing repositories stay in the account untouched (docs/migration.md), or set image_source = "ecr"`,
+    });
+  }
   s.adopt.ecr_repositories.forEach((name, i) => {
     if (!(SERVICE_NAMES as readonly string[]).includes(name)) {
       const hint = didYouMean(name, SERVICE_NAMES);
@@ -462,16 +468,48 @@ function checkWaivers(s: Settings): Finding[] {
 
 // ---------------------------------------------------------------- audit logs
 
+/** The shortest an audit record is kept unless `accept_risks.short_audit_retention`: the policy pack's CloudWatch.16 minimum. */
+export const AUDIT_MIN_RETENTION_DAYS = AUDIT_RETENTION_DAYS;
+
 function checkAuditLogs(s: Settings): Finding[] {
   const a = s.audit_logs;
-  if (!a.enabled) return [];
+  const out: Finding[] = [];
+  if (!s.accept_risks.short_audit_retention) {
+    const short: [string, number, boolean][] = [
+      ["audit_logs.retention_days", a.retention_days, a.enabled],
+      ["logs.audit_retention_days", s.logs.audit_retention_days, true],
+    ];
+    for (const [key, days, applies] of short) {
+      if (applies && days < AUDIT_MIN_RETENTION_DAYS) {
+        out.push({ key, message: `${days} days is less than the ${AUDIT_MIN_RETENTION_DAYS} days an incident investigation may need to reach back; expected at least ${AUDIT_MIN_RETENTION_DAYS}, or set accept_risks.short_audit_retention = true to accept the risk` });
+      }
+    }
+  }
+  if (s.kms.audit_bucket) {
+    if (!a.enabled) out.push({ key: "kms.audit_bucket", message: "audit_logs.enabled is false: there is no log bucket to encrypt" });
+    for (const feed of ["alb_access_logs", "s3_access_logs"] as const) {
+      if (a.enabled && a[feed]) out.push({ key: "kms.audit_bucket", message: `AWS delivers ${feed === "alb_access_logs" ? "ALB access logs" : "S3 server access logs"} only to a bucket encrypted with SSE-S3, and audit_logs.${feed} is on; expected kms.audit_bucket = false, or audit_logs.${feed} = false` });
+    }
+  }
+  if (a.object_lock) {
+    if (a.object_lock.days > a.retention_days) {
+      out.push({ key: "audit_logs.object_lock.days", message: `${a.object_lock.days} days is longer than audit_logs.retention_days (${a.retention_days}): the lifecycle could not remove a log that is still locked; expected at most ${a.retention_days}` });
+    }
+    if (a.object_lock.mode === "COMPLIANCE" && s.storage.force_destroy) {
+      out.push({ key: "audit_logs.object_lock.mode", message: "COMPLIANCE locks cannot be lifted by anyone, so storage.force_destroy could never empty the log bucket; expected GOVERNANCE, or storage.force_destroy = false" });
+    }
+  }
+  if (!a.enabled) return out;
   if (a.bucket_name === undefined) {
-    return [{ key: "audit_logs.bucket_name", message: "audit logs are enabled: name the log bucket 00-bootstrap creates (or set audit_logs.enabled = false and waive ELB.5, EC2.6 and S3.9)" }];
+    return [...out, { key: "audit_logs.bucket_name", message: "audit logs are enabled: name the log bucket 00-bootstrap creates (or set audit_logs.enabled = false and waive ELB.5, EC2.6 and S3.9)" }];
   }
   const others: [string, string][] = [["storage.data_bucket_name", s.storage.data_bucket_name], ["state_backend.bucket", s.state_backend.bucket]];
-  return others
-    .filter(([, name]) => name === a.bucket_name)
-    .map(([key]) => ({ key: "audit_logs.bucket_name", message: `"${a.bucket_name}" is also ${key}; the log bucket must be a bucket of its own` }));
+  return [
+    ...out,
+    ...others
+      .filter(([, name]) => name === a.bucket_name)
+      .map(([key]) => ({ key: "audit_logs.bucket_name", message: `"${a.bucket_name}" is also ${key}; the log bucket must be a bucket of its own` })),
+  ];
 }
 
 // ---------------------------------------------------------------- ECR pull-through cache

@@ -812,6 +812,31 @@ export const settingsSchema = z.strictObject({
       vpc_flow_logs: z.boolean().default(true),
       /** S3 server access logs of the data and state buckets (S3.9). */
       s3_access_logs: z.boolean().default(true),
+      /**
+       * S3 Object Lock on the (versioned) log bucket: every log object is write-once for `days`.
+       * GOVERNANCE: only a principal with s3:BypassGovernanceRetention can delete early; COMPLIANCE:
+       * nobody, the root user included. Omitted: no lock. Once on, it cannot be switched off.
+       */
+      object_lock: z
+        .strictObject({
+          mode: z.enum(["GOVERNANCE", "COMPLIANCE"], { error: 'expected "GOVERNANCE" or "COMPLIANCE"' }),
+          days: positiveInt("a number of days"),
+        })
+        .optional(),
+    })
+    .prefault({}),
+  /**
+   * Customer managed KMS keys (rotation on, key policy naming only the services that use them)
+   * instead of the default SSE-S3 / CloudWatch Logs encryption.
+   */
+  kms: z
+    .strictObject({
+      /** The data bucket (30-storage): the task roles may use only this key, only through S3. */
+      data_bucket: z.boolean().default(false).describe("Encrypt the data bucket with a customer managed KMS key (30-storage; rotation on, usable only through S3 by this account); the task roles get `kms:Decrypt`/`kms:GenerateDataKey` on that key only. Off: SSE-S3 (AES256)."),
+      /** The log bucket (00-bootstrap); AWS delivers ALB and S3 server access logs only to SSE-S3 buckets. */
+      audit_bucket: z.boolean().default(false).describe("Encrypt the log bucket with a customer managed KMS key (00-bootstrap; VPC flow log delivery may use it). Refused while `audit_logs.alb_access_logs` or `audit_logs.s3_access_logs` is on: AWS delivers those only to SSE-S3 buckets. Off: SSE-S3."),
+      /** The services' CloudWatch log groups (60-ecs). */
+      log_groups: z.boolean().default(false).describe("Encrypt the services' CloudWatch log groups with a customer managed KMS key (60-ecs; usable by CloudWatch Logs for this environment's log groups only). Off: CloudWatch Logs' own encryption."),
     })
     .prefault({}),
   storage_prefixes: z.strictObject(storagePrefixShape),
@@ -841,6 +866,17 @@ export const settingsSchema = z.strictObject({
           error: `expected a CloudWatch retention: one of ${LOG_RETENTION_DAYS.join(", ")} days`,
         })
         .default(7),
+      /**
+       * CloudWatch retention of the log groups that hold audit records: the gateway's access log (who
+       * pushed, queried or deleted what, with which tenant's credential). At least 365 days unless
+       * `accept_risks.short_audit_retention`.
+       */
+      audit_retention_days: z
+        .number()
+        .refine((d) => LOG_RETENTION_DAYS.includes(d as (typeof LOG_RETENTION_DAYS)[number]), {
+          error: `expected a CloudWatch retention: one of ${LOG_RETENTION_DAYS.join(", ")} days`,
+        })
+        .default(365),
     })
     .prefault({}),
   ecs: z
@@ -868,6 +904,11 @@ export const settingsSchema = z.strictObject({
        * availability zone stops their writes (settings/quorum.ts): dev's single tasks, Tempo 3 monolithic.
        */
       reduced_redundancy: z.array(z.string({ error: "expected a service name" })).default([]),
+      /**
+       * Keep audit records (`audit_logs.retention_days`, `logs.audit_retention_days`) less than the
+       * 365 days an incident investigation may need to reach back.
+       */
+      short_audit_retention: z.boolean().default(false),
       /**
        * Findings of the synth-time policy pack (policy/) this environment accepts, by Security Hub
        * control id: `{ "ELB.1" = { reason = "...", resources = ["aws_lb_listener.public_http"] } }`.

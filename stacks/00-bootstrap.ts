@@ -7,10 +7,14 @@
  * With `audit_logs.enabled` it also owns the environment's log bucket (modules/log-bucket): it must
  * exist before anything logs into it, and this is the first layer applied. Later layers name it by
  * `audit_logs.bucket_name` (settings), not through remote state: this layer's state is local.
- * The state bucket's own S3 server access logs go there (`audit_logs.s3_access_logs`).
+ * The state bucket's own S3 server access logs go there (`audit_logs.s3_access_logs`). The log
+ * bucket is versioned, optionally under Object Lock (`audit_logs.object_lock`, turned on in place:
+ * the bucket is never replaced) and optionally encrypted with its own KMS key (`kms.audit_bucket`).
  */
 import type { Construct } from "constructs";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { CustomerKey } from "../modules/kms-key";
 import { LogBucket } from "../modules/log-bucket";
 import { SecureBucket } from "../modules/secure-bucket";
 import { AUDIT_LOG_PREFIXES, auditLogBucket } from "../settings";
@@ -24,6 +28,26 @@ export class BootstrapStack extends LayerStack<"00-bootstrap"> {
     super(scope, "00-bootstrap", props);
     const s = this.settings;
     const logBucket = auditLogBucket(s);
+    const key =
+      logBucket && s.kms.audit_bucket
+        ? new CustomerKey(this, "audit_logs_key", {
+            name: `${s.project}-${s.env}-audit-logs`,
+            description: `${s.project} ${s.env}: the log bucket ${logBucket}`,
+            accountIds: s.aws.allowed_account_ids,
+            partition: new DataAwsPartition(this, "partition").partition,
+            serviceStatements: [
+              {
+                // VPC flow logs are the only feed a KMS-encrypted log bucket takes (settings/checks.ts).
+                Sid: "VpcFlowLogDelivery",
+                Effect: "Allow",
+                Principal: { Service: "delivery.logs.amazonaws.com" },
+                Action: ["kms:GenerateDataKey*", "kms:Encrypt", "kms:Decrypt"],
+                Resource: "*",
+                Condition: { StringEquals: { "aws:SourceAccount": [...s.aws.allowed_account_ids] } },
+              },
+            ],
+          })
+        : undefined;
     const logs = logBucket
       ? new LogBucket(this, "audit_logs", {
           bucketName: logBucket,
@@ -31,6 +55,8 @@ export class BootstrapStack extends LayerStack<"00-bootstrap"> {
           prefixes: AUDIT_LOG_PREFIXES,
           retentionDays: s.audit_logs.retention_days,
           forceDestroy: s.storage.force_destroy,
+          objectLock: s.audit_logs.object_lock,
+          kmsKeyArn: key?.arn,
         })
       : undefined;
     const stateLogs = auditLogBucket(s, "s3_access_logs");

@@ -2,9 +2,11 @@
  * 30-storage: where the components keep their data, and where their images can live.
  *
  * Owns the data bucket (one prefix per component, settings `storage_prefixes`) with its lifecycle,
- * one ECR repository per service (used when `image_source = "ecr"`; created either way so that
- * switching the setting needs no storage change), with `image_source = "pull_through"` the ECR
- * pull-through cache rules of Docker Hub and ECR Public (modules/ecr-pull-through), and, unless `grafana.database` names an external
+ * with `image_source = "ecr"` one ECR repository per service (the tasks' images; no other source
+ * creates them: an immutable, scanned repository no task pulls from only made the ECR controls pass
+ * on something unused), with `image_source = "pull_through"` the ECR pull-through cache rules of
+ * Docker Hub and ECR Public with the creation templates and scanning that make every repository the
+ * cache creates immutable, scanned and lifecycled (modules/ecr-pull-through), and, unless `grafana.database` names an external
  * database, the encrypted EFS file system holding Grafana's SQLite database (users, API keys,
  * dashboards saved in the UI), so that it survives every task replacement.
  *
@@ -16,7 +18,7 @@
  * operation runs as Grafana's uid/gid 472 (the image's user) and the directory is created 0750; one
  * mount target per private subnet, so Grafana mounts it in whichever AZ its task lands.
  *
- * Versioned (`storage.noncurrent_version_days`): a delete by a component, or by a compromised task
+ * Encrypted with SSE-S3, or with its own KMS key (`kms.data_bucket`). Versioned (`storage.noncurrent_version_days`): a delete by a component, or by a compromised task
  * role (which has no s3:DeleteObjectVersion), only hides an object for that many days. With
  * `audit_logs.s3_access_logs` its server access logs go to the log bucket.
  *
@@ -49,7 +51,9 @@ import {
   type ServiceName,
   type StoragePrefixKey,
 } from "../settings";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { EfsFileSystem } from "../modules/efs-file-system";
+import { CustomerKey } from "../modules/kms-key";
 import { DataBucket, type ExpiringPrefix } from "../modules/data-bucket";
 import { EcrRepositories } from "../modules/ecr-repositories";
 import { EcrPullThroughCache } from "../modules/ecr-pull-through";
@@ -74,8 +78,19 @@ export class StorageStack extends LayerStack<"30-storage"> {
     // The log bucket 00-bootstrap creates, by its name in settings (00-bootstrap's state is local).
     const logBucket = auditLogBucket(s, "s3_access_logs");
 
+    // kms.data_bucket: the bucket's own key. Its policy names only the account (administration);
+    // each task role is granted this key alone, through S3 alone (40-iam, modules/task-roles).
+    const key = s.kms.data_bucket
+      ? new CustomerKey(this, "data_key", {
+          name: `${s.project}-${s.env}-data`,
+          description: `${s.project} ${s.env}: the data bucket ${s.storage.data_bucket_name}`,
+          accountIds: s.aws.allowed_account_ids,
+          partition: new DataAwsPartition(this, "partition").partition,
+        })
+      : undefined;
     const data = new DataBucket(this, "data", {
       bucketName: s.storage.data_bucket_name,
+      kmsKeyArn: key?.arn,
       forceDestroy: s.storage.force_destroy,
       // Where the environment does not accept losing its data (force_destroy off), a plan that would
       // destroy or replace the bucket fails instead of being one "yes" away from deleting a year of data.
@@ -89,7 +104,8 @@ export class StorageStack extends LayerStack<"30-storage"> {
       accessLogs: logBucket ? { targetBucket: logBucket, targetPrefix: `${AUDIT_LOG_PREFIXES.s3}/${s.storage.data_bucket_name}/` } : undefined,
     });
 
-    const ecr = new EcrRepositories(this, "ecr", {
+    // The project's own repositories only where the tasks pull from them (image_source = "ecr").
+    const ecr = s.image_source !== "ecr" ? undefined : new EcrRepositories(this, "ecr", {
       // A service switched off (services.<name>.enabled = false) has no repository.
       repositories: Object.fromEntries(enabledServices(s).map((n) => [n, ecrRepositoryName(s, n)])),
       keepLastImages: s.ecr.keep_last_images,
@@ -102,7 +118,8 @@ export class StorageStack extends LayerStack<"30-storage"> {
     // Adoption (docs/migration.md): the existing bucket and repositories are imported into the same
     // addresses a fresh deployment creates, so nothing is recreated and the data stays where it is.
     if (s.adopt.data_bucket) this.adopt(data.bucket, s.storage.data_bucket_name);
-    for (const n of s.adopt.ecr_repositories as ServiceName[]) this.adopt(ecr.repositories[n], ecrRepositoryName(s, n));
+    // (settings/checks.ts refuses adopt.ecr_repositories unless image_source = "ecr".)
+    if (ecr) for (const n of s.adopt.ecr_repositories as ServiceName[]) this.adopt(ecr.repositories[n], ecrRepositoryName(s, n));
     // image_source = "pull_through": the account's ECR caches Docker Hub and ECR Public.
     if (s.image_source === "pull_through") {
       new EcrPullThroughCache(this, "pull_through", {
@@ -111,6 +128,8 @@ export class StorageStack extends LayerStack<"30-storage"> {
           ecr_public: { prefix: PULL_THROUGH_PREFIXES["public.ecr.aws"], upstreamRegistryUrl: "public.ecr.aws" },
         },
         scanOnPush: s.ecr.scan_on_push,
+        keepLastImages: s.ecr.keep_last_images,
+        imageTagMutability: s.ecr.image_tag_mutability,
       });
     }
 
@@ -130,8 +149,9 @@ export class StorageStack extends LayerStack<"30-storage"> {
 
     this.publish("data_bucket_name", data.bucket.bucket);
     this.publish("data_bucket_arn", data.bucket.arn);
-    this.publish("ecr_repository_urls", ecr.urls);
-    this.publish("ecr_repository_arns", ecr.arns);
+    this.publish("data_bucket_kms_key_arn", key?.arn ?? "");
+    this.publish("ecr_repository_urls", ecr?.urls ?? {});
+    this.publish("ecr_repository_arns", ecr?.arns ?? {});
     this.publish("grafana_file_system_id", grafana?.fileSystem.id ?? "");
     this.publish("grafana_file_system_arn", grafana?.fileSystem.arn ?? "");
     this.publish("grafana_access_point_id", grafana?.accessPoint.id ?? "");

@@ -119,6 +119,8 @@ export class IamStack extends LayerStack<"40-iam"> {
     });
 
     const bucketArn = this.remoteString("30-storage", "data_bucket_arn");
+    // kms.data_bucket: the data bucket's own key (30-storage), usable by the task roles through S3 only.
+    const kms = s.kms.data_bucket ? { keyArn: this.remoteString("30-storage", "data_bucket_kms_key_arn"), region: s.aws.region } : undefined;
     const taskRoles: Record<string, string> = {};
     // A task role per enabled service (services.<name>.enabled).
     for (const n of enabledServices(s)) {
@@ -128,7 +130,7 @@ export class IamStack extends LayerStack<"40-iam"> {
         roleName: taskRoleName(s, n),
         description: `${s.project} ${s.env}: ${n} containers (${describeAccess(n, prefixes, efs)})`,
         accountIds: accounts,
-        s3: prefixes.length > 0 ? { bucketArn, prefixes } : undefined,
+        s3: prefixes.length > 0 ? { bucketArn, prefixes, kms } : undefined,
         readCloudWatchMetrics: CLOUDWATCH_READERS.includes(n),
         // Grafana's contact point publishes to the alerts topic of 60-ecs (named before it exists).
         publishAlerts: n === "grafana" ? { topicArn: alertsTopicArn(s), region: s.aws.region } : undefined,

@@ -48,6 +48,7 @@ import { Fn } from "cdktf";
 import { Alerting } from "../modules/alerting";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { configDelivery } from "../modules/config-delivery";
+import { CustomerKey } from "../modules/kms-key";
 import { EfsFileSystem } from "../modules/efs-file-system";
 import { FargateService, type ContainerPort } from "../modules/fargate-service";
 import { readinessProbe } from "../modules/readiness-probe";
@@ -119,6 +120,8 @@ export const CATCH_ALL_PRIORITY = 50000;
 export const PRIVATE_PATHS_PRIORITY = 10;
 /** An ALB forward action takes at most 5 target groups. */
 const MAX_TARGET_GROUPS_PER_ACTION = 5;
+/** Services whose log group holds audit records (logs.audit_retention_days). */
+export const AUDIT_LOG_SERVICES: readonly ServiceName[] = ["gateway"];
 /** Task volume of Grafana's EFS access point. */
 export const GRAFANA_DATA_VOLUME = "grafana-data";
 
@@ -131,11 +134,40 @@ export class EcsStack extends LayerStack<"60-ecs"> {
   readonly alerting: Alerting;
   /** The memcached query cache (settings/cache.ts), when `cache.enabled`. */
   readonly cache?: FargateService;
+  /** The log groups' KMS key, when `kms.log_groups`. */
+  readonly logKey?: CustomerKey;
 
   constructor(scope: Construct, props: LayerStackProps) {
     super(scope, "60-ecs", props);
     const s = this.settings;
 
+    // kms.log_groups: one key for this environment's log groups; CloudWatch Logs may use it only for
+    // these log groups (the encryption context names the log group).
+    if (s.kms.log_groups) {
+      const partition = new DataAwsPartition(this, "log_key_partition").partition;
+      this.logKey = new CustomerKey(this, "log_key", {
+        name: `${s.project}-${s.env}-logs`,
+        description: `${s.project} ${s.env}: the services' CloudWatch log groups`,
+        accountIds: s.aws.allowed_account_ids,
+        partition,
+        serviceStatements: [
+          {
+            Sid: "CloudWatchLogsOfThisEnvironment",
+            Effect: "Allow",
+            Principal: { Service: `logs.${s.aws.region}.amazonaws.com` },
+            Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            Resource: "*",
+            Condition: {
+              ArnEquals: {
+                "kms:EncryptionContext:aws:logs:arn": s.aws.allowed_account_ids.flatMap((a) =>
+                  [...enabledServices(s), ...(resolveCache(s).enabled ? [CACHE_NAME as typeof CACHE_NAME] : [])].map((n) => `arn:${partition}:logs:${s.aws.region}:${a}:log-group:${logGroupName(s, n)}`),
+                ),
+              },
+            },
+          },
+        ],
+      });
+    }
     this.cluster = new EcsCluster(this, "cluster", {
       name: clusterName(s),
       setting: [{ name: "containerInsights", value: s.ecs.container_insights }],
@@ -200,8 +232,8 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         // sidecar's health check (modules/readiness-probe): a rolling deploy then waits for each new
         // member to be ready before it stops the next.
         extraContainers: isRingService(name)
-          ? [delivery.initContainer, readinessProbe({ image: initImage, port: svc.http_port, path: healthCheckPath(s, name) })]
-          : [delivery.initContainer],
+          ? [delivery.ownerContainer, delivery.initContainer, readinessProbe({ image: initImage, port: svc.http_port, path: healthCheckPath(s, name) })]
+          : [delivery.ownerContainer, delivery.initContainer],
         volumes: [...delivery.volumes, ...state.volumes],
         mountPoints: [...delivery.mountPoints, ...state.mountPoints],
         containerDependsOn: delivery.containerDependsOn,
@@ -212,7 +244,11 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         readonlyRootFilesystem: true,
         deployment: deploymentPercentages(s, name),
         logGroupName: logGroupName(s, name),
-        logRetentionDays: s.logs.retention_days,
+        // The gateway's access log is the audit record of every tenant credential's use (who pushed,
+        // queried or deleted what): kept logs.audit_retention_days, the others logs.retention_days.
+        logRetentionDays: AUDIT_LOG_SERVICES.includes(name) ? s.logs.audit_retention_days : s.logs.retention_days,
+        auditLog: AUDIT_LOG_SERVICES.includes(name),
+        logKmsKeyArn: this.logKey?.arn,
         region: s.aws.region,
         network: {
           subnetIds: privateSubnets,
@@ -270,6 +306,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         readonlyRootFilesystem: true,
         logGroupName: logGroupName(s, CACHE_NAME),
         logRetentionDays: s.logs.retention_days,
+        logKmsKeyArn: this.logKey?.arn,
         region: s.aws.region,
         network: { subnetIds: privateSubnets, securityGroupIds: [this.remoteString("20-security", "cache_security_group_id")] },
         serviceDiscovery: { namespaceId, name: CACHE_NAME, dnsTtlSeconds: CLOUD_MAP_DNS_TTL_SECONDS },

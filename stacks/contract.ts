@@ -44,6 +44,7 @@ export const LAYER_OUTPUTS = {
   "30-storage": {
     data_bucket_name: { kind: "string", description: "Bucket holding every component's data under its prefix" },
     data_bucket_arn: { kind: "string", description: "ARN of the data bucket" },
+    data_bucket_kms_key_arn: { kind: "string", description: "KMS key of the data bucket's encryption; empty unless kms.data_bucket" },
     ecr_repository_urls: { kind: "map", description: "ECR repository URL of each service, by service" },
     ecr_repository_arns: { kind: "map", description: "ECR repository ARN of each service, by service" },
     grafana_file_system_id: { kind: "string", description: "EFS file system holding Grafana's database; empty when grafana.database is external" },

@@ -29,14 +29,18 @@ function containers(stack: StackJson, service: ServiceName): Container[] {
   return JSON.parse(td.container_definitions) as Container[];
 }
 
-/** Runs an init container's script with this machine's sh, as the container would. */
-function runInit(init: Container, env: Record<string, string> = {}) {
-  const variables = Object.fromEntries(init.environment.map((e) => [e.name, e.value]));
+/** Runs an init container's script with this machine's sh, as the container would (as `user`, uid[:gid], when given). */
+function runInit(init: Container, env: Record<string, string> = {}, user?: string) {
+  const variables = Object.fromEntries((init.environment ?? []).map((e) => [e.name, e.value]));
+  const [uid, gid] = (user ?? "").split(":").map(Number);
   return spawnSync(init.entryPoint![0], [...init.entryPoint!.slice(1), ...init.command!], {
     encoding: "utf8",
     env: { PATH: process.env.PATH, ...variables, ...env },
+    ...(user ? { uid, gid: Number.isNaN(gid) ? uid : gid } : {}),
   });
 }
+const asContainer = (spec: { environment?: Record<string, string> }) =>
+  ({ ...spec, environment: Object.entries(spec.environment ?? {}).map(([name, value]) => ({ name, value })) }) as unknown as Container;
 
 describe("GIVEN rendered config files", () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-delivery-"));
@@ -98,24 +102,42 @@ describe("GIVEN a main container that writes two paths as uid 10001 (read-only r
     });
   const delivery = build([data, scratch], "10001:10001");
 
-  it("WHEN built THEN each path is its own task volume, mounted read-write into the main container and the init container", () => {
+  it("WHEN built THEN each path is its own task volume, mounted read-write into the main container and the owner step; the config writer mounts only the config volume", () => {
     const volumes = [writableVolumeName(data), writableVolumeName(scratch)];
     expect(delivery.volumes.map((v) => v.name)).toEqual(["config", ...volumes]);
     const rw = volumes.map((sourceVolume, i) => ({ sourceVolume, containerPath: [data, scratch][i], readOnly: false }));
     expect(delivery.mountPoints).toEqual([{ sourceVolume: "config", containerPath: path.join(tmp, "config"), readOnly: true }, ...rw]);
-    expect(delivery.initContainer.mountPoints).toEqual([{ sourceVolume: "config", containerPath: path.join(tmp, "config"), readOnly: false }, ...rw]);
+    expect(delivery.ownerContainer.mountPoints).toEqual([{ sourceVolume: "config", containerPath: path.join(tmp, "config"), readOnly: false }, ...rw]);
+    expect(delivery.initContainer.mountPoints).toEqual([{ sourceVolume: "config", containerPath: path.join(tmp, "config"), readOnly: false }]);
+    // The writer is the main container's user with no capability; the owner step is root with CHOWN alone, and no environment.
+    expect(delivery.initContainer).toMatchObject({ user: "10001:10001", dropCapabilities: ["ALL"], dependsOn: [{ containerName: "config-owner", condition: "SUCCESS" }] });
+    expect(delivery.ownerContainer.user).toBeUndefined();
+    expect(delivery.ownerContainer.environment).toBeUndefined();
+    expect(delivery.ownerContainer.dropCapabilities).not.toContain("CHOWN");
+    expect(delivery.ownerContainer.dropCapabilities).toContain("DAC_OVERRIDE");
     expect(writableVolumeName("/var/lib/alloy/data")).toBe("rw-var-lib-alloy-data");
   });
 
-  it("WHEN the init container's script runs as root on empty root-owned volumes THEN it hands each to the main container's uid and gid", () => {
-    // Fargate creates the volumes empty and owned by root; this machine's sh and chown stand in for the init image's.
-    for (const d of [data, scratch]) fs.mkdirSync(d, { recursive: true });
+  it("WHEN the owner step runs as root on empty root-owned volumes and the writer then runs as uid 10001 THEN each volume is 10001's and the writer, not root, wrote the config", () => {
+    // Fargate creates the volumes empty and owned by root (0755); this machine's sh and chown stand in for the init image's.
+    fs.chmodSync(tmp, 0o755);
+    for (const d of [data, scratch, path.join(tmp, "config")]) fs.mkdirSync(d, { recursive: true, mode: 0o755 });
     expect(process.getuid?.()).toBe(0);
-    const init = { ...delivery.initContainer, environment: Object.entries(delivery.initContainer.environment ?? {}).map(([name, value]) => ({ name, value })) } as unknown as Container;
-    const r = runInit(init);
-    expect(r.status, r.stderr).toBe(0);
-    for (const d of [data, scratch]) expect([fs.statSync(d).uid, fs.statSync(d).gid], d).toEqual([10001, 10001]);
-    expect(fs.statSync(path.join(tmp, "config")).uid).toBe(0);
+    // Without the owner step the non-root writer cannot write the root-owned config volume.
+    expect(runInit(asContainer(delivery.initContainer), {}, "10001:10001").status).not.toBe(0);
+    const owner = runInit(asContainer(delivery.ownerContainer));
+    expect(owner.status, owner.stderr).toBe(0);
+    for (const d of [data, scratch, path.join(tmp, "config")]) expect([fs.statSync(d).uid, fs.statSync(d).gid], d).toEqual([10001, 10001]);
+    const writer = runInit(asContainer(delivery.initContainer), {}, delivery.initContainer.user);
+    expect(writer.status, writer.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(tmp, "config/loki.yaml"), "utf8")).toBe("x: 1\n");
+    expect(fs.statSync(path.join(tmp, "config/loki.yaml")).uid).toBe(10001);
+  });
+
+  it("WHEN the main container runs as root (no owner) THEN the writer is nobody (65534), and only the config volume changes hands", () => {
+    const rootMain = build([data], undefined);
+    expect(rootMain.initContainer.user).toBe("65534:65534");
+    expect(rootMain.ownerContainer.command![0].split("\n")).toEqual(["set -eu", `chown 65534:65534 ${path.join(tmp, "config")}`]);
   });
 
   it("WHEN the owner is not a numeric uid[:gid] or a path is relative, inside the config volume or named like another THEN delivery refuses it", () => {
@@ -134,10 +156,12 @@ describe.each(["prod", "dev"])("GIVEN %s synthesized", (env) => {
     stack = synthLayer(settings, "60-ecs");
   });
 
-  it.each(SERVICE_NAMES)("WHEN %s's task definition is read THEN its init container carries exactly the rendered files", (service) => {
-    const [main, init] = containers(stack, service);
+  it.each(SERVICE_NAMES)("WHEN %s's task definition is read THEN its non-root init container carries exactly the rendered files, and the root owner step none", (service) => {
+    const [main, owner, init] = containers(stack, service);
     expect(main.name).toBe(service);
-    expect(init).toMatchObject({ name: "config", essential: false });
+    expect(owner).toMatchObject({ name: "config-owner", essential: false });
+    expect(owner.environment ?? []).toEqual([]);
+    expect(init).toMatchObject({ name: "config", essential: false, user: COMPONENTS[service].imageUser ?? "65534:65534" });
     const written = init.environment.map((e) => e.value).sort();
     expect(written).toEqual(serviceConfigs(settings, service).map((c) => c.content).sort());
     const hashes = serviceConfigs(settings, service).map((c) => c.sha256);
@@ -195,7 +219,7 @@ describe("GIVEN a change to one service's config setting", () => {
       const [a, b] = [containers(before, service), containers(after, service)];
       if (service === "loki") {
         expect(b[0].dockerLabels?.[CONFIG_HASH_LABEL]).not.toBe(a[0].dockerLabels?.[CONFIG_HASH_LABEL]);
-        expect(b[1].environment[0].value).toContain("max_concurrent_tail_requests: 40");
+        expect(b.find((c) => c.name === "config")!.environment[0].value).toContain("max_concurrent_tail_requests: 40");
       } else {
         expect(b, service).toEqual(a);
       }

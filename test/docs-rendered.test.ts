@@ -178,7 +178,6 @@ const CLAIMS: readonly Claim[] = [
       const on = await shipped("prod");
       const off = await settingsWith({
         services: { pyroscope: { enabled: false }, gateway: { alb_paths: on.services.gateway.alb_paths.filter((p) => !p.startsWith("/pyroscope")) } },
-        adopt: { ecr_repositories: on.adopt.ecr_repositories.filter((n) => n !== "pyroscope") },
       });
       const configs = renderConfigs(off);
       expect(configs.some((c) => c.service === "pyroscope")).toBe(false);

@@ -98,7 +98,7 @@ describe("GIVEN prod settings", () => {
       expect(c.linuxParameters).toEqual({ initProcessEnabled: true });
       expect(c.stopTimeout).toBe(120);
       expect(c.logConfiguration.options).toMatchObject({ "awslogs-group": `/ecs/lgtm-${n}`, "awslogs-region": "ap-northeast-2", "awslogs-stream-prefix": n });
-      expect(resourceOf(stack, "aws_cloudwatch_log_group", `${n}_log_group`)).toMatchObject({ name: `/ecs/lgtm-${n}`, retention_in_days: 7 });
+      expect(resourceOf(stack, "aws_cloudwatch_log_group", `${n}_log_group`)).toMatchObject({ name: `/ecs/lgtm-${n}`, retention_in_days: n === "gateway" ? 365 : 7 });
     }
   });
 

@@ -92,7 +92,7 @@ describe("GIVEN prod with Pyroscope switched off (services.pyroscope.enabled = f
     expect(await overrideError({ services: { pyroscope: { enabled: false } }, adopt: { ecr_repositories: ["mimir"] } })).toMatch(
       /environments\/(common|prod)\.tfvars: services\.gateway\.alb_paths\[\d\]: "\/pyroscope\/\*" reaches only pyroscope's routes, and pyroscope is switched off \(services\.pyroscope\.enabled = false\); remove it from the gateway's alb_paths/,
     );
-    expect(await overrideError({ services: { pyroscope: { enabled: false }, gateway: { alb_paths: ["/api/v1/push"] } } })).toContain(
+    expect(await overrideError({ image_source: "ecr", services: { pyroscope: { enabled: false }, gateway: { alb_paths: ["/api/v1/push"] } }, adopt: { ecr_repositories: ["mimir", "loki", "tempo", "pyroscope"] } })).toContain(
       "environments/prod.tfvars: adopt.ecr_repositories[3]: pyroscope is switched off (services.pyroscope.enabled = false), so no repository of it is created to adopt; remove it",
     );
   });

@@ -177,6 +177,21 @@ const CASES: [string, SynthesizedStack, SynthesizedStack, string][] = [
   ["EC2.18", groups(toGroup("alb", "0.0.0.0/0", 443)), groups(toGroup("mimir", "0.0.0.0/0", 9009)), "aws_vpc_security_group_ingress_rule.r"],
   ["LGTM.2", groups(toGroup("gateway", "${aws_vpc.v.cidr_block}", 8080)), groups(toGroup("mimir", "${aws_vpc.v.cidr_block}", 9009)), "aws_vpc_security_group_ingress_rule.r"],
   ["LGTM.3", routing("gateway_tg", ["/prometheus/*"]), routing("mimir_tg", ["/prometheus/*"]), "aws_lb_listener_rule.r"],
+  // Issue 26 (supply chain, audit trail, KMS); their mutation tests on the prod stacks: test/policy-supply-chain.test.ts.
+  [
+    "CloudWatch.16",
+    stackOf({ aws_cloudwatch_log_group: { g: { name: "/ecs/x", retention_in_days: 365, tags: { AuditTrail: "true" } }, other: { name: "/ecs/y", retention_in_days: 7 } } }),
+    stackOf({ aws_cloudwatch_log_group: { g: { name: "/ecs/x", retention_in_days: 30, tags: { AuditTrail: "true" } } } }),
+    "aws_cloudwatch_log_group.g",
+  ],
+  ["KMS.4", stackOf({ aws_kms_key: { k: { enable_key_rotation: true } } }), stackOf({ aws_kms_key: { k: { enable_key_rotation: false } } }), "aws_kms_key.k"],
+  [
+    "KMS.100",
+    stackOf({ aws_cloudwatch_log_group: { g: { name: "/ecs/x", kms_key_id: "${aws_kms_key.k.arn}", tags: { Encryption: "customer-managed-kms" } } } }),
+    stackOf({ aws_cloudwatch_log_group: { g: { name: "/ecs/x", tags: { Encryption: "customer-managed-kms" } } } }),
+    "aws_cloudwatch_log_group.g",
+  ],
+  ["Image.1", taskWith(goodContainer()), taskWith(goodContainer({ image: "grafana/loki:3.7.6" })), "aws_ecs_task_definition.app_task_definition"],
 ];
 
 /**
@@ -247,6 +262,10 @@ const DETAILS: Record<string, string> = {
   "LGTM.3": "forwards /prometheus/* to aws_lb_target_group.mimir_tg (service mimir), not to the gateway's target group",
   "Gateway.1": "location = /mimir/ring forwards to mimir with the write credential: not a route of the gateway's allow-list (settings/gateway-routes.ts)",
   "Grafana.1": 'datasource "Loki" url http://loki.lgtm.local:3100 bypasses the gateway (the gateway is gateway:8080)',
+  "CloudWatch.16": "an audit log group kept 30 days, less than 365",
+  "KMS.4": "enable_key_rotation is not true",
+  "KMS.100": "tagged for a customer managed key, but it has no kms_key_id",
+  "Image.1": 'container "app" runs "grafana/loki:3.7.6", pinned by tag only',
 };
 
 const idsOf = (stack: SynthesizedStack) => evaluatePolicy([stack], []).violations.map((v) => `${v.rule.id} ${v.address}`);
@@ -589,14 +608,15 @@ describe.skipIf(MUTATION_RUN).each([
     ecs = synthesizedStacks(settings).find((st) => st.id.endsWith("-60-ecs"))!;
   });
 
-  it("WHEN their containers are read THEN every main container is read-only and runs as its image's non-root user, with a volume per declared writable path that the init container chowns to that user", async () => {
+  it("WHEN their containers are read THEN every main container is read-only and runs as its image's non-root user, with a volume per declared writable path that the owner step chowns to that user, and the config is written by a non-root container", async () => {
     const { containers, resources } = await import("../policy");
     const { COMPONENTS, SERVICE_NAMES } = await import("../settings");
     const seen: string[] = [];
     for (const [address, task] of resources(ecs, "aws_ecs_task_definition")) {
       const all = containers(task);
-      const init = all.find((c) => c.name === "config")!;
-      const main = all.find((c) => c.name !== "config")!;
+      const writer = all.find((c) => c.name === "config")!;
+      const init = all.find((c) => c.name === "config-owner")!;
+      const main = all[0];
       if (!(main.name in COMPONENTS)) {
         // The query cache (no catalog service, stacks/60-ecs.ts): memcached as its image's user, nothing written.
         expect([main.name, main.readonlyRootFilesystem, main.user], address).toEqual(["memcached", true, "11211:11211"]);
@@ -605,9 +625,16 @@ describe.skipIf(MUTATION_RUN).each([
       const name = main.name as keyof typeof COMPONENTS;
       const { imageUser, writablePaths } = COMPONENTS[name];
       seen.push(name);
-      // The init container: read-only root, root user (code waiver ECS.20), exits before the main one starts.
+      // The owner step: read-only root, root user (code waiver ECS.20) with CHOWN alone, no environment;
+      // the writer: read-only root, the main container's user (nobody for a root main), no capability.
       expect(init.readonlyRootFilesystem, address).toBe(true);
       expect(init.user, address).toBeUndefined();
+      expect(init.environment ?? [], address).toEqual([]);
+      expect(init.linuxParameters.capabilities.drop, address).not.toContain("CHOWN");
+      expect(writer.readonlyRootFilesystem, address).toBe(true);
+      expect(writer.user, address).toBe(imageUser ?? "65534:65534");
+      expect(writer.linuxParameters, address).toEqual({ capabilities: { drop: ["ALL"] } });
+      expect(writer.dependsOn, address).toEqual([{ condition: "SUCCESS", containerName: "config-owner" }]);
       expect(main.dependsOn, address).toEqual([{ condition: "SUCCESS", containerName: "config" }]);
       // The main container.
       expect(main.readonlyRootFilesystem, address).toBe(true);
@@ -624,8 +651,10 @@ describe.skipIf(MUTATION_RUN).each([
         if (volume!.efs_volume_configuration) continue; // EFS: its access point writes as the user (issue 12)
         // A task-scoped volume (no host path, no EFS), which Fargate creates owned by root.
         expect(Object.keys(volume!), address).toEqual(["name"]);
-        expect(init.mountPoints, address).toContainEqual({ containerPath: m.containerPath, readOnly: false, sourceVolume: m.sourceVolume });
-        expect(script.split("\n"), address).toContain(`chown ${imageUser} ${m.containerPath}`);
+        if (imageUser !== undefined) {
+          expect(init.mountPoints, address).toContainEqual({ containerPath: m.containerPath, readOnly: false, sourceVolume: m.sourceVolume });
+          expect(script.split("\n"), address).toContain(`chown ${imageUser} ${m.containerPath}`);
+        }
       }
     }
     expect(seen.sort()).toEqual([...SERVICE_NAMES].sort());
@@ -669,11 +698,11 @@ describe.skipIf(MUTATION_RUN).each([
     }
   });
 
-  it("WHEN the policy pack runs THEN no ECS.5 or ECS.20 finding remains but the init containers' documented root user", () => {
+  it("WHEN the policy pack runs THEN no ECS.5 or ECS.20 finding remains but the owner steps' documented root user", () => {
     const report = checkPolicy([ecs], [settings]);
     expect(report.violations).toEqual([]);
     const waived = report.waived.filter((w) => w.rule.id === "ECS.5" || w.rule.id === "ECS.20");
     // One init container per catalog service; nothing else (the gateway runs as the nginx image's user, 101).
-    expect(waived.map((w) => `${w.rule.id} ${w.part} ${w.waiver.source}`).sort()).toEqual(Array.from({ length: SERVICE_NAMES.length }, () => "ECS.20 config policy/code-waivers.ts"));
+    expect(waived.map((w) => `${w.rule.id} ${w.part} ${w.waiver.source}`).sort()).toEqual(Array.from({ length: SERVICE_NAMES.length }, () => "ECS.20 config-owner policy/code-waivers.ts"));
   });
 });

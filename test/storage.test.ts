@@ -1,6 +1,8 @@
 /**
  * 30-storage: the data bucket's lifecycle follows each service's retention and never touches
- * Mimir's ruler/alertmanager state; six ECR repositories with scan on push and a keep-last policy.
+ * Mimir's ruler/alertmanager state; with image_source = "ecr" one ECR repository per service with scan
+ * on push and a keep-last policy (and none otherwise); with "pull_through" creation templates that make
+ * the cache's repositories immutable and lifecycled (issue 26).
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { SERVICE_NAMES } from "../settings";
@@ -32,10 +34,9 @@ const ENVIRONMENTS = [
     env: "prod",
     // prod: the pull-through cache rules, registry scanning and S3 access logging; three AZs.
     inventory: {
-      "aws_ecr_lifecycle_policy": 7,
       "aws_ecr_pull_through_cache_rule": 2,
       "aws_ecr_registry_scanning_configuration": 1,
-      "aws_ecr_repository": 7,
+      "aws_ecr_repository_creation_template": 2,
       "aws_efs_access_point": 1,
       "aws_efs_backup_policy": 1,
       "aws_efs_file_system": 1,
@@ -65,8 +66,6 @@ const ENVIRONMENTS = [
     env: "dev",
     // dev: no pull-through cache, no audit logs; two AZs.
     inventory: {
-      "aws_ecr_lifecycle_policy": 7,
-      "aws_ecr_repository": 7,
       "aws_efs_access_point": 1,
       "aws_efs_backup_policy": 1,
       "aws_efs_file_system": 1,
@@ -137,39 +136,14 @@ describe.each(ENVIRONMENTS)("GIVEN the shipped $env settings", (expected) => {
     expect(resourceOf(stack, "aws_s3_bucket_versioning", "data").versioning_configuration).toEqual({ status: "Enabled" });
   });
 
-  it("WHEN synthesized THEN there is one ECR repository per service with scan on push, immutable tags and AES256", () => {
-    const repos = resourcesOf(stack, "aws_ecr_repository");
-    expect(Object.values(repos).map((r) => r.name).sort()).toEqual(SERVICE_NAMES.map((n) => `lgtm-${n}`).sort());
-    for (const repo of Object.values(repos)) {
-      expect(repo.image_scanning_configuration).toEqual({ scan_on_push: true });
-      expect(repo.image_tag_mutability).toBe("IMMUTABLE");
-      expect(repo.encryption_configuration).toEqual([{ encryption_type: "AES256" }]);
-      expect(repo.force_delete).toBe(expected.forceDestroy);
-    }
-  });
-
-  it("WHEN synthesized THEN each repository keeps only the last 30 images", () => {
-    const policies = resourcesOf(stack, "aws_ecr_lifecycle_policy");
-    expect(Object.keys(policies)).toHaveLength(SERVICE_NAMES.length);
-    for (const n of SERVICE_NAMES) {
-      const policy = resourceOf(stack, "aws_ecr_lifecycle_policy", `ecr_${n}_`);
-      expect(policy.repository).toBe(`\${aws_ecr_repository.ecr_${n}.name}`);
-      expect(JSON.parse(policy.policy).rules).toEqual([
-        expect.objectContaining({ selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 30 }, action: { type: "expire" } }),
-      ]);
-    }
-  });
-
-  it("WHEN synthesized THEN it publishes the bucket and the repositories keyed by service", () => {
+  it("WHEN synthesized THEN no lgtm-<service> repository exists (no task would pull from it) and the repository outputs are empty", () => {
+    expect(resourcesOf(stack, "aws_ecr_repository")).toEqual({});
     expect(stack.output?.data_bucket_name.value).toBe("${aws_s3_bucket.data_bucket.bucket}");
     expect(stack.output?.data_bucket_arn.value).toBe("${aws_s3_bucket.data_bucket.arn}");
-    for (const out of ["ecr_repository_urls", "ecr_repository_arns"]) {
-      expect(Object.keys(stack.output?.[out].value as object).sort()).toEqual([...SERVICE_NAMES].sort());
-    }
-    expect((stack.output?.ecr_repository_urls.value as Record<string, string>).loki).toBe("${aws_ecr_repository.ecr_loki.repository_url}");
+    for (const out of ["ecr_repository_urls", "ecr_repository_arns"]) expect(stack.output?.[out].value).toEqual({});
   });
 
-  it("WHEN synthesized THEN it holds the data bucket with its sub-resources, the Grafana file system with a mount target per AZ and the seven repositories, and nothing else", () => {
+  it("WHEN synthesized THEN it holds the data bucket with its sub-resources, the Grafana file system with a mount target per AZ and (prod) the pull-through cache, and nothing else", () => {
     expect(inventoryOf(stack)).toEqual(expected.inventory);
   });
 });
@@ -204,20 +178,70 @@ describe("GIVEN prod settings with a STANDARD_IA transition at 30 days", () => {
   });
 });
 
-describe("GIVEN prod settings with other storage prefixes and ECR options", () => {
-  it("WHEN synthesized THEN the rules follow the prefixes and the repositories follow the ECR settings", async () => {
-    const stack = synthLayer(
-      await settingsWith({
-        storage_prefixes: { loki: "logs", mimir_ruler: "mimirrules" },
-        ecr: { scan_on_push: false, keep_last_images: 10, image_tag_mutability: "MUTABLE" },
-      }),
-      "30-storage",
-    );
+describe.each([
+  ["shipped", {}, 30, "IMMUTABLE", true],
+  ["other ECR options", { ecr: { scan_on_push: false, keep_last_images: 10, image_tag_mutability: "MUTABLE" } }, 10, "MUTABLE", false],
+] as const)("GIVEN prod with image_source = \"ecr\" and the %s settings", (_what, ecr, keep, mutability, scan) => {
+  let stack: StackJson;
+  beforeAll(async () => {
+    stack = synthLayer(await settingsWith({ image_source: "ecr", ...ecr }), "30-storage");
+  });
+
+  it("WHEN synthesized THEN there is one repository per service, scanned, tagged and encrypted as the settings say, and no pull-through cache", () => {
+    const repos = resourcesOf(stack, "aws_ecr_repository");
+    expect(Object.values(repos).map((r) => r.name).sort()).toEqual(SERVICE_NAMES.map((n) => `lgtm-${n}`).sort());
+    for (const repo of Object.values(repos)) {
+      expect(repo.image_scanning_configuration).toEqual({ scan_on_push: scan });
+      expect(repo.image_tag_mutability).toBe(mutability);
+      expect(repo.encryption_configuration).toEqual([{ encryption_type: "AES256" }]);
+      expect(repo.force_delete).toBe(false);
+    }
+    expect(resourcesOf(stack, "aws_ecr_pull_through_cache_rule")).toEqual({});
+    expect(resourcesOf(stack, "aws_ecr_repository_creation_template")).toEqual({});
+  });
+
+  it("WHEN synthesized THEN each repository keeps only the last images the settings say", () => {
+    const policies = resourcesOf(stack, "aws_ecr_lifecycle_policy");
+    expect(Object.keys(policies)).toHaveLength(SERVICE_NAMES.length);
+    for (const n of SERVICE_NAMES) {
+      const policy = resourceOf(stack, "aws_ecr_lifecycle_policy", `ecr_${n}_`);
+      expect(policy.repository).toBe(`\${aws_ecr_repository.ecr_${n}.name}`);
+      expect(JSON.parse(policy.policy).rules).toEqual([
+        expect.objectContaining({ selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keep }, action: { type: "expire" } }),
+      ]);
+    }
+  });
+
+  it("WHEN synthesized THEN it publishes the repositories keyed by service", () => {
+    for (const out of ["ecr_repository_urls", "ecr_repository_arns"]) {
+      expect(Object.keys(stack.output?.[out].value as object).sort()).toEqual([...SERVICE_NAMES].sort());
+    }
+    expect((stack.output?.ecr_repository_urls.value as Record<string, string>).loki).toBe("${aws_ecr_repository.ecr_loki.repository_url}");
+  });
+});
+
+describe.each([
+  ["shipped", {}, 30, "IMMUTABLE"],
+  ["other ECR options", { ecr: { keep_last_images: 10, image_tag_mutability: "MUTABLE" } }, 10, "MUTABLE"],
+] as const)("GIVEN prod with image_source = \"pull_through\" and the %s settings", (_what, ecr, keep, mutability) => {
+  it("WHEN synthesized THEN each cache prefix has a creation template for the repositories the cache creates: tags, lifecycle and encryption as the settings say", async () => {
+    const stack = synthLayer(await settingsWith(ecr), "30-storage");
+    const templates = resourcesOf(stack, "aws_ecr_repository_creation_template");
+    const rules = resourcesOf(stack, "aws_ecr_pull_through_cache_rule");
+    expect(Object.values(templates).map((t) => t.prefix).sort()).toEqual(Object.values(rules).map((r) => r.ecr_repository_prefix).sort());
+    for (const t of Object.values(templates)) {
+      expect(t.applied_for).toEqual(["PULL_THROUGH_CACHE"]);
+      expect(t.image_tag_mutability).toBe(mutability);
+      expect(t.encryption_configuration).toEqual([{ encryption_type: "AES256" }]);
+      expect(JSON.parse(t.lifecycle_policy).rules[0].selection).toEqual({ tagStatus: "any", countType: "imageCountMoreThan", countNumber: keep });
+    }
+  });
+});
+
+describe("GIVEN prod settings with other storage prefixes", () => {
+  it("WHEN synthesized THEN the rules follow the prefixes", async () => {
+    const stack = synthLayer(await settingsWith({ storage_prefixes: { loki: "logs", mimir_ruler: "mimirrules" } }), "30-storage");
     expect(ruleById(stack, "loki-expire").filter).toEqual([{ prefix: "logs/" }]);
     expect(rulesOf(stack).map((r) => r.filter[0].prefix)).not.toContain("mimirrules/");
-    const repo = resourceOf(stack, "aws_ecr_repository", "ecr_mimir");
-    expect(repo.image_scanning_configuration).toEqual({ scan_on_push: false });
-    expect(repo.image_tag_mutability).toBe("MUTABLE");
-    expect(JSON.parse(resourceOf(stack, "aws_ecr_lifecycle_policy", "ecr_mimir_").policy).rules[0].selection.countNumber).toBe(10);
   });
 });

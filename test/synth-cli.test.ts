@@ -58,12 +58,18 @@ describe("GIVEN the synth command", () => {
     const out = r.stdout.trimEnd().split("\n");
     expect(out).toHaveLength(3);
     // A note per environment: the upstream references' undocumented key, or (a clone without ../shared/upstream) their absence.
-    expect(out[0]).toMatch(new RegExp(`^dev: 7 stacks; policy: ${n} rules, 0 violations, [1-9]\\d* waived; 1 warning, 1 note$`));
-    expect(out[1]).toMatch(new RegExp(`^prod: 7 stacks; policy: ${n} rules, 0 violations, [1-9]\\d* waived; 2 warnings, 1 note$`));
+    expect(out[0]).toMatch(new RegExp(`^dev: 7 stacks; policy: ${n} rules, 0 violations, [1-9]\\d* waived; 9 warnings, 1 note$`));
+    expect(out[1]).toMatch(new RegExp(`^prod: 7 stacks; policy: ${n} rules, 0 violations, [1-9]\\d* waived; 11 warnings, 1 note$`));
     expect(out[2]).toBe(`synthesized 14 stacks for dev, prod into ${path.relative(ROOT, path.join(work, "quiet"))}; --verbose lists the waivers and notes`);
     // The eight names the previous stack shares with this one: one warning listing them all.
     // Mimir's series limit against the ingesters' memory (test/sizing.test.ts), once per environment.
+    // Every image pinned by tag only (settings/image-pins.ts): once each, naming the environments that run it.
     const err = r.stderr.trimEnd().split("\n");
+    const unpinned = err.filter((l) => l.includes("is pinned by tag only"));
+    expect(unpinned).toHaveLength(9);
+    expect(unpinned[0]).toMatch(/^warning: dev, prod: services\.mimir\.digest: grafana\/mimir:3\.0\.4 is pinned by tag only: .*npm run pin-images -- --env <env>/);
+    expect(unpinned.filter((l) => l.startsWith("warning: prod: cache.image: "))).toHaveLength(1);
+    err.splice(0, err.length, ...err.filter((l) => !unpinned.includes(l)));
     expect(err).toHaveLength(3);
     expect(err[0]).toMatch(/^warning: dev: environments\/common\.tfvars: mimir\.limits\.max_global_series_per_user: 2,000,000 series per tenant .* 1 task of 2048 MiB keeps about 160,000 series at RF 1 /);
     expect(err[1]).toMatch(/^warning: prod: environments\/common\.tfvars: mimir\.limits\.max_global_series_per_user: 2,000,000 series per tenant .* 3 tasks of 4096 MiB keep about 320,000 series at RF 3 /);

@@ -5,8 +5,16 @@
  * Owns the pieces of a task definition that carry the files (it creates no resource of its own):
  * - a task-scoped volume (no host path: it lives on the task's ephemeral storage and starts empty
  *   with every task);
- * - a small non-essential init container that writes each file from an environment variable of its
- *   own definition into the volume, checks it against its SHA-256, and exits 0;
+ * - two small non-essential init containers, in order:
+ *   1. `<init>-owner` (root, every Linux capability dropped but CHOWN, no environment, no config
+ *      content): hands the task-scoped volumes to their users: the config volume to the config
+ *      writer, the main container's writable volumes to the main container's user. Fargate creates
+ *      task volumes owned by root (aws/containers-roadmap#938), and only root can change that;
+ *   2. `<init>` (the service's own non-root uid, or `nobody` 65534 for a main container that runs as
+ *      root; every capability dropped): writes each file of THIS task only from an environment
+ *      variable of its own definition into the config volume, checks it against its SHA-256, and
+ *      exits 0. So the container that carries the config content is never root, and the one that is
+ *      root runs a fixed two-line script that can do nothing but chown;
  * - a read-only mount of the volume into the main container, which `dependsOn` the init container
  *   with condition SUCCESS, so it never starts without (or with a half-written) config;
  * - a Docker label with the content hash, so a plan reviewer sees which service's config changed;
@@ -42,7 +50,7 @@ export interface ConfigDeliveryProps {
   readonly mountPath: string;
   /** Image of the init container: any image with a POSIX shell, `printf`, `mkdir`, `sha256sum` and `chown`. */
   readonly initImage: string;
-  /** Name of the init container. @default "config" */
+  /** Name of the init container (its owner step is `<name>-owner`). @default "config" */
   readonly initContainerName?: string;
   /** Name of the task volume. @default "config" */
   readonly volumeName?: string;
@@ -60,7 +68,10 @@ export interface ConfigDeliveryProps {
 
 /** The parts of a task definition that deliver the files; spread them into `FargateServiceProps`. */
 export interface ConfigDelivery {
+  /** The config writer (non-root). */
   readonly initContainer: ContainerSpec;
+  /** The root step that only chowns the task volumes; runs before the writer. */
+  readonly ownerContainer: ContainerSpec;
   readonly volumes: EcsTaskDefinitionVolume[];
   readonly mountPoints: ContainerMountPoint[];
   readonly containerDependsOn: ContainerDependency[];
@@ -83,6 +94,14 @@ export function writableVolumeName(containerPath: string): string {
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** The user the config writer runs as when the main container runs as root: nobody. */
+export const CONFIG_WRITER_FALLBACK_USER = "65534:65534";
+/**
+ * Docker's (and Fargate's) default capability set minus CHOWN: what the owner step drops. Fargate can
+ * only add SYS_PTRACE, so "drop ALL, add CHOWN" is written as this list.
+ */
+export const ALL_BUT_CHOWN = ["AUDIT_WRITE", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"] as const;
 
 export function configDelivery(props: ConfigDeliveryProps): ConfigDelivery {
   const { serviceName, files, mountPath } = props;
@@ -141,11 +160,26 @@ export function configDelivery(props: ConfigDeliveryProps): ConfigDelivery {
     );
   });
 
-  // The main container runs as `owner` with a read-only root filesystem: hand it the volumes it writes.
-  if (owner !== undefined) writable.forEach((w) => script.push(`chown ${owner} ${w}`));
+  // The owner step: the config volume to the writer; the main container (running as `owner` with a
+  // read-only root filesystem) gets the volumes it writes.
+  const writer = owner ?? CONFIG_WRITER_FALLBACK_USER;
+  const ownerScript = ["set -eu", `chown ${writer} ${mountPath}`, ...(owner !== undefined ? writable.map((w) => `chown ${owner} ${w}`) : [])];
   const writableMounts = writable.map((w) => ({ sourceVolume: writableVolumeName(w), containerPath: w, readOnly: false }));
+  const ownerName = `${initName}-owner`;
 
   return {
+    ownerContainer: {
+      name: ownerName,
+      image: props.initImage,
+      essential: false,
+      entryPoint: ["sh", "-c"],
+      command: [ownerScript.join("\n")],
+      mountPoints: [{ sourceVolume: volumeName, containerPath: mountPath, readOnly: false }, ...(owner !== undefined ? writableMounts : [])],
+      // Root (ECS.20, waived in policy/code-waivers.ts for this step only), but with CHOWN alone of
+      // root's capabilities, no environment and a read-only root filesystem (ECS.5).
+      dropCapabilities: [...ALL_BUT_CHOWN],
+      readonlyRootFilesystem: true,
+    },
     initContainer: {
       name: initName,
       image: props.initImage,
@@ -154,10 +188,11 @@ export function configDelivery(props: ConfigDeliveryProps): ConfigDelivery {
       entryPoint: ["sh", "-c"],
       command: [script.join("\n")],
       environment,
-      mountPoints: [{ sourceVolume: volumeName, containerPath: mountPath, readOnly: false }, ...writableMounts],
-      // It writes only into the config volume and chowns the writable ones (Security Hub ECS.5). It
-      // stays root (ECS.20, waived in policy/code-waivers.ts): Fargate creates the task-scoped volumes
-      // owned by root, and only root can write the first or hand the others to the main user.
+      mountPoints: [{ sourceVolume: volumeName, containerPath: mountPath, readOnly: false }],
+      dependsOn: [{ containerName: ownerName, condition: "SUCCESS" }],
+      // The service's own uid: a config volume it owns, nothing else writable (ECS.5, ECS.20).
+      user: writer,
+      dropCapabilities: ["ALL"],
       readonlyRootFilesystem: true,
     },
     volumes: [{ name: volumeName }, ...writable.map((w) => ({ name: writableVolumeName(w) }))],

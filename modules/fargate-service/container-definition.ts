@@ -107,6 +107,8 @@ export interface ContainerSpec {
   readonly dependsOn?: readonly ContainerDependency[];
   /** Run an init process (tini) as PID 1 that forwards signals and reaps zombies. @default false */
   readonly initProcessEnabled?: boolean;
+  /** Linux capabilities removed from the container's default set ("ALL" for every one). @default none */
+  readonly dropCapabilities?: readonly string[];
   /** Seconds between SIGTERM and SIGKILL on stop (Fargate maximum 120). @default ECS's 30 */
   readonly stopTimeout?: number;
   /** Log routing. @default none */
@@ -190,7 +192,13 @@ export function normalizeContainerDefinition(spec: ContainerSpec): Record<string
       spec.dependsOn && spec.dependsOn.length > 0
         ? spec.dependsOn.map((d) => ({ condition: d.condition, containerName: d.containerName }))
         : undefined,
-    linuxParameters: spec.initProcessEnabled ? { initProcessEnabled: true } : undefined,
+    linuxParameters:
+      spec.initProcessEnabled || (spec.dropCapabilities && spec.dropCapabilities.length > 0)
+        ? {
+            ...(spec.dropCapabilities && spec.dropCapabilities.length > 0 ? { capabilities: { drop: [...spec.dropCapabilities] } } : {}),
+            ...(spec.initProcessEnabled ? { initProcessEnabled: true } : {}),
+          }
+        : undefined,
     stopTimeout: spec.stopTimeout,
     logConfiguration: spec.logConfiguration
       ? { logDriver: spec.logConfiguration.logDriver, options: { ...spec.logConfiguration.options } }

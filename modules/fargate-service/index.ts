@@ -28,6 +28,7 @@
 import { createHash } from "node:crypto";
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CUSTOMER_KEY, ENCRYPTION_TAG } from "../../policy/rules";
 import { EcsService, type EcsServiceCapacityProviderStrategy } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition, type EcsTaskDefinitionVolume } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
@@ -196,6 +197,13 @@ export interface FargateServiceProps {
   readonly logGroupName: string;
   /** Days the log group keeps events. */
   readonly logRetentionDays: number;
+  /** Customer managed KMS key the log group is encrypted with. @default none (CloudWatch Logs' own encryption) */
+  readonly logKmsKeyArn?: string;
+  /**
+   * The log group holds audit records (who did what): tagged `AuditTrail = "true"`, which the policy
+   * pack holds to the audit retention (CloudWatch.16). @default false
+   */
+  readonly auditLog?: boolean;
   /** Region of the log group (awslogs-region). */
   readonly region: string;
 
@@ -217,6 +225,9 @@ export interface FargateServiceProps {
   /** Resources the ECS service must wait for (e.g. the cluster's capacity providers). @default none */
   readonly serviceDependsOn?: ITerraformDependable[];
 }
+
+/** Tag of the log groups that hold audit records (policy/rules.ts CloudWatch.16 reads it). */
+export const AUDIT_TRAIL_TAG = "AuditTrail";
 
 export class FargateService extends Construct {
   readonly logGroup: CloudwatchLogGroup;
@@ -241,6 +252,8 @@ export class FargateService extends Construct {
     this.logGroup = new CloudwatchLogGroup(this, "log_group", {
       name: props.logGroupName,
       retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.logKmsKeyArn,
+      tags: props.auditLog || props.logKmsKeyArn ? { ...(props.auditLog ? { [AUDIT_TRAIL_TAG]: "true" } : {}), ...(props.logKmsKeyArn ? { [ENCRYPTION_TAG]: CUSTOMER_KEY } : {}) } : undefined,
     });
 
     const logs = (streamPrefix: string) => ({

@@ -15,12 +15,18 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { S3BucketLoggingA } from "@cdktf/provider-aws/lib/s3-bucket-logging";
+import { CUSTOMER_KEY, ENCRYPTION_TAG } from "../../policy/rules";
 
 export interface SecureBucketProps {
   /** Globally unique bucket name. */
   readonly bucketName: string;
   /** Keep every version of every object (state history). @default false */
   readonly versioned?: boolean;
+  /**
+   * Default encryption with this customer managed KMS key (SSE-KMS, with an S3 bucket key so S3
+   * calls KMS once per bucket key, not per object). @default none: SSE-S3 (AES256)
+   */
+  readonly kmsKeyArn?: string;
   /** Allow `terraform destroy` to empty and delete the bucket. @default false */
   readonly forceDestroy?: boolean;
   /** Refuse any plan that would destroy the bucket (Terraform `prevent_destroy`). @default false */
@@ -45,6 +51,8 @@ export class SecureBucket extends Construct {
   readonly policy: S3BucketPolicy;
   /** Resources that must exist before objects are written (encryption, public access block). */
   readonly ready: Construct[];
+  /** The versioning configuration, when `versioned`. */
+  readonly versioning?: S3BucketVersioningA;
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
@@ -53,6 +61,8 @@ export class SecureBucket extends Construct {
       bucket: props.bucketName,
       forceDestroy: props.forceDestroy ?? false,
       lifecycle,
+      // Says the settings asked for a customer managed key; the policy pack holds the encryption to it.
+      tags: props.kmsKeyArn ? { [ENCRYPTION_TAG]: CUSTOMER_KEY } : undefined,
     });
     const ownership = new S3BucketOwnershipControls(this, "ownership", {
       bucket: this.bucket.id,
@@ -60,7 +70,12 @@ export class SecureBucket extends Construct {
     });
     const encryption = new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
       bucket: this.bucket.id,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+      rule: [
+        {
+          applyServerSideEncryptionByDefault: props.kmsKeyArn ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: props.kmsKeyArn } : { sseAlgorithm: "AES256" },
+          bucketKeyEnabled: true,
+        },
+      ],
     });
     const publicAccess = new S3BucketPublicAccessBlock(this, "public_access", {
       bucket: this.bucket.id,
@@ -70,7 +85,7 @@ export class SecureBucket extends Construct {
       restrictPublicBuckets: true,
     });
     if (props.versioned) {
-      new S3BucketVersioningA(this, "versioning", {
+      this.versioning = new S3BucketVersioningA(this, "versioning", {
         bucket: this.bucket.id,
         versioningConfiguration: { status: "Enabled" },
       });

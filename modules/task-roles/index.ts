@@ -147,6 +147,11 @@ export interface S3PrefixAccess {
   readonly bucketArn: string;
   /** Key segments without slashes, e.g. ["loki"]; access covers `<prefix>/...` only. */
   readonly prefixes: readonly string[];
+  /**
+   * The bucket's customer managed KMS key: `kms:Decrypt` and `kms:GenerateDataKey` on this key only,
+   * and only through S3 in `region` (`kms:ViaService`). @default none (SSE-S3 needs no KMS permission)
+   */
+  readonly kms?: { readonly keyArn: string; readonly region: string };
 }
 
 /**
@@ -203,7 +208,7 @@ export class ServiceTaskRole extends Construct {
     });
 
     if (props.s3) {
-      const { bucketArn, prefixes } = props.s3;
+      const { bucketArn, prefixes, kms } = props.s3;
       if (prefixes.length === 0) throw new Error(`${props.roleName}: S3 access needs at least one prefix; omit s3 for none`);
       for (const p of prefixes) {
         if (p === "" || p.includes("/") || p.includes("*")) {
@@ -232,6 +237,17 @@ export class ServiceTaskRole extends Construct {
             Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
             Resource: prefixes.map((p) => `${bucketArn}/${p}/*`),
           },
+          ...(kms
+            ? [
+                {
+                  Sid: "UseDataBucketKeyThroughS3",
+                  Effect: "Allow",
+                  Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+                  Resource: kms.keyArn,
+                  Condition: { StringEquals: { "kms:ViaService": `s3.${kms.region}.amazonaws.com` } },
+                },
+              ]
+            : []),
         ]),
       });
     }

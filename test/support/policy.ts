@@ -29,7 +29,7 @@ export function taskWith(...containers: TfBlock[]): SynthesizedStack {
 export function goodContainer(overrides: TfBlock = {}): TfBlock {
   return {
     name: "app",
-    image: "grafana/loki:3.7.6",
+    image: `grafana/loki:3.7.6@sha256:${"0".repeat(64)}`,
     essential: true,
     readonlyRootFilesystem: true,
     user: "10001:10001",

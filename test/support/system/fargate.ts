@@ -247,15 +247,21 @@ export class Cluster {
         return [`mount --bind ${q(src)} ${q(m.containerPath)}`, ...(m.readOnly ? [`mount -o remount,bind,ro ${q(m.containerPath)}`] : [])];
       });
 
-    // Containers the main one waits for (the config init container): run to completion first.
-    for (const dep of main.dependsOn ?? []) {
+    // Containers the main one waits for (config delivery's owner step, then its writer): each after
+    // what it waits for, to completion, as its own user (ECS: `user`), as ECS orders them.
+    const done = new Set<string>();
+    const runDependency = async (dep: { containerName: string; condition: string }, waiter: string): Promise<void> => {
+      if (done.has(dep.containerName)) return;
       const c = spec.containers.find((x) => x.name === dep.containerName);
-      if (!c) throw new Error(`${spec.name}: the main container depends on ${dep.containerName}, which the task definition lacks`);
+      if (!c) throw new Error(`${spec.name}: ${waiter} depends on ${dep.containerName}, which the task definition lacks`);
+      for (const d of c.dependsOn ?? []) await runDependency(d, c.name);
+      done.add(dep.containerName);
       const env = Object.fromEntries((c.environment ?? []).map((e) => [e.name, resolveReferences(e.value, spec.references, `${spec.name}.${c.name}.${e.name}`)]));
       const program = [...(c.entryPoint ?? []), ...(c.command ?? [])];
+      const asUser = c.user ? ["setpriv", `--reuid=${c.user.split(":")[0]}`, `--regid=${c.user.split(":")[1] ?? c.user.split(":")[0]}`, "--clear-groups"] : [];
       const script = ["set -eu", ...mounts(c), `exec "$@"`].join("\n");
       const fd = fs.openSync(logFile, "a");
-      const init = spawn("ip", ["netns", "exec", ns.name, "unshare", "--mount", "--uts", "--propagation", "private", "sh", "-c", script, "sh", ...program], {
+      const init = spawn("ip", ["netns", "exec", ns.name, "unshare", "--mount", "--uts", "--propagation", "private", "sh", "-c", script, "sh", ...asUser, ...program], {
         env: { PATH: IMAGE_PATH, ...env },
         stdio: ["ignore", fd, fd],
       });
@@ -264,7 +270,8 @@ export class Cluster {
       if (dep.condition === "SUCCESS" && code !== 0) {
         throw new Error(`${id}: init container ${c.name} exited ${code}; the main container would never start:\n${fs.readFileSync(logFile, "utf8")}`);
       }
-    }
+    };
+    for (const dep of main.dependsOn ?? []) await runDependency(dep, main.name);
 
     const env: Record<string, string> = { PATH: IMAGE_PATH, HOSTNAME: id, ...spec.extraEnv };
     for (const e of main.environment ?? []) env[e.name] = resolveReferences(e.value, spec.references, `${spec.name}.${main.name}.${e.name}`);
