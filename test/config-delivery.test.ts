@@ -195,7 +195,8 @@ describe.each(["prod", "dev"])("GIVEN %s synthesized", (env) => {
     const env = Object.fromEntries(grafana.environment.map((e) => [e.name, e.value]));
     expect(env.GF_PATHS_PROVISIONING).toBe(`${CONFIG_DIR}/provisioning`);
     expect(Object.keys(env)).not.toContain("GF_SECURITY_ADMIN_PASSWORD");
-    expect(grafana.secrets?.map((s) => s.name)).toEqual(["GF_SECURITY_ADMIN_PASSWORD"]);
+    // The admin password, and one gateway read password per tenant plus the self-monitoring tenant's (issue 26).
+    expect(grafana.secrets?.map((s) => s.name)).toEqual(["GF_SECURITY_ADMIN_PASSWORD", "LGTM_GRAFANA_READ_PASSWORD_0", "LGTM_GRAFANA_READ_PASSWORD_1", "LGTM_GRAFANA_READ_PASSWORD_META"]);
     // Provisioning files under provisioning/; the dashboards they point at under dashboards/ (issue 19).
     const files = serviceConfigs(settings, "grafana").map((c) => c.containerPath);
     expect(files.filter((p) => !p.startsWith(`${CONFIG_DIR}/provisioning/`)).every((p) => p.startsWith(`${CONFIG_DIR}/dashboards/`))).toBe(true);

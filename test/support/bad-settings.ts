@@ -135,7 +135,7 @@ export const BAD_FILES: readonly BadSettingsCase[] = [
   raw("a whole value that is an expression", { prod: (t) => t.replace('"jsj-lgtm-prod-tfstate"', '"${var.bucket}"') }, 'environments/prod.tfvars: state_backend.bucket: expressions are not evaluated in settings files; write a literal value instead of "${var.bucket}"', false),
   raw("binary garbage", { prod: () => Buffer.from([0x00, 0xff, 0xfe, 0x13, 0x37, 0x0a, 0x89, 0x50, 0x4e, 0x47]).toString("latin1") }, /^invalid settings \(1 problem\):\n {2}environments\/prod\.tfvars: not valid HCL: environments\/prod\.tfvars:1,1-2: Invalid character; This character is not used within the language\./),
   raw("a top-level key with non-ASCII letters", { prod: appended('projét = "x"\n') }, `environments/prod.tfvars: projét: unknown key "projét"; did you mean "project"?`, false),
-  raw("a nested key with non-ASCII letters", { prod: appended("logs = { rétention_days = 7 }\n") }, `environments/prod.tfvars: logs.rétention_days: unknown key "rétention_days"; did you mean "retention_days"? (expected one of: retention_days)`),
+  raw("a nested key with non-ASCII letters", { prod: appended("logs = { rétention_days = 7 }\n") }, `environments/prod.tfvars: logs.rétention_days: unknown key "rétention_days"; did you mean "retention_days"? (expected one of: retention_days, audit_retention_days)`),
 ];
 
 /** The whole table: what the launcher tier runs. */

@@ -239,6 +239,11 @@ export const TYPE_MOCKS: Record<string, TypeMock> = {
     shared: (c) => ({ registry_id: c.account }),
     instance: (_c, a, cfg) => ({ id: literal(cfg.ecr_repository_prefix) ?? a }),
   },
+  // Issue 26: what ECR applies to the repositories a pull-through cache creates (id: the prefix).
+  aws_ecr_repository_creation_template: {
+    shared: (c) => ({ registry_id: c.account }),
+    instance: (_c, a, cfg) => ({ id: literal(cfg.prefix) ?? a }),
+  },
   aws_ecr_registry_scanning_configuration: {
     shared: (c) => ({ registry_id: c.account }),
     instance: (c) => ({ id: c.account }),
