@@ -44,9 +44,9 @@ export const LAYER_OUTPUTS = {
   "30-storage": {
     data_bucket_name: { kind: "string", description: "Bucket holding every component's data under its prefix" },
     data_bucket_arn: { kind: "string", description: "ARN of the data bucket" },
-    data_bucket_kms_key_arn: { kind: "string", description: "KMS key of the data bucket's encryption; empty unless kms.data_bucket" },
-    ecr_repository_urls: { kind: "map", description: "ECR repository URL of each service, by service" },
-    ecr_repository_arns: { kind: "map", description: "ECR repository ARN of each service, by service" },
+    data_bucket_kms_key_arn: { kind: "string", description: "KMS key of the data bucket's encryption; empty when kms.data_bucket is off" },
+    ecr_repository_urls: { kind: "map", description: "ECR repository URL of each service, by service; empty when image_source is not \"ecr\" (no lgtm-<service> repositories then)" },
+    ecr_repository_arns: { kind: "map", description: "ECR repository ARN of each service, by service; empty when image_source is not \"ecr\"" },
     grafana_file_system_id: { kind: "string", description: "EFS file system holding Grafana's database; empty when grafana.database is external" },
     grafana_file_system_arn: { kind: "string", description: "ARN of that file system; empty when grafana.database is external" },
     grafana_access_point_id: { kind: "string", description: "EFS access point Grafana mounts (uid/gid 472); empty when grafana.database is external" },
