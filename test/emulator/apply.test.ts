@@ -15,8 +15,9 @@
  *
  * The emulator's gaps, each worked around in test/support/moto/serve.py only (never in the product):
  * - EFS PutBackupPolicy (aws_efs_backup_policy), EFS DeleteFileSystemPolicy (the destroy of
- *   aws_efs_file_system_policy) and ECR pull-through cache rules (aws_ecr_pull_through_cache_rule):
- *   moto 5.2.1 has none of these APIs; small in-memory versions added;
+ *   aws_efs_file_system_policy), ECR pull-through cache rules (aws_ecr_pull_through_cache_rule) and
+ *   ECR repository creation templates (aws_ecr_repository_creation_template): moto 5.2.1 has none of
+ *   these APIs; small in-memory versions added;
  * - S3 bucket policy conditions: moto ignores them, so the TLS-only deny (aws:SecureTransport =
  *   false) would deny every request; evaluated for an HTTPS request instead;
  * - S3 logging grants: moto wants the target policy's Resource to equal the prefix, AWS matches it
@@ -422,7 +423,12 @@ describe.skipIf(skip)("GIVEN dev and prod synthesized by `lgtm synth`, each poin
       expect(refused).toContain("aws_s3_bucket.state_bucket");
     });
 
-    it("WHEN dev's settings switch pyroscope off THEN `npm run plan -- --layer 30-storage` refuses the delete of its ECR repository (exit 3, a guarded destroy) and `npm run apply` refuses that saved plan", () => {
+    // Skipped since issue 26's supply-chain change: the lgtm-<service> ECR repositories exist only with
+    // image_source = "ecr", and dev (upstream) and prod (pull_through) have none, so switching pyroscope
+    // off deletes no guarded resource in 30-storage any more (the plan says "no changes"). The scenario
+    // needs another guarded delete there (e.g. Grafana's EFS when grafana.database is set); until then
+    // the guard is covered by test/plan.test.ts and test/plan-apply.test.ts, not on the emulator.
+    it.skip("WHEN dev's settings switch pyroscope off THEN `npm run plan -- --layer 30-storage` refuses the delete of its ECR repository (exit 3, a guarded destroy) and `npm run apply` refuses that saved plan", () => {
       const g = runs.get("dev")!.guard;
       expect(runs.get("dev")!.guardError ?? "", "the destroy guard scenario's error").toBe("");
       expect(g, "the destroy guard scenario ran (dev's layers above 30-storage were destroyed)").toBeDefined();
@@ -436,7 +442,7 @@ describe.skipIf(skip)("GIVEN dev and prod synthesized by `lgtm synth`, each poin
       expect(g!.repositoriesBefore).toContain(GUARDED_REPOSITORY);
     });
 
-    it("WHEN the same plan names the repository with `--allow-destroy` THEN it is saved (exit 2) and `npm run apply` deletes the repository on the emulator, and nothing else", () => {
+    it.skip("WHEN the same plan names the repository with `--allow-destroy` THEN it is saved (exit 2) and `npm run apply` deletes the repository on the emulator, and nothing else", () => {
       const g = runs.get("dev")!.guard!;
       expect(g.allowed.exit, g.allowed.output.slice(-3000)).toBe(2);
       expect(g.allowed.report?.guarded.map((x) => `${x.address} ${x.action} allowed=${x.allowed}`)).toEqual([`${GUARDED_ADDRESS} delete allowed=true`]);

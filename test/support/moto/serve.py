@@ -127,6 +127,76 @@ ECRResponse.create_pull_through_cache_rule = create_pull_through_cache_rule
 ECRResponse.describe_pull_through_cache_rules = describe_pull_through_cache_rules
 ECRResponse.delete_pull_through_cache_rule = delete_pull_through_cache_rule
 
+# ---------------------------------------------------------------------------------------------
+# ECR: moto has no repository creation templates (aws_ecr_repository_creation_template, what ECR
+# applies to the repositories a pull-through cache creates): Create/Describe/Update/Delete-
+# RepositoryCreationTemplate, kept per account and region, answered with what was sent.
+# ---------------------------------------------------------------------------------------------
+_templates = {}
+_TEMPLATE_FIELDS = ("description", "encryptionConfiguration", "resourceTags", "imageTagMutability", "repositoryPolicy", "lifecyclePolicy", "appliedFor", "customRoleArn")
+
+
+def _template_store(self):
+    return _templates.setdefault((self.current_account, self.region), {})
+
+
+def _template_from_request(self, template):
+    import time
+
+    for key in _TEMPLATE_FIELDS:
+        value = self._get_param(key)
+        if value is not None:
+            template[key] = value
+    template.setdefault("encryptionConfiguration", {"encryptionType": "AES256"})
+    template.setdefault("imageTagMutability", "MUTABLE")
+    template.setdefault("resourceTags", [])
+    template["updatedAt"] = time.time()
+    return template
+
+
+def create_repository_creation_template(self):
+    import time
+
+    prefix = self._get_param("prefix")
+    with _lock:
+        store = _template_store(self)
+        if prefix in store:
+            return _error("TemplateAlreadyExistsException", f"a template for {prefix} exists")
+        store[prefix] = _template_from_request(self, {"prefix": prefix, "createdAt": time.time()})
+        return json.dumps({"registryId": self.current_account, "repositoryCreationTemplate": store[prefix]})
+
+
+def describe_repository_creation_templates(self):
+    prefixes = self._get_param("prefixes")
+    store = _template_store(self)
+    found = [store[p] for p in prefixes if p in store] if prefixes else list(store.values())
+    return json.dumps({"registryId": self.current_account, "repositoryCreationTemplates": found})
+
+
+def update_repository_creation_template(self):
+    prefix = self._get_param("prefix")
+    with _lock:
+        store = _template_store(self)
+        if prefix not in store:
+            return _error("TemplateNotFoundException", f"no template for {prefix}")
+        store[prefix] = _template_from_request(self, store[prefix])
+        return json.dumps({"registryId": self.current_account, "repositoryCreationTemplate": store[prefix]})
+
+
+def delete_repository_creation_template(self):
+    prefix = self._get_param("prefix")
+    with _lock:
+        template = _template_store(self).pop(prefix, None)
+    if template is None:
+        return _error("TemplateNotFoundException", f"no template for {prefix}")
+    return json.dumps({"registryId": self.current_account, "repositoryCreationTemplate": template})
+
+
+ECRResponse.create_repository_creation_template = create_repository_creation_template
+ECRResponse.describe_repository_creation_templates = describe_repository_creation_templates
+ECRResponse.update_repository_creation_template = update_repository_creation_template
+ECRResponse.delete_repository_creation_template = delete_repository_creation_template
+
 
 # ---------------------------------------------------------------------------------------------
 # S3 bucket policies: moto evaluates only statements with Principal "*" and ignores their
