@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gatewayRoles, tenants, type Settings } from "../settings";
 import { GATEWAY_ALLOW_LIST } from "../settings/gateway-routes";
-import { gatewayPasswordEnv, gatewayRoutes } from "../templates/context";
+import { GATEWAY_META_PASSWORD_ENV, gatewayPasswordEnv, gatewayRoutes } from "../templates/context";
 import { settingsWith } from "./support/settings";
 import { basic, rawRequest, skipWithoutDnsmasq, skipWithoutNginx, startGatewayWithBackends, type Echo, type GatewayUnderTest } from "./support/gateway";
 
@@ -178,7 +178,11 @@ function call(backend: string, spec: string): Call {
 const password = (tenant: string, role: string) => `${role}-${tenant.replace(/[^a-z0-9]/gi, "")}-${"p".repeat(24)}`;
 
 function taskSecrets(s: Settings): Record<string, string> {
-  return Object.fromEntries(tenants(s).flatMap((t, i) => gatewayRoles(s).map((role) => [gatewayPasswordEnv(i, role), password(t.id, role)])));
+  return {
+    ...Object.fromEntries(tenants(s).flatMap((t, i) => gatewayRoles(s).map((role) => [gatewayPasswordEnv(i, role), password(t.id, role)]))),
+    // The self-monitoring tenant's read password (Grafana's self-monitoring datasource), which the task also gets.
+    [GATEWAY_META_PASSWORD_ENV]: password(s.self_monitoring.tenant, "read"),
+  };
 }
 
 /** Tried and refused requests per credential, printed and checked at the end. */
