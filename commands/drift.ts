@@ -44,12 +44,16 @@ import {
   isManaged,
   isObject,
   logger,
+  mapLimit,
   oneEnvironment,
+  parallelismOption,
+  DEFAULT_PARALLELISM,
   REASONS,
   refreshScope,
   refreshScopeNote,
   refreshScopeProblem,
   resolveLayer,
+  serialized,
   synthesizeEnvironment,
   terraformCli,
   terraformVersion,
@@ -65,7 +69,7 @@ export { UsageError } from "./cli";
 export { SetupError, terraformCli, type PlanJson, type TerraformCli } from "./terraform";
 
 export const USAGE = `usage: npm run drift -- --env <name> [--layer <layer> ...] [--out <dir>] [--report <file>] [--json <file>] [--no-synth]
-                      [--environments <dir>]
+                      [--environments <dir>] [--parallelism <n>]
   --env <name>       the environment to check (one per run: each has its own account and credentials)
   --layer <layer>    only this layer (repeatable; "10-network" or "network"); default: every layer
                      except 00-bootstrap, whose state is local. Layers always run in deploy order.
@@ -74,6 +78,7 @@ export const USAGE = `usage: npm run drift -- --env <name> [--layer <layer> ...]
   --json <file>      JSON report (default: drift-report.json)
   --no-synth         plan the stacks already in --out instead of synthesizing them first
   --environments <dir>  folder of common.tfvars and <env>.tfvars (default: environments/)
+  --parallelism <n>  layers planned side by side, 1-16 (default: ${DEFAULT_PARALLELISM}); the report keeps deploy order
   LGTM_TERRAFORM     the terraform binary (default: terraform on the PATH)
 exit codes: 0 no changes, 2 drift or pending changes, 1 a layer failed (wins over 2) or an unknown
             environment or bad settings; usage errors exit 2`;
@@ -222,7 +227,7 @@ export function statusOf(summary: PlanSummary, planExitCode: number): LayerStatu
 const log = logger("drift");
 
 /** init (with the backend), plan without the lock, show -json: one layer's result. */
-export function checkLayer(tf: TerraformCli, outdir: string, env: string, layer: LayerId): LayerResult {
+export async function checkLayer(tf: TerraformCli, outdir: string, env: string, layer: LayerId, initLock: <R>(work: () => Promise<R>) => Promise<R> = serialized()): Promise<LayerResult> {
   const stack = stackId(env, layer);
   const dir = path.join(outdir, "stacks", stack);
   const shown = path.relative(process.cwd(), dir) || ".";
@@ -236,20 +241,20 @@ export function checkLayer(tf: TerraformCli, outdir: string, env: string, layer:
 
   log(`${stack}: terraform init`);
   // -reconfigure: a folder planned before with other backend settings must not ask to migrate state.
-  const init = tf.run(dir, ["init", "-input=false", "-reconfigure"]);
+  const init = await initLock(() => tf.runAsync(dir, ["init", "-input=false", "-reconfigure"]));
   if (init.code !== 0) return failed("init", init);
 
   // Unchanged secret versions stay out of the plan: refreshing one reads its value (refreshScope).
-  const scope = refreshScope(tf, dir, readStack(dir));
+  const scope = await refreshScope(tf, dir, readStack(dir));
   const scopeNote = refreshScopeNote(scope);
   if (scopeNote) notes.push(scopeNote);
   log(`${stack}: terraform plan -lock=false${scope.skipped.length > 0 ? ` (${scope.skipped.length} unchanged secret version(s) left out)` : ""}`);
   const planFile = path.join(dir, PLAN_FILE);
   try {
-    const plan = tf.run(dir, ["plan", "-input=false", "-lock=false", "-detailed-exitcode", ...scope.args, `-out=${PLAN_FILE}`]);
+    const plan = await tf.runAsync(dir, ["plan", "-input=false", "-lock=false", "-detailed-exitcode", ...scope.args, `-out=${PLAN_FILE}`]);
     if (plan.code !== 0 && plan.code !== 2) return failed("plan", plan);
 
-    const show = tf.run(dir, ["show", "-json", PLAN_FILE]);
+    const show = await tf.runAsync(dir, ["show", "-json", PLAN_FILE]);
     if (show.code !== 0) return failed("show", show);
     let parsed: DriftPlanJson;
     try {
@@ -369,6 +374,8 @@ export interface DriftOptions {
   readonly synth: boolean;
   /** --environments: the settings folder. @default environments/ */
   readonly environmentsDir?: string;
+  /** --parallelism: layers planned side by side. @default 1 in-process; the command's default is DEFAULT_PARALLELISM */
+  readonly parallelism?: number;
 }
 
 export function parseOptions(argv: string[]): DriftOptions | "help" {
@@ -379,6 +386,7 @@ export function parseOptions(argv: string[]): DriftOptions | "help" {
     report: { type: "string" },
     json: { type: "string" },
     "no-synth": { type: "boolean" },
+    parallelism: { type: "string" },
     ...ENVIRONMENTS_OPTION,
     help: { type: "boolean", short: "h" },
   });
@@ -397,6 +405,7 @@ export function parseOptions(argv: string[]): DriftOptions | "help" {
     json: values.json ?? "drift-report.json",
     synth: !values["no-synth"],
     environmentsDir: environments,
+    parallelism: parallelismOption(values.parallelism),
   };
 }
 
@@ -411,8 +420,10 @@ export async function runDrift(options: DriftOptions, tf: TerraformCli = terrafo
   }
   const version = terraformVersion(tf);
   // A failed layer does not stop the run: later layers read their upstreams' applied state (remote
-  // state), not this run's plan of them, so their plans are still meaningful.
-  const layers = options.layers.map((layer) => checkLayer(tf, options.outdir, options.env, layer));
+  // state), not this run's plan of them, so their plans are still meaningful. For the same reason
+  // the layers plan side by side (--parallelism); the report keeps the deploy order.
+  const initLock = serialized();
+  const layers = await mapLimit(options.layers, options.parallelism ?? 1, (layer) => checkLayer(tf, options.outdir, options.env, layer, initLock));
   const skipped = options.explicitLayers
     ? []
     : [

@@ -31,7 +31,10 @@ import {
   isChange,
   isManaged,
   logger,
+  mapLimit,
   oneEnvironment,
+  parallelismOption,
+  DEFAULT_PARALLELISM,
   REASONS,
   refreshScope,
   refreshScopeNote,
@@ -39,6 +42,7 @@ import {
   resolveLayer,
   resourceType,
   sensitiveAttributes,
+  serialized,
   synthesizeEnvironment,
   terraformCli,
   terraformVersion,
@@ -50,10 +54,10 @@ import {
 
 export const USAGE = `usage: npm run plan -- --env <name> [--layer <layer> ...] [--save <dir>] [--allow-destroy <address|glob> ...]
                      [--format text|markdown|json] [--markdown <file>] [--json <file>] [--out <dir>] [--no-synth]
-                     [--environments <dir>]
+                     [--environments <dir>] [--parallelism <n>]
   --env <name>            the environment to plan (one per run: each has its own account and credentials)
   --layer <layer>         only this layer (repeatable; "30-storage" or "storage"); default: every layer
-                          except 00-bootstrap, whose state is local. Layers always run in deploy order.
+                          except 00-bootstrap, whose state is local. Layers are reported in deploy order.
   --save <dir>            keep each layer's plan file, its summary and the stack JSON's hash in <dir>,
                           for \`npm run apply -- --env <name> --plans <dir>\`
   --allow-destroy <glob>  let the plan delete or replace this guarded address (repeatable; * and ?
@@ -66,6 +70,8 @@ export const USAGE = `usage: npm run plan -- --env <name> [--layer <layer> ...] 
   --cost-base <dir>       environments/ folder of the deployed settings (e.g. the base branch's): the
                           review's monthly cost shows before, after and the change per layer
   --environments <dir>    folder of common.tfvars and <env>.tfvars (default: environments/)
+  --parallelism <n>       layers planned side by side, 1-16 (default: ${DEFAULT_PARALLELISM}); each reads the others'
+                          applied state, never this run's plans, so the order does not change a plan
   LGTM_TERRAFORM          the terraform binary (default: terraform on the PATH)
 exit codes: 0 no changes, 2 changes to review, 3 a guarded destroy not allowed by --allow-destroy,
             1 a layer could not be planned (wins over 3 and 2), an unknown environment or bad settings;
@@ -410,7 +416,7 @@ interface Planned {
 }
 
 /** init (with the backend), plan without the lock, show -json: one layer's review. */
-export function planLayer(tf: TerraformCli, outdir: string, env: string, layer: LayerId): Planned {
+export async function planLayer(tf: TerraformCli, outdir: string, env: string, layer: LayerId, initLock: <R>(work: () => Promise<R>) => Promise<R> = serialized()): Promise<Planned> {
   const stack = stackId(env, layer);
   const dir = path.join(outdir, "stacks", stack);
   const shown = path.relative(process.cwd(), dir) || ".";
@@ -423,19 +429,19 @@ export function planLayer(tf: TerraformCli, outdir: string, env: string, layer: 
   };
 
   log(`${stack}: terraform init`);
-  const init = tf.run(dir, ["init", "-input=false", "-reconfigure"]);
+  const init = await initLock(() => tf.runAsync(dir, ["init", "-input=false", "-reconfigure"]));
   if (init.code !== 0) return failed("init", init);
 
   // Unchanged secret versions stay out of the plan: refreshing one reads its value (refreshScope).
-  const scope = refreshScope(tf, dir, JSON.parse(stackText.toString("utf8")) as Parameters<typeof refreshScope>[2]);
+  const scope = await refreshScope(tf, dir, JSON.parse(stackText.toString("utf8")) as Parameters<typeof refreshScope>[2]);
   const scopeNote = refreshScopeNote(scope);
   log(`${stack}: terraform plan${scope.skipped.length > 0 ? ` (${scope.skipped.length} unchanged secret version(s) left out)` : ""}`);
   const planFile = path.join(dir, PLAN_FILE);
   fs.rmSync(planFile, { force: true });
-  const plan = tf.run(dir, ["plan", "-input=false", "-lock=false", "-detailed-exitcode", ...scope.args, `-out=${PLAN_FILE}`]);
+  const plan = await tf.runAsync(dir, ["plan", "-input=false", "-lock=false", "-detailed-exitcode", ...scope.args, `-out=${PLAN_FILE}`]);
   if (plan.code !== 0 && plan.code !== 2) return failed("plan", plan);
 
-  const show = tf.run(dir, ["show", "-json", PLAN_FILE]);
+  const show = await tf.runAsync(dir, ["show", "-json", PLAN_FILE]);
   if (show.code !== 0) {
     fs.rmSync(planFile, { force: true });
     return failed("show", show);
@@ -476,6 +482,8 @@ export interface PlanOptions {
   readonly costBase?: string;
   /** --environments: the settings folder. @default environments/ */
   readonly environmentsDir?: string;
+  /** --parallelism: layers planned side by side. @default 1 in-process; the command's default is DEFAULT_PARALLELISM */
+  readonly parallelism?: number;
 }
 
 export function parseOptions(argv: string[]): PlanOptions | "help" {
@@ -490,6 +498,7 @@ export function parseOptions(argv: string[]): PlanOptions | "help" {
     json: { type: "string" },
     "no-synth": { type: "boolean" },
     "cost-base": { type: "string" },
+    parallelism: { type: "string" },
     ...ENVIRONMENTS_OPTION,
     help: { type: "boolean", short: "h" },
   });
@@ -519,6 +528,7 @@ export function parseOptions(argv: string[]): PlanOptions | "help" {
     json: values.json,
     costBase,
     environmentsDir: environments,
+    parallelism: parallelismOption(values.parallelism),
   };
 }
 
@@ -564,12 +574,14 @@ export async function runPlan(options: PlanOptions, tf: TerraformCli = terraform
     }
   }
   const version = terraformVersion(tf);
-  const planned: Planned[] = [];
-  // LAYERS is in deploy order: every layer comes after the layers it reads.
+  // LAYERS is in deploy order: every layer comes after the layers it reads. A layer reads the
+  // applied state of the layers before it, not this run's plans of them, so they plan side by side
+  // (--parallelism) and the report keeps the deploy order.
   const ordered = LAYERS.filter((l) => options.layers.includes(l));
-  ordered.forEach((layer, i) => {
+  const initLock = serialized();
+  const planned: Planned[] = await mapLimit(ordered, options.parallelism ?? 1, (layer, i) => {
     log(`[${i + 1}/${ordered.length}] ${layer}`);
-    planned.push(planLayer(tf, options.outdir, options.env, layer));
+    return planLayer(tf, options.outdir, options.env, layer, initLock);
   });
   try {
     const upstream = upstreamNotes(planned.map((p) => p.review));

@@ -6,7 +6,7 @@
  * Nothing here decides what a command reports; commands/drift.ts, commands/plan.ts and
  * commands/apply.ts do.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { didYouMean, listEnvironments, loadSettings } from "../settings";
@@ -128,21 +128,82 @@ export interface Run {
 export interface TerraformCli {
   readonly binary: string;
   run(cwd: string, args: string[]): Run;
+  /** The same as `run`, without blocking: layers plan side by side (`--parallelism`). */
+  runAsync(cwd: string, args: string[]): Promise<Run>;
 }
 
 /** terraform from LGTM_TERRAFORM or the PATH, with the caller's environment (credentials) passed through. */
 export function terraformCli(binary = process.env.LGTM_TERRAFORM || "terraform"): TerraformCli {
   const env = { ...process.env, TF_IN_AUTOMATION: "1" };
+  // -no-color goes right after the subcommand (`state pull`: after both words), where every
+  // terraform command accepts it.
+  const argv = (args: string[]) => {
+    const head = args[0] === "state" ? 2 : 1;
+    return [...args.slice(0, head), "-no-color", ...args.slice(head)];
+  };
+  const failed = (e: Error): Run => ({ code: null, stdout: "", stderr: `could not run ${binary}: ${e.message}` });
   return {
     binary,
     run(cwd, args) {
-      // -no-color goes right after the subcommand (`state pull`: after both words), where every
-      // terraform command accepts it.
-      const head = args[0] === "state" ? 2 : 1;
-      const r = spawnSync(binary, [...args.slice(0, head), "-no-color", ...args.slice(head)], { cwd, env, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
-      if (r.error) return { code: null, stdout: "", stderr: `could not run ${binary}: ${r.error.message}` };
+      const r = spawnSync(binary, argv(args), { cwd, env, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
+      if (r.error) return failed(r.error);
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     },
+    runAsync(cwd, args) {
+      return new Promise((resolve) => {
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        const child = spawn(binary, argv(args), { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+        child.stdout.on("data", (b: Buffer) => out.push(b));
+        child.stderr.on("data", (b: Buffer) => err.push(b));
+        child.on("error", (e) => resolve(failed(e)));
+        child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+      });
+    },
+  };
+}
+
+/** How many layers `plan` and `drift` run side by side unless `--parallelism` says otherwise. */
+export const DEFAULT_PARALLELISM = 4;
+
+/**
+ * `--parallelism <n>`: a whole number from 1 to 16 (one terraform and one provider process per
+ * layer at a time, a few hundred MB each).
+ */
+export function parallelismOption(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PARALLELISM;
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || n < 1 || n > 16) throw new UsageError(`--parallelism must be a whole number from 1 to 16 (layers planned side by side), got "${value}"`);
+  return n;
+}
+
+/**
+ * Runs `work` for every item, at most `limit` at a time, and returns the results in the items'
+ * order (a report lists layers in deploy order, whichever finished first).
+ */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+/**
+ * One at a time: `terraform init` of layers planned side by side. Terraform does not promise that
+ * inits sharing a plugin cache (TF_PLUGIN_CACHE_DIR) are safe to run at once; the plans are.
+ */
+export function serialized(): <R>(work: () => Promise<R>) => Promise<R> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <R>(work: () => Promise<R>) => {
+    const result = tail.then(work, work);
+    tail = result.catch(() => undefined);
+    return result;
   };
 }
 
@@ -290,11 +351,11 @@ type StackResources = Record<string, Record<string, Record<string, Json>>>;
  * nothing, replacing or deleting one refreshes it first (GetSecretValue), which only credentials
  * allowed to read that secret can do.
  */
-export function refreshScope(tf: TerraformCli, dir: string, stack: { resource?: StackResources }): RefreshScope {
+export async function refreshScope(tf: TerraformCli, dir: string, stack: { resource?: StackResources }): Promise<RefreshScope> {
   const none: RefreshScope = { args: [], skipped: [], dependsOn: new Map() };
   const resources = stack.resource ?? {};
   if (!VALUE_READING_TYPES.some((t) => Object.keys(resources[t] ?? {}).length > 0)) return none;
-  const pulled = tf.run(dir, ["state", "pull"]);
+  const pulled = await tf.runAsync(dir, ["state", "pull"]);
   if (pulled.code !== 0) return { ...none, error: errorText(pulled) };
   let state: StateJson;
   try {

@@ -101,13 +101,13 @@ describe("GIVEN a layer with two generated secrets whose versions are in the sta
     },
   };
   const inState = (type: string, name: string, attributes: Record<string, unknown> = {}) => ({ mode: "managed", type, name, instances: [{ attributes }] });
-  const scopeWith = (resources: unknown[]) => {
+  const scopeWith = async (resources: unknown[]) => {
     const tf = fakeTerraform({ "dev-40-iam": { state: { version: 4, resources } } });
-    return { scope: refreshScope(tf, "/x/dev-40-iam", stack), tf };
+    return { scope: await refreshScope(tf, "/x/dev-40-iam", stack), tf };
   };
 
-  it("WHEN both are unchanged THEN both are left out, everything else (a resource only in the state too) is targeted, and the note names them", () => {
-    const { scope, tf } = scopeWith([
+  it("WHEN both are unchanged THEN both are left out, everything else (a resource only in the state too) is targeted, and the note names them", async () => {
+    const { scope, tf } = await scopeWith([
       inState("aws_secretsmanager_secret_version", "a_version", { secret_string_wo_version: 1 }),
       inState("aws_secretsmanager_secret_version", "b_version", { secret_string_wo_version: 2 }),
       inState("aws_iam_role", "old_role"),
@@ -126,14 +126,14 @@ describe("GIVEN a layer with two generated secrets whose versions are in the sta
     );
   });
 
-  it("WHEN one's secret_string_wo_version changed and the other is not in the state yet THEN neither is left out: the plan is untargeted", () => {
-    const { scope } = scopeWith([inState("aws_secretsmanager_secret_version", "a_version", { secret_string_wo_version: 0 })]);
+  it("WHEN one's secret_string_wo_version changed and the other is not in the state yet THEN neither is left out: the plan is untargeted", async () => {
+    const { scope } = await scopeWith([inState("aws_secretsmanager_secret_version", "a_version", { secret_string_wo_version: 0 })]);
     expect(scope).toMatchObject({ args: [], skipped: [] });
     expect(refreshScopeNote(scope)).toBeUndefined();
   });
 
-  it("WHEN one is unchanged and the other changed THEN only the unchanged one is left out", () => {
-    const { scope } = scopeWith([
+  it("WHEN one is unchanged and the other changed THEN only the unchanged one is left out", async () => {
+    const { scope } = await scopeWith([
       inState("aws_secretsmanager_secret_version", "a_version", { secret_string_wo_version: 1 }),
       inState("aws_secretsmanager_secret_version", "b_version", { secret_string_wo_version: 1 }),
     ]);
@@ -142,8 +142,8 @@ describe("GIVEN a layer with two generated secrets whose versions are in the sta
     expect(scope.args).not.toContain("-target=aws_secretsmanager_secret_version.a_version");
   });
 
-  it("WHEN the plan replaces the secret of a version left out THEN the layer is refused with what to do, and a plan that keeps it passes", () => {
-    const { scope } = scopeWith([inState("aws_secretsmanager_secret_version", "a_version", { secret_string_wo_version: 1 })]);
+  it("WHEN the plan replaces the secret of a version left out THEN the layer is refused with what to do, and a plan that keeps it passes", async () => {
+    const { scope } = await scopeWith([inState("aws_secretsmanager_secret_version", "a_version", { secret_string_wo_version: 1 })]);
     const plan = (actions: string[]): PlanJson => ({ resource_changes: [{ address: "aws_secretsmanager_secret.a_secret", type: "aws_secretsmanager_secret", change: { actions } }] }) as PlanJson;
     expect(refreshScopeProblem(scope, plan(["delete", "create"]))).toMatch(
       /^aws_secretsmanager_secret_version\.a_version was left out of this plan \(unchanged, not refreshed\), but its secret is deleted or replaced by it; plan this layer with credentials allowed secretsmanager:GetSecretValue/,
@@ -151,16 +151,17 @@ describe("GIVEN a layer with two generated secrets whose versions are in the sta
     expect(refreshScopeProblem(scope, plan(["update"]))).toBeUndefined();
   });
 
-  it("WHEN the state cannot be read THEN nothing is left out and the note says the plan reads the values", () => {
-    const tf = { binary: "x", run: () => ({ code: 1, stdout: "", stderr: "Error: AccessDenied on the state bucket" }) };
-    const scope = refreshScope(tf, "/x/dev-40-iam", stack);
+  it("WHEN the state cannot be read THEN nothing is left out and the note says the plan reads the values", async () => {
+    const failed = { code: 1, stdout: "", stderr: "Error: AccessDenied on the state bucket" };
+    const tf = { binary: "x", run: () => failed, runAsync: () => Promise.resolve(failed) };
+    const scope = await refreshScope(tf, "/x/dev-40-iam", stack);
     expect(scope.args).toEqual([]);
     expect(refreshScopeNote(scope)).toMatch(/^could not read the state to leave unchanged secret versions out of the plan \(Error: AccessDenied on the state bucket\)/);
   });
 
-  it("WHEN a layer has no secret version THEN its state is not even read", () => {
+  it("WHEN a layer has no secret version THEN its state is not even read", async () => {
     const tf = fakeTerraform();
-    expect(refreshScope(tf, "/x/dev-10-network", { resource: { aws_vpc: { v: {} } } })).toMatchObject({ args: [], skipped: [] });
+    expect(await refreshScope(tf, "/x/dev-10-network", { resource: { aws_vpc: { v: {} } } })).toMatchObject({ args: [], skipped: [] });
     expect(tf.calls).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { LAYER_OUTPUTS, LAYERS, stackId, stateKey, type LayerId } from "../stacks/contract";
 import { parseOptions, renderMarkdown, runDrift, type DriftReport } from "../commands/drift";
+import { DEFAULT_PARALLELISM } from "../commands/terraform";
 import { fakeTerraform } from "./support/fake-terraform";
 import { startS3Backend, type S3Backend } from "./support/s3-backend";
 import { synthToDisk, type StackJson } from "./support/synth";
@@ -77,15 +78,33 @@ fs.appendFileSync(process.env.FAKE_TF_LOG, JSON.stringify({
 }) + "\\n");
 const s = JSON.parse(process.env.FAKE_TF_SCENARIO || "{}")[stack] || {};
 const fail = (text) => { process.stderr.write(text); process.exit(1); };
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 switch (args[0]) {
   case "version":
     process.stdout.write(JSON.stringify({ terraform_version: "1.11.4" }) + "\\n");
     process.exit(0);
-  case "init":
+  case "init": {
+    // Inits must not overlap (they share the plugin cache): one holding this file while another starts fails.
+    const lock = process.env.FAKE_TF_LOG + ".init-lock";
+    try { fs.writeFileSync(lock, stack, { flag: "wx" }); } catch { fail("fake terraform: init of " + stack + " while another init runs\\n"); }
+    sleep(100);
+    fs.unlinkSync(lock);
+  }
     if (s.init) fail("\\nError: Failed to get existing workspaces: operation error S3: ListObjectsV2, AccessDenied\\n\\n");
     process.stdout.write("Terraform has been successfully initialized!\\n");
     process.exit(0);
   case "plan": {
+    // FAKE_TF_PLANS_AT_ONCE=n: each plan waits (up to 20 s) until n plans have started, so the run
+    // passes only if n layers plan side by side.
+    const atOnce = Number(process.env.FAKE_TF_PLANS_AT_ONCE || 0);
+    if (atOnce > 0) {
+      fs.writeFileSync(process.env.FAKE_TF_LOG + ".planning." + stack, "");
+      const started = () => fs.readdirSync(path.dirname(process.env.FAKE_TF_LOG)).filter((f) => f.startsWith(path.basename(process.env.FAKE_TF_LOG) + ".planning.")).length;
+      for (let waited = 0; started() < atOnce; waited += 50) {
+        if (waited > 20000) fail("fake terraform: " + stack + " waited 20 s for " + atOnce + " plans at once; " + started() + " started\\n");
+        sleep(50);
+      }
+    }
     const code = s.plan ?? 0;
     if (code === 1) fail("\\nError: Unable to find remote state\\n\\n  with data.terraform_remote_state.network,\\n  on cdk.tf.json line 41\\n\\nNo stored state was found for the given workspace in the given backend.\\n");
     fs.writeFileSync(args.find((a) => a.startsWith("-out=")).slice(5), "fake plan");
@@ -129,7 +148,7 @@ describe("GIVEN a fake terraform that records its calls", () => {
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
   /** Runs drift with the fake; returns the process result, its calls and both reports. */
-  function withFake(scenario: Scenario, args: string[]) {
+  function withFake(scenario: Scenario, args: string[], env: NodeJS.ProcessEnv = {}) {
     const dir = path.join(work, `run-${++run}`);
     fs.mkdirSync(dir);
     const logFile = path.join(dir, "calls.jsonl");
@@ -141,22 +160,32 @@ describe("GIVEN a fake terraform that records its calls", () => {
       FAKE_TF_SCENARIO: JSON.stringify(scenario),
       FAKE_TF_FIXTURES: FIXTURES,
       FAKE_TF_MARKER: "credentials-pass-through",
+      ...env,
     });
     const calls = fs.readFileSync(logFile, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Call);
     const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "");
     return { r, calls, markdown: read(report), json: read(json) ? (JSON.parse(read(json)) as DriftReport) : undefined, dir };
   }
   const noSynthArgs = () => ["--no-synth", "--out", synthesized];
-  const stackCalls = (calls: Call[]) => calls.filter((c) => c.args[0] !== "version").map((c) => `${c.stack} ${c.args[0]}`);
+  /** Each stack's own calls, in the order it made them (layers run side by side, so they interleave). */
+  const perStack = (calls: Call[]) => {
+    const by: Record<string, string[]> = {};
+    for (const c of calls.filter((x) => x.args[0] !== "version")) (by[c.stack] ??= []).push(c.args[0]);
+    return by;
+  };
+  const expectedCalls = (layers: readonly LayerId[]) => Object.fromEntries(layers.map((l) => [stackId("prod", l), l === "40-iam" ? ["init", "state", "plan", "show"] : ["init", "plan", "show"]]));
 
-  it("WHEN every layer plans clean THEN it synthesizes, plans 10-network to 60-ecs in deploy order without the lock, skips 00-bootstrap saying why, and exits 0", () => {
-    const { r, calls, markdown, json, dir } = withFake({}, ["--out", path.join(work, "fresh-out")]);
+  it("WHEN every layer plans clean THEN it synthesizes, plans 10-network to 60-ecs four at a time (inits one at a time) without the lock, reports them in deploy order, skips 00-bootstrap saying why, and exits 0", () => {
+    // The fake's plans wait until four have started: the run passes only if four layers plan at once.
+    const { r, calls, markdown, json, dir } = withFake({}, ["--out", path.join(work, "fresh-out")], { FAKE_TF_PLANS_AT_ONCE: String(DEFAULT_PARALLELISM) });
     expect(r.status, r.stderr).toBe(0);
+    expect(DEFAULT_PARALLELISM).toBe(4);
 
     const out = path.join(work, "fresh-out");
     expect(fs.readdirSync(path.join(out, "stacks")).sort()).toEqual(LAYERS.map((l) => stackId("prod", l)));
     // 40-iam holds secret versions: it reads its state first, to leave the unchanged ones unrefreshed.
-    expect(stackCalls(calls)).toEqual(BACKED.flatMap((l) => (l === "40-iam" ? ["init", "state", "plan", "show"] : ["init", "plan", "show"]).map((cmd) => `${stackId("prod", l)} ${cmd}`)));
+    expect(perStack(calls)).toEqual(expectedCalls(BACKED));
+    expect(json!.layers.map((l) => l.layer)).toEqual(BACKED);
     expect(calls.filter((c) => c.args[0] === "state").map((c) => c.args)).toEqual([["state", "pull", "-no-color"]]);
 
     for (const c of calls.filter((c) => c.args[0] === "init")) {
@@ -250,9 +279,10 @@ describe("GIVEN a fake terraform that records its calls", () => {
   });
 
   it("WHEN layers are named with --layer THEN only those run, in deploy order, 00-bootstrap included with a note on its local state", async () => {
-    const { status, steps, markdown, json } = await inProcessFake({}, ["--layer", "network", "--layer", "00-bootstrap"]);
+    const { status, steps, markdown, json } = await inProcessFake({}, ["--layer", "network", "--layer", "00-bootstrap", "--parallelism", "1"]);
     expect(status).toBe(0);
     expect(steps).toEqual(["prod-00-bootstrap init", "prod-00-bootstrap plan", "prod-00-bootstrap show", "prod-10-network init", "prod-10-network plan", "prod-10-network show"]);
+    expect(json.layers.map((l) => l.layer)).toEqual(["00-bootstrap", "10-network"]);
     expect(json.skipped).toEqual([]);
     expect(markdown).not.toContain("Not planned");
     expect(markdown).toContain("## 00-bootstrap: no changes\n\nNote: its local state file");
@@ -312,6 +342,12 @@ describe("GIVEN a fake terraform that records its calls", () => {
       expect(await usage(["--layer", "10-netwrok"])).toContain(
         'unknown layer "10-netwrok"; did you mean "10-network"? (layers: 00-bootstrap, 10-network, 20-security, 30-storage, 40-iam, 50-loadbalancer, 60-ecs)',
       );
+    });
+
+    it("WHEN --parallelism is not a whole number from 1 to 16 THEN it exits 2 saying what it takes", async () => {
+      for (const bad of ["0", "17", "2.5", "four"]) {
+        expect(await usage(["--parallelism", bad])).toContain(`--parallelism must be a whole number from 1 to 16 (layers planned side by side), got "${bad}"`);
+      }
     });
 
     it("WHEN --env is missing or repeated THEN it exits 2 saying one environment is needed", async () => {

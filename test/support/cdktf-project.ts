@@ -87,8 +87,9 @@ export async function startCdktfProject(options: { env: string; prefix: string; 
     ...terraform.env,
     ...server?.env,
     TF_CLI_ARGS_providers_lock: `-fs-mirror=${mirror}`,
-    // The cdktf CLI points TF_PLUGIN_CACHE_DIR at ~/.terraform.d/plugin-cache unless it is set.
-    TF_PLUGIN_CACHE_DIR: path.join(os.tmpdir(), "lgtm-fargate-tf-plugin-cache"),
+    // The cdktf CLI points TF_PLUGIN_CACHE_DIR at ~/.terraform.d/plugin-cache unless it is set: this
+    // project's own, never one shared with suites running beside it (see offlineTerraform).
+    TF_PLUGIN_CACHE_DIR: path.join(dir, ".terraform-plugin-cache"),
     HTTPS_PROXY: "http://127.0.0.1:9",
     HTTP_PROXY: "http://127.0.0.1:9",
     NO_PROXY: "127.0.0.1,localhost",

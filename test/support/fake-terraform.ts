@@ -41,6 +41,9 @@ export function fakeTerraform(scenario: Record<string, StackScenario> = {}): Fak
     binary: "fake-terraform",
     calls,
     steps: () => calls.filter((c) => c.args[0] !== "version").map((c) => `${c.stack} ${c.args[0]}`),
+    runAsync(cwd, args) {
+      return Promise.resolve(this.run(cwd, args));
+    },
     run(cwd, args) {
       const stack = path.basename(cwd);
       calls.push({ stack, args });

@@ -80,9 +80,10 @@ export function offlineTerraform(workDir: string, provider?: SharedProvider): Te
   const mirror = findProviderMirror();
   if (!binary || !mirror) throw new Error(terraformUnavailable());
   fs.mkdirSync(workDir, { recursive: true });
-  // One cache per machine: the first init copies the provider, every later one links to it.
-  const cache = path.join(os.tmpdir(), "lgtm-fargate-tf-plugin-cache");
-  fs.mkdirSync(cache, { recursive: true });
+  // No plugin cache: from an unpacked filesystem mirror, init links .terraform/providers straight to
+  // the mirror (nothing copied). A cache shared by suites running side by side is not safe: an init
+  // re-installs the cache's link while another suite's terraform starts the provider through it
+  // ("fork/exec .terraform/providers/...: no such file or directory", seen in CI).
   const rc = path.join(workDir, "offline.tfrc");
   fs.writeFileSync(
     rc,
@@ -91,7 +92,6 @@ export function offlineTerraform(workDir: string, provider?: SharedProvider): Te
       `  filesystem_mirror {\n    path    = ${JSON.stringify(mirror)}\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }`,
       '  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }',
       "}",
-      `plugin_cache_dir = ${JSON.stringify(cache)}`,
       "",
     ].join("\n"),
   );
