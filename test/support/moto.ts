@@ -174,17 +174,23 @@ export async function startMoto(options: { account: string; region: string; ca: 
  * apply left there. moto answers for its own account whatever the signature says; the credential
  * scope names the service and region it routes the call by.
  */
-export function awsJsonCall(server: MotoServer, ca: TestCa, call: { service: string; target: string; region: string; body?: unknown }): Promise<{ status: number; body: Record<string, unknown> }> {
-  const payload = JSON.stringify(call.body ?? {});
+export function awsJsonCall(
+  server: MotoServer,
+  ca: TestCa,
+  call: { service: string; region: string; body?: unknown } & ({ target: string } | { get: string }),
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  // JSON protocol (POST / with X-Amz-Target), or a REST-JSON read (`get`: GET <path>, e.g. EFS).
+  const payload = "target" in call ? JSON.stringify(call.body ?? {}) : "";
+  const name = "target" in call ? call.target : `GET ${call.get}`;
   return new Promise((resolve, reject) => {
     const req = https.request(
-      `${server.endpoint}/`,
+      `${server.endpoint}${"target" in call ? "/" : call.get}`,
       {
-        method: "POST",
+        method: "target" in call ? "POST" : "GET",
         ca: fs.readFileSync(ca.caFile),
         headers: {
           "Content-Type": "application/x-amz-json-1.1",
-          "X-Amz-Target": call.target,
+          ...("target" in call ? { "X-Amz-Target": call.target } : {}),
           Authorization: `AWS4-HMAC-SHA256 Credential=AKIAEMULATORTEST0001/20260101/${call.region}/${call.service}/aws4_request, SignedHeaders=host, Signature=0`,
           "Content-Length": Buffer.byteLength(payload),
         },
@@ -198,13 +204,13 @@ export function awsJsonCall(server: MotoServer, ca: TestCa, call: { service: str
           try {
             resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} });
           } catch {
-            reject(new Error(`${call.target}: not JSON (HTTP ${res.statusCode}): ${text.slice(0, 500)}`));
+            reject(new Error(`${name}: not JSON (HTTP ${res.statusCode}): ${text.slice(0, 500)}`));
           }
         });
       },
     );
     req.on("error", reject);
-    req.on("timeout", () => req.destroy(new Error(`${call.target}: timeout`)));
+    req.on("timeout", () => req.destroy(new Error(`${name}: timeout`)));
     req.end(payload);
   });
 }

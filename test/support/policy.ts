@@ -2,6 +2,7 @@
  * Policy-pack helpers: every stack of an environment synthesized in memory, and minimal hand-written
  * stacks in the shape cdktf writes (one resource type or two), for one rule at a time.
  */
+import { testingApp } from "./testing-app";
 import { Testing } from "cdktf";
 import type { Settings } from "../../settings";
 import { buildEnvironment } from "../../stacks";
@@ -9,7 +10,7 @@ import type { SynthesizedStack, TfBlock } from "../../policy";
 
 /** Every layer stack of the environments, as `npm run synth` writes them. */
 export function synthesizedStacks(...environments: Settings[]): SynthesizedStack[] {
-  const app = Testing.app();
+  const app = testingApp();
   return environments.flatMap((s) =>
     Object.values(buildEnvironment(app, s)).map((stack) => ({ id: stack.node.id, json: JSON.parse(Testing.synth(stack, true)) })),
   );

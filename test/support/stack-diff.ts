@@ -3,6 +3,7 @@
  * declares (a changed address is a destroy + create), and a per-address comparison of two synths
  * (which resources a settings change touches).
  */
+import { testingApp } from "./testing-app";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Testing } from "cdktf";
@@ -13,7 +14,7 @@ import type { StackJson } from "./synth";
 
 /** Every layer of an environment, synthesized in memory from one app. */
 export function synthEnvironment(settings: Settings): Record<string, StackJson> {
-  const stacks = buildEnvironment(Testing.app(), settings);
+  const stacks = buildEnvironment(testingApp(), settings);
   return Object.fromEntries(LAYERS.map((layer: LayerId) => [stackId(settings.env, layer), JSON.parse(Testing.synth(stacks[layer], true)) as StackJson]));
 }
 

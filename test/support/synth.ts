@@ -2,6 +2,7 @@
  * Synthesizes one layer stack of an environment in memory (cdktf Testing) and returns its
  * Terraform JSON, with helpers to find resources by type.
  */
+import { testingApp } from "./testing-app";
 import { Testing } from "cdktf";
 import type { Settings } from "../../settings";
 import { buildEnvironment } from "../../stacks";
@@ -30,7 +31,7 @@ export function synthLayer(settings: Settings, layer: LayerId): StackJson {
   const key = JSON.stringify(settings);
   let entry = built.get(key);
   if (!entry) {
-    entry = { stacks: buildEnvironment(Testing.app(), settings), json: new Map() };
+    entry = { stacks: buildEnvironment(testingApp(), settings), json: new Map() };
     if (built.size >= BUILT_MAX) built.delete(built.keys().next().value!);
     built.set(key, entry);
   } else {
