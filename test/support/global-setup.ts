@@ -5,7 +5,9 @@
  *  - synthesizes the shipped environments once, as `npm run synth` does, into a temporary folder
  *    that `synthToDisk` (test/support/synth.ts) copies from instead of synthesizing again in every
  *    suite (terraform validate, mock apply, drift). Its path reaches the workers as
- *    LGTM_TEST_SHARED_SYNTH; the folder is removed after the run.
+ *    LGTM_TEST_SHARED_SYNTH; the folder is removed after the run;
+ *  - makes one scratch folder for the run (LGTM_TEST_SCRATCH), removed after it: the workers are
+ *    killed at the end, so what they make there needs no cleanup of their own (test/support/testing-app.ts).
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -23,5 +25,10 @@ export default async function setup(): Promise<() => void> {
   if (r.status !== 0) throw new Error(`shared synth for the tests failed:\n${r.stderr}`);
   console.log(`global setup: bundle ready, shipped environments synthesized once in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   process.env.LGTM_TEST_SHARED_SYNTH = out;
-  return () => fs.rmSync(dir, { recursive: true, force: true });
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-test-scratch-"));
+  process.env.LGTM_TEST_SCRATCH = scratch;
+  return () => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(scratch, { recursive: true, force: true });
+  };
 }
