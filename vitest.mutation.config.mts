@@ -22,6 +22,8 @@ export const MUTATION_SUITES = [
   "test/plan.test.ts",
   "test/cost.test.ts",
   "test/config-checks.test.ts",
+  "test/reference.test.ts",
+  "test/gateway.test.ts",
   "test/durability.test.ts",
   "test/settings.test.ts",
   "test/settings-bad-input.test.ts",
