@@ -282,6 +282,71 @@ describe("GIVEN the shipped prod settings", () => {
     });
   });
 
+  describe("WHEN a cache client disagrees with the cache tasks (prod runs the cache)", () => {
+    const IDX = "mimir/mimir.yaml: blocks_storage.bucket_store.index_cache.memcached";
+    const ADDRESS = '        addresses: "dns+memcached.lgtm.local:11211"\n        max_item_size: 5241856\n    chunks_cache:';
+    /** Edits Mimir's index cache client only (the first of its four). */
+    const indexCache = (to: string) => errorsOf(edit(configs, "mimir", (c) => replaceOnce(c, ADDRESS, `${to}    chunks_cache:`)));
+
+    it("THEN an address left out names the template and the address expected", () => {
+      expect(indexCache("        max_item_size: 5241856\n")).toEqual([
+        `templates/mimir/mimir.yaml.hbs: cache.enabled is true, but ${IDX}.addresses is not set: mimir's index cache would not use the cache (expected "dns+memcached.lgtm.local:11211")`,
+      ]);
+      expect(indexCache('        addresses: ""\n        max_item_size: 5241856\n')).toEqual([expect.stringContaining(`${IDX}.addresses is not set`)]);
+    });
+
+    it("THEN an address that is not host:port, or lists a bad one beside a good one, is named alone", () => {
+      expect(indexCache('        addresses: "memcached"\n        max_item_size: 5241856\n')).toEqual([
+        `templates/mimir/mimir.yaml.hbs: ${IDX}.addresses "memcached" is not a memcached address (expected "dns+memcached.lgtm.local:11211")`,
+      ]);
+      expect(indexCache('        addresses: "dns+memcached.lgtm.local:11211, dns+memcached.lgtm.local:11"\n        max_item_size: 5241856\n')).toEqual([
+        `cache.port: ${IDX}.addresses "dns+memcached.lgtm.local:11" uses port 11, but memcached listens on 11211 (and the security groups open only that)`,
+      ]);
+    });
+
+    it("THEN another host names the namespace, and a lookup other than dns+ (none, dnssrv+) names the template", () => {
+      expect(indexCache('        addresses: "dns+cache.lgtm.local:11211"\n        max_item_size: 5241856\n')).toEqual([
+        `service_discovery.namespace: ${IDX}.addresses "dns+cache.lgtm.local:11211" calls cache.lgtm.local, but the cache tasks register as memcached.lgtm.local (memcached.<namespace>)`,
+      ]);
+      for (const address of ["memcached.lgtm.local:11211", "dnssrv+memcached.lgtm.local:11211"]) {
+        expect(indexCache(`        addresses: "${address}"\n        max_item_size: 5241856\n`)).toEqual([
+          `templates/mimir/mimir.yaml.hbs: ${IDX}.addresses "${address}" must start with "dns+": Cloud Map answers A records, one per cache task, which only dns+ resolves to every task`,
+        ]);
+      }
+    });
+
+    it("THEN an item limit other than the cache's, or none, names cache.max_item_size_mb", () => {
+      expect(indexCache('        addresses: "dns+memcached.lgtm.local:11211"\n')).toEqual([
+        `cache.max_item_size_mb: ${IDX}.max_item_size is (default), but memcached runs with --max-item-size=5m, which leaves 5241856 bytes for a value after its key and header; a larger value would be refused, a smaller limit wastes the cache`,
+      ]);
+      expect(indexCache('        addresses: "dns+memcached.lgtm.local:11211"\n        max_item_size: 1048576\n')).toEqual([expect.stringContaining(".max_item_size is 1048576, but memcached runs with")]);
+    });
+
+    it("THEN a backend other than memcached, or none, and results caching switched off are errors naming the key", () => {
+      const backend = (to: string) => errorsOf(edit(configs, "mimir", (c) => replaceOnce(c, "    index_cache:\n      backend: memcached\n", to)));
+      expect(backend("    index_cache:\n      backend: redis\n")).toEqual([
+        "templates/mimir/mimir.yaml.hbs: mimir/mimir.yaml: blocks_storage.bucket_store.index_cache.backend is redis, so mimir ignores its memcached addresses; expected \"memcached\"",
+      ]);
+      expect(backend("    index_cache:\n")).toEqual([expect.stringContaining("index_cache.backend is (unset), so mimir ignores")]);
+      expect(errorsOf(edit(configs, "loki", (c) => replaceOnce(c, "  cache_results: true\n", "  cache_results: false\n")))).toEqual([
+        "templates/loki/loki.yaml.hbs: loki/loki.yaml: query_range.cache_results is not true, so loki never reads its query results cache",
+      ]);
+    });
+
+    it("THEN with the cache off, a config still naming it is an error, and one without is not", async () => {
+      const off = await settingsWith({ cache: { enabled: false } });
+      const withCache = checkRenderedConfigs(off, configs.filter((c) => c.service === "mimir" || c.service === "loki")).errors.filter((e) => e.startsWith("cache.enabled:"));
+      expect(withCache).toHaveLength(6);
+      expect(withCache).toContain(
+        'cache.enabled: loki/loki.yaml: chunk_store_config.chunk_cache_config.memcached_client.addresses is "dns+memcached.lgtm.local:11211", but the cache is off, so no memcached task runs and no security group admits loki; set cache.enabled = true or render no chunks cache',
+      );
+      expect(errorsOf(renderConfigs(off), off)).toEqual([]);
+      // An empty address is no cache either.
+      const emptied = edit(configs, "loki", (c) => c.split('addresses: "dns+memcached.lgtm.local:11211"').join('addresses: ""'));
+      expect(checkRenderedConfigs(off, emptied).errors.filter((e) => e.startsWith("cache.enabled: loki"))).toEqual([]);
+    });
+  });
+
   it("WHEN Tempo 3 monolithic is asked for two tasks THEN services.tempo.desired_count is an error (its backend scheduler is a singleton)", async () => {
     const two = await settingsWith({ services: { tempo: { desired_count: 2 } } });
     expect(errorsOf(renderConfigs(two), two)).toEqual([expect.stringMatching(/^services\.tempo\.desired_count: Tempo 3 in monolithic mode .* runs as one task/)]);
