@@ -282,6 +282,55 @@ describe("GIVEN the shipped prod settings", () => {
     });
   });
 
+  describe("WHEN the address Tempo's metrics generator writes to is wrong", () => {
+    const URL_LINE = '      - url: "http://mimir.lgtm.local:9009/api/v1/push"\n';
+    const AT = "tempo/tempo.yaml: metrics_generator.storage.remote_write[0]";
+    const NEVER_CALLS = "templates/tempo/: the rendered tempo config never calls mimir's http port, which the catalog lists for metrics-generator remote_write (settings/components.ts CONSUMERS)";
+    const remoteWrite = (to: string, more: (c: RenderedConfig[]) => RenderedConfig[] = (c) => c) => errorsOf(more(edit(configs, "tempo", (c) => replaceOnce(c, URL_LINE, to))));
+    const withTenant = (tenant: string) => `${URL_LINE}        headers:\n          X-Scope-OrgID: "${tenant}"\n`;
+
+    it("THEN an unparsable URL or a host that is no service names it, and Mimir is then never called", () => {
+      expect(remoteWrite('      - url: "http://[::1"\n')).toEqual([`templates/tempo/tempo.yaml.hbs: ${AT}.url "http://[::1" is not an address`, NEVER_CALLS]);
+      expect(remoteWrite('      - url: "http://nosuch.lgtm.local:9009/api/v1/push"\n')).toEqual([
+        `service_discovery.namespace: ${AT}.url "http://nosuch.lgtm.local:9009/api/v1/push" calls nosuch.lgtm.local, which is no service of this stack (mimir, loki, tempo, pyroscope, grafana, alloy, gateway)`,
+        NEVER_CALLS,
+      ]);
+    });
+
+    it("THEN https, or no port, is an error naming the template or the port setting", () => {
+      expect(remoteWrite('      - url: "https://mimir.lgtm.local:9009/api/v1/push"\n')).toEqual([
+        `templates/tempo/tempo.yaml.hbs: ${AT}.url "https://mimir.lgtm.local:9009/api/v1/push" must be an http:// URL (the services serve plain HTTP inside the VPC)`,
+      ]);
+      expect(remoteWrite('      - url: "http://mimir.lgtm.local/api/v1/push"\n')).toEqual([
+        `services.mimir.http_port: ${AT}.url "http://mimir.lgtm.local/api/v1/push" uses port (none), but mimir listens for metrics-generator remote_write on 9009 (seed 004: a consumer on 4100 while the producer listened on 4101)`,
+      ]);
+    });
+
+    it("THEN a federated tenant passes only while Mimir enables federation, and each part must be a tenant of the settings", () => {
+      expect(remoteWrite(withTenant("jsj-lgtm-header|aws-rag-ec2"))).toEqual([]);
+      const noFederation = (c: RenderedConfig[]) => edit(c, "mimir", (m) => replaceOnce(m, "tenant_federation:\n  enabled: true", "tenant_federation:\n  enabled: false"));
+      expect(remoteWrite(withTenant("jsj-lgtm-header|aws-rag-ec2"), noFederation)).toEqual([
+        `templates/mimir/: ${AT}.headers.X-Scope-OrgID sends the federated tenant "jsj-lgtm-header|aws-rag-ec2", but mimir's config does not enable tenant federation (tenant_federation.enabled), so the query fails`,
+      ]);
+      // Mimir's federation is off when the key is left out.
+      const absent = (c: RenderedConfig[]) => edit(c, "mimir", (m) => replaceOnce(m, "tenant_federation:\n  enabled: true\n", ""));
+      expect(remoteWrite(withTenant("jsj-lgtm-header|aws-rag-ec2"), absent)).toEqual([expect.stringContaining("does not enable tenant federation (tenant_federation.enabled)")]);
+      expect(remoteWrite(withTenant("jsj-lgtm-header|nobody"))).toEqual([
+        `tenants: ${AT}.headers.X-Scope-OrgID sends tenant "jsj-lgtm-header|nobody", but "nobody" is not a tenant of the settings (jsj-lgtm-header, aws-rag-ec2); declare it in tenants`,
+      ]);
+    });
+
+    it("THEN configs of a service the settings switch off are errors, and so is every address still calling it", () => {
+      const off: Settings = { ...s, services: { ...s.services, pyroscope: { ...s.services.pyroscope, enabled: false } } };
+      const errors = errorsOf(configs, off);
+      expect(errors[0]).toBe("services.pyroscope.enabled: pyroscope is switched off, but a config of it was rendered");
+      expect(errors).toContain(
+        'services.pyroscope.enabled: gateway/nginx.conf: location /pyroscope/ingest proxy_pass "http://pyroscope.lgtm.local:4040" calls pyroscope, which is switched off (no task answers there)',
+      );
+      expect(errors.slice(1).every((e) => e.startsWith("services.pyroscope.enabled: ") && e.endsWith("calls pyroscope, which is switched off (no task answers there)"))).toBe(true);
+    });
+  });
+
   describe("WHEN a cache client disagrees with the cache tasks (prod runs the cache)", () => {
     const IDX = "mimir/mimir.yaml: blocks_storage.bucket_store.index_cache.memcached";
     const ADDRESS = '        addresses: "dns+memcached.lgtm.local:11211"\n        max_item_size: 5241856\n    chunks_cache:';
