@@ -282,6 +282,33 @@ describe("GIVEN the shipped prod settings", () => {
     });
   });
 
+  describe("WHEN a producer listens or receives elsewhere than the catalog says", () => {
+    it("THEN Mimir's gRPC port, another or left out, names services.mimir.grpc_port", () => {
+      expect(errorsOf(edit(configs, "mimir", (c) => replaceOnce(c, "grpc_listen_port: 9095", "grpc_listen_port: 9096")))).toEqual([
+        "services.mimir.grpc_port: mimir/mimir.yaml listens on server.grpc_listen_port 9096, but the catalog says 9095",
+      ]);
+      expect(errorsOf(edit(configs, "mimir", (c) => replaceOnce(c, "  grpc_listen_port: 9095\n", "")))).toEqual([
+        "services.mimir.grpc_port: mimir/mimir.yaml listens on server.grpc_listen_port (default), but the catalog says 9095",
+      ]);
+    });
+
+    it("THEN Tempo's and Alloy's OTLP gRPC receivers on another port, or Alloy's HTTP one left out, name otlp.grpc_port and otlp.http_port", () => {
+      expect(errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, '"0.0.0.0:4317"', '"0.0.0.0:4319"')))).toEqual([
+        "otlp.grpc_port: tempo/tempo.yaml receives OTLP grpc on 0.0.0.0:4319, but the catalog says port 4317",
+      ]);
+      expect(errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, '  grpc {\n    endpoint = "0.0.0.0:4317"', '  grpc {\n    endpoint = "0.0.0.0:14317"')))).toEqual([
+        "otlp.grpc_port: alloy/config.alloy receives OTLP grpc on 0.0.0.0:14317, but the catalog says port 4317",
+      ]);
+      expect(errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, '  http {\n    endpoint = "0.0.0.0:4318"\n  }\n', "")))).toEqual([
+        "otlp.http_port: alloy/config.alloy receives OTLP http on (not configured), but the catalog says port 4318",
+      ]);
+    });
+
+    it("THEN a YAML file that is not a mapping names its template", () => {
+      expect(errorsOf(edit(configs, "loki", () => "- a\n"))).toEqual(["templates/loki/loki.yaml.hbs: the rendered loki/loki.yaml is not a YAML mapping"]);
+    });
+  });
+
   describe("WHEN the address Tempo's metrics generator writes to is wrong", () => {
     const URL_LINE = '      - url: "http://mimir.lgtm.local:9009/api/v1/push"\n';
     const AT = "tempo/tempo.yaml: metrics_generator.storage.remote_write[0]";
