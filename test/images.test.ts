@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { containers, resources } from "../policy";
 import { pullThroughReference } from "../settings";
-import { checkImageVersions, majorDowngrades, newestReference, olderThanUpstream, releaseOf } from "../settings/image-versions";
+import { checkImageVersions, defaultUpstreamDir, majorDowngrades, newestReference, olderThanUpstream, releaseOf } from "../settings/image-versions";
 import type { Settings } from "../settings";
 import { loadWithWarnings, overrideError, settingsWith, shipped } from "./support/settings";
 import { resourcesOf, synthLayer, type StackJson } from "./support/synth";
@@ -202,19 +202,38 @@ describe("GIVEN version tags checked without the loader (settings/image-versions
     expect(majorDowngrades(common.services, { loki: "2.0.0", tempo: { version: 2 } }, "c")).toEqual([]);
   });
 
-  it("WHEN references of several releases are in the folder THEN the newest is found by number, not by text, and a version behind it warns", () => {
+  it("WHEN references of several releases are in the folder THEN the newest plain release is found by number, not by text, and a version behind it warns", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-upstream-order-"));
     try {
-      fs.mkdirSync(path.join(dir, "loki"));
-      for (const v of ["3.10.0", "3.9.2", "3.9.10", "2.99.99"]) fs.writeFileSync(path.join(dir, "loki", `${v}.keys.json`), "{}");
-      expect(newestReference(dir, "loki")).toBe("3.10.0");
-      const older = olderThanUpstream(withVersions({ loki: "3.9.10" }), dir);
+      const put = (service: string, suffix: string, versions: string[]) => {
+        fs.mkdirSync(path.join(dir, service));
+        for (const v of versions) fs.writeFileSync(path.join(dir, service, `${v}${suffix}`), "{}");
+      };
+      // As text, "3.9.12" sorts last; tags with a v or a -suffix and pre-releases are no plain release.
+      put("loki", ".keys.json", ["3.10.10", "3.10.9", "3.9.12", "2.99.99", "v99.0.0", "99.0.0-rc.1", "3.11-dev"]);
+      put("alloy", ".components.json", ["9.9.9", "10.0.0"]);
+      expect(newestReference(dir, "loki")).toBe("3.10.10");
+      expect(newestReference(dir, "alloy")).toBe("10.0.0");
+      const older = olderThanUpstream(withVersions({ loki: "3.10.9", alloy: "10.0.0" }), dir);
       expect(older.map((f) => f.key)).toEqual(["services.loki.version"]);
-      expect(older[0].message).toMatch(/^3\.9\.10 is older than 3\.10\.0, the newest loki release with a configuration reference in /);
-      expect(olderThanUpstream(withVersions({ loki: "3.10.0" }), dir)).toEqual([]);
-      expect(olderThanUpstream(withVersions({ loki: "3.10.1" }), dir)).toEqual([]);
+      expect(older[0].message).toMatch(/^3\.10\.9 is older than 3\.10\.10, the newest loki release with a configuration reference in /);
+      expect(olderThanUpstream(withVersions({ loki: "3.10.10", alloy: "10.0.1" }), dir)).toEqual([]);
+      expect(olderThanUpstream(withVersions({ loki: "3.11.0", alloy: "10.0.0" }), dir)).toEqual([]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("WHEN LGTM_UPSTREAM_DIR is unset THEN the references are looked for in ../shared/upstream beside the project, and set, there", () => {
+    const saved = process.env.LGTM_UPSTREAM_DIR;
+    try {
+      delete process.env.LGTM_UPSTREAM_DIR;
+      expect(defaultUpstreamDir()).toBe(path.resolve(__dirname, "..", "..", "shared", "upstream"));
+      process.env.LGTM_UPSTREAM_DIR = "some/where";
+      expect(defaultUpstreamDir()).toBe(path.resolve("some/where"));
+    } finally {
+      if (saved === undefined) delete process.env.LGTM_UPSTREAM_DIR;
+      else process.env.LGTM_UPSTREAM_DIR = saved;
     }
   });
 });
