@@ -24,6 +24,8 @@ export const MUTATION_SUITES = [
   "test/config-checks.test.ts",
   "test/reference.test.ts",
   "test/gateway.test.ts",
+  "test/self-monitoring.test.ts",
+  "test/cache.test.ts",
   "test/durability.test.ts",
   "test/settings.test.ts",
   "test/settings-bad-input.test.ts",
