@@ -199,18 +199,21 @@ describe("GIVEN version tags checked without the loader (settings/image-versions
       },
     ]);
     expect(majorDowngrades(undefined, env.services, "c")).toEqual([]);
-    expect(majorDowngrades(common.services, { loki: "2.0.0", tempo: { version: 2 } }, "c")).toEqual([]);
+    // Whatever else a file holds there (hcl2json's shapes), only a version string is compared.
+    expect(majorDowngrades(common.services, { loki: "2.0.0", tempo: { version: 2 }, mimir: null, alloy: { version: ["0.1.0"] } }, "c")).toEqual([]);
   });
 
   it("WHEN references of several releases are in the folder THEN the newest plain release is found by number, not by text, and a version behind it warns", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-upstream-order-"));
     try {
       const put = (service: string, suffix: string, versions: string[]) => {
-        fs.mkdirSync(path.join(dir, service));
+        fs.mkdirSync(path.join(dir, service), { recursive: true });
         for (const v of versions) fs.writeFileSync(path.join(dir, service, `${v}${suffix}`), "{}");
       };
       // As text, "3.9.12" sorts last; tags with a v or a -suffix and pre-releases are no plain release.
       put("loki", ".keys.json", ["3.10.10", "3.10.9", "3.9.12", "2.99.99", "v99.0.0", "99.0.0-rc.1", "3.11-dev"]);
+      // Not a reference file: another suffix of the same length, a runtime-overrides reference.
+      put("loki", "", ["4.0.0.keys.yaml", "5.0.0.runtime-overrides.keys.json"]);
       put("alloy", ".components.json", ["9.9.9", "10.0.0"]);
       expect(newestReference(dir, "loki")).toBe("3.10.10");
       expect(newestReference(dir, "alloy")).toBe("10.0.0");
