@@ -375,6 +375,12 @@ describe("GIVEN the shipped prod settings", () => {
       expect(indexCache('        addresses: "memcached"\n        max_item_size: 5241856\n')).toEqual([
         `templates/mimir/mimir.yaml.hbs: ${IDX}.addresses "memcached" is not a memcached address (expected "dns+memcached.lgtm.local:11211")`,
       ]);
+      // The whole address must be [lookup+]host:port: nothing before it, nothing after the port.
+      for (const address of ["tcp://memcached.lgtm.local:11211", "dns+memcached.lgtm.local:11211/0"]) {
+        expect(indexCache(`        addresses: "${address}"\n        max_item_size: 5241856\n`)).toEqual([
+          `templates/mimir/mimir.yaml.hbs: ${IDX}.addresses "${address}" is not a memcached address (expected "dns+memcached.lgtm.local:11211")`,
+        ]);
+      }
       expect(indexCache('        addresses: "dns+memcached.lgtm.local:11211, dns+memcached.lgtm.local:11"\n        max_item_size: 5241856\n')).toEqual([
         `cache.port: ${IDX}.addresses "dns+memcached.lgtm.local:11" uses port 11, but memcached listens on 11211 (and the security groups open only that)`,
       ]);
