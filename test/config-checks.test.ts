@@ -333,6 +333,18 @@ describe("GIVEN the shipped prod settings", () => {
       ]);
     });
 
+    it("THEN a URL without Mimir's push path names services.mimir.path_prefix and shows the path it requests as /", () => {
+      expect(remoteWrite('      - url: "http://mimir.lgtm.local:9009"\n')).toEqual([
+        `services.mimir.path_prefix: ${AT}.url "http://mimir.lgtm.local:9009" requests path "/", but mimir serves it at "/api/v1/push" with path_prefix ""`,
+      ]);
+    });
+
+    it("THEN Alloy's log writer without a tenant names tenant_id and lists the settings' tenants", () => {
+      expect(errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, 'tenant_id = "jsj-lgtm-header"', "")))).toEqual([
+        `tenant_id: alloy/config.alloy: loki.write "loki" endpoint.tenant_id sends no tenant, but loki runs multi-tenant and requires X-Scope-OrgID (one of the settings' tenants: jsj-lgtm-header, aws-rag-ec2)`,
+      ]);
+    });
+
     it("THEN a federated tenant passes only while Mimir enables federation, and each part must be a tenant of the settings", () => {
       expect(remoteWrite(withTenant("jsj-lgtm-header|aws-rag-ec2"))).toEqual([]);
       const noFederation = (c: RenderedConfig[]) => edit(c, "mimir", (m) => replaceOnce(m, "tenant_federation:\n  enabled: true", "tenant_federation:\n  enabled: false"));
@@ -344,6 +356,9 @@ describe("GIVEN the shipped prod settings", () => {
       expect(remoteWrite(withTenant("jsj-lgtm-header|aws-rag-ec2"), absent)).toEqual([expect.stringContaining("does not enable tenant federation (tenant_federation.enabled)")]);
       expect(remoteWrite(withTenant("jsj-lgtm-header|nobody"))).toEqual([
         `tenants: ${AT}.headers.X-Scope-OrgID sends tenant "jsj-lgtm-header|nobody", but "nobody" is not a tenant of the settings (jsj-lgtm-header, aws-rag-ec2); declare it in tenants`,
+      ]);
+      expect(remoteWrite(withTenant("nobody|noone"))).toEqual([
+        `tenants: ${AT}.headers.X-Scope-OrgID sends tenant "nobody|noone", but "nobody", "noone" is not a tenant of the settings (jsj-lgtm-header, aws-rag-ec2); declare it in tenants`,
       ]);
     });
 
