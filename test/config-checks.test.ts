@@ -282,6 +282,168 @@ describe("GIVEN the shipped prod settings", () => {
     });
   });
 
+  describe("WHEN a producer listens or receives elsewhere than the catalog says", () => {
+    it("THEN Mimir's gRPC port, another or left out, names services.mimir.grpc_port", () => {
+      expect(errorsOf(edit(configs, "mimir", (c) => replaceOnce(c, "grpc_listen_port: 9095", "grpc_listen_port: 9096")))).toEqual([
+        "services.mimir.grpc_port: mimir/mimir.yaml listens on server.grpc_listen_port 9096, but the catalog says 9095",
+      ]);
+      expect(errorsOf(edit(configs, "mimir", (c) => replaceOnce(c, "  grpc_listen_port: 9095\n", "")))).toEqual([
+        "services.mimir.grpc_port: mimir/mimir.yaml listens on server.grpc_listen_port (default), but the catalog says 9095",
+      ]);
+    });
+
+    it("THEN Tempo's and Alloy's OTLP gRPC receivers on another port, or Alloy's HTTP one left out, name otlp.grpc_port and otlp.http_port", () => {
+      expect(errorsOf(edit(configs, "tempo", (c) => replaceOnce(c, '"0.0.0.0:4317"', '"0.0.0.0:4319"')))).toEqual([
+        "otlp.grpc_port: tempo/tempo.yaml receives OTLP grpc on 0.0.0.0:4319, but the catalog says port 4317",
+      ]);
+      expect(errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, '  grpc {\n    endpoint = "0.0.0.0:4317"', '  grpc {\n    endpoint = "0.0.0.0:14317"')))).toEqual([
+        "otlp.grpc_port: alloy/config.alloy receives OTLP grpc on 0.0.0.0:14317, but the catalog says port 4317",
+      ]);
+      expect(errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, '  http {\n    endpoint = "0.0.0.0:4318"\n  }\n', "")))).toEqual([
+        "otlp.http_port: alloy/config.alloy receives OTLP http on (not configured), but the catalog says port 4318",
+      ]);
+    });
+
+    it("THEN a YAML file that is not a mapping names its template", () => {
+      expect(errorsOf(edit(configs, "loki", () => "- a\n"))).toEqual(["templates/loki/loki.yaml.hbs: the rendered loki/loki.yaml is not a YAML mapping"]);
+    });
+  });
+
+  describe("WHEN the address Tempo's metrics generator writes to is wrong", () => {
+    const URL_LINE = '      - url: "http://mimir.lgtm.local:9009/api/v1/push"\n';
+    const AT = "tempo/tempo.yaml: metrics_generator.storage.remote_write[0]";
+    const NEVER_CALLS = "templates/tempo/: the rendered tempo config never calls mimir's http port, which the catalog lists for metrics-generator remote_write (settings/components.ts CONSUMERS)";
+    const remoteWrite = (to: string, more: (c: RenderedConfig[]) => RenderedConfig[] = (c) => c) => errorsOf(more(edit(configs, "tempo", (c) => replaceOnce(c, URL_LINE, to))));
+    const withTenant = (tenant: string) => `${URL_LINE}        headers:\n          X-Scope-OrgID: "${tenant}"\n`;
+
+    it("THEN an unparsable URL or a host that is no service names it, and Mimir is then never called", () => {
+      expect(remoteWrite('      - url: "http://[::1"\n')).toEqual([`templates/tempo/tempo.yaml.hbs: ${AT}.url "http://[::1" is not an address`, NEVER_CALLS]);
+      expect(remoteWrite('      - url: "http://nosuch.lgtm.local:9009/api/v1/push"\n')).toEqual([
+        `service_discovery.namespace: ${AT}.url "http://nosuch.lgtm.local:9009/api/v1/push" calls nosuch.lgtm.local, which is no service of this stack (mimir, loki, tempo, pyroscope, grafana, alloy, gateway)`,
+        NEVER_CALLS,
+      ]);
+    });
+
+    it("THEN https, or no port, is an error naming the template or the port setting", () => {
+      expect(remoteWrite('      - url: "https://mimir.lgtm.local:9009/api/v1/push"\n')).toEqual([
+        `templates/tempo/tempo.yaml.hbs: ${AT}.url "https://mimir.lgtm.local:9009/api/v1/push" must be an http:// URL (the services serve plain HTTP inside the VPC)`,
+      ]);
+      expect(remoteWrite('      - url: "http://mimir.lgtm.local/api/v1/push"\n')).toEqual([
+        `services.mimir.http_port: ${AT}.url "http://mimir.lgtm.local/api/v1/push" uses port (none), but mimir listens for metrics-generator remote_write on 9009 (seed 004: a consumer on 4100 while the producer listened on 4101)`,
+      ]);
+    });
+
+    it("THEN a URL without Mimir's push path names services.mimir.path_prefix and shows the path it requests as /", () => {
+      expect(remoteWrite('      - url: "http://mimir.lgtm.local:9009"\n')).toEqual([
+        `services.mimir.path_prefix: ${AT}.url "http://mimir.lgtm.local:9009" requests path "/", but mimir serves it at "/api/v1/push" with path_prefix ""`,
+      ]);
+    });
+
+    it("THEN Alloy's log writer without a tenant names tenant_id and lists the settings' tenants", () => {
+      expect(errorsOf(edit(configs, "alloy", (c) => replaceOnce(c, 'tenant_id = "jsj-lgtm-header"', "")))).toEqual([
+        `tenant_id: alloy/config.alloy: loki.write "loki" endpoint.tenant_id sends no tenant, but loki runs multi-tenant and requires X-Scope-OrgID (one of the settings' tenants: jsj-lgtm-header, aws-rag-ec2)`,
+      ]);
+    });
+
+    it("THEN a federated tenant passes only while Mimir enables federation, and each part must be a tenant of the settings", () => {
+      expect(remoteWrite(withTenant("jsj-lgtm-header|aws-rag-ec2"))).toEqual([]);
+      const noFederation = (c: RenderedConfig[]) => edit(c, "mimir", (m) => replaceOnce(m, "tenant_federation:\n  enabled: true", "tenant_federation:\n  enabled: false"));
+      expect(remoteWrite(withTenant("jsj-lgtm-header|aws-rag-ec2"), noFederation)).toEqual([
+        `templates/mimir/: ${AT}.headers.X-Scope-OrgID sends the federated tenant "jsj-lgtm-header|aws-rag-ec2", but mimir's config does not enable tenant federation (tenant_federation.enabled), so the query fails`,
+      ]);
+      // Mimir's federation is off when the key is left out.
+      const absent = (c: RenderedConfig[]) => edit(c, "mimir", (m) => replaceOnce(m, "tenant_federation:\n  enabled: true\n", ""));
+      expect(remoteWrite(withTenant("jsj-lgtm-header|aws-rag-ec2"), absent)).toEqual([expect.stringContaining("does not enable tenant federation (tenant_federation.enabled)")]);
+      expect(remoteWrite(withTenant("jsj-lgtm-header|nobody"))).toEqual([
+        `tenants: ${AT}.headers.X-Scope-OrgID sends tenant "jsj-lgtm-header|nobody", but "nobody" is not a tenant of the settings (jsj-lgtm-header, aws-rag-ec2); declare it in tenants`,
+      ]);
+      expect(remoteWrite(withTenant("nobody|noone"))).toEqual([
+        `tenants: ${AT}.headers.X-Scope-OrgID sends tenant "nobody|noone", but "nobody", "noone" is not a tenant of the settings (jsj-lgtm-header, aws-rag-ec2); declare it in tenants`,
+      ]);
+    });
+
+    it("THEN configs of a service the settings switch off are errors, and so is every address still calling it", () => {
+      const off: Settings = { ...s, services: { ...s.services, pyroscope: { ...s.services.pyroscope, enabled: false } } };
+      const errors = errorsOf(configs, off);
+      expect(errors[0]).toBe("services.pyroscope.enabled: pyroscope is switched off, but a config of it was rendered");
+      expect(errors).toContain(
+        'services.pyroscope.enabled: gateway/nginx.conf: location /pyroscope/ingest proxy_pass "http://pyroscope.lgtm.local:4040" calls pyroscope, which is switched off (no task answers there)',
+      );
+      expect(errors.slice(1).every((e) => e.startsWith("services.pyroscope.enabled: ") && e.endsWith("calls pyroscope, which is switched off (no task answers there)"))).toBe(true);
+    });
+  });
+
+  describe("WHEN a cache client disagrees with the cache tasks (prod runs the cache)", () => {
+    const IDX = "mimir/mimir.yaml: blocks_storage.bucket_store.index_cache.memcached";
+    const ADDRESS = '        addresses: "dns+memcached.lgtm.local:11211"\n        max_item_size: 5241856\n    chunks_cache:';
+    /** Edits Mimir's index cache client only (the first of its four). */
+    const indexCache = (to: string) => errorsOf(edit(configs, "mimir", (c) => replaceOnce(c, ADDRESS, `${to}    chunks_cache:`)));
+
+    it("THEN an address left out names the template and the address expected", () => {
+      expect(indexCache("        max_item_size: 5241856\n")).toEqual([
+        `templates/mimir/mimir.yaml.hbs: cache.enabled is true, but ${IDX}.addresses is not set: mimir's index cache would not use the cache (expected "dns+memcached.lgtm.local:11211")`,
+      ]);
+      expect(indexCache('        addresses: ""\n        max_item_size: 5241856\n')).toEqual([expect.stringContaining(`${IDX}.addresses is not set`)]);
+    });
+
+    it("THEN an address that is not host:port, or lists a bad one beside a good one, is named alone", () => {
+      expect(indexCache('        addresses: "memcached"\n        max_item_size: 5241856\n')).toEqual([
+        `templates/mimir/mimir.yaml.hbs: ${IDX}.addresses "memcached" is not a memcached address (expected "dns+memcached.lgtm.local:11211")`,
+      ]);
+      // The whole address must be [lookup+]host:port: nothing before it, nothing after the port.
+      for (const address of ["tcp://memcached.lgtm.local:11211", "dns+memcached.lgtm.local:11211/0"]) {
+        expect(indexCache(`        addresses: "${address}"\n        max_item_size: 5241856\n`)).toEqual([
+          `templates/mimir/mimir.yaml.hbs: ${IDX}.addresses "${address}" is not a memcached address (expected "dns+memcached.lgtm.local:11211")`,
+        ]);
+      }
+      expect(indexCache('        addresses: "dns+memcached.lgtm.local:11211, dns+memcached.lgtm.local:11"\n        max_item_size: 5241856\n')).toEqual([
+        `cache.port: ${IDX}.addresses "dns+memcached.lgtm.local:11" uses port 11, but memcached listens on 11211 (and the security groups open only that)`,
+      ]);
+    });
+
+    it("THEN another host names the namespace, and a lookup other than dns+ (none, dnssrv+) names the template", () => {
+      expect(indexCache('        addresses: "dns+cache.lgtm.local:11211"\n        max_item_size: 5241856\n')).toEqual([
+        `service_discovery.namespace: ${IDX}.addresses "dns+cache.lgtm.local:11211" calls cache.lgtm.local, but the cache tasks register as memcached.lgtm.local (memcached.<namespace>)`,
+      ]);
+      for (const address of ["memcached.lgtm.local:11211", "dnssrv+memcached.lgtm.local:11211"]) {
+        expect(indexCache(`        addresses: "${address}"\n        max_item_size: 5241856\n`)).toEqual([
+          `templates/mimir/mimir.yaml.hbs: ${IDX}.addresses "${address}" must start with "dns+": Cloud Map answers A records, one per cache task, which only dns+ resolves to every task`,
+        ]);
+      }
+    });
+
+    it("THEN an item limit other than the cache's, or none, names cache.max_item_size_mb", () => {
+      expect(indexCache('        addresses: "dns+memcached.lgtm.local:11211"\n')).toEqual([
+        `cache.max_item_size_mb: ${IDX}.max_item_size is (default), but memcached runs with --max-item-size=5m, which leaves 5241856 bytes for a value after its key and header; a larger value would be refused, a smaller limit wastes the cache`,
+      ]);
+      expect(indexCache('        addresses: "dns+memcached.lgtm.local:11211"\n        max_item_size: 1048576\n')).toEqual([expect.stringContaining(".max_item_size is 1048576, but memcached runs with")]);
+    });
+
+    it("THEN a backend other than memcached, or none, and results caching switched off are errors naming the key", () => {
+      const backend = (to: string) => errorsOf(edit(configs, "mimir", (c) => replaceOnce(c, "    index_cache:\n      backend: memcached\n", to)));
+      expect(backend("    index_cache:\n      backend: redis\n")).toEqual([
+        "templates/mimir/mimir.yaml.hbs: mimir/mimir.yaml: blocks_storage.bucket_store.index_cache.backend is redis, so mimir ignores its memcached addresses; expected \"memcached\"",
+      ]);
+      expect(backend("    index_cache:\n")).toEqual([expect.stringContaining("index_cache.backend is (unset), so mimir ignores")]);
+      expect(errorsOf(edit(configs, "loki", (c) => replaceOnce(c, "  cache_results: true\n", "  cache_results: false\n")))).toEqual([
+        "templates/loki/loki.yaml.hbs: loki/loki.yaml: query_range.cache_results is not true, so loki never reads its query results cache",
+      ]);
+    });
+
+    it("THEN with the cache off, a config still naming it is an error, and one without is not", async () => {
+      const off = await settingsWith({ cache: { enabled: false } });
+      const withCache = checkRenderedConfigs(off, configs.filter((c) => c.service === "mimir" || c.service === "loki")).errors.filter((e) => e.startsWith("cache.enabled:"));
+      expect(withCache).toHaveLength(6);
+      expect(withCache).toContain(
+        'cache.enabled: loki/loki.yaml: chunk_store_config.chunk_cache_config.memcached_client.addresses is "dns+memcached.lgtm.local:11211", but the cache is off, so no memcached task runs and no security group admits loki; set cache.enabled = true or render no chunks cache',
+      );
+      expect(errorsOf(renderConfigs(off), off)).toEqual([]);
+      // An empty address is no cache either.
+      const emptied = edit(configs, "loki", (c) => c.split('addresses: "dns+memcached.lgtm.local:11211"').join('addresses: ""'));
+      expect(checkRenderedConfigs(off, emptied).errors.filter((e) => e.startsWith("cache.enabled: loki"))).toEqual([]);
+    });
+  });
+
   it("WHEN Tempo 3 monolithic is asked for two tasks THEN services.tempo.desired_count is an error (its backend scheduler is a singleton)", async () => {
     const two = await settingsWith({ services: { tempo: { desired_count: 2 } } });
     expect(errorsOf(renderConfigs(two), two)).toEqual([expect.stringMatching(/^services\.tempo\.desired_count: Tempo 3 in monolithic mode .* runs as one task/)]);

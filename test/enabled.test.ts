@@ -5,7 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { SERVICE_NAMES, type Settings } from "../settings";
-import { REQUIRED_BECAUSE } from "../settings/enabled";
+import { CONSUMERS } from "../settings/components";
+import { checkEnabled, enabledConsumptions, enabledRingServices, REQUIRED_BECAUSE } from "../settings/enabled";
 import { LAYERS } from "../stacks/contract";
 import { checkRenderedConfigs, renderConfigs } from "../templates";
 import { overrideError, settingsWith, shipped } from "./support/settings";
@@ -101,5 +102,47 @@ describe("GIVEN prod with Pyroscope switched off (services.pyroscope.enabled = f
     expect(await overrideError({ services: { pyroscope: { desired_count: 0 } } })).toContain(
       "environments/prod.tfvars: services.pyroscope.desired_count: 0 tasks would leave pyroscope's gateway routes, datasources, scrapes and alarms pointing at nothing; to switch pyroscope off set services.pyroscope.enabled = false, otherwise expected 1 or more",
     );
+  });
+});
+
+describe("GIVEN prod's settings with Pyroscope switched off, checked without the loader (settings/enabled.ts)", () => {
+  let prod: Settings;
+  const without = (over: { path_prefix?: string; alb_paths?: string[]; adopt?: string[] } = {}): Settings => ({
+    ...prod,
+    services: {
+      ...prod.services,
+      pyroscope: { ...prod.services.pyroscope, enabled: false, ...(over.path_prefix !== undefined ? { path_prefix: over.path_prefix } : {}) },
+      gateway: { ...prod.services.gateway, alb_paths: over.alb_paths ?? ["/api/v1/push"] },
+    },
+    adopt: { ...prod.adopt, ecr_repositories: over.adopt ?? [] },
+  });
+  beforeAll(async () => {
+    prod = await shipped("prod");
+  });
+
+  it("WHEN an ALB path is Pyroscope's prefix itself or below it THEN each is refused by index, and a path that only starts with the same letters is not", () => {
+    const keys = checkEnabled(without({ alb_paths: ["/pyroscope", "/pyroscope/ingest/*", "/pyroscopes/*", "/api/v1/push"] })).map((p) => p.key);
+    expect(keys).toEqual(["services.gateway.alb_paths[0]", "services.gateway.alb_paths[1]"]);
+  });
+
+  it("WHEN Pyroscope is served at the root (path_prefix empty) THEN no ALB path is taken for one of its routes", () => {
+    expect(checkEnabled(without({ path_prefix: "", alb_paths: ["/api/v1/push", "/loki/*"] }))).toEqual([]);
+  });
+
+  it("WHEN repositories are adopted THEN only the switched-off service's is refused, not an enabled service's or a name that is no service", () => {
+    expect(checkEnabled(without({ adopt: ["mimir", "config-init", "pyroscope"] }))).toEqual([
+      { key: "adopt.ecr_repositories[2]", message: "pyroscope is switched off (services.pyroscope.enabled = false), so no repository of it is created to adopt; remove it" },
+    ]);
+  });
+
+  it("WHEN the ring members and what each consumer calls are listed THEN Pyroscope is left out, and a switched-off consumer calls nothing", () => {
+    const s = without();
+    expect(enabledRingServices(s)).toEqual(["mimir", "loki", "tempo"]);
+    expect(enabledRingServices(prod)).toEqual(["mimir", "loki", "tempo", "pyroscope"]);
+    const alloy = enabledConsumptions(s, "alloy");
+    expect(alloy).toEqual(CONSUMERS.alloy.filter((c) => c.producer !== "pyroscope"));
+    expect(alloy.length).toBe(CONSUMERS.alloy.length - 1);
+    expect(enabledConsumptions(s, "pyroscope")).toEqual([]);
+    expect(enabledConsumptions(prod, "tempo")).toEqual(CONSUMERS.tempo);
   });
 });

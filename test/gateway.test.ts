@@ -19,6 +19,7 @@ import { tenants } from "../settings/tenants";
 import { checkRenderedConfigs, renderConfigs, serviceCommand } from "../templates";
 import { CONFIG_DIR, GATEWAY_META_PASSWORD_ENV, GATEWAY_RESOLV_CONF, GATEWAY_RUN_DIR, gatewayPasswordEnv } from "../templates/context";
 import { load as loadYaml } from "js-yaml";
+import { MUTATION_RUN } from "./support/mutation";
 import { overrideError, settingsWith } from "./support/settings";
 import {
   basic,
@@ -34,7 +35,9 @@ import {
   type TestDns,
 } from "./support/gateway";
 
-const skip = skipWithoutNginx();
+// The nginx tiers start processes per test: not re-run per mutant (test/support/mutation.ts); the
+// synth-time checks below them are.
+const skip = MUTATION_RUN || skipWithoutNginx();
 const skipDns = skip || skipWithoutDnsmasq();
 
 describe.skipIf(skipDns)("GIVEN the rendered gateway running on 127.0.0.1 in front of echoing backends, with three tenants", () => {

@@ -9,8 +9,9 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { containers, resources } from "../policy";
 import { pullThroughReference } from "../settings";
-import { newestReference } from "../settings/image-versions";
-import { loadWithWarnings, overrideError, settingsWith } from "./support/settings";
+import { checkImageVersions, defaultUpstreamDir, majorDowngrades, newestReference, olderThanUpstream, releaseOf } from "../settings/image-versions";
+import type { Settings } from "../settings";
+import { loadWithWarnings, overrideError, settingsWith, shipped } from "./support/settings";
 import { resourcesOf, synthLayer, type StackJson } from "./support/synth";
 
 const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
@@ -158,5 +159,84 @@ describe("GIVEN image versions (settings/image-versions.ts)", () => {
         process.env.LGTM_UPSTREAM_DIR = dir;
       }
     });
+  });
+});
+
+describe("GIVEN version tags checked without the loader (settings/image-versions.ts)", () => {
+  let prod: Settings;
+  const withVersions = (versions: Partial<Record<string, string>>): Settings => ({
+    ...prod,
+    services: Object.fromEntries(Object.entries(prod.services).map(([n, svc]) => [n, versions[n] === undefined ? svc : { ...svc, version: versions[n] }])) as Settings["services"],
+  });
+  beforeAll(async () => {
+    prod = await shipped("prod");
+  });
+
+  it("WHEN tags are read as releases THEN only MAJOR.MINOR.PATCH with an optional v and -suffix is one, numbers and all", () => {
+    expect(["v1.2.3", "10.20.30", "1.28.0-alpine", "1.19.0-rc.1"].map(releaseOf)).toEqual([[1, 2, 3], [10, 20, 30], [1, 28, 0], [1, 19, 0]]);
+    expect(["1.2", "1.2.3.4", "x1.2.3", "1.2.3-", "1.2.3-!", "1.2.3 ", "V1.2.3"].map(releaseOf)).toEqual(Array(7).fill(undefined));
+  });
+
+  it("WHEN a floating tag is written in capitals or with a suffix THEN it is refused as floating; a word that only begins like one is no release", () => {
+    const found = checkImageVersions(withVersions({ mimir: "LATEST", loki: "nightly-2026-12-01", tempo: "latestish", alloy: "v1.18.1" }));
+    expect(found.map((f) => [f.key, f.message.split(":")[0]])).toEqual([
+      ["services.mimir.version", '"LATEST" is not a release'],
+      ["services.loki.version", '"nightly-2026-12-01" is not a release'],
+      ["services.tempo.version", '"latestish" is not a release version of grafana/tempo'],
+    ]);
+    expect(found[0].message).toContain("two synths of these settings would run different grafana/mimir code");
+    expect(checkImageVersions(prod)).toEqual([]);
+  });
+
+  it("WHEN an environment file names another major than common.tfvars THEN only a lower major is refused, and only where both files name a release", () => {
+    const common = { services: { loki: { version: "3.5.0" }, tempo: { version: "3.0.3" }, mimir: { version: "3.0.4" }, alloy: { version: "1.18.1" }, grafana: { version: "x" } } };
+    const env = { services: { loki: { version: "2.9.9" }, tempo: { version: "3.0.1" }, mimir: { version: "4.0.0" }, alloy: {}, grafana: { version: "11.0.0" }, pyroscope: { version: "1.0.0" } } };
+    expect(majorDowngrades(common.services, env.services, "environments/common.tfvars")).toEqual([
+      {
+        key: "services.loki.version",
+        message:
+          '"2.9.9" goes back a major release from "3.5.0" in environments/common.tfvars: the rendered configs are written for 3.x, and loki does not read the data a newer major wrote. Pin a 3.x release here, or change environments/common.tfvars for every environment',
+      },
+    ]);
+    expect(majorDowngrades(undefined, env.services, "c")).toEqual([]);
+    // Whatever else a file holds there (hcl2json's shapes), only a version string is compared.
+    expect(majorDowngrades(common.services, { loki: "2.0.0", tempo: { version: 2 }, mimir: null, alloy: { version: ["0.1.0"] } }, "c")).toEqual([]);
+  });
+
+  it("WHEN references of several releases are in the folder THEN the newest plain release is found by number, not by text, and a version behind it warns", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-upstream-order-"));
+    try {
+      const put = (service: string, suffix: string, versions: string[]) => {
+        fs.mkdirSync(path.join(dir, service), { recursive: true });
+        for (const v of versions) fs.writeFileSync(path.join(dir, service, `${v}${suffix}`), "{}");
+      };
+      // As text, "3.9.12" sorts last; tags with a v or a -suffix and pre-releases are no plain release.
+      put("loki", ".keys.json", ["3.10.10", "3.10.9", "3.9.12", "2.99.99", "v99.0.0", "99.0.0-rc.1", "3.11-dev"]);
+      // Not a reference file: another suffix of the same length, a runtime-overrides reference.
+      put("loki", "", ["4.0.0.keys.yaml", "5.0.0.runtime-overrides.keys.json"]);
+      put("alloy", ".components.json", ["9.9.9", "10.0.0"]);
+      expect(newestReference(dir, "loki")).toBe("3.10.10");
+      expect(newestReference(dir, "alloy")).toBe("10.0.0");
+      const older = olderThanUpstream(withVersions({ loki: "3.10.9", alloy: "10.0.0" }), dir);
+      expect(older.map((f) => f.key)).toEqual(["services.loki.version"]);
+      expect(older[0].message).toMatch(/^3\.10\.9 is older than 3\.10\.10, the newest loki release with a configuration reference in /);
+      expect(olderThanUpstream(withVersions({ loki: "3.10.10", alloy: "10.0.1" }), dir)).toEqual([]);
+      expect(olderThanUpstream(withVersions({ loki: "3.11.0", alloy: "10.0.0" }), dir)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("WHEN LGTM_UPSTREAM_DIR is unset THEN the references are looked for in ../shared/upstream beside the project, and set, there", () => {
+    const saved = process.env.LGTM_UPSTREAM_DIR;
+    try {
+      delete process.env.LGTM_UPSTREAM_DIR;
+      expect(defaultUpstreamDir()).toBe(path.resolve(__dirname, "..", "..", "shared", "upstream"));
+      process.env.LGTM_UPSTREAM_DIR = "some/where";
+      expect(defaultUpstreamDir()).toBe(path.resolve("some/where"));
+    } finally {
+      if (saved === undefined) delete process.env.LGTM_UPSTREAM_DIR;
+      else process.env.LGTM_UPSTREAM_DIR = saved;
+    }
   });
 });

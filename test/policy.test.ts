@@ -84,8 +84,9 @@ const allow = (Action: unknown) => ({ Version: "2012-10-17", Statement: [{ Effec
  * A 60-ecs-shaped stack for Grafana.1: a gateway service (Cloud Map name "gateway", port 8080, an
  * nginx config that proxies) and a Grafana task whose datasources file has one datasource at `url`.
  */
-const grafanaStack = (url: string, auth = true): SynthesizedStack => {
-  const ds = `apiVersion: 1\ndatasources:\n  - name: Loki\n    type: loki\n    url: "${url}"\n${auth ? '    basicAuth: true\n    basicAuthUser: "t"\n' : ""}`;
+const BASIC_AUTH = '    basicAuth: true\n    basicAuthUser: "t"\n';
+const grafanaStack = (url: string, auth = BASIC_AUTH): SynthesizedStack => {
+  const ds = `apiVersion: 1\ndatasources:\n  - name: Loki\n    type: loki\n    url: "${url}"\n${auth}`;
   const td = (name: string, env: TfBlock[], ports: number[]) => ({
     family: name,
     container_definitions: JSON.stringify([goodContainer({ name, environment: env, portMappings: ports.map((containerPort) => ({ containerPort })) })]),
@@ -225,6 +226,26 @@ const ABSENT: [string, string, SynthesizedStack, boolean][] = [
   ["ECS.12", "setting", stackOf({ aws_ecs_cluster: { cluster: { name: "c" } } }), true],
   ["ECS.20", "user (the image's, root unless it says otherwise)", taskWith(goodContainer({ user: undefined })), true],
   ["EC2.2", "the default group's ingress and egress (no rules)", stackOf(vpc()), false],
+  ["EC2.18", "from_port and to_port (ip_protocol -1: every port)", groups({ security_group_id: "${aws_security_group.mimir_sg.id}", cidr_ipv4: "0.0.0.0/0", ip_protocol: "-1" }), true],
+  ["LGTM.2", "from_port and to_port (ip_protocol -1: every port)", groups({ security_group_id: "${aws_security_group.gateway_sg.id}", cidr_ipv4: "${aws_vpc.v.cidr_block}", ip_protocol: "-1" }), true],
+  ["S3.14", "versioning_configuration", stackOf(s3(undefined, { aws_s3_bucket_versioning: { b_versioning: { ...bucket("b") } } })), true],
+  ["S3.14", "versioning_configuration.status", stackOf(s3(undefined, { aws_s3_bucket_versioning: { b_versioning: { ...bucket("b"), versioning_configuration: {} } } })), true],
+  ["CloudWatch.16", "retention_in_days (never expire)", stackOf({ aws_cloudwatch_log_group: { g: { name: "/ecs/x", tags: { AuditTrail: "true" } } } }), false],
+  ["CloudWatch.16", "tags (not an audit log group)", stackOf({ aws_cloudwatch_log_group: { g: { name: "/ecs/x", retention_in_days: 30 } } }), false],
+  ["KMS.4", "enable_key_rotation (false by default)", stackOf({ aws_kms_key: { k: { description: "x" } } }), true],
+  [
+    "KMS.100",
+    "the encryption rule's kms_master_key_id (aws:kms with AWS's managed key)",
+    stackOf({
+      aws_s3_bucket: { b: { bucket: "b", tags: { Encryption: "customer-managed-kms" } } },
+      aws_s3_bucket_server_side_encryption_configuration: { b_sse: { ...bucket("b"), rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms" } }] } },
+    }),
+    true,
+  ],
+  ["KMS.100", "the bucket's encryption configuration", stackOf({ aws_s3_bucket: { b: { bucket: "b", tags: { Encryption: "customer-managed-kms" } } } }), true],
+  ["Image.1", "image", taskWith(goodContainer({ image: undefined })), true],
+  ["Grafana.1", "basicAuth and basicAuthUser", grafanaStack("http://gateway.lgtm.local:8080", ""), true],
+  ["Grafana.1", "basicAuthUser", grafanaStack("http://gateway.lgtm.local:8080", "    basicAuth: true\n"), true],
 ];
 
 /** What each rule says about its violating case above: the detail a reader acts on. */

@@ -4,7 +4,8 @@ import { BAD_VALUES } from "./support/bad-settings";
 import { loadError, overrideError, settingsWith, shipped } from "./support/settings";
 import { resourceOf, resourcesOf, synthLayer } from "./support/synth";
 import { healthCheckPath } from "../settings/catalog";
-import { clusterName, ecrRepositoryName, executionRoleName, logGroupName, partitionOf, securityGroupName, taskFamily, taskRoleName } from "../settings/names";
+import { albName, alertsTopicArn, alertsTopicName, clusterName, ecrRepositoryName, executionRoleName, grafanaFileSystemName, logGroupName, partitionOf, ringClusterLabel, securityGroupName, taskFamily, taskRoleName } from "../settings/names";
+import type { Settings } from "../settings";
 
 
 describe("GIVEN the shipped environments", () => {
@@ -152,5 +153,13 @@ describe("GIVEN the names every layer derives from project and environment (sett
     // Log groups and repositories are per project, shared by its environments' tasks.
     expect([logGroupName(s, "grafana"), ecrRepositoryName(s, "gateway")]).toEqual(["/ecs/lgtm-grafana", "lgtm-gateway"]);
     expect(["ap-northeast-2", "cn-north-1", "us-gov-west-1", "us-east-1"].map(partitionOf)).toEqual(["aws", "aws-cn", "aws-us-gov", "aws"]);
+    // The load balancer, Grafana's file system, each ring's gossip label and the alerts topic.
+    expect([albName(s), grafanaFileSystemName(s), ringClusterLabel(s, "tempo"), alertsTopicName(s)]).toEqual(["lgtm-prod-alb", "lgtm-prod-grafana", "lgtm-prod-tempo", "lgtm-prod-alerts"]);
+  });
+
+  it("WHEN the alerts topic's ARN is derived before the topic exists THEN it is the partition, region, first allowed account and topic name", () => {
+    const arn = (region: string) => alertsTopicArn({ project: "lgtm", env: "prod", aws: { region, allowed_account_ids: ["111111111111", "222222222222"] } } as unknown as Settings);
+    expect(arn("ap-northeast-2")).toBe("arn:aws:sns:ap-northeast-2:111111111111:lgtm-prod-alerts");
+    expect(arn("cn-north-1")).toBe("arn:aws-cn:sns:cn-north-1:111111111111:lgtm-prod-alerts");
   });
 });
