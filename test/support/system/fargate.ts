@@ -217,10 +217,15 @@ export class Cluster {
     ledger.dir(this.root);
   }
 
-  /** As ECS spreads a service's Fargate tasks: the AZ with the fewest running tasks of it, ties in subnet order. */
+  /** Task id → service and AZ of every task placed and not yet stopped (starting tasks included). */
+  private readonly placed = new Map<string, { service: string; zone: string }>();
+
+  /**
+   * As ECS spreads a service's Fargate tasks: the AZ with the fewest tasks of it (running or still
+   * starting: tasks started together are placed one after the other), ties in subnet order.
+   */
   nextZone(service: string): string {
-    const live = this.live(service);
-    const count = (z: string) => live.filter((t) => t.zone === z).length;
+    const count = (z: string) => [...this.placed.values()].filter((p) => p.service === service && p.zone === z).length;
     return this.placement.zones.reduce((best, z) => (count(z) < count(best) ? z : best));
   }
 
@@ -238,6 +243,7 @@ export class Cluster {
     this.counters.set(spec.name, n);
     const id = `${spec.name}-${n}`;
     const zone = this.nextZone(spec.name);
+    this.placed.set(id, { service: spec.name, zone });
     // ECS sets the metadata URI in every container of the task (init containers included).
     const metadataUri = this.placement.metadata.register(id, { availabilityZone: zone, family: this.placement.family(spec.name) });
     const ns = this.network.addNamespace(id);
@@ -293,7 +299,13 @@ export class Cluster {
         throw new Error(`${id}: init container ${c.name} exited ${code}; the main container would never start:\n${fs.readFileSync(logFile, "utf8")}`);
       }
     };
-    for (const dep of main.dependsOn ?? []) await runDependency(dep, main.name);
+    try {
+      for (const dep of main.dependsOn ?? []) await runDependency(dep, main.name);
+    } catch (e) {
+      // A task whose init container failed never runs: ECS would place the next one afresh.
+      this.placed.delete(id);
+      throw e;
+    }
 
     const env: Record<string, string> = { PATH: IMAGE_PATH, HOSTNAME: id, ECS_CONTAINER_METADATA_URI_V4: metadataUri, ...spec.extraEnv };
     for (const e of main.environment ?? []) env[e.name] = resolveReferences(e.value, spec.references, `${spec.name}.${main.name}.${e.name}`);
@@ -320,6 +332,10 @@ export class Cluster {
     fs.closeSync(fd);
     const task = new Task(id, spec, ns.address, ns.name, dir, child, zone);
     this.tasks.push(task);
+    void task.exited.then(() => {
+      this.placed.delete(id);
+      this.placement.metadata.unregister(id);
+    });
     this.network.setRecord(this.dnsName(spec.name), ns.address, true);
     void task.exited.then(() => this.network.setRecord(this.dnsName(spec.name), ns.address, false));
     return task;

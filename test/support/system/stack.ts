@@ -80,8 +80,11 @@ export async function startSystemStack(options: { settings?: Settings } = {}): P
     if (!td) throw new Error(`prod 60-ecs has no aws_ecs_task_definition.${name}_task_definition`);
     return JSON.parse(td.container_definitions as string) as ContainerDefinition[];
   };
+  // A service the settings switch off (the cache with cache.enabled = false) has no ECS service: the
+  // tier then has no spec for it either.
+  const present = RUNNABLE.filter((name) => svcs[`${name}_service`] !== undefined);
   const services = Object.fromEntries(
-    RUNNABLE.map((name) => {
+    present.map((name) => {
       const s = svcs[`${name}_service`];
       // Tasks are placed over the AZs of the service's subnets: the tier models "every private subnet".
       if (s.network_configuration.subnets !== ALL_PRIVATE_SUBNETS) throw new Error(`${name}'s ECS service runs in ${JSON.stringify(s.network_configuration.subnets)}; the tier places tasks over every private subnet's AZ only`);
@@ -120,7 +123,7 @@ export async function startSystemStack(options: { settings?: Settings } = {}): P
     s3 = await startSystemS3({ address: gw, region, buckets: [bucket], ledger });
     await network.startDns({ zones: [namespace, "amazonaws.com"], fixed: Object.fromEntries(s3EndpointNames(region).map((n) => [n, gw])), ttl: dnsTtl });
     metadata = await startTaskMetadata({ address: gw, cluster: `${settings.project}-${settings.env}`, region });
-    const families = Object.fromEntries(RUNNABLE.map((name) => [name, tds[`${name}_task_definition`].family as string]));
+    const families = Object.fromEntries(present.map((name) => [name, tds[`${name}_task_definition`].family as string]));
     cluster = new Cluster(network, namespace, ledger, { metadata, zones, family: (service) => families[service] ?? service });
 
     const gatewayInit = containers("gateway").find((c) => c.name === "config")!;
@@ -151,15 +154,15 @@ export async function startSystemStack(options: { settings?: Settings } = {}): P
       port: port(name),
       ready: readiness(name, fallback),
     });
-    const specs: Record<Runnable, ServiceSpec> = {
+    const specs = {
       // Fallbacks for a task definition without a health check: the components' readiness path.
       mimir: spec("mimir", componentBinary("mimir"), { kind: "http", port: port("mimir"), path: "/ready" }),
       loki: spec("loki", componentBinary("loki"), { kind: "http", port: port("loki"), path: "/ready" }),
       tempo: spec("tempo", componentBinary("tempo"), { kind: "http", port: port("tempo"), path: "/ready" }),
       // The nginx image's entrypoint runs the command as given (sh /etc/lgtm/start.sh); the ALB's health check path.
       gateway: spec("gateway", undefined, { kind: "http", port: port("gateway"), path: "/healthz" }, gatewaySecrets),
-      memcached: spec("memcached", findTool(MEMCACHED), { kind: "tcp", port: port("memcached") }),
-    };
+      ...(present.includes("memcached") ? { memcached: spec("memcached", findTool(MEMCACHED), { kind: "tcp", port: port("memcached") }) } : {}),
+    } as Record<Runnable, ServiceSpec>;
     const parts = { cluster, s3, network, metadata };
     const net = network;
     return {
