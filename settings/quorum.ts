@@ -11,7 +11,7 @@
  * - losing one availability zone must leave a quorum. ECS spreads a service's tasks evenly over the
  *   AZs of its subnets (every private subnet, one per `network.availability_zones`), so the ring's
  *   zones are min(tasks, AZs), each holding floor or ceil of tasks / AZs.
- *   - Zone-aware (`services.<name>.zone_awareness`, on by default where it can work): each task
+ *   - Zone-aware (`services.<name>.zone_awareness`, on by default with more tasks than RF): each task
  *     reads its AZ from the ECS task metadata at start (the config delivery) and the ring puts the
  *     RF copies of a key in RF different zones (dskit). Losing a zone then costs one copy whatever
  *     the task count, so 6 or 9 tasks over 3 AZs survive it, and so do 6 over 4. With fewer zones
@@ -61,15 +61,21 @@ export function replicationFactor(s: Settings, service: RingServiceName): number
 
 /**
  * Whether a ring member runs zone-aware replication: `services.<name>.zone_awareness` when set, else
- * on when it replicates with RF ≥ 3 and both its tasks and the AZs its tasks spread over are at
- * least RF (then each copy of a key lands in another AZ). A component without replication never is.
+ * on when it replicates with RF ≥ 3, the AZs its tasks spread over are at least RF, and it runs
+ * MORE tasks than RF. With exactly RF tasks every task holds every key anyway, so zone awareness
+ * would change no placement, and it would add one failure mode, measured on the system tier: while
+ * a rolling deploy stops the only task of an AZ, that zone leaves the ring, dskit keeps one copy per
+ * remaining zone (2) and still asks for 2 of 3, so a member that died without leaving (Mimir's and
+ * Pyroscope's ingester rings never forget one by themselves) stops the writes of its keys until the
+ * new task has joined (22 of 494 samples refused in test/system's rolling restart after a SIGKILL).
+ * A component without replication never is.
  */
 export function zoneAware(s: Settings, service: RingServiceName): boolean {
   if (!COMPONENTS[service].replicates) return false;
   const set = s.services[service].zone_awareness;
   if (set !== undefined) return set;
   const rf = replicationFactor(s, service);
-  return rf >= DEFAULT_REPLICATION_FACTOR && s.services[service].desired_count >= rf && s.network.availability_zones.length >= rf;
+  return rf >= DEFAULT_REPLICATION_FACTOR && s.services[service].desired_count > rf && s.network.availability_zones.length >= rf;
 }
 
 /** Copies a write must reach: a majority of RF. */

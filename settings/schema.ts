@@ -128,8 +128,8 @@ const serviceSchema = z.strictObject({
   /**
    * Zone-aware replication (ring members that replicate only): each task learns its AZ at start
    * (ECS task metadata, through the config delivery) and the ring keeps each copy in a different
-   * AZ. Omitted: on when the replication factor is at least 3 and the tasks and the AZs of
-   * `network.availability_zones` are at least as many as the copies (settings/quorum.ts).
+   * AZ. Omitted: on when the replication factor is at least 3, the AZs of
+   * `network.availability_zones` are at least as many as the copies and the tasks more (settings/quorum.ts).
    */
   zone_awareness: z.boolean({ error: "expected true or false" }).optional(),
   /** CPU architecture of the tasks (settings/architecture.ts derives it when omitted). */

@@ -1,6 +1,6 @@
 /**
  * Issue 27, zone-aware replication of Mimir, Loki and Pyroscope:
- * - settings/quorum.ts turns it on where it can work (RF ≥ 3, at least RF tasks and RF AZs), judges
+ * - settings/quorum.ts turns it on where it helps (RF ≥ 3, at least RF AZs, more tasks than RF), judges
  *   the AZ-loss rule per zone (6 or 9 tasks over 3 AZs pass, and 6 over 4), refuses zone awareness
  *   with fewer zones than copies (not an acceptable risk), warns about uneven zones, and says what
  *   works in the region;
@@ -23,6 +23,7 @@ import { AVAILABILITY_ZONE_PLACEHOLDER, renderConfigs, serviceConfigs } from "..
 import { loadWithWarnings, overrideError, settingsWith, shipped } from "./support/settings";
 import { resourcesOf, synthLayer } from "./support/synth";
 import { startTaskMetadata, type TaskMetadataServer } from "./support/system/task-metadata";
+import { BUSYBOX, findTool, skipWithoutTool } from "./support/tools";
 
 type Doc = Record<string, any>;
 const yamlOf = (s: Settings, service: "mimir" | "loki" | "pyroscope"): Doc => parseYaml(renderConfigs(s).find((c) => c.service === service && c.fileName === `${service}.yaml`)!.content) as Doc;
@@ -36,10 +37,16 @@ const TWO_AZS = { availability_zones: ["ap-northeast-2a", "ap-northeast-2c"], pu
 const SEOUL = "ap-northeast-2 offers 4 (ap-northeast-2a, ap-northeast-2b, ap-northeast-2c, ap-northeast-2d)";
 
 describe("GIVEN the shipped settings", () => {
-  it("WHEN prod's rings are judged THEN Mimir, Loki and Pyroscope are zone-aware with one task in each of 3 zones; Tempo (no replication) is not", async () => {
+  it("WHEN prod's rings are judged THEN 3 tasks with 3 copies over 3 AZs are not zone-aware (every task holds every key) and still survive an AZ loss; Tempo (no replication) never is", async () => {
     const s = await shipped("prod");
-    for (const n of ["mimir", "loki", "pyroscope"] as const) expect(ringArithmetic(s, n)).toMatchObject({ zoneAware: true, zones: 3, copies: 3, copiesLostWithAz: 1, survivesAzLoss: true });
+    for (const n of ["mimir", "loki", "pyroscope"] as const) expect(ringArithmetic(s, n)).toMatchObject({ zoneAware: false, zones: 3, copies: 3, copiesLostWithAz: 1, survivesAzLoss: true });
     expect(zoneAware(s, "tempo")).toBe(false);
+    for (const c of renderConfigs(s)) expect(c.content, c.fileName).not.toContain(AVAILABILITY_ZONE_PLACEHOLDER);
+  });
+
+  it("WHEN prod's 3 tasks ask for zone awareness explicitly THEN it is allowed: 3 AZs hold the 3 copies", async () => {
+    const s = await settingsWith({ services: { mimir: { zone_awareness: true } } });
+    expect(ringArithmetic(s, "mimir")).toMatchObject({ zoneAware: true, zones: 3, copies: 3, survivesAzLoss: true });
   });
 
   it("WHEN dev's rings are judged THEN none is zone-aware: one task keeps one copy, there is nothing to spread", async () => {
@@ -118,10 +125,10 @@ describe("GIVEN zone awareness where the ring cannot have a zone per copy", () =
   });
 });
 
-describe("GIVEN prod's rendered configs", () => {
+describe("GIVEN prod's rendered configs with 6 tasks per ring (zone-aware by default)", () => {
   let s: Settings;
   beforeAll(async () => {
-    s = await shipped("prod");
+    s = await settingsWith({ services: { mimir: { desired_count: 6 }, loki: { desired_count: 6 }, pyroscope: { desired_count: 6 } } });
   });
 
   it("WHEN mimir.yaml is read THEN the ingester, store-gateway and alertmanager rings carry the zone token and zone awareness; the rings without those keys do not", () => {
@@ -144,7 +151,7 @@ describe("GIVEN prod's rendered configs", () => {
   });
 
   it("WHEN zone awareness is switched off for Loki THEN its config has no zone key and its init container never reads the task metadata", async () => {
-    const off = await settingsWith({ services: { loki: { zone_awareness: false } }, accept_risks: { reduced_redundancy: ["tempo", "loki"] } });
+    const off = await settingsWith({ services: { loki: { desired_count: 6, zone_awareness: false } }, accept_risks: { reduced_redundancy: ["tempo", "loki"] } });
     expect(serviceConfigs(off, "loki").some((c) => c.content.includes(AVAILABILITY_ZONE_PLACEHOLDER))).toBe(false);
     const init = JSON.parse(resourcesOf(synthLayer(off, "60-ecs"), "aws_ecs_task_definition").loki_task_definition.container_definitions).find((c: { name: string }) => c.name === "config");
     expect(init.command[0]).not.toContain("ECS_CONTAINER_METADATA_URI_V4");
@@ -153,11 +160,13 @@ describe("GIVEN prod's rendered configs", () => {
 
 // ---------------------------------------------------------------- the init container's script, run
 
+const skipWithoutBusybox = skipWithoutTool(BUSYBOX, "the zone-aware init script with busybox's applets", "The init container's AZ lookup was NOT run.");
+
 /** A folder whose only programs are busybox's applets: the init image's tools, not this machine's. */
 function busyboxPath(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-busybox-"));
-  const busybox = ["/usr/bin/busybox", "/bin/busybox"].find((p) => fs.existsSync(p));
-  if (!busybox) throw new Error("busybox is not installed (Debian's busybox package); the init image's tools are modelled with it");
+  const found = findTool(BUSYBOX)!;
+  const busybox = path.isAbsolute(found) ? found : (process.env.PATH ?? "").split(":").map((d) => path.join(d, found)).find((p) => fs.existsSync(p))!;
   const applets = spawnSync(busybox, ["--list"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
   for (const a of applets) fs.symlinkSync(busybox, path.join(dir, a));
   return dir;
@@ -175,7 +184,7 @@ function runInit(command: string, env: Record<string, string>, bin: string): Pro
   });
 }
 
-describe("GIVEN a zone-aware config delivery and an ECS task metadata endpoint v4", () => {
+describe.skipIf(skipWithoutBusybox)("GIVEN a zone-aware config delivery and an ECS task metadata endpoint v4", () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lgtm-zone-"));
   let bin: string;
   let metadata: TaskMetadataServer;
@@ -230,14 +239,15 @@ describe("GIVEN a zone-aware config delivery and an ECS task metadata endpoint v
   });
 });
 
-describe("GIVEN prod's synthesized 60-ecs layer", () => {
+describe("GIVEN prod's synthesized 60-ecs layer with Mimir and Loki at 6 tasks", () => {
   it("WHEN the ring members' init containers are read THEN the zone-aware ones read the task metadata and write the AZ into their own config only", async () => {
-    const s = await shipped("prod");
+    const s = await settingsWith({ services: { mimir: { desired_count: 6 }, loki: { desired_count: 6 } } });
     const tds = resourcesOf(synthLayer(s, "60-ecs"), "aws_ecs_task_definition");
     for (const service of ["mimir", "loki", "pyroscope", "tempo", "gateway"]) {
       const init = JSON.parse(tds[`${service}_task_definition`].container_definitions).find((c: { name: string }) => c.name === "config");
       const reads = init.command[0].includes('"$ECS_CONTAINER_METADATA_URI_V4/task"');
-      expect(reads, service).toBe(["mimir", "loki", "pyroscope"].includes(service));
+      // Pyroscope keeps prod's 3 tasks: not zone-aware, no metadata read.
+      expect(reads, service).toBe(["mimir", "loki"].includes(service));
       if (reads) expect(init.command[0]).toContain(`sed -i "s/${AVAILABILITY_ZONE_PLACEHOLDER}/$az/g" /etc/lgtm/${service}.yaml`);
     }
   });
