@@ -20,6 +20,24 @@ export const AWS_REGIONS = [
 ] as const;
 
 /**
+ * AZ names a region offers, for the replication checks' "what would work in this region" hint
+ * (settings/quorum.ts). Only regions whose set is well known; AZ names are mapped per account, and
+ * an older account may see fewer (`aws ec2 describe-availability-zones` is the authority). A region
+ * not listed here gets the hint without a count. As of 2026-12.
+ */
+export const REGION_AVAILABILITY_ZONES: Readonly<Record<string, readonly string[]>> = {
+  "ap-northeast-1": ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"],
+  "ap-northeast-2": ["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c", "ap-northeast-2d"],
+  "ap-southeast-1": ["ap-southeast-1a", "ap-southeast-1b", "ap-southeast-1c"],
+  "ap-southeast-2": ["ap-southeast-2a", "ap-southeast-2b", "ap-southeast-2c"],
+  "eu-central-1": ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
+  "eu-west-1": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+  "us-east-1": ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"],
+  "us-east-2": ["us-east-2a", "us-east-2b", "us-east-2c"],
+  "us-west-2": ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"],
+};
+
+/**
  * ELB's predefined TLS security policies for HTTPS listeners of Application Load Balancers
  * (Elastic Load Balancing user guide, "Security policies for your Application Load Balancer").
  */

@@ -35,7 +35,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   "tenants.<id>.signals": "What the tenant's gateway credentials may push and query; the gateway answers 401 on the others. Its basic-auth passwords are generated into Secrets Manager, one per role (`<project>/<env>/gateway/<tenant>/write` to push, `.../read` to query; see [gateway.md](gateway.md#routes-and-credentials)).",
   image_source: "Where tasks pull images from: `upstream` registries through NAT, this project's `ecr` copies, or `pull_through`: the upstream images through the account's ECR pull-through cache (Docker Hub and ECR Public rules in 30-storage, scan on push, pulled through the `ecr.api`/`ecr.dkr` interface endpoints; the execution role may pull, `CreateRepository` and `BatchImportUpstreamImage` only under `docker-hub/*` and `ecr-public/*`). Images on other registries are refused.",
   "network.vpc_cidr": "VPC CIDR (/16-/28).",
-  "network.availability_zones": "AZ names in `aws.region`, at least 2; a ring of 3 tasks with 3 copies needs 3 AZs to survive an AZ loss.",
+  "network.availability_zones": "AZ names in `aws.region`, at least 2; every service's tasks spread evenly over them. A ring with 3 copies needs 3 AZs to survive an AZ loss (zone-aware: any task count from 3; without zone awareness, at most one task per AZ).",
   "network.public_subnet_cidrs": "One public subnet per AZ, inside the VPC, non-overlapping.",
   "network.private_subnet_cidrs": "One private subnet per AZ (where the tasks run), inside the VPC, non-overlapping.",
   "network.nat_gateways": "`per_az`: one NAT gateway per AZ (survives an AZ loss); `single`: one, cheaper.",
@@ -80,7 +80,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   "logs.audit_retention_days": "CloudWatch Logs retention of the log groups holding audit records: the gateway's access log (who pushed, queried or deleted what, with which tenant's credential). At least 365 unless `accept_risks.short_audit_retention`; policy control CloudWatch.16.",
   "ecs.container_insights": "Container Insights on the cluster (Security Hub ECS.12); the tasks-below-desired alarms read its metrics.",
   "ecs.health_check_grace_period_seconds": "Seconds a service ignores failing ALB health checks after a task starts.",
-  "ecs.config_init_image": "Image of the init container that writes the rendered configs and chowns the writable volumes (needs `sh`, `printf`, `mkdir`, `sha256sum`, `chown`).",
+  "ecs.config_init_image": "Image of the init container that writes the rendered configs and chowns the writable volumes (needs `sh`, `printf`, `mkdir`, `sha256sum`, `chown`, and for zone-aware rings `wget`, `sed`, `head` and `timeout`).",
   "accept_risks.spot_for_stateful": "Allow `spot_weight > 0` on Mimir, Loki, Tempo and Pyroscope.",
   "accept_risks.reduced_redundancy": "Ring members allowed to run where losing one task or one AZ stops their writes (`settings/quorum.ts`); names checked, with did-you-mean.",
   "accept_risks.short_audit_retention": "Allow `audit_logs.retention_days` and `logs.audit_retention_days` below 365 days (an investigation may need to reach back a year).",
@@ -212,6 +212,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   "services.<name>.retention_days": "Days data is kept (drives the component's retention and the bucket lifecycle); required exactly for the four backends; at most 106751, the longest a Go duration holds.",
   "services.<name>.ephemeral_storage_gib": "Task ephemeral storage, sized for what the component keeps on disk; derived from `load` when omitted.",
   "services.<name>.replication_factor": "Copies each ring keeps (Mimir, Loki, Pyroscope); at most `desired_count`, and a write quorum must survive losing one task and one AZ. Omitted: 3 with at least 3 tasks, else 1.",
+  "services.<name>.zone_awareness": "Zone-aware replication (Mimir, Loki, Pyroscope): each task reads its AZ from the ECS task metadata at start and the ring keeps every copy in a different AZ, so losing a whole AZ costs one copy whatever the task count. Omitted: on when the replication factor is at least 3, the AZs of `network.availability_zones` are at least the replication factor and `desired_count` is more (with exactly as many tasks as copies every task holds every key, and a deploy step would empty a zone). `true` with fewer AZs or tasks than copies is refused.",
   "services.<name>.cpu_architecture": "`ARM64` or `X86_64` (`runtime_platform`); default ARM64 where the image and `ecs.config_init_image` are published for linux/arm64 and the service uses no Spot. ARM64 is refused for an image not known for it, and with Spot (Fargate Spot runs X86_64 only).",
 };
 

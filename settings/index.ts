@@ -30,6 +30,8 @@ export {
   replicationFactor,
   writeQuorum,
   ringArithmetic,
+  zoneAware,
+  replicationWarnings,
   deploymentPercentages,
   isRingService,
   type RingArithmetic,

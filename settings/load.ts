@@ -15,6 +15,7 @@ import { scanHcl } from "./hcl-scan";
 import { parseLiteralHcl } from "./hcl-literal";
 import { unreadable } from "./files";
 import { majorDowngrades, olderThanUpstream } from "./image-versions";
+import { replicationWarnings } from "./quorum";
 
 export const COMMON_FILE = "common.tfvars";
 const ENV_NAME_RE = /^[a-z][a-z0-9]{0,9}$/;
@@ -126,7 +127,7 @@ export async function loadSettings(env: string, options: LoadOptions = {}): Prom
   for (const d of majorDowngrades(services(commonLayer), services(envLayer), path.basename(commonLayer[0]))) problems.push({ file: envLayer[0], ...d });
   if (problems.length > 0) throw new SettingsError(problems);
   const warn = options.onWarning ?? ((w: SettingsProblem) => console.warn(`warning: ${w.file}: ${w.key}: ${w.message}`));
-  for (const w of [...checkSizing(settings).warnings, ...olderThanUpstream(settings)]) warn({ file: fileFor(w.key.split("."), provenance, files), key: w.key, message: w.message });
+  for (const w of [...checkSizing(settings).warnings, ...replicationWarnings(settings), ...olderThanUpstream(settings)]) warn({ file: fileFor(w.key.split("."), provenance, files), key: w.key, message: w.message });
   return deepFreeze(settings);
 }
 

@@ -8,16 +8,25 @@
  * - RF must not exceed the task count (the ring cannot place RF copies on fewer tasks);
  * - losing one task (every deploy, Spot interruption or failed health check on Fargate) must leave a
  *   quorum: RF − 1 ≥ quorum, which needs RF ≥ 3;
- * - losing one availability zone must leave a quorum. The rings here are not zone-aware (that needs
- *   each task's AZ in its config, which a task definition shared by all tasks cannot carry), so the
- *   RF copies of one key may sit on any RF tasks; ECS spreads a service's tasks evenly over the AZs of
- *   its subnets, so one AZ holds at most ceil(tasks / AZs) of them, and the worst case loses
- *   min(RF, ceil(tasks / AZs)) copies: RF − that ≥ quorum. RF 3 on 3 tasks needs 3 AZs.
+ * - losing one availability zone must leave a quorum. ECS spreads a service's tasks evenly over the
+ *   AZs of its subnets (every private subnet, one per `network.availability_zones`), so the ring's
+ *   zones are min(tasks, AZs), each holding floor or ceil of tasks / AZs.
+ *   - Zone-aware (`services.<name>.zone_awareness`, on by default with more tasks than RF): each task
+ *     reads its AZ from the ECS task metadata at start (the config delivery) and the ring puts the
+ *     RF copies of a key in RF different zones (dskit). Losing a zone then costs one copy whatever
+ *     the task count, so 6 or 9 tasks over 3 AZs survive it, and so do 6 over 4. With fewer zones
+ *     than RF the ring keeps only one copy per zone while a write still needs floor(RF/2)+1 of RF
+ *     (dskit's replication strategy): with RF 3 over 2 zones no copy may fail, over 1 zone no write
+ *     ever succeeds. That is refused outright, not an acceptable risk.
+ *   - Not zone-aware: the RF copies of one key may sit on any RF tasks; one AZ holds at most
+ *     ceil(tasks / AZs) of them, and the worst case loses min(RF, ceil(tasks / AZs)) copies:
+ *     RF − that ≥ quorum. RF 3 on 3 tasks needs 3 AZs, on 6 tasks 6 AZs.
  * An environment that cannot meet a rule names the service in `accept_risks.reduced_redundancy`
  * (dev's single tasks; Tempo 3 monolithic, which runs one task and has no replication at all).
  */
 import { COMPONENTS, RING_SERVICES, SERVICE_NAMES, type RingServiceName, type ServiceName } from "./components";
 import { grafanaStateOnEfs } from "./catalog";
+import { REGION_AVAILABILITY_ZONES } from "./aws-rules";
 import { didYouMean } from "./errors";
 import type { Settings } from "./schema";
 
@@ -50,6 +59,25 @@ export function replicationFactor(s: Settings, service: RingServiceName): number
   return svc.desired_count >= DEFAULT_REPLICATION_FACTOR ? DEFAULT_REPLICATION_FACTOR : 1;
 }
 
+/**
+ * Whether a ring member runs zone-aware replication: `services.<name>.zone_awareness` when set, else
+ * on when it replicates with RF ≥ 3, the AZs its tasks spread over are at least RF, and it runs
+ * MORE tasks than RF. With exactly RF tasks every task holds every key anyway, so zone awareness
+ * would change no placement, and it would add one failure mode, measured on the system tier: while
+ * a rolling deploy stops the only task of an AZ, that zone leaves the ring, dskit keeps one copy per
+ * remaining zone (2) and still asks for 2 of 3, so a member that died without leaving (Mimir's and
+ * Pyroscope's ingester rings never forget one by themselves) stops the writes of its keys until the
+ * new task has joined (22 of 494 samples refused in test/system's rolling restart after a SIGKILL).
+ * A component without replication never is.
+ */
+export function zoneAware(s: Settings, service: RingServiceName): boolean {
+  if (!COMPONENTS[service].replicates) return false;
+  const set = s.services[service].zone_awareness;
+  if (set !== undefined) return set;
+  const rf = replicationFactor(s, service);
+  return rf >= DEFAULT_REPLICATION_FACTOR && s.services[service].desired_count > rf && s.network.availability_zones.length >= rf;
+}
+
 /** Copies a write must reach: a majority of RF. */
 export const writeQuorum = (rf: number): number => Math.floor(rf / 2) + 1;
 
@@ -64,7 +92,18 @@ export interface RingArithmetic {
   readonly availabilityZones: number;
   /** Most tasks one AZ holds when ECS spreads them evenly: ceil(tasks / AZs). */
   readonly tasksPerAz: number;
-  /** Copies of one key an AZ loss can take in the worst case: min(RF, tasksPerAz). */
+  /** Fewest tasks an AZ that holds any holds: floor(tasks / AZs), at least 1 with tasks. */
+  readonly fewestTasksPerZone: number;
+  /** Zone-aware replication (each copy of a key in another AZ). */
+  readonly zoneAware: boolean;
+  /** AZs that hold at least one task, i.e. the zones of the ring: min(tasks, AZs). */
+  readonly zones: number;
+  /**
+   * Copies of one key the ring keeps: RF, or with zone awareness one per zone when there are fewer
+   * zones than RF (dskit places at most one copy per zone).
+   */
+  readonly copies: number;
+  /** Copies of one key an AZ loss can take in the worst case: 1 zone-aware, else min(RF, tasksPerAz). */
   readonly copiesLostWithAz: number;
   readonly survivesTaskLoss: boolean;
   readonly survivesAzLoss: boolean;
@@ -78,7 +117,10 @@ export function ringArithmetic(s: Settings, service: RingServiceName): RingArith
   const quorum = writeQuorum(rf);
   const azs = Math.max(1, s.network.availability_zones.length);
   const tasksPerAz = Math.ceil(tasks / azs);
-  const copiesLostWithAz = Math.min(rf, tasksPerAz);
+  const zones = Math.min(tasks, azs);
+  const aware = zoneAware(s, service);
+  const copies = aware ? Math.min(rf, zones) : rf;
+  const copiesLostWithAz = aware ? Math.min(1, copies) : Math.min(rf, tasksPerAz);
   return {
     service,
     tasks,
@@ -87,14 +129,24 @@ export function ringArithmetic(s: Settings, service: RingServiceName): RingArith
     tolerated: rf - quorum,
     availabilityZones: azs,
     tasksPerAz,
+    fewestTasksPerZone: zones === 0 ? 0 : Math.max(1, Math.floor(tasks / azs)),
+    zoneAware: aware,
+    zones,
+    copies,
     copiesLostWithAz,
-    survivesTaskLoss: rf - 1 >= quorum,
-    survivesAzLoss: rf - copiesLostWithAz >= quorum,
+    survivesTaskLoss: copies - 1 >= quorum,
+    survivesAzLoss: copies - copiesLostWithAz >= quorum,
     accepted: s.accept_risks.reduced_redundancy.includes(service),
   };
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** What the region offers, for a message: "ap-northeast-2 offers 4 (ap-northeast-2a, ...)", or the region alone. */
+function regionOffer(s: Settings): string {
+  const known = REGION_AVAILABILITY_ZONES[s.aws.region];
+  return known ? `${s.aws.region} offers ${known.length} (${known.join(", ")})` : `see \`aws ec2 describe-availability-zones --region ${s.aws.region}\``;
+}
 
 /** Every replication rule the settings break, each naming the keys that fix it. */
 export function checkReplication(s: Settings): QuorumFinding[] {
@@ -113,12 +165,13 @@ export function checkReplication(s: Settings): QuorumFinding[] {
   });
 
   for (const name of SERVICE_NAMES) {
-    const set = s.services[name].replication_factor;
-    if (set === undefined) continue;
-    if (!isRingService(name)) {
-      out.push({ key: `services.${name}.replication_factor`, message: `${name} keeps no ring; remove replication_factor` });
-    } else if (!COMPONENTS[name].replicates) {
-      out.push({ key: `services.${name}.replication_factor`, message: `${name} keeps one copy of each ${ITEM[name]} in the mode it runs (Tempo 3 monolithic has no replication); remove replication_factor` });
+    for (const field of ["replication_factor", "zone_awareness"] as const) {
+      if (s.services[name][field] === undefined) continue;
+      if (!isRingService(name)) {
+        out.push({ key: `services.${name}.${field}`, message: `${name} keeps no ring; remove ${field}` });
+      } else if (!COMPONENTS[name].replicates) {
+        out.push({ key: `services.${name}.${field}`, message: `${name} keeps one copy of each ${ITEM[name]} in the mode it runs (Tempo 3 monolithic has no replication); remove ${field}` });
+      }
     }
   }
 
@@ -135,6 +188,22 @@ export function checkReplication(s: Settings): QuorumFinding[] {
       out.push({
         key: rfKey,
         message: `${name} keeps ${plural(a.replicationFactor, "copy", "copies")} of each ${item} but runs ${plural(a.tasks, "task")}; a ring needs at least as many tasks as copies. Raise services.${name}.desired_count or lower services.${name}.replication_factor`,
+      });
+      continue;
+    }
+    if (a.zoneAware && a.zones < a.replicationFactor) {
+      // Not a risk an environment can accept either: dskit keeps one copy per zone, and the quorum
+      // stays a majority of RF.
+      const outcome =
+        a.copies < a.quorum
+          ? "so no write can ever succeed"
+          : `so a write needs every copy and fails whenever one task or AZ is lost`;
+      out.push({
+        key: `services.${name}.zone_awareness`,
+        message:
+          `${name} is zone-aware, which keeps at most one copy of each ${item} per availability zone, but its ${plural(a.tasks, "task")} over ${plural(a.availabilityZones, "availability zone")} (network.availability_zones) use only ${plural(a.zones, "zone")}: ` +
+          `the ring keeps ${plural(a.copies, "copy", "copies")} while a write still needs ${a.quorum} of ${a.replicationFactor}, ${outcome}. ` +
+          `What works in ${s.aws.region}: at least ${a.replicationFactor} availability zones in network.availability_zones (${regionOffer(s)}) with at least ${a.replicationFactor} tasks; or services.${name}.zone_awareness = false`,
       });
       continue;
     }
@@ -163,14 +232,47 @@ export function checkReplication(s: Settings): QuorumFinding[] {
       });
     } else if (!a.survivesAzLoss) {
       const needed = Math.ceil(a.tasks / a.tolerated);
+      const switchedOff = s.services[name].zone_awareness === false;
+      const known = REGION_AVAILABILITY_ZONES[s.aws.region];
+      // Zone awareness works once the ring has RF zones: with RF AZs listed it is on by default.
+      const fix = switchedOff
+        ? `Zone-aware replication keeps one copy per AZ and survives this with ${plural(a.tasks, "task")} over these ${a.availabilityZones} AZs: remove services.${name}.zone_awareness = false`
+        : `What works in ${s.aws.region}: at least ${a.replicationFactor} availability zones in network.availability_zones (${regionOffer(s)}), where zone-aware replication turns on and keeps one copy per AZ with any task count from ${a.replicationFactor}` +
+          (needed > a.replicationFactor && (known === undefined || needed <= known.length) ? `; or without it at least ${needed} availability zones` : "");
       out.push({
-        key: "network.availability_zones",
+        key: switchedOff ? `services.${name}.zone_awareness` : "network.availability_zones",
         message:
           `${name}'s ${plural(a.tasks, "task")} over ${plural(a.availabilityZones, "availability zone")} put up to ${a.tasksPerAz} in one zone, and without zone-aware replication those can hold ${a.copiesLostWithAz} of the ${a.replicationFactor} copies of one ${item}; ` +
           `losing that zone leaves ${a.replicationFactor - a.copiesLostWithAz}, below the write quorum of ${a.quorum}. ` +
-          `Use at least ${needed} availability zones (network.availability_zones), ${acceptHint}`,
+          `${fix}; ${acceptHint}`,
       });
     }
+  }
+  return out;
+}
+
+/**
+ * Zone-aware rings whose tasks do not divide evenly over their zones: each zone keeps about RF/zones
+ * of every key whatever its task count, so a task in a thinner zone carries more than the average
+ * task (6 tasks over 4 AZs: 2, 2, 1, 1, and a lone task carries 1.5× the average share). Writes and
+ * the quorum are fine; the sizing is not what the per-task average suggests. Printed as warnings.
+ */
+export function replicationWarnings(s: Settings): QuorumFinding[] {
+  const out: QuorumFinding[] = [];
+  for (const name of RING_SERVICES) {
+    if (!s.services[name].enabled) continue;
+    const a = ringArithmetic(s, name);
+    if (!a.zoneAware || a.tasks === 0 || a.tasks % a.zones === 0 || a.zones < a.replicationFactor) continue;
+    const ratio = a.tasks / (a.zones * a.fewestTasksPerZone);
+    const down = Math.floor(a.tasks / a.zones) * a.zones;
+    const up = Math.ceil(a.tasks / a.zones) * a.zones;
+    const options = [down, up].filter((n) => n >= a.replicationFactor);
+    out.push({
+      key: `services.${name}.desired_count`,
+      message:
+        `${name}'s ${plural(a.tasks, "task")} spread over ${a.zones} AZs hold ${a.fewestTasksPerZone} to ${a.tasksPerAz} per AZ; zone-aware replication keeps about ${a.replicationFactor}/${a.zones} of every ${ITEM[name]} in each AZ whatever its task count, ` +
+        `so a task in a thinner AZ carries about ${ratio.toFixed(2)}× the average task's share. Size the tasks for it, or run a multiple of ${a.zones} tasks (${options.join(" or ")})`,
+    });
   }
   return out;
 }

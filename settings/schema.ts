@@ -125,6 +125,13 @@ const serviceSchema = z.strictObject({
    * hold it to the task count, the write quorum and the number of availability zones.
    */
   replication_factor: positiveInt("a replication factor of 1 or more").optional(),
+  /**
+   * Zone-aware replication (ring members that replicate only): each task learns its AZ at start
+   * (ECS task metadata, through the config delivery) and the ring keeps each copy in a different
+   * AZ. Omitted: on when the replication factor is at least 3, the AZs of
+   * `network.availability_zones` are at least as many as the copies and the tasks more (settings/quorum.ts).
+   */
+  zone_awareness: z.boolean({ error: "expected true or false" }).optional(),
   /** CPU architecture of the tasks (settings/architecture.ts derives it when omitted). */
   cpu_architecture: z.enum(["X86_64", "ARM64"], { error: 'expected "X86_64" or "ARM64"' }).optional(),
 });
@@ -886,7 +893,7 @@ export const settingsSchema = z.strictObject({
       health_check_grace_period_seconds: nonNegativeInt("seconds").default(120),
       /**
        * Image of the init container that writes each task's rendered config files (any image with a
-       * POSIX shell, sha256sum and chown). ECR Public's copy of Docker's busybox: no Docker Hub rate limits.
+       * POSIX shell, sha256sum and chown; zone-aware rings also use wget, sed, head and timeout). ECR Public's copy of Docker's busybox: no Docker Hub rate limits.
        */
       config_init_image: z
         .string()

@@ -67,6 +67,7 @@ import {
   GATEWAY_OTLP_BASE,
   serviceCommand,
   serviceConfigs,
+  AVAILABILITY_ZONE_PLACEHOLDER,
   serviceEnvironment as configEnvironment,
 } from "../templates";
 import {
@@ -104,6 +105,7 @@ import {
   enabledServices,
   isEnabled,
   isRingService,
+  zoneAware,
   resolveCache,
   servedMetricsPath,
 } from "../settings";
@@ -208,6 +210,8 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         initImage,
         writablePaths: COMPONENTS[name].writablePaths.filter((p) => !mounted.has(p)),
         writableOwner: COMPONENTS[name].imageUser,
+        // Zone-aware rings: each task writes its own AZ (ECS task metadata) into the rendered token.
+        ...(isRingService(name) && zoneAware(s, name) ? { availabilityZonePlaceholder: AVAILABILITY_ZONE_PLACEHOLDER } : {}),
       });
       services[name] = new FargateService(this, name, {
         serviceName: name,

@@ -16,7 +16,7 @@ import { selfScrapeTargets } from "../settings/self-monitoring";
 import { SELF_MONITORING_DATASOURCE_UID, alertingProvisioning } from "./grafana-alerting";
 import { dashboardJson, dashboardSpecs } from "./grafana-dashboards";
 import { ringClusterLabel } from "../settings/names";
-import { replicationFactor } from "../settings/quorum";
+import { replicationFactor, zoneAware } from "../settings/quorum";
 import { SIGNALS, type LokiLimits, type MimirLimits, type PyroscopeLimits, type Settings, type Signal, type TempoLimits } from "../settings/schema";
 import { createHash } from "node:crypto";
 import { alloyLabelPart, gatewayRoles, tenants, tenantsOverriding, type GatewayRole } from "../settings/tenants";
@@ -142,8 +142,23 @@ export const gatewayBodyLimitBytes = (s: Settings): number => s.gateway.max_body
  */
 export const grpcMessageBytes = (s: Settings): number => Math.max(gatewayBodyLimitBytes(s), GRPC_MESSAGE_FLOOR_BYTES);
 
+/**
+ * What a zone-aware ring member renders as its availability zone. One task definition serves every
+ * task of a service, so the AZ cannot be rendered in: the config init container replaces this token
+ * with the task's own AZ, read from the ECS task metadata endpoint (v4, `AvailabilityZone`) when
+ * the task starts (modules/config-delivery). Letters, digits and `_` only: nothing in YAML or sed
+ * needs quoting, and no component would expand it.
+ */
+export const AVAILABILITY_ZONE_PLACEHOLDER = "__LGTM_TASK_AVAILABILITY_ZONE__";
+
 export interface RingView {
   readonly interfaceNames: readonly string[];
+  /**
+   * Zone-aware replication on this ring (settings/quorum.ts zoneAware, on rings that have the keys):
+   * `instance_availability_zone` is AVAILABILITY_ZONE_PLACEHOLDER and `zone_awareness_enabled` true;
+   * null elsewhere.
+   */
+  readonly zone: string | null;
   /** Rendered only on rings that replicate (ingesters, store-gateways); null elsewhere. */
   readonly replicationFactor: number | null;
   /** `auto_forget_unhealthy_periods`, on rings that have the key; null elsewhere. */
@@ -382,6 +397,8 @@ export interface TemplateContext {
     readonly ring: RingView;
     /** Ingester and store-gateway replication factor. */
     readonly replicationFactor: number;
+    /** The ingester lifecycler's availability zone (zone-aware), else null: its keys are the lifecycler's own. */
+    readonly ingesterZone: string | null;
     /** The store-gateway ring: replicated, leaves on shutdown (auto-forget is built in). */
     readonly storeGatewayRing: RingView;
     /** `api.base-url`: the UI's links when served under a prefix, or null. */
@@ -754,6 +771,7 @@ export function buildContext(settings: Settings): TemplateContext {
     interfaceNames: [...s.ring_interface_names],
     replicationFactor: fields.replicationFactor ?? null,
     autoForgetUnhealthyPeriods: fields.autoForgetUnhealthyPeriods ?? null,
+    zone: fields.zone ?? null,
     unregisterOnShutdown: fields.unregisterOnShutdown ?? null,
   });
   const server = (service: RingServiceName, prefixOnServer: boolean, httpWriteTimeout: string | null = null): ServerView => ({
@@ -767,6 +785,7 @@ export function buildContext(settings: Settings): TemplateContext {
   const drain: ShutdownView = { delay: seconds(SHUTDOWN_BUDGET.drain) };
   const forget = RING_AUTO_FORGET_UNHEALTHY_PERIODS;
   const mimirRf = replicationFactor(s, "mimir");
+  const zoneOf = (service: RingServiceName): string | null => (zoneAware(s, service) ? AVAILABILITY_ZONE_PLACEHOLDER : null);
   for (const name of RING_SERVICES) {
     // The templates assume how each component applies its prefix; a catalog change must come here too.
     const expected = name === "tempo" ? "api" : "server";
@@ -788,9 +807,9 @@ export function buildContext(settings: Settings): TemplateContext {
       memberlist: memberlistOf(s, "mimir"),
       shutdown: drain,
       ring: ring({ autoForgetUnhealthyPeriods: forget }),
-      ingesterRing: ring({ replicationFactor: mimirRf, unregisterOnShutdown: true }),
-      storeGatewayRing: ring({ replicationFactor: mimirRf, autoForgetUnhealthyPeriods: forget, unregisterOnShutdown: true }),
-      alertmanagerRing: ring({ replicationFactor: mimirRf }),
+      ingesterRing: ring({ replicationFactor: mimirRf, unregisterOnShutdown: true, zone: zoneOf("mimir") }),
+      storeGatewayRing: ring({ replicationFactor: mimirRf, autoForgetUnhealthyPeriods: forget, unregisterOnShutdown: true, zone: zoneOf("mimir") }),
+      alertmanagerRing: ring({ replicationFactor: mimirRf, zone: zoneOf("mimir") }),
       prometheusPrefix: MIMIR_PROMETHEUS_PREFIX,
       prefixes: {
         blocks: s.storage_prefixes.mimir_blocks,
@@ -808,7 +827,8 @@ export function buildContext(settings: Settings): TemplateContext {
       ingesterRemoteTimeout: seconds(LOKI_INGESTER_REMOTE_TIMEOUT_S),
       memberlist: memberlistOf(s, "loki"),
       shutdown: drain,
-      ring: ring(),
+      // common.ring: Loki applies its zone keys to every ring it runs (checked on the binary).
+      ring: ring({ zone: zoneOf("loki") }),
       replicationFactor: replicationFactor(s, "loki"),
       flushOpTimeout: seconds(SHUTDOWN_BUDGET.flush),
       frontendShutdownTimeout: seconds(SHUTDOWN_BUDGET.server),
@@ -849,7 +869,8 @@ export function buildContext(settings: Settings): TemplateContext {
       shutdown: drain,
       ring: ring(),
       replicationFactor: replicationFactor(s, "pyroscope"),
-      storeGatewayRing: ring({ replicationFactor: replicationFactor(s, "pyroscope"), unregisterOnShutdown: true }),
+      ingesterZone: zoneOf("pyroscope"),
+      storeGatewayRing: ring({ replicationFactor: replicationFactor(s, "pyroscope"), unregisterOnShutdown: true, zone: zoneOf("pyroscope") }),
       baseUrl: s.services.pyroscope.path_prefix === "" ? null : s.services.pyroscope.path_prefix,
       prefix: s.storage_prefixes.pyroscope,
       retention: retentionOf(s, "pyroscope"),

@@ -22,7 +22,7 @@ import { checkRenderedConfigs } from "./config-checks";
 
 export { renderConfigs, writeRenderedConfigs, type RenderedConfig } from "./render";
 export { checkRenderedConfigs, type CheckResult } from "./config-checks";
-export { CONFIG_DIR, DATA_DIRS, DATASOURCE_UIDS, GATEWAY_RUN_DIR, GATEWAY_OTLP_BASE, gatewayPasswordEnv, gatewayPasswordFile, gatewayQueryBase, grafanaReadPasswordEnv, GRAFANA_META_PASSWORD_ENV, GATEWAY_META_PASSWORD_ENV, gatewayRoutes, gatewaySignals, buildContext, type TemplateContext } from "./context";
+export { AVAILABILITY_ZONE_PLACEHOLDER, CONFIG_DIR, DATA_DIRS, DATASOURCE_UIDS, GATEWAY_RUN_DIR, GATEWAY_OTLP_BASE, gatewayPasswordEnv, gatewayPasswordFile, gatewayQueryBase, grafanaReadPasswordEnv, GRAFANA_META_PASSWORD_ENV, GATEWAY_META_PASSWORD_ENV, gatewayRoutes, gatewaySignals, buildContext, type TemplateContext } from "./context";
 export { defaultReferenceDir } from "./reference";
 
 /** Grafana's provisioning root: the datasources file lives in its datasources/ folder. */

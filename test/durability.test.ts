@@ -20,6 +20,7 @@ import {
   deploymentPercentages,
   replicationFactor,
   ringArithmetic,
+  zoneAware,
   type RingServiceName,
   type Settings,
 } from "../settings";
@@ -110,7 +111,9 @@ describe.each(["prod", "dev"])("GIVEN the shipped %s settings", (env) => {
   it("WHEN pyroscope.yaml is rendered THEN its ingester leaves its ring on stop and replicates as the arithmetic says", () => {
     const doc = yamlOf(configs, "pyroscope");
     expect(doc.ingester.lifecycler.unregister_on_shutdown).toBe(true);
-    expect(doc.ingester.lifecycler.ring).toEqual({ kvstore: { store: "memberlist" }, replication_factor: replicationFactor(s, "pyroscope") });
+    // Zone-aware where settings/quorum.ts says so (test/zone-awareness.test.ts checks the zone keys).
+    const aware = zoneAware(s, "pyroscope") ? { zone_awareness_enabled: true } : {};
+    expect(doc.ingester.lifecycler.ring).toEqual({ kvstore: { store: "memberlist" }, replication_factor: replicationFactor(s, "pyroscope"), ...aware });
     expect(doc.store_gateway.sharding_ring.replication_factor).toBe(replicationFactor(s, "pyroscope"));
     expect(doc.store_gateway.sharding_ring.unregister_on_shutdown).toBe(true);
   });
@@ -188,7 +191,7 @@ describe("GIVEN the shipped prod settings", () => {
   it("WHEN the rings' arithmetic is computed THEN Mimir, Loki and Pyroscope keep 3 copies on 3 tasks in 3 AZs and survive a task or an AZ loss", () => {
     expect(s.network.availability_zones).toEqual(["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"]);
     for (const n of ["mimir", "loki", "pyroscope"] as const) {
-      expect(ringArithmetic(s, n)).toMatchObject({ tasks: 3, replicationFactor: 3, quorum: 2, tolerated: 1, tasksPerAz: 1, copiesLostWithAz: 1, survivesTaskLoss: true, survivesAzLoss: true, accepted: false });
+      expect(ringArithmetic(s, n)).toMatchObject({ tasks: 3, replicationFactor: 3, quorum: 2, tolerated: 1, tasksPerAz: 1, zoneAware: false, zones: 3, copies: 3, copiesLostWithAz: 1, survivesTaskLoss: true, survivesAzLoss: true, accepted: false });
     }
   });
 
@@ -225,15 +228,16 @@ describe("GIVEN prod settings that break the replication arithmetic", () => {
     expect(message).toMatch(/^invalid settings \(3 problems\):/);
     for (const [n, item] of [["mimir", "series"], ["loki", "stream"], ["pyroscope", "profile"]]) {
       expect(message).toContain(
-        `environments/prod.tfvars: network.availability_zones: ${n}'s 3 tasks over 2 availability zones put up to 2 in one zone, and without zone-aware replication those can hold 2 of the 3 copies of one ${item}; losing that zone leaves 1, below the write quorum of 2. Use at least 3 availability zones`,
+        `environments/prod.tfvars: network.availability_zones: ${n}'s 3 tasks over 2 availability zones put up to 2 in one zone, and without zone-aware replication those can hold 2 of the 3 copies of one ${item}; losing that zone leaves 1, below the write quorum of 2. ` +
+          "What works in ap-northeast-2: at least 3 availability zones in network.availability_zones (ap-northeast-2 offers 4 (ap-northeast-2a, ap-northeast-2b, ap-northeast-2c, ap-northeast-2d)), where zone-aware replication turns on and keeps one copy per AZ with any task count from 3; or list",
       );
     }
   });
 
-  it("WHEN six Mimir tasks share three AZs THEN two of them can hold two copies of a series in one AZ, which is refused", async () => {
-    const message = await overrideError({ services: { mimir: { desired_count: 6 } } });
-    expect(message).toContain("mimir's 6 tasks over 3 availability zones put up to 2 in one zone");
-    expect(message).toContain("Use at least 6 availability zones");
+  it("WHEN six Mimir tasks share three AZs without zone awareness THEN two of them can hold two copies of a series in one AZ, which is refused", async () => {
+    const message = await overrideError({ services: { mimir: { desired_count: 6, zone_awareness: false } } });
+    expect(message).toContain("environments/prod.tfvars: services.mimir.zone_awareness: mimir's 6 tasks over 3 availability zones put up to 2 in one zone");
+    expect(message).toContain("Zone-aware replication keeps one copy per AZ and survives this with 6 tasks over these 3 AZs: remove services.mimir.zone_awareness = false");
   });
 
   it("WHEN Tempo's acceptance is removed THEN its single task is refused", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import * as yaml from "js-yaml";
-import { loadSettings, sizingOf, mimirSeriesCapacity, mimirSeriesLimits, fargateSize, ephemeralSize, tenants, type Settings } from "../settings";
+import { loadSettings, sizingOf, mimirSeriesCapacity, mimirSeriesLimits, fargateSize, ephemeralSize, tenants, ringArithmetic, type Settings } from "../settings";
 import { renderConfigs } from "../templates/render";
 import { EXAMPLE_LOAD, loadWithWarnings } from "./support/settings";
 
@@ -98,9 +98,13 @@ describe("GIVEN prod with the example load", () => {
     const risky = await loadWithWarnings({ ...files, env: { ...files.env, accept_risks: { reduced_redundancy: ["tempo", "mimir"] } } });
     const m = risky.settings!.services.mimir;
     expect([m.desired_count, m.cpu, m.memory, m.ephemeral_storage_gib]).toEqual([6, 16384, 49152, 192]);
-    // Without the accepted risk, 6 tasks over prod's 3 AZs fail the zone-loss quorum rule (settings/quorum.ts).
+    // Without the accepted risk, 6 tasks over prod's 3 AZs keep a quorum through a zone loss only
+    // zone-aware (on by default, settings/quorum.ts, issue 27); switched off, the zone-loss rule refuses them.
     const strict = await loadWithWarnings(files);
-    expect(strict.error).toContain("environments/prod.tfvars: network.availability_zones: mimir's 6 tasks over 3 availability zones put up to 2 in one zone");
+    expect(strict.error).toBe("");
+    expect(ringArithmetic(strict.settings!, "mimir")).toMatchObject({ tasks: 6, zoneAware: true, zones: 3, survivesAzLoss: true });
+    const off = await loadWithWarnings({ ...files, env: { ...files.env, services: { mimir: { zone_awareness: false } } } });
+    expect(off.error).toContain("environments/prod.tfvars: services.mimir.zone_awareness: mimir's 6 tasks over 3 availability zones put up to 2 in one zone");
   });
 
   it("WHEN the load cannot fit the tasks set THEN the error names the key, the need and the next step", async () => {

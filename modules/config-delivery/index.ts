@@ -14,7 +14,12 @@
  *      root; every capability dropped): writes each file of THIS task only from an environment
  *      variable of its own definition into the config volume, checks it against its SHA-256, and
  *      exits 0. So the container that carries the config content is never root, and the one that is
- *      root runs a fixed two-line script that can do nothing but chown;
+ *      root runs a fixed two-line script that can do nothing but chown. With
+ *      `availabilityZonePlaceholder`, it first reads the task's availability zone from the ECS task
+ *      metadata endpoint v4 (`$ECS_CONTAINER_METADATA_URI_V4/task`, field `AvailabilityZone`, which
+ *      ECS gives every container of a Fargate task on platform 1.4) and, after each file's hash
+ *      check, writes that AZ in place of the placeholder: one task definition for every task, each
+ *      task joining its ring with its own zone;
  * - a read-only mount of the volume into the main container, which `dependsOn` the init container
  *   with condition SUCCESS, so it never starts without (or with a half-written) config;
  * - a Docker label with the content hash, so a plan reviewer sees which service's config changed;
@@ -48,7 +53,7 @@ export interface ConfigDeliveryProps {
   readonly files: readonly DeliveredFile[];
   /** Where the volume is mounted in both containers. */
   readonly mountPath: string;
-  /** Image of the init container: any image with a POSIX shell, `printf`, `mkdir`, `sha256sum` and `chown`. */
+  /** Image of the init container: any image with a POSIX shell, `printf`, `mkdir`, `sha256sum` and `chown` (and, with `availabilityZonePlaceholder`, `wget`, `sed`, `head`, `timeout`). */
   readonly initImage: string;
   /** Name of the init container (its owner step is `<name>-owner`). @default "config" */
   readonly initContainerName?: string;
@@ -59,6 +64,14 @@ export interface ConfigDeliveryProps {
    * (`writableVolumeName`). @default none
    */
   readonly writablePaths?: readonly string[];
+  /**
+   * A token in the files to replace with the task's availability zone, read by the init container
+   * from the ECS task metadata endpoint v4 when the task starts (zone-aware rings). The init image
+   * then also needs `wget`, `sed`, `head` and `timeout` (busybox has them all). The files' hash (and the label) is the
+   * hash before the replacement, the same for every task of the service.
+   * @default none: the files are written as rendered, and the metadata endpoint is not read
+   */
+  readonly availabilityZonePlaceholder?: string;
   /**
    * `uid[:gid]` the main container runs as; the init container chowns every writable volume to it.
    * @default none: the volumes stay root's (for a main container that runs as root)
@@ -94,6 +107,33 @@ export function writableVolumeName(containerPath: string): string {
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** Attempts (one second apart) to read the task metadata before the init container fails. */
+export const TASK_METADATA_ATTEMPTS = 10;
+
+/**
+ * Shell lines that set `$az` to the task's availability zone from the ECS task metadata endpoint v4
+ * (`GET $ECS_CONTAINER_METADATA_URI_V4/task` → JSON with `"AvailabilityZone": "ap-northeast-2a"`),
+ * or exit non-zero with the reason: the main container (which waits for SUCCESS) then never starts
+ * in a ring with a wrong or empty zone. busybox: `wget` and `sed`, no JSON parser, so the one string
+ * field is cut out with sed and checked to look like an AZ name. `timeout` bounds each request
+ * (busybox wget's own `-T` crashed with SIGSEGV in Debian's busybox 1.35, measured).
+ */
+export function availabilityZoneScript(): string[] {
+  return [
+    `[ -n "\${ECS_CONTAINER_METADATA_URI_V4:-}" ] || { echo "config: ECS_CONTAINER_METADATA_URI_V4 is not set; the task's availability zone comes from the ECS task metadata endpoint v4 (Fargate platform 1.4 or later)" >&2; exit 1; }`,
+    `az=""`,
+    `for attempt in ${Array.from({ length: TASK_METADATA_ATTEMPTS }, (_, i) => i + 1).join(" ")}; do`,
+    `  az=$(timeout 5 wget -q -O - "$ECS_CONTAINER_METADATA_URI_V4/task" 2>/dev/null | sed -n 's/.*"AvailabilityZone" *: *"\\([a-z0-9-]*\\)".*/\\1/p' | head -n 1) || az=""`,
+    `  [ -n "$az" ] && break`,
+    `  sleep 1`,
+    `done`,
+    `case "$az" in`,
+    `  [a-z][a-z]-*[0-9][a-z]) echo "config: availability zone $az (ECS task metadata)" ;;`,
+    `  *) echo "config: no AvailabilityZone in $ECS_CONTAINER_METADATA_URI_V4/task after ${TASK_METADATA_ATTEMPTS} attempts (got '$az')" >&2; exit 1 ;;`,
+    `esac`,
+  ];
+}
 
 /** The user the config writer runs as when the main container runs as root: nobody. */
 export const CONFIG_WRITER_FALLBACK_USER = "65534:65534";
@@ -143,10 +183,19 @@ export function configDelivery(props: ConfigDeliveryProps): ConfigDelivery {
     throw new Error(`${serviceName}: writable owner ${owner} must be a numeric uid or uid:gid (the main container's user)`);
   }
 
+  const placeholder = props.availabilityZonePlaceholder;
+  if (placeholder !== undefined && !/^[A-Za-z0-9_]{8,}$/.test(placeholder)) {
+    throw new Error(`${serviceName}: the availability-zone placeholder ${placeholder} must be 8 or more letters, digits or "_" (the init script's sed pattern takes it as it is)`);
+  }
+  const zoned = placeholder === undefined ? [] : files.filter((f) => f.content.includes(placeholder)).map((f) => f.containerPath);
+  if (placeholder !== undefined && zoned.length === 0) {
+    throw new Error(`${serviceName}: no config file contains the availability-zone placeholder ${placeholder}; drop availabilityZonePlaceholder or render the zone into the files`);
+  }
   const sorted = [...files].sort((a, b) => (a.containerPath < b.containerPath ? -1 : 1));
   const combined = sha256(sorted.map((f) => `${f.containerPath}\0${sha256(f.content)}\n`).join(""));
   const environment: Record<string, string> = {};
   const script = ["set -eu", "umask 022"];
+  if (placeholder !== undefined) script.push(...availabilityZoneScript());
   sorted.forEach((f, i) => {
     const variable = `LGTM_CONFIG_${i}`;
     environment[variable] = f.content;
@@ -158,6 +207,8 @@ export function configDelivery(props: ConfigDeliveryProps): ConfigDelivery {
       `printf '%s' "$${variable}" > ${f.containerPath}`,
       `echo "${sha256(f.content)}  ${f.containerPath}" | sha256sum -c -`,
     );
+    // The task's AZ in place of the token, after the check: the label's hash is the rendered file's.
+    if (zoned.includes(f.containerPath)) script.push(`sed -i "s/${placeholder}/$az/g" ${f.containerPath}`);
   });
 
   // The owner step: the config volume to the writer; the main container (running as `owner` with a

@@ -11,7 +11,7 @@
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /** Slowest first, by the durations the reporter prints (test/support/duration-reporter.ts). */
-export const LONG_TIERS = ["emulator/apply", "system/system", "emulator/cdktf-deploy", "mock-apply", "cdktf-deploy", "terraform-validate", "remote-state", "plan-apply", "launcher-settings", "drift"];
+export const LONG_TIERS = ["emulator/apply", "system/system", "system/zones", "emulator/cdktf-deploy", "mock-apply", "cdktf-deploy", "terraform-validate", "remote-state", "plan-apply", "launcher-settings", "drift"];
 
 export default class LongTiersFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {

@@ -14,6 +14,12 @@
  *
  * Cloud Map: a task's address is registered under `<service>.<namespace>` when it starts (ECS
  * registers RUNNING tasks) and deregistered when it is told to stop, before SIGTERM.
+ *
+ * Availability zones: a service's tasks are placed as ECS places Fargate tasks of a service whose
+ * subnets span several AZs, spread evenly: each new task goes to the AZ with the fewest running
+ * tasks of that service (ties: the subnets' order). Every container of the task gets
+ * `ECS_CONTAINER_METADATA_URI_V4`, whose `/task` answers that AZ (task-metadata.ts), so the config
+ * init container of a zone-aware ring resolves its zone as on Fargate.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
@@ -22,6 +28,7 @@ import * as path from "node:path";
 import { runDir } from "./components";
 import type { RunLedger } from "./ledger";
 import type { Network } from "./network";
+import type { TaskMetadataServer } from "./task-metadata";
 
 export interface ContainerDefinition {
   name: string;
@@ -81,6 +88,8 @@ export class Task {
     readonly netns: string,
     readonly dir: string,
     private readonly child: ChildProcess,
+    /** The AZ the task was placed in (its task metadata's AvailabilityZone). */
+    readonly zone: string,
   ) {
     this.logFile = path.join(dir, "log");
     this.exited = new Promise((resolve) =>
@@ -201,8 +210,23 @@ export class Cluster {
     private readonly network: Network,
     private readonly namespace: string,
     private readonly ledger: RunLedger,
+    /** The task metadata endpoint and the AZs of the services' subnets, in subnet order. */
+    private readonly placement: { readonly metadata: TaskMetadataServer; readonly zones: readonly string[]; readonly family: (service: string) => string },
   ) {
+    if (placement.zones.length === 0) throw new Error("the cluster needs at least one availability zone to place tasks in");
     ledger.dir(this.root);
+  }
+
+  /** Task id → service and AZ of every task placed and not yet stopped (starting tasks included). */
+  private readonly placed = new Map<string, { service: string; zone: string }>();
+
+  /**
+   * As ECS spreads a service's Fargate tasks: the AZ with the fewest tasks of it (running or still
+   * starting: tasks started together are placed one after the other), ties in subnet order.
+   */
+  nextZone(service: string): string {
+    const count = (z: string) => [...this.placed.values()].filter((p) => p.service === service && p.zone === z).length;
+    return this.placement.zones.reduce((best, z) => (count(z) < count(best) ? z : best));
   }
 
   dnsName(service: string): string {
@@ -218,6 +242,10 @@ export class Cluster {
     const n = (this.counters.get(spec.name) ?? 0) + 1;
     this.counters.set(spec.name, n);
     const id = `${spec.name}-${n}`;
+    const zone = this.nextZone(spec.name);
+    this.placed.set(id, { service: spec.name, zone });
+    // ECS sets the metadata URI in every container of the task (init containers included).
+    const metadataUri = this.placement.metadata.register(id, { availabilityZone: zone, family: this.placement.family(spec.name) });
     const ns = this.network.addNamespace(id);
     const dir = path.join(this.root, id);
     fs.mkdirSync(dir, { mode: 0o755 });
@@ -262,7 +290,7 @@ export class Cluster {
       const script = ["set -eu", ...mounts(c), `exec "$@"`].join("\n");
       const fd = fs.openSync(logFile, "a");
       const init = spawn("ip", ["netns", "exec", ns.name, "unshare", "--mount", "--uts", "--propagation", "private", "sh", "-c", script, "sh", ...asUser, ...program], {
-        env: { PATH: IMAGE_PATH, ...env },
+        env: { PATH: IMAGE_PATH, ...env, ECS_CONTAINER_METADATA_URI_V4: metadataUri },
         stdio: ["ignore", fd, fd],
       });
       fs.closeSync(fd);
@@ -271,9 +299,15 @@ export class Cluster {
         throw new Error(`${id}: init container ${c.name} exited ${code}; the main container would never start:\n${fs.readFileSync(logFile, "utf8")}`);
       }
     };
-    for (const dep of main.dependsOn ?? []) await runDependency(dep, main.name);
+    try {
+      for (const dep of main.dependsOn ?? []) await runDependency(dep, main.name);
+    } catch (e) {
+      // A task whose init container failed never runs: ECS would place the next one afresh.
+      this.placed.delete(id);
+      throw e;
+    }
 
-    const env: Record<string, string> = { PATH: IMAGE_PATH, HOSTNAME: id, ...spec.extraEnv };
+    const env: Record<string, string> = { PATH: IMAGE_PATH, HOSTNAME: id, ECS_CONTAINER_METADATA_URI_V4: metadataUri, ...spec.extraEnv };
     for (const e of main.environment ?? []) env[e.name] = resolveReferences(e.value, spec.references, `${spec.name}.${main.name}.${e.name}`);
     for (const s of main.secrets ?? []) {
       if (!(s.name in spec.secrets)) throw new Error(`${spec.name}: no test value for the secret ${s.name}`);
@@ -296,8 +330,12 @@ export class Cluster {
       stdio: ["ignore", fd, fd],
     });
     fs.closeSync(fd);
-    const task = new Task(id, spec, ns.address, ns.name, dir, child);
+    const task = new Task(id, spec, ns.address, ns.name, dir, child, zone);
     this.tasks.push(task);
+    void task.exited.then(() => {
+      this.placed.delete(id);
+      this.placement.metadata.unregister(id);
+    });
     this.network.setRecord(this.dnsName(spec.name), ns.address, true);
     void task.exited.then(() => this.network.setRecord(this.dnsName(spec.name), ns.address, false));
     return task;

@@ -13,6 +13,7 @@ import { Cluster, healthCheckArgv, mainContainer, type ContainerDefinition, type
 import { RunLedger, sweepStaleRuns } from "./ledger";
 import { Network } from "./network";
 import { s3EndpointNames, startSystemS3, type SystemS3 } from "./s3";
+import { startTaskMetadata, type TaskMetadataServer } from "./task-metadata";
 import { findTool, MEMCACHED } from "../tools";
 
 /** The components that run here, with the program that replaces each image's entrypoint. */
@@ -31,6 +32,10 @@ export interface SystemStack {
   readonly network: Network;
   readonly s3: SystemS3;
   readonly cluster: Cluster;
+  /** The ECS task metadata endpoint every task's containers are given (task-metadata.ts). */
+  readonly metadata: TaskMetadataServer;
+  /** The AZs the services' subnets are in, in subnet order: where the cluster places tasks. */
+  readonly zones: readonly string[];
   readonly specs: Record<Runnable, ServiceSpec>;
   readonly services: Record<Runnable, EcsService>;
   /** Cloud Map's record TTL, seconds (the DNS answers' TTL). */
@@ -57,8 +62,12 @@ function tenantPasswordVariables(startSh: string): Record<string, Record<string,
   return out;
 }
 
-export async function startSystemStack(): Promise<SystemStack> {
-  const settings = await loadSettings("prod");
+/** The subnets every service runs in: all private subnets of 10-network, one per network.availability_zones entry. */
+const ALL_PRIVATE_SUBNETS = "${data.terraform_remote_state.network.outputs.private_subnet_ids}";
+
+/** Starts the tier on prod's settings, or on `options.settings` (prod with overrides, for a scenario that scales a ring). */
+export async function startSystemStack(options: { settings?: Settings } = {}): Promise<SystemStack> {
+  const settings = options.settings ?? (await loadSettings("prod"));
   const stack = ecsLayer(settings);
   const tds = resourcesOf(stack, "aws_ecs_task_definition");
   const svcs = resourcesOf(stack, "aws_ecs_service");
@@ -71,9 +80,14 @@ export async function startSystemStack(): Promise<SystemStack> {
     if (!td) throw new Error(`prod 60-ecs has no aws_ecs_task_definition.${name}_task_definition`);
     return JSON.parse(td.container_definitions as string) as ContainerDefinition[];
   };
+  // A service the settings switch off (the cache with cache.enabled = false) has no ECS service: the
+  // tier then has no spec for it either.
+  const present = RUNNABLE.filter((name) => svcs[`${name}_service`] !== undefined);
   const services = Object.fromEntries(
-    RUNNABLE.map((name) => {
+    present.map((name) => {
       const s = svcs[`${name}_service`];
+      // Tasks are placed over the AZs of the service's subnets: the tier models "every private subnet".
+      if (s.network_configuration.subnets !== ALL_PRIVATE_SUBNETS) throw new Error(`${name}'s ECS service runs in ${JSON.stringify(s.network_configuration.subnets)}; the tier places tasks over every private subnet's AZ only`);
       return [name, { desiredCount: s.desired_count, minimumHealthyPercent: s.deployment_minimum_healthy_percent, maximumPercent: s.deployment_maximum_percent }];
     }),
   ) as Record<Runnable, EcsService>;
@@ -87,9 +101,10 @@ export async function startSystemStack(): Promise<SystemStack> {
   sweepStaleRuns();
   const ledger = new RunLedger();
   const release = ledger.guard();
-  const teardown = async (parts: { cluster?: Cluster; s3?: SystemS3; network?: Network }) => {
+  const teardown = async (parts: { cluster?: Cluster; s3?: SystemS3; network?: Network; metadata?: TaskMetadataServer }) => {
     try {
       await parts.cluster?.close();
+      await parts.metadata?.stop();
       await parts.s3?.stop();
       await parts.network?.close();
     } finally {
@@ -100,12 +115,16 @@ export async function startSystemStack(): Promise<SystemStack> {
   let network: Network | undefined;
   let s3: SystemS3 | undefined;
   let cluster: Cluster | undefined;
+  let metadata: TaskMetadataServer | undefined;
+  const zones = settings.network.availability_zones;
   try {
     network = new Network(ledger);
     const gw = network.gateway;
     s3 = await startSystemS3({ address: gw, region, buckets: [bucket], ledger });
     await network.startDns({ zones: [namespace, "amazonaws.com"], fixed: Object.fromEntries(s3EndpointNames(region).map((n) => [n, gw])), ttl: dnsTtl });
-    cluster = new Cluster(network, namespace, ledger);
+    metadata = await startTaskMetadata({ address: gw, cluster: `${settings.project}-${settings.env}`, region });
+    const families = Object.fromEntries(present.map((name) => [name, tds[`${name}_task_definition`].family as string]));
+    cluster = new Cluster(network, namespace, ledger, { metadata, zones, family: (service) => families[service] ?? service });
 
     const gatewayInit = containers("gateway").find((c) => c.name === "config")!;
     const startSh = (gatewayInit.environment ?? []).map((e) => e.value).find((v) => v.includes("exec nginx"));
@@ -135,22 +154,24 @@ export async function startSystemStack(): Promise<SystemStack> {
       port: port(name),
       ready: readiness(name, fallback),
     });
-    const specs: Record<Runnable, ServiceSpec> = {
+    const specs = {
       // Fallbacks for a task definition without a health check: the components' readiness path.
       mimir: spec("mimir", componentBinary("mimir"), { kind: "http", port: port("mimir"), path: "/ready" }),
       loki: spec("loki", componentBinary("loki"), { kind: "http", port: port("loki"), path: "/ready" }),
       tempo: spec("tempo", componentBinary("tempo"), { kind: "http", port: port("tempo"), path: "/ready" }),
       // The nginx image's entrypoint runs the command as given (sh /etc/lgtm/start.sh); the ALB's health check path.
       gateway: spec("gateway", undefined, { kind: "http", port: port("gateway"), path: "/healthz" }, gatewaySecrets),
-      memcached: spec("memcached", findTool(MEMCACHED), { kind: "tcp", port: port("memcached") }),
-    };
-    const parts = { cluster, s3, network };
+      ...(present.includes("memcached") ? { memcached: spec("memcached", findTool(MEMCACHED), { kind: "tcp", port: port("memcached") }) } : {}),
+    } as Record<Runnable, ServiceSpec>;
+    const parts = { cluster, s3, network, metadata };
     const net = network;
     return {
       settings,
       network: net,
       s3,
       cluster,
+      metadata,
+      zones,
       specs,
       services,
       dnsTtl,
@@ -160,7 +181,7 @@ export async function startSystemStack(): Promise<SystemStack> {
       close: () => teardown(parts),
     };
   } catch (e) {
-    await teardown({ cluster, s3, network });
+    await teardown({ cluster, s3, network, metadata });
     throw e;
   }
 }

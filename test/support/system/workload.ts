@@ -46,6 +46,8 @@ export class Workload {
     readonly tenant: string,
     passwords: { readonly write: string; readonly read: string },
     private readonly tickMs = 250,
+    /** Send a trace every fourth tick (false where no Tempo runs, e.g. the zones scenario). */
+    private readonly traces = true,
   ) {
     this.auth = basicAuth(tenant, passwords.write);
     this.readAuth = basicAuth(tenant, passwords.read);
@@ -116,7 +118,7 @@ export class Workload {
       if (ok) acked.logs.push({ tsNs, line });
     });
     let trace: Promise<void> = Promise.resolve();
-    if (seq % 4 === 0) {
+    if (this.traces && seq % 4 === 0) {
       const id = randomHex(16);
       const body = otlpTraceBody(id, `system-${this.run}`, `${phase}-${seq}`, now);
       trace = this.withRetry(counts.traces, () => otlpTraces(this.base(), this.auth, body)).then((ok) => {
