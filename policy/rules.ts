@@ -177,6 +177,24 @@ export const RULES: readonly PolicyRule[] = [
         .map(([address]) => ({ address, detail: "enable_deletion_protection is not true" })),
   },
   {
+    id: "ELB.16",
+    title: "Application Load Balancers should be associated with an AWS WAF web ACL",
+    reason: "Grafana's login faces the internet: without a web ACL nothing limits password guessing per address or drops requests from known-bad sources and exploit payloads before Grafana parses them",
+    fix: "load_balancer.waf.enabled",
+    check: (stack) => {
+      // An association naming the ALB (by reference) and a web ACL of the stack.
+      const acls = new Set(resources(stack, "aws_wafv2_web_acl").map(([a]) => a));
+      const associated = new Set(
+        resources(stack, "aws_wafv2_web_acl_association")
+          .filter(([, a]) => acls.has(referenced(a.web_acl_arn) ?? ""))
+          .map(([, a]) => referenced(a.resource_arn)),
+      );
+      return resources(stack, "aws_lb")
+        .filter(([address, lb]) => (lb.load_balancer_type ?? "application") === "application" && lb.internal !== true && !associated.has(address))
+        .map(([address]) => ({ address, detail: "no aws_wafv2_web_acl_association associates a web ACL with it" }));
+    },
+  },
+  {
     id: "ELB.17",
     title: "Application and Network Load Balancers with listeners should use recommended security policies",
     reason: "TLS below 1.2 and weak ciphers can be downgraded to",

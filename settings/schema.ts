@@ -586,6 +586,10 @@ const costSchema = z.strictObject({
 });
 
 /** What a tenant's gateway credentials may push and query. */
+/** AWS WAF's bounds of a rate-based rule's limit (requests per evaluation window). */
+export const WAF_MIN_RATE_LIMIT = 10;
+export const WAF_MAX_RATE_LIMIT = 2_000_000_000;
+
 export const SIGNALS = ["metrics", "logs", "traces", "profiles"] as const;
 export type Signal = (typeof SIGNALS)[number];
 
@@ -762,6 +766,34 @@ export const settingsSchema = z.strictObject({
     default_service: z.string().default("grafana"),
     deletion_protection: z.boolean().default(true),
     idle_timeout_seconds: z.number().int().min(1).max(4000).default(60),
+    /**
+     * An AWS WAF web ACL on the ALB (50-loadbalancer, modules/web-acl): AWS managed rule groups, a
+     * rate limit per client address and a stricter one on Grafana's login, logs of what it blocks.
+     */
+    waf: z
+      .strictObject({
+        enabled: z.boolean({ error: "expected true or false" }).default(false),
+        /** Requests each client address may send in 5 minutes (WAF rate-based rules), beyond which WAF answers 403. */
+        rate_limit: z
+          .strictObject({
+            /** Every request through the ALB, any path. */
+            requests_per_5_minutes: z
+              .number({ error: "expected a number of requests" })
+              .int({ error: "expected a whole number of requests" })
+              .min(WAF_MIN_RATE_LIMIT, { error: `expected at least ${WAF_MIN_RATE_LIMIT} requests (AWS WAF's smallest rate limit)` })
+              .max(WAF_MAX_RATE_LIMIT, { error: `expected at most ${WAF_MAX_RATE_LIMIT} requests (AWS WAF's largest rate limit)` })
+              .default(6000),
+            /** Requests to Grafana's login paths (`/login`, `/login/<provider>`): password guessing. */
+            login_requests_per_5_minutes: z
+              .number({ error: "expected a number of requests" })
+              .int({ error: "expected a whole number of requests" })
+              .min(WAF_MIN_RATE_LIMIT, { error: `expected at least ${WAF_MIN_RATE_LIMIT} requests (AWS WAF's smallest rate limit)` })
+              .max(WAF_MAX_RATE_LIMIT, { error: `expected at most ${WAF_MAX_RATE_LIMIT} requests (AWS WAF's largest rate limit)` })
+              .default(100),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
   }),
   service_discovery: z.strictObject({
     /** Private DNS namespace; every service is `<name>.<namespace>`. */
