@@ -176,6 +176,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   "load.undersized": "What an explicit size below the load's needs is: a synth warning, or an error.",
   "cost.prices.<key>": "Prices (USD) that replace the region's price file (`cost/prices/<region>.json`), e.g. `{ fargate_vcpu_hour_arm64 = 0.03 }`; unknown keys are refused.",
   "cost.usage.nat_gb_per_month": "GB a month through the NAT gateways (image pulls from Docker Hub, anything not behind an endpoint).",
+  "cost.usage.alb_requests_per_month": "Requests a month through the ALB, all paths: what the web ACL (`load_balancer.waf`) charges per million for.",
   "cost.usage.alb_base_lcu": "LCUs the ALB uses at least, every hour (UI, health checks), before ingest traffic.",
   "cost.usage.container_log_gb_per_task_month": "GB of its own logs each task sends to CloudWatch Logs a month.",
   "cost.usage.efs_gb": "GB Grafana's SQLite database and plugins take on EFS.",

@@ -547,6 +547,9 @@ export const PRICE_KEYS = [
   "cloudwatch_logs_ingest_gb",
   "cloudwatch_logs_storage_gb_month",
   "secretsmanager_secret_month",
+  "waf_web_acl_month",
+  "waf_rule_month",
+  "waf_requests_per_million",
 ] as const;
 export type PriceKey = (typeof PRICE_KEYS)[number];
 
@@ -558,6 +561,8 @@ const costUsageSchema = z.strictObject({
   nat_gb_per_month: nonNegativeNumber("GB per month").default(20),
   /** LCUs the ALB uses at least, every hour (UI, health checks), before ingest traffic. */
   alb_base_lcu: nonNegativeNumber("LCUs").default(1),
+  /** Requests a month through the ALB, all paths (the web ACL's request charge, with load_balancer.waf). */
+  alb_requests_per_month: nonNegativeNumber("requests per month").default(5_000_000),
   /** GB of its own logs each task sends to CloudWatch Logs a month. */
   container_log_gb_per_task_month: nonNegativeNumber("GB per task and month").default(1),
   /** GB Grafana's SQLite database and plugins take on EFS. */

@@ -36,20 +36,9 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { Wafv2WebAcl } from "@cdktf/provider-aws/lib/wafv2-web-acl";
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
 import { Wafv2WebAclLoggingConfiguration } from "@cdktf/provider-aws/lib/wafv2-web-acl-logging-configuration";
+import { BODY_SIZE_RULE, CONTENT_RULE_GROUPS, MANAGED_RULE_GROUPS, REDACTED_HEADERS, WAF_LOG_GROUP_PREFIX, WAF_RATE_WINDOW_SECONDS } from "./rules";
 
-/** Prefix AWS WAF requires of a CloudWatch Logs destination's name. */
-export const WAF_LOG_GROUP_PREFIX = "aws-waf-logs-";
-/** Seconds of a rate-based rule's window (the limits in settings are per 5 minutes). */
-export const WAF_RATE_WINDOW_SECONDS = 300;
-/** The common rule set's rule that blocks bodies over 8 KB; overridden to COUNT (see the header). */
-export const BODY_SIZE_RULE = "SizeRestrictions_BODY";
-/** The AWS managed rule groups, in priority order after the two rate rules. */
-export const MANAGED_RULE_GROUPS = ["AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"] as const;
-/** The managed rule groups that inspect bodies and query strings, and so skip `uninspectedPaths`. */
-export const CONTENT_RULE_GROUPS: readonly string[] = ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"];
-/** Headers redacted from every WAF log record. */
-export const REDACTED_HEADERS = ["authorization", "cookie"] as const;
-
+export * from "./rules";
 export interface AlbWebAclProps {
   /** Name of the web ACL (and the prefix of its metric names). */
   readonly name: string;
