@@ -130,6 +130,19 @@ export const CUSTOMER_KEY = "customer-managed-kms";
 
 const TLS_POLICIES = /^ELBSecurityPolicy-TLS13-1-[23]-/;
 const SECRET_NAME = /PASSWORD|SECRET|ACCESS_KEY|TOKEN|ECS_ENGINE_AUTH_DATA/i;
+/**
+ * An endpoint, not a secret, whatever its name says (`GF_AUTH_GENERIC_OAUTH_TOKEN_URL`, an IdP's
+ * token endpoint): a `_URL` variable holding an https URL with no user, password, query or fragment.
+ */
+function plainUrl(e: TfBlock): boolean {
+  if (!/_URL$/i.test(String(e?.name)) || typeof e?.value !== "string") return false;
+  try {
+    const u = new URL(e.value);
+    return u.protocol === "https:" && u.username === "" && u.password === "" && u.search === "" && u.hash === "";
+  } catch {
+    return false;
+  }
+}
 
 export const RULES: readonly PolicyRule[] = [
   {
@@ -417,7 +430,7 @@ export const RULES: readonly PolicyRule[] = [
       resources(stack, "aws_ecs_task_definition").flatMap(([address, t]) =>
         containers(t).flatMap((c) =>
           [c.environment ?? []].flat().flatMap((e: TfBlock) => {
-            if (SECRET_NAME.test(e?.name)) return [{ address, part: c.name, detail: `container "${c.name}" sets ${e.name} as a plain environment variable` }];
+            if (SECRET_NAME.test(e?.name) && !plainUrl(e)) return [{ address, part: c.name, detail: `container "${c.name}" sets ${e.name} as a plain environment variable` }];
             const content = typeof e?.value === "string" ? secretContent(e.value) : [];
             return content.length > 0 ? [{ address, part: c.name, detail: `container "${c.name}" has ${content.join(" and ")} in the plain value of ${e.name}` }] : [];
           }),

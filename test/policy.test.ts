@@ -439,6 +439,16 @@ describe("GIVEN the rules' edge cases", () => {
     for (const name of ["LOG_LEVEL", "GF_SERVER_ROOT_URL", "KEYCLOAK_URL"]) expect(names(name), name).toBe(0);
   });
 
+  it("WHEN ECS.8 reads a secret-looking name holding a URL (an IdP's token endpoint) THEN only a plain https URL passes", () => {
+    const value = (name: string, v: string) => only("ECS.8", taskWith(goodContainer({ environment: [{ name, value: v }] }))).length;
+    expect(value("GF_AUTH_GENERIC_OAUTH_TOKEN_URL", "https://idp.example.com/oauth2/v1/token")).toBe(0);
+    for (const v of ["https://idp.example.com/token?client_secret=abc", "https://user:pw@idp.example.com/token", "http://idp.example.com/token", "https://idp.example.com/token#x", "s3cr3t"]) {
+      expect(value("GF_AUTH_GENERIC_OAUTH_TOKEN_URL", v), v).toBe(1);
+    }
+    // Only a name ending in _URL: a secret's name with an https value is still a secret.
+    expect(value("GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET", "https://idp.example.com/")).toBe(1);
+  });
+
   it("WHEN ECS.12 reads the cluster setting THEN enabled counts, another setting's value does not, and one block counts like a list", () => {
     const cluster = (setting: unknown) => only("ECS.12", stackOf({ aws_ecs_cluster: { cluster: { setting } } })).length;
     expect(cluster([{ name: "containerInsights", value: "enabled" }])).toBe(0);
