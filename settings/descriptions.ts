@@ -179,7 +179,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   "grafana.sso.role_attribute_path": "JMESPath over the ID token and userinfo giving `Viewer`, `Editor` or `Admin`, such as `contains(groups[*], 'grafana-admins') && 'Admin' || 'Viewer'`. Omitted: every SSO user is a Viewer (unless `org_mapping` gives more).",
   "grafana.sso.role_attribute_strict": "Refuse a login for which `role_attribute_path` and `org_mapping` give no valid role, instead of making the user a Viewer.",
   "grafana.sso.org_attribute_path": "JMESPath giving the user's groups (such as `groups`), matched against `org_mapping`; required with `org_mapping`.",
-  "grafana.sso.org_mapping": "IdP groups → Grafana organizations: each entry gives the members of `group` (`*`: every user) the role `role` in the organization of `tenant` (`tenants.<id>.grafana_org_id`), so they see that tenant's datasources. Rendered as Grafana's `org_mapping` (`<group>:<org id>:<role>`).",
+  "grafana.sso.org_mapping": "IdP groups → Grafana organizations: each entry gives the members of `group` (`*`: every user) the role `role` in the organization of `tenant` (`tenants.<id>.grafana_org_id`), so they see that tenant's datasources. Passed to Grafana as its `org_mapping` (`<group>:<org id>:<role>`).",
   "grafana.sso.org_mapping[].group": "An IdP group as `org_attribute_path` returns it (no spaces, quotes, colons), or `*` for every user.",
   "grafana.sso.org_mapping[].tenant": "A tenant id (`tenant_id` or a key of `tenants`): its Grafana organization is where the group's members get `role`.",
   "grafana.sso.org_mapping[].role": "`Viewer`, `Editor` or `Admin` in that organization.",
