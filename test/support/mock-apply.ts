@@ -700,7 +700,7 @@ export function wiringAssertions(layer: LayerId, stack: StackJson, s: Settings, 
       if (s.load_balancer.waf.enabled) {
         out.push({ condition: `aws_wafv2_web_acl_association.waf_association.resource_arn == aws_lb.public_alb.arn`, message: "the web ACL is associated with the ALB" });
         out.push({ condition: `aws_wafv2_web_acl_association.waf_association.web_acl_arn == aws_wafv2_web_acl.waf_web_acl.arn`, message: "the association names this layer's web ACL" });
-        out.push({ condition: `aws_wafv2_web_acl_logging_configuration.waf_logging.log_destination_configs == tolist([aws_cloudwatch_log_group.waf_log_group.arn])`, message: "the web ACL logs into its own log group" });
+        out.push({ condition: `toset(aws_wafv2_web_acl_logging_configuration.waf_logging.log_destination_configs) == toset([aws_cloudwatch_log_group.waf_log_group.arn])`, message: "the web ACL logs into its own log group" });
         out.push({ condition: `startswith(aws_cloudwatch_log_group.waf_log_group.name, "aws-waf-logs-")`, message: "the WAF log group has the name prefix AWS WAF requires" });
       }
       if (s.audit_logs.enabled && s.audit_logs.alb_access_logs) {
