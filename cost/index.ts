@@ -16,6 +16,7 @@
  * ECR storage, KMS (AWS-managed keys).
  */
 import { tenants } from "../settings/tenants";
+import { MANAGED_RULE_GROUPS, WAF_RULE_COUNT } from "../modules/web-acl/rules";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -217,6 +218,15 @@ export function estimateCost(s: Settings, prices: PriceList): CostEstimate {
       ? `the ALB's LCUs are its processed bytes (1 GB/h = 1 LCU): the load block's ingest, which ingest_allowed_cidrs sends through it`
       : `the ALB carries Grafana's UI only (ingest_allowed_cidrs is empty, producers use Cloud Map): ${u.alb_base_lcu} LCU (cost.usage.alb_base_lcu)`,
   );
+
+  // 50-loadbalancer: the web ACL (load_balancer.waf): per web ACL, per rule (a managed rule group is
+  // one rule) and per million requests inspected.
+  if (s.load_balancer.waf.enabled) {
+    add("50-loadbalancer", "waf", "WAF web ACL: 1", 1, "waf_web_acl_month");
+    add("50-loadbalancer", "waf", `WAF rules: ${WAF_RULE_COUNT} (2 rate-based, ${MANAGED_RULE_GROUPS.length} AWS managed groups)`, WAF_RULE_COUNT, "waf_rule_month");
+    add("50-loadbalancer", "waf", `WAF requests: ${u.alb_requests_per_month / 1e6} million`, u.alb_requests_per_month / 1e6, "waf_requests_per_million", true);
+    assumptions.push(`${u.alb_requests_per_month / 1e6} million requests a month through the ALB and its web ACL (cost.usage.alb_requests_per_month)`);
+  }
 
   // 10-network: NAT gateways and interface endpoints.
   const azs = s.network.availability_zones.length;

@@ -130,6 +130,19 @@ export const CUSTOMER_KEY = "customer-managed-kms";
 
 const TLS_POLICIES = /^ELBSecurityPolicy-TLS13-1-[23]-/;
 const SECRET_NAME = /PASSWORD|SECRET|ACCESS_KEY|TOKEN|ECS_ENGINE_AUTH_DATA/i;
+/**
+ * An endpoint, not a secret, whatever its name says (`GF_AUTH_GENERIC_OAUTH_TOKEN_URL`, an IdP's
+ * token endpoint): a `_URL` variable holding an https URL with no user, password, query or fragment.
+ */
+function plainUrl(e: TfBlock): boolean {
+  if (!/_URL$/i.test(String(e?.name)) || typeof e?.value !== "string") return false;
+  try {
+    const u = new URL(e.value);
+    return u.protocol === "https:" && u.username === "" && u.password === "" && u.search === "" && u.hash === "";
+  } catch {
+    return false;
+  }
+}
 
 export const RULES: readonly PolicyRule[] = [
   {
@@ -175,6 +188,24 @@ export const RULES: readonly PolicyRule[] = [
       resources(stack, "aws_lb")
         .filter(([, lb]) => lb.enable_deletion_protection !== true)
         .map(([address]) => ({ address, detail: "enable_deletion_protection is not true" })),
+  },
+  {
+    id: "ELB.16",
+    title: "Application Load Balancers should be associated with an AWS WAF web ACL",
+    reason: "Grafana's login faces the internet: without a web ACL nothing limits password guessing per address or drops requests from known-bad sources and exploit payloads before Grafana parses them",
+    fix: "load_balancer.waf.enabled",
+    check: (stack) => {
+      // An association naming the ALB (by reference) and a web ACL of the stack.
+      const acls = new Set(resources(stack, "aws_wafv2_web_acl").map(([a]) => a));
+      const associated = new Set(
+        resources(stack, "aws_wafv2_web_acl_association")
+          .filter(([, a]) => acls.has(referenced(a.web_acl_arn) ?? ""))
+          .map(([, a]) => referenced(a.resource_arn)),
+      );
+      return resources(stack, "aws_lb")
+        .filter(([address, lb]) => (lb.load_balancer_type ?? "application") === "application" && lb.internal !== true && !associated.has(address))
+        .map(([address]) => ({ address, detail: "no aws_wafv2_web_acl_association associates a web ACL with it" }));
+    },
   },
   {
     id: "ELB.17",
@@ -399,7 +430,7 @@ export const RULES: readonly PolicyRule[] = [
       resources(stack, "aws_ecs_task_definition").flatMap(([address, t]) =>
         containers(t).flatMap((c) =>
           [c.environment ?? []].flat().flatMap((e: TfBlock) => {
-            if (SECRET_NAME.test(e?.name)) return [{ address, part: c.name, detail: `container "${c.name}" sets ${e.name} as a plain environment variable` }];
+            if (SECRET_NAME.test(e?.name) && !plainUrl(e)) return [{ address, part: c.name, detail: `container "${c.name}" sets ${e.name} as a plain environment variable` }];
             const content = typeof e?.value === "string" ? secretContent(e.value) : [];
             return content.length > 0 ? [{ address, part: c.name, detail: `container "${c.name}" has ${content.join(" and ")} in the plain value of ${e.name}` }] : [];
           }),

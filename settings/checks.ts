@@ -24,6 +24,7 @@ import { checkArchitectures } from "./architecture";
 import { checkCache } from "./cache";
 import { checkEnabled } from "./enabled";
 import { checkImageVersions } from "./image-versions";
+import { checkSso } from "./sso";
 
 export { FARGATE_SIZES };
 import { AUDIT_RETENTION_DAYS, RULE_IDS } from "../policy/rules";
@@ -62,6 +63,7 @@ export function checkSettings(s: Settings): Finding[] {
     ...checkLokiSchemaPeriods(s),
     ...checkEnabled(s),
     ...checkImageVersions(s),
+    ...checkSso(s),
   ];
 }
 

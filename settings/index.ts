@@ -46,3 +46,4 @@ export { selfScrapeTargets, cidrRegex, type ScrapeTarget } from "./self-monitori
 export { adoptionWarning, adoptionWarnings, createdNames, type CreatedName } from "./adoption";
 export * from "./cache";
 export * from "./enabled";
+export { checkSso, ssoClientSecretArn, ssoEnvironment, ssoOrgMapping, GRAFANA_OAUTH_CLIENT_SECRET_ENV, GRAFANA_OAUTH_CALLBACK_PATH } from "./sso";

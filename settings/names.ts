@@ -12,6 +12,10 @@ type TaskName = ServiceName | "memcached";
 /** `lgtm-prod`: the prefix of every resource name. */
 export const namePrefix = (s: Naming) => `${s.project}-${s.env}`;
 export const albName = (s: Naming) => `${namePrefix(s)}-alb`;
+/** The web ACL in front of the ALB (load_balancer.waf). */
+export const webAclName = (s: Naming) => `${namePrefix(s)}-alb`;
+/** Its log group: AWS WAF logs only to CloudWatch log groups named `aws-waf-logs-...`. */
+export const wafLogGroupName = (s: Naming) => `aws-waf-logs-${namePrefix(s)}`;
 export const clusterName = (s: Naming) => `${namePrefix(s)}-cluster`;
 /** Target-group name; the suffix changes with the attributes AWS cannot update in place. */
 export const targetGroupName = (s: Naming, service: ServiceName, suffix: string) => `${namePrefix(s)}-${service}-${suffix}`;

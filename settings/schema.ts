@@ -498,6 +498,72 @@ const grafanaDatabaseSchema = z.strictObject({
   ssl_mode: z.string().optional(),
 });
 
+/** Grafana's basic roles, as role mapping and org mapping name them. */
+export const GRAFANA_ROLES = ["Viewer", "Editor", "Admin"] as const;
+const httpsUrl = (what: string) =>
+  z.string({ error: `expected the ${what} as an https:// URL in quotes` }).regex(/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[^\s"'$`\\]*)?$/, { error: `expected the ${what} as an https:// URL (no spaces, quotes, $ or backslashes)` });
+
+/** A JMESPath expression; `${` and `%{` would be Terraform template sequences in the task definition. */
+const jmesPath = z
+  .string({ error: "expected a JMESPath expression in quotes" })
+  .min(1, { error: "expected a JMESPath expression" })
+  .max(1000, { error: "expected a JMESPath expression of at most 1000 characters" })
+  .refine((v) => !/[$%]\{/.test(v), { error: "expected a JMESPath expression without ${ or %{ (JMESPath has no such syntax)" });
+
+/**
+ * Single sign-on for Grafana (docs/sso.md): OpenID Connect through Grafana OSS's generic OAuth
+ * (`GF_AUTH_GENERIC_OAUTH_*`). SAML is Grafana Enterprise only and is refused (settings/sso.ts).
+ */
+const grafanaSsoSchema = z.strictObject({
+  /** "oidc", or "saml" (refused: Enterprise only). */
+  type: z.enum(["oidc", "saml"], {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'is required: any grafana.sso key (disable_login_form, auto_login, ...) needs a sign-on provider; expected type = "oidc" with its client and endpoints, or no grafana.sso block at all (Grafana\'s own login form)'
+        : 'expected "oidc" ("saml" needs Grafana Enterprise)',
+  }),
+  /** The login button's label. */
+  name: z.string().regex(/^[A-Za-z0-9 ._()-]{1,40}$/, { error: "expected a label of 1-40 letters, digits, spaces and ._()-" }).default("SSO"),
+  /** The client (application) id the IdP gave Grafana. */
+  client_id: z.string().regex(/^[A-Za-z0-9._:@\/+=-]{1,255}$/, { error: "expected the client id the IdP issued (letters, digits and ._:@/+=-)" }).optional(),
+  /** Secrets Manager secret holding the client secret, injected as GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET. */
+  client_secret_arn: z
+    .string()
+    .regex(SECRET_ARN_RE, { error: 'expected the full ARN of a Secrets Manager secret, as the console shows it (ending in "-" and 6 characters), optionally followed by ":<json-key>::"' })
+    .optional(),
+  /** The IdP's authorization endpoint. */
+  auth_url: httpsUrl("IdP's authorization endpoint").optional(),
+  /** The IdP's token endpoint. */
+  token_url: httpsUrl("IdP's token endpoint").optional(),
+  /** The IdP's userinfo endpoint. */
+  api_url: httpsUrl("IdP's userinfo endpoint").optional(),
+  scopes: z.array(z.string().regex(/^[A-Za-z0-9._:\/-]{1,100}$/, { error: "expected a scope name such as \"openid\"" })).default(["openid", "email", "profile"]),
+  /** PKCE on the authorization code flow. */
+  use_pkce: z.boolean({ error: "expected true or false" }).default(true),
+  /** Create a Grafana user at a first SSO login. */
+  allow_sign_up: z.boolean({ error: "expected true or false" }).default(true),
+  /** JMESPath over the ID token / userinfo giving Viewer, Editor or Admin. */
+  role_attribute_path: jmesPath.optional(),
+  /** Refuse a login whose role_attribute_path gives no valid role (instead of Viewer). */
+  role_attribute_strict: z.boolean({ error: "expected true or false" }).default(false),
+  /** JMESPath giving the user's groups, which org_mapping maps to organizations. */
+  org_attribute_path: jmesPath.optional(),
+  /** Groups → the Grafana organization of a tenant, with a role there. */
+  org_mapping: z
+    .array(
+      z.strictObject({
+        group: z.string().regex(/^[^\s"'$`\\:]{1,200}$/, { error: "expected an IdP group name (no spaces, quotes, colons, $ or backslashes), or \"*\" for every user" }),
+        tenant: z.string({ error: "expected a tenant id (tenant_id or a key of tenants)" }),
+        role: z.enum(GRAFANA_ROLES, { error: `expected one of ${GRAFANA_ROLES.join(", ")}` }).default("Viewer"),
+      }),
+    )
+    .default([]),
+  /** Send every visitor of the login page straight to the IdP. */
+  auto_login: z.boolean({ error: "expected true or false" }).default(false),
+  /** Hide Grafana's own user/password form once SSO works. */
+  disable_login_form: z.boolean({ error: "expected true or false" }).default(false),
+});
+
 const grafanaSchema = z.strictObject({
   /** Admin login (GF_SECURITY_ADMIN_USER). The password comes from Secrets Manager, never from settings. */
   admin_user: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: "expected a user name of letters, digits and ._@-" }).default("admin"),
@@ -506,6 +572,8 @@ const grafanaSchema = z.strictObject({
    * an encrypted EFS file system (one task). An external PostgreSQL/MySQL lets Grafana run several tasks.
    */
   database: grafanaDatabaseSchema.optional(),
+  /** Single sign-on (OIDC). Omitted: Grafana's own login only. */
+  sso: grafanaSsoSchema.optional(),
 });
 
 /**
@@ -554,6 +622,9 @@ export const PRICE_KEYS = [
   "cloudwatch_logs_ingest_gb",
   "cloudwatch_logs_storage_gb_month",
   "secretsmanager_secret_month",
+  "waf_web_acl_month",
+  "waf_rule_month",
+  "waf_requests_per_million",
 ] as const;
 export type PriceKey = (typeof PRICE_KEYS)[number];
 
@@ -565,6 +636,8 @@ const costUsageSchema = z.strictObject({
   nat_gb_per_month: nonNegativeNumber("GB per month").default(20),
   /** LCUs the ALB uses at least, every hour (UI, health checks), before ingest traffic. */
   alb_base_lcu: nonNegativeNumber("LCUs").default(1),
+  /** Requests a month through the ALB, all paths (the web ACL's request charge, with load_balancer.waf). */
+  alb_requests_per_month: nonNegativeNumber("requests per month").default(5_000_000),
   /** GB of its own logs each task sends to CloudWatch Logs a month. */
   container_log_gb_per_task_month: nonNegativeNumber("GB per task and month").default(1),
   /** GB Grafana's SQLite database and plugins take on EFS. */
@@ -593,6 +666,10 @@ const costSchema = z.strictObject({
 });
 
 /** What a tenant's gateway credentials may push and query. */
+/** AWS WAF's bounds of a rate-based rule's limit (requests per evaluation window). */
+export const WAF_MIN_RATE_LIMIT = 10;
+export const WAF_MAX_RATE_LIMIT = 2_000_000_000;
+
 export const SIGNALS = ["metrics", "logs", "traces", "profiles"] as const;
 export type Signal = (typeof SIGNALS)[number];
 
@@ -769,6 +846,34 @@ export const settingsSchema = z.strictObject({
     default_service: z.string().default("grafana"),
     deletion_protection: z.boolean().default(true),
     idle_timeout_seconds: z.number().int().min(1).max(4000).default(60),
+    /**
+     * An AWS WAF web ACL on the ALB (50-loadbalancer, modules/web-acl): AWS managed rule groups, a
+     * rate limit per client address and a stricter one on Grafana's login, logs of what it blocks.
+     */
+    waf: z
+      .strictObject({
+        enabled: z.boolean({ error: "expected true or false" }).default(false),
+        /** Requests each client address may send in 5 minutes (WAF rate-based rules), beyond which WAF answers 403. */
+        rate_limit: z
+          .strictObject({
+            /** Every request through the ALB, any path. */
+            requests_per_5_minutes: z
+              .number({ error: "expected a number of requests" })
+              .int({ error: "expected a whole number of requests" })
+              .min(WAF_MIN_RATE_LIMIT, { error: `expected at least ${WAF_MIN_RATE_LIMIT} requests (AWS WAF's smallest rate limit)` })
+              .max(WAF_MAX_RATE_LIMIT, { error: `expected at most ${WAF_MAX_RATE_LIMIT} requests (AWS WAF's largest rate limit)` })
+              .default(6000),
+            /** Requests to Grafana's login paths (`/login`, `/login/<provider>`): password guessing. */
+            login_requests_per_5_minutes: z
+              .number({ error: "expected a number of requests" })
+              .int({ error: "expected a whole number of requests" })
+              .min(WAF_MIN_RATE_LIMIT, { error: `expected at least ${WAF_MIN_RATE_LIMIT} requests (AWS WAF's smallest rate limit)` })
+              .max(WAF_MAX_RATE_LIMIT, { error: `expected at most ${WAF_MAX_RATE_LIMIT} requests (AWS WAF's largest rate limit)` })
+              .default(100),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
   }),
   service_discovery: z.strictObject({
     /** Private DNS namespace; every service is `<name>.<namespace>`. */

@@ -13,7 +13,8 @@
  *   Grafana may mount and write its EFS file system only through its access point (nothing when
  *   `grafana.database` is external); Alloy reads CloudWatch metrics and resource tags (read-only).
  * - With an external Grafana database, the execution role may also read that database's password
- *   secret (`grafana.database.password_secret_arn`), which the task definition injects.
+ *   secret (`grafana.database.password_secret_arn`), which the task definition injects; with
+ *   `grafana.sso`, the OIDC client secret (`grafana.sso.client_secret_arn`) likewise.
  * Every role trusts `ecs-tasks.amazonaws.com` from the environment's account(s) only.
  *
  * Reads 30-storage (data bucket ARN, ECR repository ARNs, Grafana's file system and access point). Account ids come from
@@ -33,6 +34,7 @@ import {
   alertsTopicArn,
   grafanaStateOnEfs,
   logGroupName,
+  ssoClientSecretArn,
   taskRoleName,
   tenants,
   type GatewayRole,
@@ -114,8 +116,9 @@ export class IamStack extends LayerStack<"40-iam"> {
         s.image_source === "pull_through"
           ? Object.values(PULL_THROUGH_PREFIXES).flatMap((prefix) => accounts.map((a) => `arn:${partition}:ecr:${s.aws.region}:${a}:repository/${prefix}/*`))
           : [],
-      // Secrets this layer generates, and the external Grafana database's password when there is one.
-      secretArns: [...Object.values(secretArns), ...(database ? [database.passwordSecretArn] : [])],
+      // Secrets this layer generates, the external Grafana database's password and the OIDC client
+      // secret (grafana.sso) when there are.
+      secretArns: [...Object.values(secretArns), ...(database ? [database.passwordSecretArn] : []), ...(ssoClientSecretArn(s) ? [ssoClientSecretArn(s)!] : [])],
     });
 
     const bucketArn = this.remoteString("30-storage", "data_bucket_arn");

@@ -18,14 +18,21 @@
 import type { Construct } from "constructs";
 import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DnsValidatedCertificate } from "../modules/dns-certificate";
+import { AUDIT_TRAIL_TAG } from "../modules/fargate-service";
+import { CustomerKey } from "../modules/kms-key";
 import { PublicLoadBalancer } from "../modules/load-balancer";
-import { albName, AUDIT_LOG_PREFIXES, auditLogBucket } from "../settings";
+import { AlbWebAcl } from "../modules/web-acl";
+import { CUSTOMER_KEY, ENCRYPTION_TAG } from "../policy/rules";
+import { albName, AUDIT_LOG_PREFIXES, auditLogBucket, isEnabled, wafLogGroupName, webAclName, type Settings } from "../settings";
 import { LayerStack, type LayerStackProps } from "./layer-stack";
 
 export class LoadBalancerStack extends LayerStack<"50-loadbalancer"> {
   readonly loadBalancer: PublicLoadBalancer;
   readonly namespace: ServiceDiscoveryPrivateDnsNamespace;
+  /** The web ACL in front of the ALB, when `load_balancer.waf.enabled`. */
+  readonly webAcl?: AlbWebAcl;
 
   constructor(scope: Construct, props: LayerStackProps) {
     super(scope, "50-loadbalancer", props);
@@ -67,6 +74,8 @@ export class LoadBalancerStack extends LayerStack<"50-loadbalancer"> {
       vpc: this.remoteString("10-network", "vpc_id"),
     });
 
+    if (lb.waf.enabled) this.webAcl = this.protect(s);
+
     const alb = this.loadBalancer.alb;
     this.publish("alb_arn", alb.arn);
     this.publish("alb_dns_name", alb.dnsName);
@@ -74,5 +83,51 @@ export class LoadBalancerStack extends LayerStack<"50-loadbalancer"> {
     this.publish("listener_arn", this.loadBalancer.servingListener.arn);
     this.publish("cloud_map_namespace_id", this.namespace.id);
     this.publish("cloud_map_namespace_name", this.namespace.name);
+    this.publish("web_acl_arn", this.webAcl?.webAcl.arn ?? "");
+    this.publish("waf_log_group_name", this.webAcl?.logGroup.name ?? "");
+  }
+
+  /**
+   * The web ACL (modules/web-acl). Its log is an audit record (who was blocked, from where, on
+   * which path): kept `logs.audit_retention_days` and tagged as such (CloudWatch.16). With
+   * `kms.log_groups` it has a key of its own: 60-ecs's key serves that layer's log groups, and a
+   * layer applied before 60-ecs cannot use it.
+   */
+  private protect(s: Settings): AlbWebAcl {
+    const logGroupName = wafLogGroupName(s);
+    let logKmsKeyArn: string | undefined;
+    if (s.kms.log_groups) {
+      const partition = new DataAwsPartition(this, "waf_log_key_partition").partition;
+      logKmsKeyArn = new CustomerKey(this, "waf_log_key", {
+        name: `${s.project}-${s.env}-waf-logs`,
+        description: `${s.project} ${s.env}: the WAF log group ${logGroupName}`,
+        accountIds: s.aws.allowed_account_ids,
+        partition,
+        serviceStatements: [
+          {
+            Sid: "CloudWatchLogsOfTheWafLogGroup",
+            Effect: "Allow",
+            Principal: { Service: `logs.${s.aws.region}.amazonaws.com` },
+            Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            Resource: "*",
+            Condition: {
+              ArnEquals: { "kms:EncryptionContext:aws:logs:arn": s.aws.allowed_account_ids.map((a) => `arn:${partition}:logs:${s.aws.region}:${a}:log-group:${logGroupName}`) },
+            },
+          },
+        ],
+      }).arn;
+    }
+    return new AlbWebAcl(this, "waf", {
+      name: webAclName(s),
+      albArn: this.loadBalancer.alb.arn,
+      rateLimit: s.load_balancer.waf.rate_limit.requests_per_5_minutes,
+      loginRateLimit: s.load_balancer.waf.rate_limit.login_requests_per_5_minutes,
+      // The gateway's paths carry telemetry, which the content rule groups would take for attacks.
+      uninspectedPaths: isEnabled(s, "gateway") ? s.services.gateway.alb_paths : [],
+      logGroupName,
+      logRetentionDays: s.logs.audit_retention_days,
+      logKmsKeyArn,
+      logTags: { [AUDIT_TRAIL_TAG]: "true", ...(logKmsKeyArn ? { [ENCRYPTION_TAG]: CUSTOMER_KEY } : {}) },
+    });
   }
 }

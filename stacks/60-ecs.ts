@@ -80,6 +80,7 @@ import {
   deploymentPercentages,
   gatewayRoles,
   gatewaySecretKey,
+  GRAFANA_OAUTH_CLIENT_SECRET_ENV,
   gatewaySecretName,
   grafanaDatabase,
   grafanaStateOnEfs,
@@ -375,7 +376,7 @@ export class EcsStack extends LayerStack<"60-ecs"> {
     return this.remoteMapEntry("40-iam", "secret_arns", gatewaySecretKey(this.settings.self_monitoring.tenant, "read"));
   }
 
-  /** Grafana's container secrets: its admin password, and the external database's password when set. */
+  /** Grafana's container secrets: its admin password, the external database's password and the OIDC client secret when set. */
   private grafanaSecrets(): Record<string, string> {
     const secrets: Record<string, string> = { [GRAFANA_ADMIN_PASSWORD_ENV]: this.remoteMapEntry("40-iam", "secret_arns", "grafana_admin_password") };
     // Each tenant's gateway read password, which its datasources send (basic auth; the provisioning
@@ -386,6 +387,9 @@ export class EcsStack extends LayerStack<"60-ecs"> {
     secrets[GRAFANA_META_PASSWORD_ENV] = this.metaReadSecret();
     const database = grafanaDatabase(this.settings);
     if (database) secrets[GRAFANA_DATABASE_PASSWORD_ENV] = database.passwordValueFrom;
+    // grafana.sso: the IdP's client secret, from the secret the settings name (never a plain value).
+    const sso = this.settings.grafana.sso;
+    if (sso?.type === "oidc" && sso.client_secret_arn) secrets[GRAFANA_OAUTH_CLIENT_SECRET_ENV] = sso.client_secret_arn;
     return secrets;
   }
 

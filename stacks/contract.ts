@@ -69,6 +69,8 @@ export const LAYER_OUTPUTS = {
     listener_arn: { kind: "string", description: "Listener that carries the service rules (443 with a certificate, else 80)" },
     cloud_map_namespace_id: { kind: "string", description: "Cloud Map private DNS namespace id" },
     cloud_map_namespace_name: { kind: "string", description: "Cloud Map namespace name, e.g. lgtm.local" },
+    web_acl_arn: { kind: "string", description: "ARN of the AWS WAF web ACL associated with the ALB; empty when load_balancer.waf.enabled is false" },
+    waf_log_group_name: { kind: "string", description: "CloudWatch log group of the requests the web ACL blocked or counted (aws-waf-logs-<project>-<env>); empty when load_balancer.waf.enabled is false" },
   },
   "60-ecs": {
     cluster_name: { kind: "string", description: "ECS cluster name" },

@@ -13,6 +13,7 @@
  */
 import * as path from "node:path";
 import { albHasTls, grafanaDatabase, grafanaRootUrl } from "../settings/catalog";
+import { ssoEnvironment } from "../settings/sso";
 import type { ServiceName } from "../settings/components";
 import type { Settings } from "../settings/schema";
 import { UserError } from "../settings/errors";
@@ -90,6 +91,8 @@ export function serviceEnvironment(settings: Settings, service: ServiceName): Re
         GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
         GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: "false",
         ...grafanaDatabaseEnvironment(settings),
+        // grafana.sso: OIDC through generic OAuth; its client secret is a container secret (60-ecs).
+        ...ssoEnvironment(settings),
       };
     default:
       // Every value (bucket, region, prefixes, tenant, ports) is rendered into the file itself.

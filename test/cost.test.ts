@@ -39,10 +39,14 @@ describe("GIVEN prod and the ap-northeast-2 price file", () => {
     const efs = 1 * p("efs_standard_gb_month");
     // Grafana's admin password and one gateway password per tenant (jsj-lgtm-header, aws-rag-ec2).
     const secrets = 3 * p("secretsmanager_secret_month");
-    const expected = fargate + logs + alb + nat + endpoints + s3 + efs + secrets;
+    // The web ACL (load_balancer.waf in prod): 1 web ACL, 5 rules, 5 million requests (cost.usage.alb_requests_per_month).
+    const waf = p("waf_web_acl_month") + 5 * p("waf_rule_month") + 5 * p("waf_requests_per_million");
+    const expected = fargate + logs + alb + nat + endpoints + s3 + efs + secrets + waf;
     expect(e.total).toBeCloseTo(expected, 6);
     expect(e.byLayer["60-ecs"]).toBeCloseTo(fargate + logs, 6);
     expect(e.byLayer["10-network"]).toBeCloseTo(nat + endpoints, 6);
+    expect(e.byLayer["50-loadbalancer"]).toBeCloseTo(alb + waf, 6);
+    expect(waf).toBeCloseTo(13, 6);
     expect(e.lines.reduce((a, l) => a + l.monthly, 0)).toBeCloseTo(e.total, 9);
     // Every line is quantity × the file's price.
     for (const l of e.lines) expect(l.monthly).toBeCloseTo(l.quantity * p(l.priceKey), 9);
@@ -308,6 +312,9 @@ describe("GIVEN the lines `npm run cost` prints", () => {
     expect(said(e, (i) => !e.lines.some((l) => l.item === i && l.layer === "60-ecs"))).toEqual([
       "50-loadbalancer alb: ALB: 1 × 730 h",
       "50-loadbalancer alb: LCU: 1 LCU × 730 h (max of 1 base and 0 GB/h processed) *",
+      "50-loadbalancer waf: WAF web ACL: 1",
+      "50-loadbalancer waf: WAF rules: 5 (2 rate-based, 3 AWS managed groups)",
+      "50-loadbalancer waf: WAF requests: 5 million *",
       "10-network nat: NAT gateways: 3 × 730 h",
       "10-network nat: NAT processed: 20 GB *",
       "10-network endpoints: interface endpoints: 4 × 3 AZs × 730 h",
@@ -325,6 +332,7 @@ describe("GIVEN the lines `npm run cost` prints", () => {
     expect(e.assumptions).toEqual([
       "every task writes 1 GB of its own logs to CloudWatch a month (cost.usage.container_log_gb_per_task_month; 17 tasks)",
       "the ALB carries Grafana's UI only (ingest_allowed_cidrs is empty, producers use Cloud Map): 1 LCU (cost.usage.alb_base_lcu)",
+      "5 million requests a month through the ALB and its web ACL (cost.usage.alb_requests_per_month)",
       "20 GB/month through NAT (cost.usage.nat_gb_per_month): S3 goes through the gateway endpoint (free)",
     ]);
   });

@@ -110,14 +110,18 @@ describe("GIVEN the shipped prod settings (load_balancer.domain)", () => {
     });
   });
 
-  it("WHEN synthesized THEN it holds the ALB, its two listeners, the certificate with its validation, the alias and validation records and the namespace, and nothing else", () => {
+  it("WHEN synthesized THEN it holds the ALB, its two listeners, the certificate with its validation, the alias and validation records, the namespace and the web ACL with its association, log group and logging, and nothing else", () => {
     expect(inventoryOf(stack)).toEqual({
       "aws_acm_certificate": 1,
       "aws_acm_certificate_validation": 1,
+      "aws_cloudwatch_log_group": 1,
       "aws_lb": 1,
       "aws_lb_listener": 2,
       "aws_route53_record": 2,
       "aws_service_discovery_private_dns_namespace": 1,
+      "aws_wafv2_web_acl": 1,
+      "aws_wafv2_web_acl_association": 1,
+      "aws_wafv2_web_acl_logging_configuration": 1,
       "data.terraform_remote_state": 2,
     });
   });

@@ -28,6 +28,7 @@ const MUTATIONS: [string, string, (p: ProdCopy) => void][] = [
   ["ELB.4", "the ALB keeps invalid header fields", (p) => (p.resource("50-loadbalancer", "aws_lb", "public_alb").drop_invalid_header_fields = false)],
   ["ELB.5", "the ALB's access logs are off", (p) => (p.resource("50-loadbalancer", "aws_lb", "public_alb").access_logs.enabled = false)],
   ["ELB.6", "the ALB loses deletion protection", (p) => (p.resource("50-loadbalancer", "aws_lb", "public_alb").enable_deletion_protection = false)],
+  ["ELB.16", "the web ACL's association with the ALB is removed (the web ACL stays, protecting nothing)", (p) => p.remove("50-loadbalancer", "aws_wafv2_web_acl_association", "waf_association")],
   ["ELB.17", "the HTTPS listener takes a TLS 1.0 policy", (p) => (p.resource("50-loadbalancer", "aws_lb_listener", "public_https").ssl_policy = "ELBSecurityPolicy-2016-08")],
   ["EC2.2", "the VPC's default group gets a rule", (p) => (p.resource("10-network", "aws_default_security_group", "network_default_security_group").ingress = [{ from_port: 0, to_port: 0, protocol: "-1", self: true }])],
   ["EC2.6", "the VPC's flow log is removed", (p) => p.remove("10-network", "aws_flow_log", "network_flow_log")],

@@ -116,6 +116,12 @@ const CASES: [string, SynthesizedStack, SynthesizedStack, string][] = [
   ["ELB.5", stackOf(alb()), stackOf(alb({ access_logs: undefined })), "aws_lb.public_alb"],
   ["ELB.6", stackOf(alb()), stackOf(alb({ enable_deletion_protection: false })), "aws_lb.public_alb"],
   [
+    "ELB.16",
+    stackOf({ ...alb(), aws_wafv2_web_acl: { waf_web_acl: { scope: "REGIONAL" } }, aws_wafv2_web_acl_association: { waf_association: { resource_arn: "${aws_lb.public_alb.arn}", web_acl_arn: "${aws_wafv2_web_acl.waf_web_acl.arn}" } } }),
+    stackOf({ ...alb(), aws_wafv2_web_acl: { waf_web_acl: { scope: "REGIONAL" } }, aws_wafv2_web_acl_association: { waf_association: { resource_arn: "${aws_lb.other_alb.arn}", web_acl_arn: "${aws_wafv2_web_acl.waf_web_acl.arn}" } } }),
+    "aws_lb.public_alb",
+  ],
+  [
     "ELB.17",
     stackOf(listener({ protocol: "HTTPS", port: 443, ssl_policy: "ELBSecurityPolicy-TLS13-1-2-2021-06" })),
     stackOf(listener({ protocol: "HTTPS", port: 443, ssl_policy: "ELBSecurityPolicy-2016-08" })),
@@ -273,6 +279,7 @@ const DETAILS: Record<string, string> = {
   "ECS.12": "containerInsights is not enabled",
   "ECS.20": 'container "app" runs as "0"',
   "SecretsManager.1": "no aws_secretsmanager_secret_rotation",
+  "ELB.16": "no aws_wafv2_web_acl_association associates a web ACL with it",
   "IAM.21": 'statement 1: "s3:*" allows every s3 action',
   "LGTM.1": "statement 1 allows iam:PassRole on *",
   "S3.2": 'statement "Deny" (Effect "Allow") lets everyone s3:GetObject on aws_s3_bucket.b with no condition naming an account, organization, network or source',
@@ -400,6 +407,17 @@ describe("GIVEN the rules' edge cases", () => {
     expect(only("ELB.5", stackOf(alb({ access_logs: [{ bucket: "logs", enabled: false }] })))).toHaveLength(1);
   });
 
+  it("WHEN ELB.16 reads load balancers THEN only internet-facing ALBs are judged, and only an association with a web ACL of the stack counts", () => {
+    const association = (acl: string) => ({ aws_wafv2_web_acl_association: { a: { resource_arn: "${aws_lb.public_alb.arn}", web_acl_arn: acl } } });
+    expect(only("ELB.16", stackOf(alb({ internal: true })))).toEqual([]);
+    expect(only("ELB.16", stackOf(alb({ load_balancer_type: "network" })))).toEqual([]);
+    expect(only("ELB.16", stackOf(alb()))).toHaveLength(1);
+    // An ARN written literally, or a web ACL this stack does not hold, proves nothing about its rules.
+    expect(only("ELB.16", stackOf({ ...alb(), ...association("arn:aws:wafv2:ap-northeast-2:111111111111:regional/webacl/x/1") }))).toHaveLength(1);
+    expect(only("ELB.16", stackOf({ ...alb(), ...association("${aws_wafv2_web_acl.elsewhere.arn}") }))).toHaveLength(1);
+    expect(only("ELB.16", stackOf({ ...alb(), aws_wafv2_web_acl: { w: {} }, ...association("${aws_wafv2_web_acl.w.arn}") }))).toEqual([]);
+  });
+
   it("WHEN EC2.2 reads a default group with rules, or one of another VPC THEN the VPC is reported", () => {
     const sg = (g: Record<string, unknown>) => stackOf(vpc({ aws_default_security_group: { network_default: { vpc_id: "${aws_vpc.network_vpc.id}", ...g } } }));
     expect(only("EC2.2", sg({ ingress: [{ from_port: 0 }] }))).toHaveLength(1);
@@ -440,6 +458,16 @@ describe("GIVEN the rules' edge cases", () => {
     const names = (name: string) => only("ECS.8", taskWith(goodContainer({ environment: [{ name, value: "x" }] }))).length;
     for (const name of ["DB_PASSWORD", "client_secret", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "ECS_ENGINE_AUTH_DATA", "MY_ACCESS_KEY"]) expect(names(name), name).toBe(1);
     for (const name of ["LOG_LEVEL", "GF_SERVER_ROOT_URL", "KEYCLOAK_URL"]) expect(names(name), name).toBe(0);
+  });
+
+  it("WHEN ECS.8 reads a secret-looking name holding a URL (an IdP's token endpoint) THEN only a plain https URL passes", () => {
+    const value = (name: string, v: string) => only("ECS.8", taskWith(goodContainer({ environment: [{ name, value: v }] }))).length;
+    expect(value("GF_AUTH_GENERIC_OAUTH_TOKEN_URL", "https://idp.example.com/oauth2/v1/token")).toBe(0);
+    for (const v of ["https://idp.example.com/token?client_secret=abc", "https://user:pw@idp.example.com/token", "http://idp.example.com/token", "https://idp.example.com/token#x", "s3cr3t"]) {
+      expect(value("GF_AUTH_GENERIC_OAUTH_TOKEN_URL", v), v).toBe(1);
+    }
+    // Only a name ending in _URL: a secret's name with an https value is still a secret.
+    expect(value("GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET", "https://idp.example.com/")).toBe(1);
   });
 
   it("WHEN ECS.12 reads the cluster setting THEN enabled counts, another setting's value does not, and one block counts like a list", () => {

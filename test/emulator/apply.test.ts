@@ -30,6 +30,9 @@
  * - ECS CreateService drops capacityProviderStrategy, availabilityZoneRebalancing,
  *   enableECSManagedTags and healthCheckGracePeriodSeconds, so every service would plan a
  *   replacement or an update forever; kept, as moto's UpdateService keeps them.
+ * - no gap for the web ACL (prod's load_balancer.waf): moto 5.2.1's wafv2 creates, reads back, associates
+ *   and logs it as the provider asks, so it re-plans with no diff; the emulated endpoints include
+ *   wafv2 (test/support/emulator.ts). Not emulated: what its rules do to requests;
  * - not worked around, named: moto does not refuse to delete a load balancer with deletion
  *   protection on (prod's `load_balancer.deletion_protection`), so the destroy below does not show
  *   that guard; AWS would refuse the delete until it is turned off.

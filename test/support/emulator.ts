@@ -37,6 +37,7 @@ export const EMULATED_SERVICES = [
   "servicediscovery",
   "sns",
   "sts",
+  "wafv2",
 ] as const;
 
 export const OVERRIDE_FILE = "emulator_override.tf.json";

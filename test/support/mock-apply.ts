@@ -334,6 +334,21 @@ export const TYPE_MOCKS: Record<string, TypeMock> = {
       return { id: `${resolve(cfg.zone_id) ?? "Z0"}_${name}_${resolve(cfg.type) ?? "A"}`, fqdn: name };
     },
   },
+  // The web ACL (load_balancer.waf): WAF's ARNs name the scope, the name and a UUID.
+  aws_wafv2_web_acl: {
+    shared: () => ({ capacity: 1000, application_integration_url: "" }),
+    instance: (c, a, cfg) => {
+      const h = hex(`${c.stack}/${a}`, 32);
+      const id = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+      return { id, arn: `arn:aws:wafv2:${c.region}:${c.account}:regional/webacl/${literal(cfg.name) ?? a}/${id}`, lock_token: hex(`${c.stack}/${a}/lock`, 32) };
+    },
+  },
+  aws_wafv2_web_acl_association: {
+    instance: (_c, a, cfg, resolve) => ({ id: `${resolve(cfg.web_acl_arn) ?? a},${resolve(cfg.resource_arn) ?? a}` }),
+  },
+  aws_wafv2_web_acl_logging_configuration: {
+    instance: (_c, a, cfg, resolve) => ({ id: resolve(cfg.resource_arn) ?? a }),
+  },
   aws_service_discovery_private_dns_namespace: {
     instance: (c, a) => {
       const id = `ns-${hex(`${c.stack}/${a}`, 16)}`;
@@ -680,6 +695,13 @@ export function wiringAssertions(layer: LayerId, stack: StackJson, s: Settings, 
         }
         out.push({ condition: `aws_route53_record.alias.alias[0].name == aws_lb.public_alb.dns_name`, message: "the domain is an alias of the ALB" });
         out.push({ condition: `aws_lb_listener.public_http.default_action[0].type == "redirect"`, message: "port 80 only redirects to HTTPS" });
+      }
+      // The web ACL (load_balancer.waf): on this ALB, logging into its aws-waf-logs- group.
+      if (s.load_balancer.waf.enabled) {
+        out.push({ condition: `aws_wafv2_web_acl_association.waf_association.resource_arn == aws_lb.public_alb.arn`, message: "the web ACL is associated with the ALB" });
+        out.push({ condition: `aws_wafv2_web_acl_association.waf_association.web_acl_arn == aws_wafv2_web_acl.waf_web_acl.arn`, message: "the association names this layer's web ACL" });
+        out.push({ condition: `toset(aws_wafv2_web_acl_logging_configuration.waf_logging.log_destination_configs) == toset([aws_cloudwatch_log_group.waf_log_group.arn])`, message: "the web ACL logs into its own log group" });
+        out.push({ condition: `startswith(aws_cloudwatch_log_group.waf_log_group.name, "aws-waf-logs-")`, message: "the WAF log group has the name prefix AWS WAF requires" });
       }
       if (s.audit_logs.enabled && s.audit_logs.alb_access_logs) {
         out.push({ condition: `aws_lb.public_alb.access_logs[0].enabled && aws_lb.public_alb.access_logs[0].bucket == ${str(s.audit_logs.bucket_name)}`, message: "the ALB writes its access logs into audit_logs.bucket_name" });
