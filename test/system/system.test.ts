@@ -10,12 +10,12 @@
  */
 import * as fs from "node:fs";
 import * as net from "node:net";
-import * as os from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { basicAuth, getJson, lokiPush, openWebsocket, otlpTraceBody, otlpTraces, randomHex, remoteWrite, selector, type LogStream } from "../support/system/clients";
 import { RING_BINARIES, rollingRestart, startSystemStack, startTasks, type Replaced, type Runnable, type SystemStack } from "../support/system/stack";
 import { skipWithoutSystemTier } from "../support/system/components";
 import type { Task } from "../support/system/fargate";
+import { finishSystemRun } from "../support/system/run-report";
 import { Workload, type Readback } from "../support/system/workload";
 
 const skip = skipWithoutSystemTier(RING_BINARIES);
@@ -71,25 +71,7 @@ describe.skipIf(skip)("GIVEN prod's services on the system tier (real components
   }, 120_000);
 
   afterAll(async () => {
-    await workload?.stop();
-    // Logs of every task, kept when asked (LGTM_SYSTEM_LOGS=<folder>): close() removes the run's files.
-    if (process.env.LGTM_SYSTEM_LOGS && stack) {
-      fs.mkdirSync(process.env.LGTM_SYSTEM_LOGS, { recursive: true });
-      for (const t of stack.cluster.tasks) fs.writeFileSync(`${process.env.LGTM_SYSTEM_LOGS}/${t.id}.log`, t.log());
-    }
-    await stack?.close();
-    report.timings_s = timings;
-    report.total_s = Object.values(timings).reduce((a, b) => a + b, 0);
-    report.writes = Object.fromEntries(workload ? workload.counts : []);
-    // CPU of this process and of every process it started and reaped (each component is the direct
-    // child the tier spawned; nginx's workers are reaped by their master), and the load meanwhile.
-    const text = fs.readFileSync("/proc/self/stat", "utf8");
-    const stat = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    const sec = (i: number) => Number(stat[i]) / 100;
-    report.cpu_s = { node: +(sec(11) + sec(12)).toFixed(1), tasks: +(sec(13) + sec(14)).toFixed(1) };
-    report.load_average = os.loadavg().map((l) => +l.toFixed(2));
-    console.log(`\nsystem tier figures:\n${JSON.stringify(report, null, 2)}\n`);
-    if (process.env.LGTM_SYSTEM_REPORT) fs.writeFileSync(process.env.LGTM_SYSTEM_REPORT, JSON.stringify(report, null, 2));
+    await finishSystemRun({ stack, workload, report, timings, title: "system tier", reportFile: process.env.LGTM_SYSTEM_REPORT });
     // Stopping every task (each within its task definition's stop timeout) took over 60 s at load 13-18.
   }, 300_000);
 
