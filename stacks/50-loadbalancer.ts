@@ -21,7 +21,7 @@ import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DnsValidatedCertificate } from "../modules/dns-certificate";
 import { AUDIT_TRAIL_TAG } from "../modules/fargate-service";
-import { CustomerKey } from "../modules/kms-key";
+import { CustomerKey, logGroupsStatement } from "../modules/kms-key";
 import { PublicLoadBalancer } from "../modules/load-balancer";
 import { AlbWebAcl } from "../modules/web-acl";
 import { CUSTOMER_KEY, ENCRYPTION_TAG } from "../policy/rules";
@@ -103,18 +103,7 @@ export class LoadBalancerStack extends LayerStack<"50-loadbalancer"> {
         description: `${s.project} ${s.env}: the WAF log group ${logGroupName}`,
         accountIds: s.aws.allowed_account_ids,
         partition,
-        serviceStatements: [
-          {
-            Sid: "CloudWatchLogsOfTheWafLogGroup",
-            Effect: "Allow",
-            Principal: { Service: `logs.${s.aws.region}.amazonaws.com` },
-            Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-            Resource: "*",
-            Condition: {
-              ArnEquals: { "kms:EncryptionContext:aws:logs:arn": s.aws.allowed_account_ids.map((a) => `arn:${partition}:logs:${s.aws.region}:${a}:log-group:${logGroupName}`) },
-            },
-          },
-        ],
+        serviceStatements: [logGroupsStatement("CloudWatchLogsOfTheWafLogGroup", { region: s.aws.region, accountIds: s.aws.allowed_account_ids, partition, logGroupNames: [logGroupName] })],
       }).arn;
     }
     return new AlbWebAcl(this, "waf", {

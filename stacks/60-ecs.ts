@@ -48,7 +48,7 @@ import { Fn } from "cdktf";
 import { Alerting } from "../modules/alerting";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { configDelivery } from "../modules/config-delivery";
-import { CustomerKey } from "../modules/kms-key";
+import { CustomerKey, logGroupsStatement } from "../modules/kms-key";
 import { EfsFileSystem } from "../modules/efs-file-system";
 import { FargateService, type ContainerPort } from "../modules/fargate-service";
 import { readinessProbe } from "../modules/readiness-probe";
@@ -154,20 +154,12 @@ export class EcsStack extends LayerStack<"60-ecs"> {
         accountIds: s.aws.allowed_account_ids,
         partition,
         serviceStatements: [
-          {
-            Sid: "CloudWatchLogsOfThisEnvironment",
-            Effect: "Allow",
-            Principal: { Service: `logs.${s.aws.region}.amazonaws.com` },
-            Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-            Resource: "*",
-            Condition: {
-              ArnEquals: {
-                "kms:EncryptionContext:aws:logs:arn": s.aws.allowed_account_ids.flatMap((a) =>
-                  [...enabledServices(s), ...(resolveCache(s).enabled ? [CACHE_NAME as typeof CACHE_NAME] : [])].map((n) => `arn:${partition}:logs:${s.aws.region}:${a}:log-group:${logGroupName(s, n)}`),
-                ),
-              },
-            },
-          },
+          logGroupsStatement("CloudWatchLogsOfThisEnvironment", {
+            region: s.aws.region,
+            accountIds: s.aws.allowed_account_ids,
+            partition,
+            logGroupNames: [...enabledServices(s), ...(resolveCache(s).enabled ? [CACHE_NAME as typeof CACHE_NAME] : [])].map((n) => logGroupName(s, n)),
+          }),
         ],
       });
     }

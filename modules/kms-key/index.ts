@@ -60,3 +60,22 @@ export class CustomerKey extends Construct {
     return this.key.arn;
   }
 }
+
+/**
+ * The key-policy statement that lets CloudWatch Logs in `region` use a key for exactly the named log
+ * groups: the encryption context CloudWatch Logs sends names the group's ARN, in every allowed account.
+ */
+export function logGroupsStatement(sid: string, props: { readonly region: string; readonly accountIds: readonly string[]; readonly partition: string; readonly logGroupNames: readonly string[] }): Record<string, unknown> {
+  return {
+    Sid: sid,
+    Effect: "Allow",
+    Principal: { Service: `logs.${props.region}.amazonaws.com` },
+    Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+    Resource: "*",
+    Condition: {
+      ArnEquals: {
+        "kms:EncryptionContext:aws:logs:arn": props.accountIds.flatMap((a) => props.logGroupNames.map((n) => `arn:${props.partition}:logs:${props.region}:${a}:log-group:${n}`)),
+      },
+    },
+  };
+}
